@@ -1,0 +1,85 @@
+// The parsed form of a zoo.cfg. Every field has ZooKeeper 3.8's default; see docs/config.md.
+
+export interface QuorumServerSpec {
+  id: number;
+  host: string;
+  quorumPort: number;
+  electionPort: number;
+  type: 'participant' | 'observer';
+  clientHost?: string;
+  clientPort?: number;
+  /** the raw value after `server.N=` */
+  raw: string;
+}
+
+export interface ServerConfig {
+  /** absolute path of the config file read */
+  file: string;
+  /** absolute path of dataDir */
+  dataDir: string;
+  /** absolute path of dataLogDir (= dataDir when unset) */
+  dataLogDir: string;
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+  clientPort: number;
+  clientPortAddress: string;
+  secureClientPort?: number;
+  maxClientCnxns: number;
+  /** -1 in the file means 2 x tickTime; resolved here */
+  minSessionTimeout: number;
+  /** -1 in the file means 20 x tickTime; resolved here */
+  maxSessionTimeout: number;
+  clientPortListenBacklog: number;
+  /** lower-case 4lw names allowed; '*' = all. `srvr` is always allowed. */
+  fourLetterWhitelist: Set<string> | '*';
+  adminEnableServer: boolean;
+  adminServerAddress: string;
+  adminServerPort: number;
+  adminCommandURL: string;
+  extendedTypesEnabled: boolean;
+  containerCheckIntervalMs: number;
+  containerMaxPerMinute: number;
+  /** `super:<base64 sha1>` from zookeeper.DigestAuthenticationProvider.superDigest */
+  superDigest?: string;
+  skipACL: boolean;
+  snapCount: number;
+  forceSync: boolean;
+  /** bytes */
+  preAllocSize: number;
+  snapshotCompressionMethod: '' | 'gz' | 'snappy';
+  autopurgeSnapRetainCount: number;
+  /** hours; 0 = off */
+  autopurgePurgeInterval: number;
+  juteMaxBuffer: number;
+  globalOutstandingLimit: number;
+  /** quorum */
+  servers: Map<number, QuorumServerSpec>;
+  /** from dataDir/myid when servers are configured */
+  myid?: number;
+  peerType: 'participant' | 'observer';
+  standaloneEnabled: boolean;
+  quorumListenOnAllIPs: boolean;
+  reconfigEnabled: boolean;
+  electionAlg: number;
+  metricsProviderClassName?: string;
+  metricsProviderHttpPort: number;
+  metricsProviderHttpHost: string;
+  /** every key as written (after removing the zookeeper. prefix where ZooKeeper allows it) */
+  raw: Map<string, string>;
+  /** keys read but not implemented, each reported once at start */
+  ignoredKeys: string[];
+}
+
+/** A config problem: names the file, the line (1-based, 0 when not tied to a line) and the key. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly key: string,
+    readonly detail: string,
+  ) {
+    super(`${file}${line > 0 ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${detail}`);
+    this.name = 'ConfigError';
+  }
+}

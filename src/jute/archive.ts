@@ -1,0 +1,217 @@
+// Jute binary encoding: big-endian primitives, length-prefixed strings/buffers/vectors.
+// Layouts follow zookeeper-jute's BinaryInputArchive/BinaryOutputArchive (see docs/protocol.md).
+
+export const DEFAULT_MAX_BUFFER = 0xfffff;
+
+/** Raised when a record cannot be decoded (truncated input, impossible length). */
+export class JuteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JuteError';
+  }
+}
+
+const TWO_32 = 4294967296;
+
+/** Sequential reader over one frame. Longs come back as numbers (exact below 2^53) or bigints. */
+export class JuteReader {
+  offset: number;
+  constructor(
+    readonly buf: Buffer,
+    offset = 0,
+    readonly end = buf.length,
+    readonly maxLen = DEFAULT_MAX_BUFFER * 2,
+  ) {
+    this.offset = offset;
+  }
+
+  remaining(): number {
+    return this.end - this.offset;
+  }
+
+  private need(n: number): void {
+    if (this.offset + n > this.end) {
+      throw new JuteError(`record truncated: need ${n} bytes at offset ${this.offset}, have ${this.end - this.offset}`);
+    }
+  }
+
+  readByte(): number {
+    this.need(1);
+    return this.buf.readInt8(this.offset++);
+  }
+
+  readBool(): boolean {
+    this.need(1);
+    return this.buf[this.offset++] !== 0;
+  }
+
+  readInt(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  /** A long as a JS number; exact for |v| < 2^53 (zxids, times, ttl). */
+  readLong(): number {
+    this.need(8);
+    const hi = this.buf.readInt32BE(this.offset);
+    const lo = this.buf.readUInt32BE(this.offset + 4);
+    this.offset += 8;
+    return hi * TWO_32 + lo;
+  }
+
+  /** A long as a bigint (session ids, ephemeral owners). */
+  readBigLong(): bigint {
+    this.need(8);
+    const v = this.buf.readBigInt64BE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  private readLen(): number {
+    const len = this.readInt();
+    if (len < -1 || len > this.maxLen) throw new JuteError(`Unreasonable length = ${len}`);
+    return len;
+  }
+
+  readBuffer(): Buffer | null {
+    const len = this.readLen();
+    if (len === -1) return null;
+    this.need(len);
+    const b = this.buf.subarray(this.offset, this.offset + len);
+    this.offset += len;
+    return b;
+  }
+
+  readString(): string | null {
+    const len = this.readLen();
+    if (len === -1) return null;
+    this.need(len);
+    const s = this.buf.toString('utf8', this.offset, this.offset + len);
+    this.offset += len;
+    return s;
+  }
+
+  /** A string where null is not meaningful (paths): null reads as "". */
+  readStr(): string {
+    return this.readString() ?? '';
+  }
+
+  readVector<T>(item: (r: JuteReader) => T): T[] | null {
+    const n = this.readInt();
+    if (n === -1) return null;
+    if (n < -1 || n > this.remaining()) throw new JuteError(`Unreasonable vector length = ${n}`);
+    const out: T[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = item(this);
+    return out;
+  }
+}
+
+/** Growable writer. `finish()` returns the bytes written so far (a view, not a copy). */
+export class JuteWriter {
+  buf: Buffer;
+  offset = 0;
+  constructor(initial = 256) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  private ensure(n: number): void {
+    if (this.offset + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.offset + n) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.buf.copy(nb, 0, 0, this.offset);
+    this.buf = nb;
+  }
+
+  writeByte(v: number): this {
+    this.ensure(1);
+    this.buf.writeInt8(v, this.offset++);
+    return this;
+  }
+
+  writeBool(v: boolean): this {
+    this.ensure(1);
+    this.buf[this.offset++] = v ? 1 : 0;
+    return this;
+  }
+
+  writeInt(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v | 0, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  writeLong(v: number): this {
+    this.ensure(8);
+    if (v >= 0 && v < Number.MAX_SAFE_INTEGER) {
+      this.buf.writeUInt32BE(Math.floor(v / TWO_32), this.offset);
+      this.buf.writeUInt32BE(v >>> 0, this.offset + 4);
+    } else {
+      this.buf.writeBigInt64BE(BigInt(Math.trunc(v)), this.offset);
+    }
+    this.offset += 8;
+    return this;
+  }
+
+  writeBigLong(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  writeBuffer(b: Buffer | null | undefined): this {
+    if (b == null) return this.writeInt(-1);
+    this.writeInt(b.length);
+    this.ensure(b.length);
+    b.copy(this.buf, this.offset);
+    this.offset += b.length;
+    return this;
+  }
+
+  writeString(s: string | null | undefined): this {
+    if (s == null) return this.writeInt(-1);
+    const len = Buffer.byteLength(s, 'utf8');
+    this.writeInt(len);
+    this.ensure(len);
+    this.buf.write(s, this.offset, len, 'utf8');
+    this.offset += len;
+    return this;
+  }
+
+  writeVector<T>(items: readonly T[] | null | undefined, item: (w: JuteWriter, v: T) => void): this {
+    if (items == null) return this.writeInt(-1);
+    this.writeInt(items.length);
+    for (const v of items) item(this, v);
+    return this;
+  }
+
+  writeRaw(b: Buffer): this {
+    this.ensure(b.length);
+    b.copy(this.buf, this.offset);
+    this.offset += b.length;
+    return this;
+  }
+
+  /** Reserve 4 bytes for a frame length; `endFrame` fills it in. */
+  beginFrame(): number {
+    const at = this.offset;
+    this.writeInt(0);
+    return at;
+  }
+
+  endFrame(at: number): void {
+    this.buf.writeInt32BE(this.offset - at - 4, at);
+  }
+
+  finish(): Buffer {
+    return this.buf.subarray(0, this.offset);
+  }
+
+  reset(): void {
+    this.offset = 0;
+  }
+}

@@ -1,0 +1,428 @@
+// The in-memory DataTree: znodes by full path, ephemerals by session, the ACL cache, and the watch
+// tables. `processTxn` is the only way state changes; it is deterministic given the txn.
+import { ACL, Stat, TxnHeader } from '../jute/records';
+import { CONTAINER_EPHEMERAL_OWNER, Err, EventType, OpCode, ownerTtl } from './constants';
+import { Txn } from './txn';
+import { Watcher, WatchManager, WatchMode, WatchModeT } from './watches';
+
+export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+export const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+
+/** Interns ACL lists and gives each a long reference, as ReferenceCountedACLCache does. */
+export class AclCache {
+  private readonly byKey = new Map<string, number>();
+  readonly byRef = new Map<number, ACL[]>();
+  private readonly counts = new Map<number, number>();
+  private next = 1;
+
+  static key(acl: readonly ACL[]): string {
+    return acl.map((a) => `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}`).join('\u0001');
+  }
+
+  /** Reference for `acl`, counting one more user. */
+  ref(acl: ACL[]): number {
+    const k = AclCache.key(acl);
+    let r = this.byKey.get(k);
+    if (r === undefined) {
+      r = this.next++;
+      this.byKey.set(k, r);
+      this.byRef.set(r, acl);
+      this.counts.set(r, 0);
+    }
+    this.counts.set(r, this.counts.get(r)! + 1);
+    return r;
+  }
+
+  get(ref: number): ACL[] {
+    if (ref === -1) return OPEN_ACL_UNSAFE;
+    return this.byRef.get(ref) ?? OPEN_ACL_UNSAFE;
+  }
+
+  release(ref: number): void {
+    if (ref === -1) return;
+    const c = (this.counts.get(ref) ?? 0) - 1;
+    if (c <= 0) {
+      const acl = this.byRef.get(ref);
+      if (acl) this.byKey.delete(AclCache.key(acl));
+      this.byRef.delete(ref);
+      this.counts.delete(ref);
+    } else this.counts.set(ref, c);
+  }
+
+  /** Load an entry as read from a snapshot. */
+  put(ref: number, acl: ACL[]): void {
+    this.byKey.set(AclCache.key(acl), ref);
+    this.byRef.set(ref, acl);
+    if (!this.counts.has(ref)) this.counts.set(ref, 0);
+    if (ref >= this.next) this.next = ref + 1;
+  }
+
+  /** Count a user of an existing ref (snapshot load). */
+  addUsage(ref: number): void {
+    if (ref === -1) return;
+    this.counts.set(ref, (this.counts.get(ref) ?? 0) + 1);
+  }
+
+  /** Drop entries no node uses (after a snapshot load). */
+  purgeUnused(): void {
+    for (const [ref, c] of this.counts) if (c <= 0) this.release(ref);
+  }
+}
+
+export class DataNode {
+  children = new Set<string>();
+  constructor(
+    public data: Buffer | null,
+    public aclRef: number,
+    public czxid: number,
+    public mzxid: number,
+    public ctime: number,
+    public mtime: number,
+    public version: number,
+    public cversion: number,
+    public aversion: number,
+    public ephemeralOwner: bigint,
+    public pzxid: number,
+  ) {}
+
+  /** The client-visible Stat (ZooKeeper's DataNode.copyStat). */
+  stat(): Stat {
+    const n = this.children.size;
+    const owner = this.ephemeralOwner;
+    return {
+      czxid: this.czxid,
+      mzxid: this.mzxid,
+      ctime: this.ctime,
+      mtime: this.mtime,
+      version: this.version,
+      cversion: this.cversion * 2 - n,
+      aversion: this.aversion,
+      // only normal ephemerals expose their owner
+      ephemeralOwner: owner === CONTAINER_EPHEMERAL_OWNER || ownerTtl(owner) >= 0 ? 0n : owner,
+      dataLength: this.data ? this.data.length : 0,
+      numChildren: n,
+      pzxid: this.pzxid,
+    };
+  }
+}
+
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.substring(0, i);
+}
+export function childName(path: string): string {
+  return path.substring(path.lastIndexOf('/') + 1);
+}
+
+export interface ProcessResult {
+  err: number;
+  type: number;
+  path?: string;
+  stat?: Stat;
+  multi?: ProcessResult[];
+}
+
+export const SYSTEM_PATHS = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']);
+
+export class DataTree {
+  readonly nodes = new Map<string, DataNode>();
+  readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  readonly acls = new AclCache();
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  /** global sessions and their timeouts, as the snapshot records them */
+  readonly sessions = new Map<bigint, number>();
+  lastProcessedZxid = 0;
+  approximateDataSize = 0;
+
+  constructor() {
+    const mk = (): DataNode => new DataNode(null, -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0);
+    this.nodes.set('/', mk());
+    this.addSystemChild('/', 'zookeeper', mk());
+    this.addSystemChild('/zookeeper', 'quota', mk());
+    const cfg = mk();
+    cfg.aclRef = this.acls.ref(READ_ACL_UNSAFE);
+    cfg.aversion = -1;
+    cfg.data = Buffer.alloc(0);
+    this.addSystemChild('/zookeeper', 'config', cfg);
+  }
+
+  private addSystemChild(parent: string, name: string, node: DataNode): void {
+    const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
+    this.nodes.set(path, node);
+    this.nodes.get(parent)!.children.add(name);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  getNode(path: string): DataNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  aclOf(node: DataNode): ACL[] {
+    return this.acls.get(node.aclRef);
+  }
+
+  ephemeralCount(): number {
+    let n = 0;
+    for (const s of this.ephemerals.values()) n += s.size;
+    return n;
+  }
+
+  // ---- reads with watch registration ----
+  addDataWatch(path: string, w: Watcher): void {
+    this.dataWatches.add(path, w, WatchMode.STANDARD);
+  }
+  addChildWatch(path: string, w: Watcher): void {
+    this.childWatches.add(path, w, WatchMode.STANDARD);
+  }
+  addPersistentWatch(path: string, w: Watcher, recursive: boolean): void {
+    if (recursive) {
+      this.dataWatches.add(path, w, WatchMode.PERSISTENT_RECURSIVE);
+    } else {
+      this.dataWatches.add(path, w, WatchMode.PERSISTENT);
+      this.childWatches.add(path, w, WatchMode.PERSISTENT);
+    }
+  }
+
+  removeWatcher(w: Watcher): void {
+    this.dataWatches.removeWatcher(w);
+    this.childWatches.removeWatcher(w);
+  }
+
+  /** Re-register watches after a reconnect (DataTree.setWatches). */
+  setWatches(
+    relativeZxid: number,
+    data: string[],
+    exist: string[],
+    child: string[],
+    persistent: string[],
+    recursive: string[],
+    w: Watcher,
+  ): void {
+    for (const p of data) {
+      const n = this.nodes.get(p);
+      if (!n) w.process(EventType.NodeDeleted, 3, p);
+      else if (n.mzxid > relativeZxid) w.process(EventType.NodeDataChanged, 3, p);
+      else this.addDataWatch(p, w);
+    }
+    for (const p of exist) {
+      if (this.nodes.has(p)) w.process(EventType.NodeCreated, 3, p);
+      else this.addDataWatch(p, w);
+    }
+    for (const p of child) {
+      const n = this.nodes.get(p);
+      if (!n) w.process(EventType.NodeDeleted, 3, p);
+      else if (n.pzxid > relativeZxid) w.process(EventType.NodeChildrenChanged, 3, p);
+      else this.addChildWatch(p, w);
+    }
+    for (const p of persistent) this.addPersistentWatch(p, w, false);
+    for (const p of recursive) this.addPersistentWatch(p, w, true);
+  }
+
+  // ---- applying txns ----
+  processTxn(hdr: TxnHeader, txn: Txn): ProcessResult {
+    const res = this.applyOne(hdr, txn);
+    if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
+    return res;
+  }
+
+  private applyOne(hdr: TxnHeader, txn: Txn): ProcessResult {
+    const type = txn.type;
+    try {
+      switch (txn.type) {
+        case OpCode.create:
+        case OpCode.create2:
+          this.createNode(txn.path, txn.data, txn.acl, txn.ephemeral ? hdr.clientId : 0n, txn.parentCVersion, hdr.zxid, hdr.time);
+          return { err: 0, type, path: txn.path, stat: this.nodes.get(txn.path)!.stat() };
+        case OpCode.createContainer:
+          this.createNode(txn.path, txn.data, txn.acl, CONTAINER_EPHEMERAL_OWNER, txn.parentCVersion, hdr.zxid, hdr.time);
+          return { err: 0, type, path: txn.path, stat: this.nodes.get(txn.path)!.stat() };
+        case OpCode.createTTL:
+          this.createNode(txn.path, txn.data, txn.acl, BigInt.asIntN(64, 0xff00000000000000n | BigInt(txn.ttl)), txn.parentCVersion, hdr.zxid, hdr.time);
+          return { err: 0, type, path: txn.path, stat: this.nodes.get(txn.path)!.stat() };
+        case OpCode.delete:
+        case OpCode.deleteContainer:
+          this.deleteNode(txn.path, hdr.zxid);
+          return { err: 0, type, path: txn.path };
+        case OpCode.setData: {
+          const stat = this.setData(txn.path, txn.data, txn.version, hdr.zxid, hdr.time);
+          return { err: 0, type, path: txn.path, stat };
+        }
+        case OpCode.setACL: {
+          const n = this.nodes.get(txn.path);
+          if (!n) return { err: Err.NONODE, type };
+          this.acls.release(n.aclRef);
+          n.aclRef = this.acls.ref(txn.acl);
+          n.aversion = txn.version;
+          return { err: 0, type, path: txn.path, stat: n.stat() };
+        }
+        case OpCode.check:
+          return { err: 0, type, path: txn.path };
+        case OpCode.error:
+          return { err: txn.err, type };
+        case OpCode.createSession:
+          this.sessions.set(hdr.clientId, txn.timeOut);
+          return { err: 0, type };
+        case OpCode.closeSession: {
+          this.sessions.delete(hdr.clientId);
+          this.killSession(hdr.clientId, hdr.zxid, txn.paths);
+          return { err: 0, type };
+        }
+        case OpCode.multi:
+          return this.applyMulti(hdr, txn.txns);
+      }
+    } catch (e) {
+      if (e instanceof TreeError) return { err: e.code, type };
+      throw e;
+    }
+  }
+
+  private applyMulti(hdr: TxnHeader, txns: Txn[]): ProcessResult {
+    // A failed multi is logged with ErrorTxns in it and changes nothing.
+    const failed = txns.some((t) => t.type === OpCode.error);
+    const results: ProcessResult[] = [];
+    for (const t of txns) {
+      if (failed) {
+        results.push({ err: t.type === OpCode.error ? t.err : 0, type: OpCode.error });
+        continue;
+      }
+      const r = this.applyOne(hdr, t);
+      results.push(r);
+    }
+    return { err: 0, type: OpCode.multi, multi: results };
+  }
+
+  killSession(sessionId: bigint, zxid: number, paths: string[] | null): void {
+    const eph = this.ephemerals.get(sessionId);
+    const list = paths ?? (eph ? [...eph] : []);
+    // deepest first so that parents go after their children
+    const sorted = [...list].sort((a, b) => b.length - a.length);
+    for (const p of sorted) {
+      try {
+        this.deleteNode(p, zxid);
+      } catch (e) {
+        if (!(e instanceof TreeError)) throw e;
+      }
+    }
+    this.ephemerals.delete(sessionId);
+  }
+
+  createNode(
+    path: string,
+    data: Buffer | null,
+    acl: ACL[],
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+    zxid: number,
+    time: number,
+  ): void {
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    if (!parent) throw new TreeError(Err.NONODE);
+    const name = childName(path);
+    if (parent.children.has(name)) {
+      // a replayed create after a fuzzy snapshot still advances the parent
+      if (parentCVersion > parent.cversion) {
+        parent.cversion = parentCVersion;
+        parent.pzxid = zxid;
+      }
+      throw new TreeError(Err.NODEEXISTS);
+    }
+    if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
+    const node = new DataNode(data, this.acls.ref(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
+    if (parentCVersion > parent.cversion) {
+      parent.cversion = parentCVersion;
+      parent.pzxid = zxid;
+    }
+    parent.children.add(name);
+    this.nodes.set(path, node);
+    this.approximateDataSize += path.length + (data ? data.length : 0);
+    if (ephemeralOwner === CONTAINER_EPHEMERAL_OWNER) this.containers.add(path);
+    else if (ownerTtl(ephemeralOwner) >= 0) this.ttls.add(path);
+    else if (ephemeralOwner !== 0n) {
+      let s = this.ephemerals.get(ephemeralOwner);
+      if (!s) this.ephemerals.set(ephemeralOwner, (s = new Set()));
+      s.add(path);
+    }
+    this.dataWatches.trigger(path, EventType.NodeCreated);
+    this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged);
+  }
+
+  deleteNode(path: string, zxid: number): void {
+    const node = this.nodes.get(path);
+    if (!node) throw new TreeError(Err.NONODE);
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    if (!parent) throw new TreeError(Err.NONODE);
+    this.nodes.delete(path);
+    parent.children.delete(childName(path));
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    this.acls.release(node.aclRef);
+    this.approximateDataSize -= path.length + (node.data ? node.data.length : 0);
+    const owner = node.ephemeralOwner;
+    if (owner === CONTAINER_EPHEMERAL_OWNER) this.containers.delete(path);
+    else if (ownerTtl(owner) >= 0) this.ttls.delete(path);
+    else if (owner !== 0n) {
+      const s = this.ephemerals.get(owner);
+      if (s) {
+        s.delete(path);
+        if (s.size === 0) this.ephemerals.delete(owner);
+      }
+    }
+    const fired = this.dataWatches.trigger(path, EventType.NodeDeleted);
+    this.childWatches.trigger(path, EventType.NodeDeleted, fired);
+    this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged);
+  }
+
+  setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
+    const n = this.nodes.get(path);
+    if (!n) throw new TreeError(Err.NONODE);
+    this.approximateDataSize += (data ? data.length : 0) - (n.data ? n.data.length : 0);
+    n.data = data;
+    n.version = version;
+    n.mzxid = zxid;
+    n.mtime = time;
+    this.dataWatches.trigger(path, EventType.NodeDataChanged);
+    return n.stat();
+  }
+
+  /** Every path at or below `path`, parents before children. */
+  *walk(path: string): Generator<[string, DataNode]> {
+    const n = this.nodes.get(path);
+    if (!n) return;
+    yield [path, n];
+    for (const c of n.children) yield* this.walk(path === '/' ? `/${c}` : `${path}/${c}`);
+  }
+
+  countDescendants(path: string): number {
+    const n = this.nodes.get(path);
+    if (!n) return 0;
+    let total = 0;
+    const stack: string[] = [path];
+    while (stack.length) {
+      const p = stack.pop()!;
+      const node = this.nodes.get(p);
+      if (!node) continue;
+      for (const c of node.children) {
+        total++;
+        stack.push(p === '/' ? `/${c}` : `${p}/${c}`);
+      }
+    }
+    return total;
+  }
+}
+
+export class TreeError extends Error {
+  constructor(readonly code: number) {
+    super(`tree error ${code}`);
+  }
+}
+
+export function isWatchModeRecursive(m: WatchModeT | undefined): boolean {
+  return m === WatchMode.PERSISTENT_RECURSIVE;
+}

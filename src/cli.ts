@@ -1,0 +1,216 @@
+// zk-server command line, in the style of zkServer.sh:
+//   start | start-foreground | stop | restart | status | print-cmd | version [CFG]
+import { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { loadConfig, resolveConfigPath } from './config/load';
+import { ConfigError, ServerConfig } from './config/types';
+import { createLogger } from './logger';
+import { startServerProcess } from './launch';
+import { PACKAGE_VERSION, VERSION_STRING } from './version';
+
+const PROJECT_DIR = path.resolve(__dirname, '..');
+const CONF_DIR = process.env.ZOOCFGDIR ? path.resolve(process.env.ZOOCFGDIR) : path.join(PROJECT_DIR, 'conf');
+
+function configOrExit(arg: string | undefined): { file: string; config: ServerConfig } {
+  const file = resolveConfigPath(arg, CONF_DIR);
+  try {
+    return { file, config: loadConfig(file) };
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`Invalid config, exiting abnormally: ${e.message}\n`);
+    } else {
+      process.stderr.write(`Invalid config, exiting abnormally: ${file}: ${String(e)}\n`);
+    }
+    process.exit(2);
+  }
+}
+
+function pidFile(config: ServerConfig): string {
+  return process.env.ZOOPIDFILE ?? path.join(config.dataDir, 'zookeeper_server.pid');
+}
+
+function readPid(file: string): number | null {
+  try {
+    const n = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Send a four-letter word and return the answer ('' on failure). */
+export function askFourLetterWord(host: string, port: number, word: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const chunks: Buffer[] = [];
+    const done = (text: string): void => {
+      s.destroy();
+      resolve(text);
+    };
+    s.setTimeout(timeoutMs, () => done(''));
+    s.on('connect', () => s.write(word));
+    s.on('data', (c) => chunks.push(c));
+    s.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    s.on('error', () => done(''));
+  });
+}
+
+function clientHost(config: ServerConfig): string {
+  const h = config.clientPortAddress;
+  return !h || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h;
+}
+
+async function cmdStart(arg: string | undefined): Promise<number> {
+  const { file, config } = configOrExit(arg);
+  process.stdout.write(`Using config: ${file}\n`);
+  const pf = pidFile(config);
+  const old = readPid(pf);
+  if (old && alive(old)) {
+    process.stdout.write(`zk-server already running as process ${old}.\n`);
+    return 1;
+  }
+  fs.mkdirSync(path.dirname(pf), { recursive: true });
+  const logDir = process.env.ZOO_LOG_DIR ? path.resolve(process.env.ZOO_LOG_DIR) : config.dataDir;
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `zk-server-${config.myid ?? 'standalone'}.out`);
+  const out = fs.openSync(logFile, 'a');
+  process.stdout.write('Starting zk-server ... ');
+  const child = spawn(process.execPath, [path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: process.env,
+  });
+  fs.closeSync(out);
+  let exited: number | null = null;
+  child.on('exit', (code) => {
+    exited = code ?? 1;
+  });
+  fs.writeFileSync(pf, `${child.pid}\n`);
+  child.unref();
+  const deadline = Date.now() + 30000;
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      process.stdout.write('FAILED TO START\n');
+      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+      process.stderr.write(tail + '\n');
+      try {
+        fs.unlinkSync(pf);
+      } catch {
+        /* already gone */
+      }
+      return 1;
+    }
+    if ((await askFourLetterWord(clientHost(config), config.clientPort, 'ruok', 500)) === 'imok') {
+      process.stdout.write('STARTED\n');
+      return 0;
+    }
+    await sleep(100);
+  }
+  process.stdout.write('FAILED TO START (timed out waiting for the client port)\n');
+  return 1;
+}
+
+async function cmdStop(arg: string | undefined): Promise<number> {
+  const { file, config } = configOrExit(arg);
+  process.stdout.write(`Using config: ${file}\n`);
+  const pf = pidFile(config);
+  const pid = readPid(pf);
+  if (!pid) {
+    process.stdout.write(`no zk-server to stop (could not find file ${pf})\n`);
+    return 1;
+  }
+  process.stdout.write('Stopping zk-server ... ');
+  if (alive(pid)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 30000;
+    while (alive(pid) && Date.now() < deadline) await sleep(50);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  try {
+    fs.unlinkSync(pf);
+  } catch {
+    /* already gone */
+  }
+  process.stdout.write('STOPPED\n');
+  return 0;
+}
+
+async function cmdStatus(arg: string | undefined): Promise<number> {
+  const { file, config } = configOrExit(arg);
+  process.stdout.write(`Using config: ${file}\n`);
+  const host = clientHost(config);
+  process.stdout.write(`Client port found: ${config.clientPort}. Client address: ${host}. Client SSL: false.\n`);
+  const out = await askFourLetterWord(host, config.clientPort, 'srvr');
+  const m = /^Mode: (\S+)$/m.exec(out);
+  if (!m) {
+    process.stdout.write('Error contacting service. It is probably not running.\n');
+    return 1;
+  }
+  process.stdout.write(`Mode: ${m[1]}\n`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program.name('zk-server').description('A ZooKeeper-compatible coordination server').version(PACKAGE_VERSION, '--version');
+  program
+    .command('start-foreground [cfg]')
+    .description('run the server in this process until SIGINT/SIGTERM')
+    .action(async (cfg?: string) => {
+      const { config } = configOrExit(cfg);
+      const logger = createLogger({ myid: config.myid });
+      try {
+        await startServerProcess(config, logger);
+      } catch (e) {
+        logger.error({ err: String(e) }, 'failed to start');
+        process.exit(1);
+      }
+    });
+  program
+    .command('start [cfg]')
+    .description('start the server in the background; returns once it serves')
+    .action(async (cfg?: string) => process.exit(await cmdStart(cfg)));
+  program
+    .command('stop [cfg]')
+    .description('stop the server started with `start` and wait for it to exit')
+    .action(async (cfg?: string) => process.exit(await cmdStop(cfg)));
+  program
+    .command('restart [cfg]')
+    .description('stop, then start')
+    .action(async (cfg?: string) => {
+      await cmdStop(cfg);
+      process.exit(await cmdStart(cfg));
+    });
+  program
+    .command('status [cfg]')
+    .description('print the Mode of the server (standalone, leader, follower, observer)')
+    .action(async (cfg?: string) => process.exit(await cmdStatus(cfg)));
+  program
+    .command('print-cmd [cfg]')
+    .description('print the command that `start` runs')
+    .action((cfg?: string) => {
+      const file = resolveConfigPath(cfg, CONF_DIR);
+      process.stdout.write(`"${process.execPath}" "${path.join(PROJECT_DIR, 'bin', 'zk-server.js')}" start-foreground "${file}"\n`);
+    });
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      process.stdout.write(`zk-server ${PACKAGE_VERSION} (Apache ZooKeeper ${VERSION_STRING})\n`);
+    });
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,395 @@
+// PrepRequestProcessor: turns a write request into a txn, checking it against the tree plus every
+// change that is prepared but not yet applied (ZooKeeper's outstandingChanges). Pure: no I/O.
+import { JuteReader } from '../jute/archive';
+import {
+  ACL,
+  Id,
+  readCreateRequest,
+  readMultiHeader,
+  readPathVersion,
+  readSetACLRequest,
+  readSetDataRequest,
+} from '../jute/records';
+import { checkACL, fixupACL } from './auth';
+import {
+  CONTAINER_EPHEMERAL_OWNER,
+  Err,
+  KeeperError,
+  MAX_TTL,
+  OpCode,
+  ownerTtl,
+  Perms,
+  ttlOwner,
+} from './constants';
+import { DataTree, parentOf, SYSTEM_PATHS } from './datatree';
+import { pathProblem } from './paths';
+import { Txn } from './txn';
+
+export interface ChangeRecord {
+  zxid: number;
+  path: string;
+  /** null once deleted */
+  stat: { version: number; cversion: number; aversion: number; ephemeralOwner: bigint; pzxid: number } | null;
+  childCount: number;
+  acl: ACL[];
+}
+
+export interface PrepSettings {
+  extendedTypesEnabled: boolean;
+  skipACL: boolean;
+  reconfigEnabled: boolean;
+}
+
+export interface PrepInput {
+  sessionId: bigint;
+  type: number;
+  body: JuteReader;
+  authIds: readonly Id[];
+}
+
+export class PrepRequestProcessor {
+  private readonly outstanding = new Map<string, ChangeRecord>();
+  private readonly outstandingList: ChangeRecord[] = [];
+  /** set while preparing a multi: the records it replaced, for rollback */
+  private multiUndo: Map<string, ChangeRecord | undefined> | null = null;
+
+  constructor(
+    private readonly tree: DataTree,
+    private readonly settings: PrepSettings,
+  ) {}
+
+  get outstandingCount(): number {
+    return this.outstandingList.length;
+  }
+
+  /** Drop change records made obsolete by the txn `zxid` having been applied. */
+  applied(zxid: number): void {
+    let i = 0;
+    while (i < this.outstandingList.length && this.outstandingList[i].zxid <= zxid) {
+      const c = this.outstandingList[i];
+      if (this.outstanding.get(c.path) === c) this.outstanding.delete(c.path);
+      i++;
+    }
+    if (i > 0) this.outstandingList.splice(0, i);
+  }
+
+  private record(path: string): ChangeRecord {
+    const c = this.outstanding.get(path);
+    if (c) {
+      if (c.stat === null) throw new KeeperError(Err.NONODE, path);
+      return c;
+    }
+    const n = this.tree.getNode(path);
+    if (!n) throw new KeeperError(Err.NONODE, path);
+    return {
+      zxid: -1,
+      path,
+      stat: {
+        version: n.version,
+        cversion: n.cversion,
+        aversion: n.aversion,
+        ephemeralOwner: n.ephemeralOwner,
+        pzxid: n.pzxid,
+      },
+      childCount: n.children.size,
+      acl: this.tree.aclOf(n),
+    };
+  }
+
+  private exists(path: string): boolean {
+    const c = this.outstanding.get(path);
+    if (c) return c.stat !== null;
+    return this.tree.getNode(path) !== undefined;
+  }
+
+  private add(c: ChangeRecord): void {
+    if (this.multiUndo && !this.multiUndo.has(c.path)) this.multiUndo.set(c.path, this.outstanding.get(c.path));
+    this.outstanding.set(c.path, c);
+    this.outstandingList.push(c);
+  }
+
+  private dup(c: ChangeRecord, zxid: number): ChangeRecord {
+    return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl };
+  }
+
+  private check(acl: ACL[], perm: number, ids: readonly Id[]): void {
+    checkACL(acl, perm, ids, this.settings.skipACL);
+  }
+
+  private static validate(path: string): void {
+    if (pathProblem(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
+  }
+
+  private static checkAndIncVersion(current: number, expected: number): number {
+    if (expected !== -1 && expected !== current) throw new KeeperError(Err.BADVERSION);
+    return (current + 1) | 0;
+  }
+
+  /**
+   * Build the txn for a write request at `zxid`. Throws KeeperError for a failed request; the caller
+   * logs that as an error txn. Returns the txn and, for creates, the final path.
+   */
+  prepare(req: PrepInput, zxid: number, time: number): Txn {
+    const r = req.body;
+    switch (req.type) {
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+        return this.prepCreate(req.type, readCreateRequest(r, req.type === OpCode.createTTL), req, zxid);
+      case OpCode.delete: {
+        const { path, version } = readPathVersion(r);
+        return this.prepDelete(path, version, req, zxid, false);
+      }
+      case OpCode.deleteContainer: {
+        const path = r.buf.toString('utf8', r.offset, r.end);
+        return this.prepDelete(path, -1, req, zxid, true);
+      }
+      case OpCode.setData: {
+        const s = readSetDataRequest(r);
+        PrepRequestProcessor.validate(s.path);
+        const rec = this.record(s.path);
+        this.check(rec.acl, Perms.WRITE, req.authIds);
+        const newVersion = PrepRequestProcessor.checkAndIncVersion(rec.stat!.version, s.version);
+        const nr = this.dup(rec, zxid);
+        nr.stat!.version = newVersion;
+        this.add(nr);
+        return { type: OpCode.setData, path: s.path, data: s.data, version: newVersion };
+      }
+      case OpCode.setACL: {
+        const s = readSetACLRequest(r);
+        PrepRequestProcessor.validate(s.path);
+        const acl = fixupACL(s.acl, req.authIds);
+        const rec = this.record(s.path);
+        this.check(rec.acl, Perms.ADMIN, req.authIds);
+        const newVersion = PrepRequestProcessor.checkAndIncVersion(rec.stat!.aversion, s.version);
+        const nr = this.dup(rec, zxid);
+        nr.stat!.aversion = newVersion;
+        nr.acl = acl;
+        this.add(nr);
+        return { type: OpCode.setACL, path: s.path, acl, version: newVersion };
+      }
+      case OpCode.check: {
+        const { path, version } = readPathVersion(r);
+        PrepRequestProcessor.validate(path);
+        const rec = this.record(path);
+        this.check(rec.acl, Perms.READ, req.authIds);
+        return { type: OpCode.check, path, version: PrepRequestProcessor.checkAndIncVersion(rec.stat!.version, version) };
+      }
+      case OpCode.multi:
+        return this.prepMulti(req, zxid, time);
+      case OpCode.reconfig:
+        if (!this.settings.reconfigEnabled) throw new KeeperError(Err.RECONFIGDISABLED);
+        throw new KeeperError(Err.UNIMPLEMENTED);
+      default:
+        throw new KeeperError(Err.UNIMPLEMENTED);
+    }
+  }
+
+  private prepCreate(type: number, c: ReturnType<typeof readCreateRequest>, req: PrepInput, zxid: number): Txn {
+    let flags = c.flags;
+    if (type === OpCode.createContainer) flags = 4;
+    if (flags < 0 || flags > 6) throw new KeeperError(Err.BADARGUMENTS);
+    const isTTL = flags === 5 || flags === 6;
+    const sequential = flags === 2 || flags === 3 || flags === 6;
+    const ephemeral = flags === 1 || flags === 3;
+    if (isTTL && !this.settings.extendedTypesEnabled) throw new KeeperError(Err.UNIMPLEMENTED);
+    if (isTTL) {
+      if (type !== OpCode.createTTL || c.ttl <= 0 || c.ttl > MAX_TTL) throw new KeeperError(Err.BADARGUMENTS);
+    } else if (type === OpCode.createTTL && c.ttl >= 0) {
+      throw new KeeperError(Err.BADARGUMENTS);
+    }
+    if (flags === 4 && type !== OpCode.createContainer) flags = 0; // container needs its own opcode
+    let path = c.path;
+    const lastSlash = path.lastIndexOf('/');
+    if (lastSlash === -1 || path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS);
+    const parentPath = lastSlash === 0 ? '/' : path.substring(0, lastSlash);
+    const acl = fixupACL(c.acl, req.authIds);
+    const parent = this.record(parentPath);
+    this.check(parent.acl, Perms.CREATE, req.authIds);
+    const parentCVersion = parent.stat!.cversion;
+    if (sequential) path = path + formatSeq(parentCVersion);
+    PrepRequestProcessor.validate(path);
+    if (this.exists(path)) throw new KeeperError(Err.NODEEXISTS, path);
+    const powner = parent.stat!.ephemeralOwner;
+    if (powner !== 0n && powner !== CONTAINER_EPHEMERAL_OWNER && ownerTtl(powner) < 0) {
+      throw new KeeperError(Err.NOCHILDRENFOREPHEMERALS, path);
+    }
+    const newCversion = parentCVersion + 1;
+    let owner = 0n;
+    let txn: Txn;
+    if (type === OpCode.createContainer) {
+      owner = CONTAINER_EPHEMERAL_OWNER;
+      txn = { type: OpCode.createContainer, path, data: c.data, acl, parentCVersion: newCversion };
+    } else if (isTTL) {
+      owner = ttlOwner(c.ttl);
+      txn = { type: OpCode.createTTL, path, data: c.data, acl, parentCVersion: newCversion, ttl: c.ttl };
+    } else {
+      if (ephemeral) owner = req.sessionId;
+      txn = {
+        type: type === OpCode.create2 ? OpCode.create2 : OpCode.create,
+        path,
+        data: c.data,
+        acl,
+        ephemeral,
+        parentCVersion: newCversion,
+      };
+    }
+    const np = this.dup(parent, zxid);
+    np.childCount++;
+    np.stat!.cversion = newCversion;
+    np.stat!.pzxid = zxid;
+    this.add(np);
+    this.add({
+      zxid,
+      path,
+      stat: { version: 0, cversion: 0, aversion: 0, ephemeralOwner: owner, pzxid: zxid },
+      childCount: 0,
+      acl,
+    });
+    return txn;
+  }
+
+  private prepDelete(path: string, version: number, req: PrepInput, zxid: number, container: boolean): Txn {
+    const lastSlash = path.lastIndexOf('/');
+    if (lastSlash === -1 || path.indexOf('\u0000') !== -1 || SYSTEM_PATHS.has(path)) {
+      throw new KeeperError(Err.BADARGUMENTS, path);
+    }
+    const parentPath = lastSlash === 0 ? '/' : path.substring(0, lastSlash);
+    let parent: ChangeRecord;
+    let node: ChangeRecord;
+    if (container) {
+      node = this.record(path);
+      if (node.childCount > 0) throw new KeeperError(Err.NOTEMPTY, path);
+      const o = node.stat!.ephemeralOwner;
+      if (o !== 0n && o !== CONTAINER_EPHEMERAL_OWNER && ownerTtl(o) < 0) throw new KeeperError(Err.BADVERSION, path);
+      parent = this.record(parentPath);
+    } else {
+      parent = this.record(parentPath);
+      node = this.record(path);
+      this.check(parent.acl, Perms.DELETE, req.authIds);
+      PrepRequestProcessor.checkAndIncVersion(node.stat!.version, version);
+      if (node.childCount > 0) throw new KeeperError(Err.NOTEMPTY, path);
+    }
+    const np = this.dup(parent, zxid);
+    np.childCount--;
+    np.stat!.pzxid = zxid;
+    this.add(np);
+    this.add({ zxid, path, stat: null, childCount: -1, acl: [] });
+    return { type: container ? OpCode.deleteContainer : OpCode.delete, path };
+  }
+
+  private prepMulti(req: PrepInput, zxid: number, time: number): Txn {
+    const ops = readMultiOps(req.body, false);
+    const txns: Txn[] = [];
+    this.multiUndo = new Map();
+    const undo = this.multiUndo;
+    const listMark = this.outstandingList.length;
+    let failed = false;
+    try {
+      for (const op of ops) {
+        if (failed) {
+          txns.push({ type: OpCode.error, err: Err.RUNTIMEINCONSISTENCY });
+          continue;
+        }
+        try {
+          txns.push(this.prepare({ sessionId: req.sessionId, type: op.type, body: op.body, authIds: req.authIds }, zxid, time));
+        } catch (e) {
+          if (!(e instanceof KeeperError)) throw e;
+          failed = true;
+          txns.push({ type: OpCode.error, err: e.code });
+          // roll back what the earlier ops of this multi prepared
+          for (const [p, prev] of undo) {
+            if (prev === undefined) this.outstanding.delete(p);
+            else this.outstanding.set(p, prev);
+          }
+          this.outstandingList.splice(listMark);
+        }
+      }
+    } finally {
+      this.multiUndo = null;
+    }
+    return { type: OpCode.multi, txns };
+  }
+
+  /** closeSession: the ephemerals to delete, including ones still being created. */
+  prepCloseSession(sessionId: bigint, zxid: number): Txn {
+    const es = new Set(this.tree.ephemerals.get(sessionId) ?? []);
+    for (const c of this.outstandingList) {
+      if (c.stat === null) es.delete(c.path);
+      else if (c.stat.ephemeralOwner === sessionId) es.add(c.path);
+    }
+    for (const p of es) {
+      try {
+        const parent = this.record(parentOf(p));
+        const np = this.dup(parent, zxid);
+        np.childCount--;
+        np.stat!.pzxid = zxid;
+        this.add(np);
+      } catch {
+        // parent gone: nothing to track
+      }
+      this.add({ zxid, path: p, stat: null, childCount: -1, acl: [] });
+    }
+    return { type: OpCode.closeSession, paths: [...es] };
+  }
+}
+
+export function formatSeq(n: number): string {
+  if (n < 0) return '-' + String(-n).padStart(9, '0');
+  return String(n).padStart(10, '0');
+}
+
+export interface MultiOp {
+  type: number;
+  body: JuteReader;
+}
+
+const WRITE_OPS = new Set<number>([
+  OpCode.create,
+  OpCode.create2,
+  OpCode.createContainer,
+  OpCode.createTTL,
+  OpCode.delete,
+  OpCode.setData,
+  OpCode.check,
+]);
+const READ_OPS = new Set<number>([OpCode.getChildren, OpCode.getData]);
+
+/** Split a MultiOperationRecord into ops; each op's reader covers exactly its record. */
+export function readMultiOps(r: JuteReader, read: boolean): MultiOp[] {
+  const ops: MultiOp[] = [];
+  const allowed = read ? READ_OPS : WRITE_OPS;
+  for (;;) {
+    const h = readMultiHeader(r);
+    if (h.done) break;
+    if (!allowed.has(h.type)) throw new KeeperError(Err.MARSHALLINGERROR, `invalid multi op type ${h.type}`);
+    const start = r.offset;
+    skipOpRecord(h.type, r);
+    ops.push({ type: h.type, body: new JuteReader(r.buf, start, r.offset) });
+  }
+  return ops;
+}
+
+function skipOpRecord(type: number, r: JuteReader): void {
+  switch (type) {
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+      readCreateRequest(r, type === OpCode.createTTL);
+      return;
+    case OpCode.delete:
+    case OpCode.check:
+      readPathVersion(r);
+      return;
+    case OpCode.setData:
+      readSetDataRequest(r);
+      return;
+    case OpCode.getChildren:
+    case OpCode.getData:
+      r.readStr();
+      r.readBool();
+      return;
+  }
+}

@@ -1,0 +1,444 @@
+// ZooKeeper 3.8 snapshot files: <dataDir>/version-2/snapshot.<hex zxid>[.gz|.snappy] (disk-format.md §7).
+import * as fs from 'fs';
+import * as path from 'path';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import * as zlib from 'zlib';
+import { JuteReader, JuteWriter } from '../jute/archive';
+import { ACL, readACLs, writeACLs } from '../jute/records';
+import { AclCache, DataNode, DataTree, parentOf } from '../server/datatree';
+import { CONTAINER_EPHEMERAL_OWNER, ownerTtl } from '../server/constants';
+import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
+import { fileHeader } from './txnlog';
+import {
+  Adler32,
+  adler32,
+  listDataFiles,
+  noopLogger,
+  PersistenceError,
+  PersistenceLogger,
+  SNAP_MAGIC,
+  SNAP_PREFIX,
+  SnapCompression,
+  snapFileName,
+  streamModeOf,
+  yieldToEventLoop,
+  zxidFromName,
+} from './util';
+
+export interface WriteSnapshotOptions {
+  compression?: SnapCompression;
+  /** fsync the file (and the directory after the rename) before resolving */
+  fsync?: boolean;
+  /** write `<name>.tmp` then rename (default true) */
+  atomic?: boolean;
+  /** yield to the event loop after this many nodes (default 1000) */
+  yieldEvery?: number;
+  logger?: PersistenceLogger;
+}
+
+export interface SnapshotInfo {
+  file: string;
+  zxid: number;
+  nodeCount: number;
+  sessionCount: number;
+  /** ZxidDigest section if present */
+  digest: { zxid: number; version: number; digest: bigint } | null;
+  /** 3.9 lastProcessedZxid section if present */
+  storedLastProcessedZxid: number | null;
+}
+
+const CHUNK = 256 * 1024;
+
+function writeSeal(w: JuteWriter, crc: Adler32, flushed: { upto: number }): void {
+  // everything written so far goes into the checksum, then the seal itself
+  crc.update(w.buf, flushed.upto, w.offset);
+  flushed.upto = w.offset;
+  w.writeLong(crc.value);
+  w.writeString('/');
+}
+
+/**
+ * Serialize `tree` as `snapshot.<hex zxid>` in `snapDir`. Streams in chunks and yields to the event
+ * loop, so the tree may keep changing (fuzzy snapshot; restore replays the log from zxid + 1).
+ * Returns the final file path.
+ */
+export async function writeSnapshot(
+  tree: DataTree,
+  snapDir: string,
+  zxid: number,
+  opts: WriteSnapshotOptions = {},
+): Promise<string> {
+  const compression = opts.compression ?? '';
+  if (compression !== '' && compression !== 'gz' && compression !== 'snappy') {
+    throw new Error(`unknown snapshot compression "${compression as string}"`);
+  }
+  const log = opts.logger ?? noopLogger;
+  const yieldEvery = opts.yieldEvery ?? 1000;
+  const finalPath = path.join(snapDir, snapFileName(zxid, compression));
+  const atomic = opts.atomic ?? true;
+  const writePath = atomic ? finalPath + '.tmp' : finalPath;
+  const t0 = Date.now();
+  let nodeCount = 0;
+
+  async function* generate(): AsyncGenerator<Buffer> {
+    const crc = new Adler32();
+    let w = new JuteWriter(CHUNK + 4096);
+    const flushed = { upto: 0 };
+    const take = (): Buffer => {
+      crc.update(w.buf, flushed.upto, w.offset);
+      const out = Buffer.from(w.finish());
+      w = new JuteWriter(CHUNK + 4096);
+      flushed.upto = 0;
+      return out;
+    };
+    w.writeRaw(fileHeader(SNAP_MAGIC, -1n));
+    // sessions (copied up front: the map may change while we yield)
+    const sessions = [...tree.sessions];
+    w.writeInt(sessions.length);
+    for (const [id, to] of sessions) {
+      w.writeBigLong(id);
+      w.writeInt(to);
+    }
+    // ACL cache
+    const acls = new Map<number, ACL[]>(tree.acls.byRef);
+    w.writeInt(acls.size);
+    for (const [ref, list] of acls) {
+      w.writeLong(ref);
+      writeACLs(w, list);
+      if (w.offset >= CHUNK) yield take();
+    }
+    // pre-order node list; the root is written with path ""
+    const stack: string[] = ['/'];
+    let sinceYield = 0;
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const n = tree.nodes.get(p);
+      if (!n) continue; // deleted while we were writing; replay recreates what is needed
+      if (n.aclRef !== -1 && !acls.has(n.aclRef) && n.czxid > zxid) {
+        // created after the snapshot started with an ACL list not in the written map: leave it (and
+        // its subtree, also newer) to log replay rather than store a dangling ACL reference
+        continue;
+      }
+      w.writeString(p === '/' ? '' : p);
+      w.writeBuffer(n.data);
+      w.writeLong(n.aclRef);
+      writeStatPersisted(w, n);
+      nodeCount++;
+      const kids = [...n.children];
+      const prefix = p === '/' ? '/' : p + '/';
+      for (let i = kids.length - 1; i >= 0; i--) stack.push(prefix + kids[i]);
+      if (w.offset >= CHUNK) yield take();
+      if (++sinceYield >= yieldEvery) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+    }
+    w.writeString('/');
+    writeSeal(w, crc, flushed);
+    // ZxidDigest: zeros ("empty", never compared) per the interop recommendation, then seal 2
+    w.writeLong(0);
+    w.writeInt(2);
+    w.writeLong(0);
+    writeSeal(w, crc, flushed);
+    yield take();
+  }
+
+  try {
+    const src = Readable.from(generate(), { objectMode: false });
+    const out = fs.createWriteStream(writePath);
+    if (compression === 'gz') await pipeline(src, zlib.createGzip(), out);
+    else if (compression === 'snappy') await pipeline(src, new SnappyFramer(), out);
+    else await pipeline(src, out);
+    if (opts.fsync) await fsyncFile(writePath);
+    if (atomic) {
+      await fs.promises.rename(writePath, finalPath);
+      if (opts.fsync) await fsyncDir(snapDir);
+    }
+  } catch (e) {
+    await fs.promises.unlink(writePath).catch(() => {});
+    throw e;
+  }
+  log('info', `Snapshot ${path.basename(finalPath)} written: ${nodeCount} nodes in ${Date.now() - t0} ms`);
+  return finalPath;
+}
+
+async function fsyncFile(p: string): Promise<void> {
+  const fh = await fs.promises.open(p, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fh = await fs.promises.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // not supported on every platform
+  }
+}
+
+function writeStatPersisted(w: JuteWriter, n: DataNode): void {
+  w.writeLong(n.czxid);
+  w.writeLong(n.mzxid);
+  w.writeLong(n.ctime);
+  w.writeLong(n.mtime);
+  w.writeInt(n.version);
+  w.writeInt(n.cversion);
+  w.writeInt(n.aversion);
+  w.writeBigLong(n.ephemeralOwner);
+  w.writeLong(n.pzxid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** SnapStream.isValidSnapshot: cheap pre-check used to pick candidate files. */
+export function isValidSnapshot(file: string): boolean {
+  const name = path.basename(file);
+  if (zxidFromName(name, SNAP_PREFIX) === -1) return false;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const mode = streamModeOf(name);
+    if (mode === 'gz') {
+      if (size < 2) return false;
+      const b = Buffer.alloc(2);
+      fs.readSync(fd, b, 0, 2, 0);
+      return b[0] === 0x1f && b[1] === 0x8b;
+    }
+    if (mode === 'snappy') {
+      if (size < 8) return false;
+      const b = Buffer.alloc(8);
+      fs.readSync(fd, b, 0, 8, 0);
+      return b.equals(SNAPPY_MAGIC);
+    }
+    if (size < 10) return false;
+    const b = Buffer.alloc(5);
+    fs.readSync(fd, b, 0, 5, size - 5);
+    return b.readInt32BE(0) === 1 && b[4] === 0x2f;
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Up to `n` snapshot files passing isValidSnapshot, newest (highest name zxid) first. `.tmp` files are skipped. */
+export function findValidSnapshots(snapDir: string, n: number): string[] {
+  const out: string[] = [];
+  for (const f of listDataFiles(snapDir, SNAP_PREFIX, true)) {
+    if (out.length >= n) break;
+    if (f.zxid < 0 || f.name.endsWith('.tmp')) continue;
+    if (isValidSnapshot(f.path)) out.push(f.path);
+  }
+  return out;
+}
+
+function decodeFile(file: string, raw: Buffer): Buffer {
+  const mode = streamModeOf(path.basename(file));
+  try {
+    if (mode === 'gz') return zlib.gunzipSync(raw);
+    if (mode === 'snappy') return snappyStreamDecode(raw);
+  } catch (e) {
+    throw new PersistenceError(`Cannot decompress snapshot ${file}: ${(e as Error).message}`, file);
+  }
+  return raw;
+}
+
+async function decodeFileAsync(file: string, raw: Buffer): Promise<Buffer> {
+  if (streamModeOf(path.basename(file)) === 'gz') {
+    try {
+      return await new Promise<Buffer>((res, rej) => zlib.gunzip(raw, (err, out) => (err ? rej(err) : res(out))));
+    } catch (e) {
+      throw new PersistenceError(`Cannot decompress snapshot ${file}: ${(e as Error).message}`, file);
+    }
+  }
+  return decodeFile(file, raw);
+}
+
+/** Replace the tree's state by an empty one (no nodes, no sessions, fresh ACL cache). */
+function clearTree(tree: DataTree): void {
+  tree.nodes.clear();
+  tree.ephemerals.clear();
+  tree.containers.clear();
+  tree.ttls.clear();
+  tree.sessions.clear();
+  (tree as unknown as { acls: AclCache }).acls = new AclCache();
+  tree.approximateDataSize = 0;
+}
+
+/** Register `path` in the ephemerals/containers/ttls indexes exactly as DataTree.createNode does. */
+export function indexNodeOwner(tree: DataTree, p: string, owner: bigint): void {
+  if (owner === CONTAINER_EPHEMERAL_OWNER) tree.containers.add(p);
+  else if (ownerTtl(owner) >= 0) tree.ttls.add(p);
+  else if (owner !== 0n) {
+    let s = tree.ephemerals.get(owner);
+    if (!s) tree.ephemerals.set(owner, (s = new Set()));
+    s.add(p);
+  }
+}
+
+/** Parse a decompressed snapshot into `tree`; yields every `every` nodes (for the async variant). */
+function* parseSnapshot(
+  buf: Buffer,
+  file: string,
+  tree: DataTree,
+  log: PersistenceLogger,
+  every: number,
+): Generator<void, SnapshotInfo> {
+  const zxid = zxidFromName(path.basename(file), SNAP_PREFIX);
+  const r = new JuteReader(buf, 0, buf.length, Number.MAX_SAFE_INTEGER);
+  const fail = (msg: string): never => {
+    throw new PersistenceError(`${msg} in snapshot ${file} at offset ${r.offset}`, file, r.offset);
+  };
+  try {
+    if (buf.length < 16) fail('truncated file header');
+    const magic = r.readInt();
+    if (magic !== SNAP_MAGIC) fail(`mismatching magic headers ${magic} != ${SNAP_MAGIC}`);
+    r.readInt(); // version
+    r.readBigLong(); // dbid
+    clearTree(tree);
+    const nSessions = r.readInt();
+    if (nSessions < 0) fail(`bad session count ${nSessions}`);
+    for (let i = 0; i < nSessions; i++) {
+      const id = r.readBigLong();
+      tree.sessions.set(id, r.readInt());
+    }
+    const nAcls = r.readInt();
+    if (nAcls < 0) fail(`bad ACL map size ${nAcls}`);
+    for (let i = 0; i < nAcls; i++) {
+      const ref = r.readLong();
+      const list = readACLs(r) ?? [];
+      tree.acls.put(ref, list);
+    }
+    let count = 0;
+    for (;;) {
+      const p = r.readStr();
+      if (p === '/') break;
+      const data = r.readBuffer();
+      const dataCopy = data === null ? null : Buffer.from(data);
+      const aclRef = r.readLong();
+      const node = new DataNode(
+        dataCopy,
+        aclRef,
+        r.readLong(), // czxid
+        r.readLong(), // mzxid
+        r.readLong(), // ctime
+        r.readLong(), // mtime
+        r.readInt(), // version
+        r.readInt(), // cversion
+        r.readInt(), // aversion
+        r.readBigLong(), // ephemeralOwner
+        r.readLong(), // pzxid
+      );
+      const key = p === '' ? '/' : p;
+      if (p !== '') {
+        const parentPath = parentOf(p);
+        const parent = tree.nodes.get(parentPath);
+        if (!parent) fail(`Invalid Datatree, unable to find parent ${parentPath} of path ${p}`);
+        parent!.children.add(p.substring(p.lastIndexOf('/') + 1));
+      }
+      tree.nodes.set(key, node);
+      tree.approximateDataSize += key.length + (dataCopy ? dataCopy.length : 0);
+      if (aclRef !== -1 && !tree.acls.byRef.has(aclRef)) {
+        log('warn', `Ignoring acl ${aclRef} of ${key} as it does not exist in the cache (snapshot ${file})`);
+      }
+      tree.acls.addUsage(aclRef);
+      indexNodeOwner(tree, key, node.ephemeralOwner);
+      if (++count % every === 0) yield;
+    }
+    const seal1At = r.offset;
+    const val = r.readLong();
+    if (val !== adler32(buf, 0, seal1At)) fail('CRC corruption');
+    if (r.readStr() !== '/') fail('Invalid snapshot seal');
+    let digest: SnapshotInfo['digest'] = null;
+    let stored: number | null = null;
+    if (r.remaining() > 0) {
+      const dz = r.readLong();
+      const dv = r.readInt();
+      let dd: bigint;
+      if (dv < 2) {
+        const s = r.readString();
+        dd = s ? BigInt.asIntN(64, BigInt('0x' + s)) : 0n;
+      } else dd = r.readBigLong();
+      digest = { zxid: dz, version: dv, digest: dd };
+      const at = r.offset;
+      if (r.readLong() !== adler32(buf, 0, at)) fail('CRC corruption (digest seal)');
+      if (r.readStr() !== '/') fail('Invalid snapshot seal');
+      if (r.remaining() > 0) {
+        stored = r.readLong(); // 3.9 lastProcessedZxid section
+        const at3 = r.offset;
+        if (r.readLong() !== adler32(buf, 0, at3)) fail('CRC corruption (lastProcessedZxid seal)');
+        r.readStr();
+      }
+    }
+    tree.acls.purgeUnused();
+    if (!tree.nodes.has('/')) fail('snapshot has no root node');
+    ensureSystemNodes(tree);
+    tree.lastProcessedZxid = zxid; // the file name is authoritative
+    return { file, zxid, nodeCount: count, sessionCount: nSessions, digest, storedLastProcessedZxid: stored };
+  } catch (e) {
+    if (e instanceof PersistenceError) throw e;
+    throw new PersistenceError(`${(e as Error).message} in snapshot ${file} at offset ${r.offset}`, file, r.offset);
+  }
+}
+
+function ensureSystemNodes(tree: DataTree): void {
+  for (const p of ['/zookeeper', '/zookeeper/quota']) {
+    if (tree.nodes.has(p)) continue;
+    const parent = tree.nodes.get(parentOf(p));
+    if (!parent) continue;
+    tree.nodes.set(p, new DataNode(null, -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
+    parent.children.add(p.substring(p.lastIndexOf('/') + 1));
+  }
+}
+
+export interface ReadSnapshotOptions {
+  logger?: PersistenceLogger;
+  /** load into this tree instead of a new one (its state is replaced) */
+  tree?: DataTree;
+}
+
+/** Synchronously load a snapshot file (verifying the Adler-32 seals) into a DataTree. */
+export function readSnapshotSync(file: string, opts: ReadSnapshotOptions = {}): DataTree {
+  return readSnapshotWithInfoSync(file, opts).tree;
+}
+
+export function readSnapshotWithInfoSync(file: string, opts: ReadSnapshotOptions = {}): { tree: DataTree; info: SnapshotInfo } {
+  const buf = decodeFile(file, fs.readFileSync(file));
+  const tree = opts.tree ?? new DataTree();
+  const gen = parseSnapshot(buf, file, tree, opts.logger ?? noopLogger, 1 << 30);
+  let step = gen.next();
+  while (!step.done) step = gen.next();
+  return { tree, info: step.value };
+}
+
+/** Load a snapshot file, yielding to the event loop every 10 000 nodes. */
+export async function readSnapshot(file: string, opts: ReadSnapshotOptions = {}): Promise<DataTree> {
+  return (await readSnapshotWithInfo(file, opts)).tree;
+}
+
+export async function readSnapshotWithInfo(file: string, opts: ReadSnapshotOptions = {}): Promise<{ tree: DataTree; info: SnapshotInfo }> {
+  const buf = await decodeFileAsync(file, await fs.promises.readFile(file));
+  const tree = opts.tree ?? new DataTree();
+  const gen = parseSnapshot(buf, file, tree, opts.logger ?? noopLogger, 10000);
+  let step = gen.next();
+  while (!step.done) {
+    await yieldToEventLoop();
+    step = gen.next();
+  }
+  return { tree, info: step.value };
+}

@@ -1,0 +1,119 @@
+// Shared helpers for the on-disk formats (docs/persistence.md, /work/shared/docs/disk-format.md):
+// Adler-32, file naming (P/Util.java), loggers.
+import * as fs from 'fs';
+import * as path from 'path';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Optional logging/progress callback used by all persistence functions. */
+export type PersistenceLogger = (level: LogLevel, msg: string) => void;
+export const noopLogger: PersistenceLogger = () => {};
+
+export const VERSION_DIR = 'version-2';
+export const LOG_PREFIX = 'log';
+export const SNAP_PREFIX = 'snapshot';
+export const TXNLOG_MAGIC = 0x5a4b4c47; // "ZKLG"
+export const SNAP_MAGIC = 0x5a4b534e; // "ZKSN"
+export const FORMAT_VERSION = 2;
+
+/** Incremental Adler-32 (java.util.zip.Adler32). */
+export class Adler32 {
+  private a = 1;
+  private b = 0;
+  update(buf: Uint8Array, start = 0, end = buf.length): this {
+    let a = this.a;
+    let b = this.b;
+    let i = start;
+    while (i < end) {
+      const stop = Math.min(end, i + 5552);
+      for (; i < stop; i++) {
+        a += buf[i];
+        b += a;
+      }
+      a %= 65521;
+      b %= 65521;
+    }
+    this.a = a;
+    this.b = b;
+    return this;
+  }
+  /** Unsigned 32-bit value (what Java's getValue() returns as a non-negative long). */
+  get value(): number {
+    return this.b * 65536 + this.a;
+  }
+}
+
+export function adler32(buf: Uint8Array, start = 0, end = buf.length): number {
+  return new Adler32().update(buf, start, end).value;
+}
+
+/** Lowercase hex, no prefix, no padding (Long.toHexString). Handles negative longs as two's complement. */
+export function zxidHex(zxid: number): string {
+  if (zxid < 0) return BigInt.asUintN(64, BigInt(zxid)).toString(16);
+  return zxid.toString(16);
+}
+
+/** Util.getZxidFromName: split on '.', need >= 2 parts and part[0] == prefix; -1 on failure. */
+export function zxidFromName(name: string, prefix: string): number {
+  const parts = name.split('.');
+  if (parts.length < 2 || parts[0] !== prefix) return -1;
+  const p = parts[1];
+  if (!/^[+-]?[0-9a-fA-F]+$/.test(p)) return -1;
+  const v = BigInt.asIntN(64, BigInt((p.startsWith('-') ? '-0x' : '0x') + p.replace(/^[+-]/, '')));
+  // Long.parseLong rejects values outside the signed range
+  const raw = BigInt((p.startsWith('-') ? '-0x' : '0x') + p.replace(/^[+-]/, ''));
+  if (raw !== v) return -1;
+  return Number(v);
+}
+
+export function logFileName(zxid: number): string {
+  return `${LOG_PREFIX}.${zxidHex(zxid)}`;
+}
+
+export type SnapCompression = '' | 'gz' | 'snappy';
+
+export function snapFileName(zxid: number, compression: SnapCompression = ''): string {
+  return `${SNAP_PREFIX}.${zxidHex(zxid)}${compression ? '.' + compression : ''}`;
+}
+
+/** SnapStream.getStreamMode(String): by the last '.'-suffix. */
+export function streamModeOf(name: string): SnapCompression {
+  const i = name.lastIndexOf('.');
+  const ext = i >= 0 ? name.substring(i + 1) : '';
+  return ext === 'gz' ? 'gz' : ext === 'snappy' ? 'snappy' : '';
+}
+
+export interface NamedFile {
+  path: string;
+  name: string;
+  zxid: number;
+}
+
+/** Files in `dir` whose name starts with `prefix.`, sorted by name-zxid (ascending unless `descending`). */
+export function listDataFiles(dir: string, prefix: string, descending = false): NamedFile[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: NamedFile[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix + '.')) continue;
+    out.push({ path: path.join(dir, name), name, zxid: zxidFromName(name, prefix) });
+  }
+  out.sort((x, y) => (descending ? y.zxid - x.zxid : x.zxid - y.zxid));
+  return out;
+}
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Raised for unrecoverable on-disk corruption; names the file and byte offset when known. */
+export class PersistenceError extends Error {
+  constructor(message: string, readonly file?: string, readonly offset?: number) {
+    super(message);
+    this.name = 'PersistenceError';
+  }
+}

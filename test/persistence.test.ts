@@ -1,0 +1,697 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ChildProcess, execFile, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { promisify } from 'util';
+import { TxnHeader, ACL } from '../src/jute/records';
+import { DataTree, SYSTEM_PATHS } from '../src/server/datatree';
+import { OpCode, ttlOwner, CONTAINER_EPHEMERAL_OWNER } from '../src/server/constants';
+import { Txn } from '../src/server/txn';
+import {
+  findValidSnapshots,
+  getLastLoggedZxid,
+  isValidSnapshot,
+  killDeadSessions,
+  marshallTxnEntry,
+  PersistenceError,
+  purge,
+  readSnapshot,
+  readSnapshotSync,
+  readTxnLog,
+  restore,
+  snappyStreamDecode,
+  truncateLog,
+  TxnLogWriter,
+  writeSnapshot,
+  adler32,
+} from '../src/persistence';
+
+const execFileP = promisify(execFile);
+const tmpRoots: string[] = [];
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-persist-'));
+  tmpRoots.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tmpRoots) fs.rmSync(d, { recursive: true, force: true });
+});
+
+// ---- building trees and logs through txns ----
+const OPEN: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const SECRET: ACL[] = [
+  { perms: 31, id: { scheme: 'digest', id: 'bob:fyVmFCwVbTJYrznoSu1koqYEYF0=' } },
+  { perms: 1, id: { scheme: 'world', id: 'anyone' } },
+];
+const IPACL: ACL[] = [{ perms: 31, id: { scheme: 'ip', id: '127.0.0.1' } }];
+const S1 = 0x1000001aaaa0001n;
+const S2 = 0x1000001aaaa0002n;
+
+class Builder {
+  zxid = 0;
+  entries: { hdr: TxnHeader; txn: Txn }[] = [];
+  constructor(readonly tree = new DataTree(), readonly writer?: TxnLogWriter) {}
+  apply(txn: Txn, clientId = 0n): void {
+    const hdr: TxnHeader = { clientId, cxid: this.zxid, zxid: ++this.zxid, time: 1700000000000 + this.zxid, type: txn.type };
+    this.tree.processTxn(hdr, txn);
+    this.entries.push({ hdr, txn });
+    this.writer?.appendTxn(hdr, txn);
+  }
+  parentCv(p: string): number {
+    const parent = this.tree.getNode(p.substring(0, p.lastIndexOf('/')) || '/')!;
+    return parent.cversion + 1;
+  }
+  create(p: string, data: string | null, acl = OPEN, owner = 0n): void {
+    this.apply(
+      { type: OpCode.create, path: p, data: data === null ? null : Buffer.from(data), acl, ephemeral: owner !== 0n, parentCVersion: this.parentCv(p) },
+      owner,
+    );
+  }
+}
+
+function populate(b: Builder): void {
+  b.apply({ type: OpCode.createSession, timeOut: 30000 }, S1);
+  b.apply({ type: OpCode.createSession, timeOut: 40000 }, S2);
+  b.create('/x', 'y');
+  b.create('/a', '');
+  b.create('/a/b', 'bee');
+  b.create('/a/b/c', null);
+  b.create('/acl', 'secret', SECRET);
+  b.apply({ type: OpCode.setData, path: '/x', data: Buffer.from('y2'), version: 1 });
+  b.apply({ type: OpCode.setACL, path: '/a/b', acl: IPACL, version: 1 });
+  b.apply({ type: OpCode.createContainer, path: '/cont', data: Buffer.from('c'), acl: OPEN, parentCVersion: b.parentCv('/cont') });
+  b.create('/cont/child', 'cc');
+  b.apply({ type: OpCode.createTTL, path: '/ttl', data: Buffer.from('t'), acl: OPEN, parentCVersion: b.parentCv('/ttl'), ttl: 3600000 });
+  b.create('/eph', 'e', OPEN, S2);
+  b.create('/eph1', 'e1', SECRET, S1);
+  b.apply({
+    type: OpCode.multi,
+    txns: [
+      { type: OpCode.create, path: '/m1', data: Buffer.from('m'), acl: OPEN, ephemeral: false, parentCVersion: b.parentCv('/m1') },
+      { type: OpCode.setData, path: '/m1', data: Buffer.from('m2'), version: 1 },
+      { type: OpCode.check, path: '/x', version: 1 },
+    ],
+  });
+  b.apply({ type: OpCode.multi, txns: [{ type: OpCode.error, err: 0 }, { type: OpCode.error, err: -110 }] });
+  b.create('/del', 'd');
+  b.apply({ type: OpCode.delete, path: '/del' });
+  b.apply({ type: OpCode.error, err: -101 });
+  b.create('/bin', null);
+  b.apply({ type: OpCode.setData, path: '/bin', data: Buffer.from([0, 1, 2, 255, 254]), version: 1 });
+}
+
+/** Canonical, comparable view of everything a snapshot carries. */
+function canon(t: DataTree) {
+  const nodes = [...t.nodes.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([p, n]) => ({
+      p,
+      data: n.data === null ? null : n.data.toString('hex'),
+      f: [n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.ephemeralOwner.toString(16), n.pzxid],
+      acl: JSON.stringify(t.aclOf(n)),
+      kids: [...n.children].sort(),
+    }));
+  return {
+    nodes,
+    sessions: [...t.sessions.entries()].map(([k, v]) => `${k.toString(16)}=${v}`).sort(),
+    eph: [...t.ephemerals.entries()].map(([k, v]) => `${k.toString(16)}:${[...v].sort().join(',')}`).sort(),
+    containers: [...t.containers].sort(),
+    ttls: [...t.ttls].sort(),
+    zxid: t.lastProcessedZxid,
+  };
+}
+
+/** Same format as test/helpers/persistence-zkclient.java `dump`. */
+function clientDump(t: DataTree): string[] {
+  const out: string[] = [];
+  const visit = (p: string) => {
+    const n = t.getNode(p)!;
+    const s = n.stat();
+    let data = n.data === null ? 'null' : n.data.toString('hex');
+    if (SYSTEM_PATHS.has(p) && data === 'null') data = '';
+    const acl = t.aclOf(n).map((a) => `${a.perms},${a.id.scheme},${a.id.id};`).join('');
+    out.push(
+      `${p}\t${data}\t${[s.czxid, s.mzxid, s.ctime, s.mtime, s.version, s.cversion, s.aversion, s.ephemeralOwner, s.dataLength, s.numChildren, s.pzxid].join(',')}\t${acl}`,
+    );
+    for (const c of [...n.children].sort()) visit(p === '/' ? `/${c}` : `${p}/${c}`);
+  };
+  visit('/');
+  return out;
+}
+function normJavaDump(lines: string[]): string[] {
+  return lines.map((l) => {
+    const [p, data, ...rest] = l.split('\t');
+    return [p, SYSTEM_PATHS.has(p) && data === 'null' ? '' : data, ...rest].join('\t');
+  });
+}
+
+function v2(d: string): string {
+  const p = path.join(d, 'version-2');
+  fs.mkdirSync(p, { recursive: true });
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+describe('snapshot', () => {
+  it.each(['', 'gz', 'snappy'] as const)('round-trips a tree of all node kinds (compression "%s")', async (compression) => {
+    const b = new Builder();
+    populate(b);
+    const dir = v2(tmpDir());
+    const f = await writeSnapshot(b.tree, dir, b.tree.lastProcessedZxid, { compression, fsync: true });
+    expect(path.basename(f)).toBe(`snapshot.${b.zxid.toString(16)}${compression ? '.' + compression : ''}`);
+    expect(fs.existsSync(f + '.tmp')).toBe(false);
+    expect(isValidSnapshot(f)).toBe(true);
+    const back = await readSnapshot(f);
+    expect(canon(back)).toEqual(canon(b.tree));
+    expect(canon(readSnapshotSync(f))).toEqual(canon(b.tree));
+    expect(back.containers.has('/cont')).toBe(true);
+    expect(back.ttls.has('/ttl')).toBe(true);
+    expect(back.ephemerals.get(S2)).toEqual(new Set(['/eph']));
+    expect(back.getNode('/a/b/c')!.data).toBeNull();
+    // the ACL cache keeps working after a load: a new list gets a fresh ref
+    const refs = [...back.acls.byRef.keys()];
+    const r = back.acls.ref([{ perms: 3, id: { scheme: 'world', id: 'anyone' } }]);
+    expect(refs).not.toContain(r);
+  });
+
+  it('writes the exact 3.8 layout (header, seals, zero digest)', async () => {
+    const t = new DataTree();
+    const dir = v2(tmpDir());
+    const f = await writeSnapshot(t, dir, 0, { compression: '' });
+    const buf = fs.readFileSync(f);
+    expect(buf.subarray(0, 16).toString('hex')).toBe('5a4b534e00000002ffffffffffffffff');
+    // tail: seal1(long, "/") + ZxidDigest(0,2,0) + seal2(long, "/")
+    const tail = buf.subarray(buf.length - 46);
+    const seal1At = buf.length - 46;
+    expect(tail.readBigInt64BE(0)).toBe(BigInt(adler32(buf, 0, seal1At)));
+    expect(tail.subarray(8, 13).toString('hex')).toBe('000000012f');
+    expect(tail.subarray(13, 33).toString('hex')).toBe('0000000000000000' + '00000002' + '0000000000000000');
+    expect(tail.readBigInt64BE(33)).toBe(BigInt(adler32(buf, 0, buf.length - 13)));
+    expect(tail.subarray(41).toString('hex')).toBe('000000012f');
+    expect(path.basename(f)).toBe('snapshot.0');
+  });
+
+  it('detects CRC corruption and the validity pre-check', async () => {
+    const b = new Builder();
+    populate(b);
+    const dir = v2(tmpDir());
+    const f = await writeSnapshot(b.tree, dir, 5, {});
+    const buf = fs.readFileSync(f);
+    buf[100] ^= 0x01;
+    fs.writeFileSync(f, buf);
+    await expect(readSnapshot(f)).rejects.toThrow(/CRC corruption|snapshot/);
+    fs.writeFileSync(path.join(dir, 'snapshot.zz'), 'garbage');
+    fs.writeFileSync(path.join(dir, 'snapshot.7'), Buffer.from('0000000000000000000000012f', 'hex'));
+    fs.writeFileSync(path.join(dir, 'snapshot.8'), Buffer.from('short'));
+    fs.writeFileSync(path.join(dir, 'snapshot.9.gz'), Buffer.from([0x1f, 0x8b, 0]));
+    fs.writeFileSync(path.join(dir, 'snapshot.a.snappy'), Buffer.from('nope nope'));
+    expect(isValidSnapshot(path.join(dir, 'snapshot.zz'))).toBe(false);
+    expect(findValidSnapshots(dir, 10).map((p) => path.basename(p))).toEqual(['snapshot.9.gz', 'snapshot.7', 'snapshot.5']);
+    expect(findValidSnapshots(dir, 2).map((p) => path.basename(p))).toEqual(['snapshot.9.gz', 'snapshot.7']);
+  });
+
+  it('does not block the event loop for a big tree and tolerates concurrent changes (fuzzy)', async () => {
+    const t = new DataTree();
+    let z = 0;
+    const h = (type: number): TxnHeader => ({ clientId: 0n, cxid: 0, zxid: ++z, time: z, type });
+    for (let i = 0; i < 200; i++) {
+      t.processTxn(h(OpCode.create), { type: OpCode.create, path: `/d${i}`, data: null, acl: OPEN, ephemeral: false, parentCVersion: -1 });
+      for (let j = 0; j < 100; j++) {
+        t.processTxn(h(OpCode.create), { type: OpCode.create, path: `/d${i}/n${j}`, data: Buffer.alloc(20, j), acl: OPEN, ephemeral: false, parentCVersion: -1 });
+      }
+    }
+    const dir = v2(tmpDir());
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const snapZxid = t.lastProcessedZxid;
+    const p = writeSnapshot(t, dir, snapZxid, { yieldEvery: 500 });
+    // mutate while writing, with a brand-new ACL list
+    await new Promise((r) => setImmediate(r));
+    t.processTxn(h(OpCode.create), { type: OpCode.create, path: '/late', data: null, acl: IPACL, ephemeral: false, parentCVersion: -1 });
+    t.processTxn(h(OpCode.delete), { type: OpCode.delete, path: '/d199/n99' });
+    const f = await p;
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+    const back = await readSnapshot(f);
+    expect(back.nodeCount).toBeGreaterThan(20000);
+    expect(back.getNode('/late')).toBeUndefined(); // new ACL ref not in the map: left to log replay
+    for (const n of back.nodes.values()) if (n.aclRef !== -1) expect(back.acls.byRef.has(n.aclRef)).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('txn log', () => {
+  it('appends, group-commits and reads back; file naming, header and preallocation', async () => {
+    const dir = v2(tmpDir());
+    const w = new TxnLogWriter(dir, { preAllocSize: 64 * 1024 });
+    const b = new Builder(new DataTree(), w);
+    populate(b);
+    await w.commit();
+    const f = path.join(dir, 'log.1');
+    const buf = fs.readFileSync(f);
+    expect(buf.subarray(0, 16).toString('hex')).toBe('5a4b4c47000000020000000000000000');
+    expect(buf.length % (64 * 1024)).toBe(16); // preallocated: 16 + n * preAlloc (FilePadding)
+    const read = [...readTxnLog(dir, 0)];
+    expect(read.map((e) => e.hdr)).toEqual(b.entries.map((e) => e.hdr));
+    expect(read.map((e) => e.entry.toString('hex'))).toEqual(b.entries.map((e) => marshallTxnEntry(e.hdr, e.txn).toString('hex')));
+    expect(read[3].txn).toEqual(b.entries[3].txn);
+    expect(getLastLoggedZxid(dir)).toBe(b.zxid);
+    expect([...readTxnLog(dir, 10)].map((e) => e.hdr.zxid)[0]).toBe(10);
+    // the exact createSession record of the doc example layout
+    const rec = buf.subarray(16, 16 + 13 + 36);
+    expect(rec.readInt32BE(8)).toBe(36);
+    expect(rec[rec.length - 1]).toBe(0x42);
+    expect(rec.readBigInt64BE(0)).toBe(BigInt(adler32(rec.subarray(12, 48))));
+    await w.close();
+  });
+
+  it('group commit: many appends, one write and one fdatasync; appends during a flush go to the next one', async () => {
+    const dir = v2(tmpDir());
+    const w = new TxnLogWriter(dir, { preAllocSize: 0 });
+    const b = new Builder(new DataTree(), w);
+    for (let i = 0; i < 1000; i++) b.create(`/n${i}`, 'v');
+    const writes: number[] = [];
+    const syncs: number[] = [];
+    const fsp = fs.promises;
+    // count calls on the FileHandle prototype
+    const fh = await fsp.open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(fh);
+    await fh.close();
+    const origWrite = proto.write;
+    const origSync = proto.datasync;
+    proto.write = function (this: unknown, ...args: unknown[]) {
+      writes.push((args[0] as Buffer).length);
+      return origWrite.apply(this, args);
+    };
+    proto.datasync = function (this: unknown, ...args: unknown[]) {
+      syncs.push(1);
+      return origSync.apply(this, args);
+    };
+    try {
+      const c1 = w.commit();
+      for (let i = 1000; i < 1100; i++) b.create(`/n${i}`, 'v'); // during the in-flight flush
+      const c2 = w.commit();
+      const c3 = w.commit(); // coalesces with c2
+      await Promise.all([c1, c2, c3]);
+    } finally {
+      proto.write = origWrite;
+      proto.datasync = origSync;
+    }
+    // flush 1: header + 1000 records; flush 2: 100 records; one datasync each
+    expect(writes.length).toBe(3);
+    expect(writes[0]).toBe(16);
+    expect(syncs.length).toBe(2);
+    expect(w.pendingCount).toBe(0);
+    expect([...readTxnLog(dir, 0)].length).toBe(1100);
+    await w.close();
+  });
+
+  it('rollLog starts a new file; reading from a zxid selects files like FileTxnLog.getLogFiles', async () => {
+    const dir = v2(tmpDir());
+    const w = new TxnLogWriter(dir, { preAllocSize: 4096 });
+    const b = new Builder(new DataTree(), w);
+    for (let i = 0; i < 5; i++) b.create(`/a${i}`, 'v');
+    await w.commit();
+    w.rollLog();
+    for (let i = 0; i < 5; i++) b.create(`/b${i}`, 'v');
+    w.rollLog();
+    for (let i = 0; i < 5; i++) b.create(`/c${i}`, 'v');
+    await w.commit();
+    await w.close();
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('log.')).sort()).toEqual(['log.1', 'log.6', 'log.b']);
+    expect([...readTxnLog(dir, 7)].map((e) => e.hdr.zxid)).toEqual([7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    expect([...readTxnLog(dir, 0)].length).toBe(15);
+    expect([...readTxnLog(dir, 16)].length).toBe(0);
+    expect(getLastLoggedZxid(dir)).toBe(15);
+    // truncate to 8: keep log.1 and log.6 up to zxid 8, drop log.b
+    expect(truncateLog(dir, 8)).toBe(true);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('log.')).sort()).toEqual(['log.1', 'log.6']);
+    expect([...readTxnLog(dir, 0)].map((e) => e.hdr.zxid).at(-1)).toBe(8);
+    expect(getLastLoggedZxid(dir)).toBe(8);
+  });
+
+  it('ignores a torn final record (incomplete, or CRC mismatch in the last record of the last file)', async () => {
+    const dir = v2(tmpDir());
+    const w = new TxnLogWriter(dir, { preAllocSize: 0 });
+    const b = new Builder(new DataTree(), w);
+    for (let i = 0; i < 3; i++) b.create(`/n${i}`, 'value');
+    await w.close();
+    const f = path.join(dir, 'log.1');
+    const good = fs.readFileSync(f);
+    const warnings: string[] = [];
+    const logger = (lvl: string, m: string) => lvl === 'warn' && warnings.push(m);
+    // incomplete record appended at the end
+    const extra = marshallTxnEntry({ clientId: 0n, cxid: 0, zxid: 4, time: 4, type: OpCode.delete }, { type: OpCode.delete, path: '/n0' });
+    const partial = Buffer.alloc(12 + 10);
+    partial.writeUInt32BE(adler32(extra), 4);
+    partial.writeInt32BE(extra.length, 8);
+    extra.copy(partial, 12, 0, 10);
+    fs.writeFileSync(f, Buffer.concat([good, partial]));
+    expect([...readTxnLog(dir, 0, { logger })].length).toBe(3);
+    expect(warnings.join('\n')).toMatch(/torn/);
+    // CRC mismatch in the last record, followed by preallocated zeros
+    const bad = Buffer.from(good);
+    bad[bad.length - 3] ^= 0xff; // inside the last entry's body
+    fs.writeFileSync(f, Buffer.concat([bad, Buffer.alloc(100)]));
+    warnings.length = 0;
+    expect([...readTxnLog(dir, 0, { logger })].map((e) => e.hdr.zxid)).toEqual([1, 2]);
+    expect(warnings.join('\n')).toMatch(/torn final record.*CRC/);
+    // a missing end-of-record byte ends the file silently
+    fs.writeFileSync(f, Buffer.concat([good.subarray(0, good.length - 1), Buffer.from([0])]));
+    expect([...readTxnLog(dir, 0)].length).toBe(2);
+  });
+
+  it('reports CRC corruption in a middle record with file and offset', async () => {
+    const dir = v2(tmpDir());
+    const w = new TxnLogWriter(dir, { preAllocSize: 0 });
+    const b = new Builder(new DataTree(), w);
+    for (let i = 0; i < 3; i++) b.create(`/n${i}`, 'value');
+    w.rollLog();
+    b.create('/later', 'v');
+    await w.close();
+    const f = path.join(dir, 'log.1');
+    const buf = fs.readFileSync(f);
+    const firstLen = buf.readInt32BE(16 + 8);
+    const second = 16 + 13 + firstLen;
+    buf[second + 12 + 5] ^= 0x40;
+    fs.writeFileSync(f, buf);
+    let err: unknown;
+    try {
+      [...readTxnLog(dir, 0)];
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PersistenceError);
+    expect((err as PersistenceError).file).toBe(f);
+    expect((err as PersistenceError).offset).toBe(second);
+    expect((err as Error).message).toContain(`CRC check failed in ${f} at offset ${second}`);
+    // even the last record of a file is fatal when a later file exists
+    const buf2 = fs.readFileSync(f);
+    buf2[second + 12 + 5] ^= 0x40; // repair
+    buf2[buf2.length - 3] ^= 0xff;
+    fs.writeFileSync(f, buf2);
+    expect(() => [...readTxnLog(dir, 0)]).toThrow(/CRC check failed/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('restore and purge', () => {
+  it('empty dirs: fresh tree at zxid 0 and snapshot.0', async () => {
+    const d = tmpDir();
+    const r = await restore(d, d);
+    expect(r.lastZxid).toBe(0);
+    expect(fs.existsSync(path.join(d, 'version-2', 'snapshot.0'))).toBe(true);
+    expect(r.tree.getNode('/zookeeper/config')).toBeDefined();
+    const r2 = await restore(d, d, undefined, { autoCreateDb: false });
+    expect(r2.snapshotFile).toMatch(/snapshot\.0$/);
+  });
+
+  it('no snapshot but logs is an error unless trust-empty', async () => {
+    const d = tmpDir();
+    const w = new TxnLogWriter(v2(d), { preAllocSize: 0 });
+    const b = new Builder(new DataTree(), w);
+    populate(b);
+    await w.close();
+    await expect(restore(d, d)).rejects.toThrow('No snapshot found, but there are log entries. Something is broken!');
+    const r = await restore(d, d, undefined, { trustEmptySnapshot: true });
+    expect(canon(r.tree)).toEqual(canon(b.tree));
+  });
+
+  it('snapshot + log replay (fuzzy), falls back to an older snapshot, separate dataLogDir, purge', async () => {
+    const dataDir = tmpDir();
+    const logRoot = tmpDir();
+    const logs: string[] = [];
+    const logger = (_l: string, m: string) => logs.push(m);
+    const w = new TxnLogWriter(v2(logRoot), { preAllocSize: 8192 });
+    const b = new Builder(new DataTree(), w);
+    const snapDir = v2(dataDir);
+    await writeSnapshot(b.tree, snapDir, 0, {});
+    populate(b);
+    await w.commit();
+    w.rollLog();
+    const mid = b.tree.lastProcessedZxid;
+    const sp = writeSnapshot(b.tree, snapDir, mid, { compression: 'gz' });
+    for (let i = 0; i < 50; i++) b.create(`/after${i}`, `v${i}`, i % 2 ? SECRET : OPEN, i % 5 === 0 ? S1 : 0n);
+    b.apply({ type: OpCode.closeSession, paths: null }, S1);
+    await sp;
+    await w.close();
+    const r = await restore(dataDir, logRoot, logger);
+    expect(r.snapshotFile).toMatch(/snapshot\.[0-9a-f]+\.gz$/);
+    expect(r.txnsReplayed).toBe(51);
+    expect(canon(r.tree)).toEqual(canon(b.tree));
+    expect(logs.some((m) => /Read snapshot .* nodes/.test(m))).toBe(true);
+    // corrupt the newest snapshot -> falls back to snapshot.0 + full log
+    const newest = findValidSnapshots(snapDir, 1)[0];
+    const gz = fs.readFileSync(newest);
+    fs.writeFileSync(newest, Buffer.concat([gz.subarray(0, 20), Buffer.alloc(10), gz.subarray(30)]));
+    logs.length = 0;
+    const r2 = await restore(dataDir, logRoot, logger);
+    expect(logs.some((m) => m.includes(`problem reading snap file ${newest}`))).toBe(true);
+    expect(r2.snapshotFile).toMatch(/snapshot\.0$/);
+    expect(canon(r2.tree)).toEqual(canon(b.tree));
+    // misplaced files
+    fs.writeFileSync(path.join(logRoot, 'version-2', 'snapshot.1'), '');
+    await expect(restore(dataDir, logRoot)).rejects.toThrow('Log directory has snapshot files');
+    fs.unlinkSync(path.join(logRoot, 'version-2', 'snapshot.1'));
+    // purge: keep 3 newest valid snapshots and the logs needed for the oldest of them
+    fs.unlinkSync(newest);
+    const zs = [mid + 10, mid + 20, mid + 30, mid + 40];
+    for (const z of zs) await writeSnapshot(b.tree, snapDir, z, {});
+    const deleted = purge(dataDir, logRoot, 3).map((p) => path.basename(p)).sort();
+    expect(deleted).toEqual(['log.1', 'snapshot.0', `snapshot.${(mid + 10).toString(16)}`].sort());
+    expect(fs.readdirSync(path.join(logRoot, 'version-2'))).toEqual([`log.${(mid + 1).toString(16)}`]);
+    expect(() => purge(dataDir, logRoot, 2)).toThrow(/greater than or equal to 3/);
+  });
+
+  it('killDeadSessions removes ephemerals of sessions missing from the session map', () => {
+    const b = new Builder();
+    populate(b);
+    b.tree.sessions.delete(S2);
+    expect(killDeadSessions(b.tree)).toEqual([S2]);
+    expect(b.tree.getNode('/eph')).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Interop with Apache ZooKeeper 3.8 (Debian package)
+const ZK_JAR = '/usr/share/java/zookeeper.jar';
+const HAVE_ZK = fs.existsSync(ZK_JAR) && fs.existsSync('/usr/bin/java');
+const CP = [
+  'zookeeper.jar',
+  'zookeeper-jute.jar',
+  'slf4j-api.jar',
+  'slf4j-nop.jar',
+  'commons-cli.jar',
+  'snappy-java.jar',
+  'metrics-core.jar',
+  'netty-handler.jar',
+  'netty-transport.jar',
+  'netty-common.jar',
+  'netty-buffer.jar',
+  'netty-resolver.jar',
+  'netty-codec.jar',
+  'netty-transport-native-epoll.jar',
+  'netty-transport-native-unix-common.jar',
+]
+  .map((j) => `/usr/share/java/${j}`)
+  .filter((j) => fs.existsSync(j))
+  .join(':');
+const HELPER = path.join(__dirname, 'helpers', 'persistence-zkclient.java');
+const started: ChildProcess[] = [];
+
+async function java(args: string[], timeout = 60000): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const r = await execFileP('java', ['-cp', CP, ...args], { timeout, maxBuffer: 64 << 20 });
+    return { ...r, code: 0 };
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: x.stdout ?? '', stderr: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : -1 };
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitPort(port: number, proc: ChildProcess, ms = 30000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (proc.exitCode !== null) throw new Error(`ZooKeeper exited with ${proc.exitCode}`);
+    const ok = await new Promise<boolean>((res) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        res(true);
+      });
+      c.once('error', () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('ZooKeeper did not start');
+}
+
+interface ZkServer {
+  proc: ChildProcess;
+  port: number;
+  output: () => string;
+}
+
+async function startZk(dataDir: string): Promise<ZkServer> {
+  const port = await freePort();
+  const cfg = path.join(dataDir, '..', `zoo-${port}.cfg`);
+  fs.writeFileSync(
+    cfg,
+    `tickTime=2000\ndataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxSessionTimeout=60000\n`,
+  );
+  const serverCp = CP.replace('slf4j-nop.jar', 'slf4j-simple.jar'); // INFO logs on stderr
+  const proc = spawn('java', ['-Dzookeeper.extendedTypesEnabled=true', '-cp', serverCp, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  await waitPort(port, proc);
+  return { proc, port, output: () => out };
+}
+
+async function stopZk(s: ZkServer): Promise<void> {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
+  const exited = new Promise<void>((r) => s.proc.once('exit', () => r()));
+  s.proc.kill('SIGTERM');
+  const t = setTimeout(() => s.proc.kill('SIGKILL'), 10000);
+  await exited;
+  clearTimeout(t);
+}
+
+afterEach(async () => {
+  for (const p of started.splice(0)) {
+    if (p.exitCode === null && p.signalCode === null) {
+      const exited = new Promise<void>((r) => p.once('exit', () => r()));
+      p.kill('SIGKILL');
+      await exited;
+    }
+  }
+});
+
+async function dumpZk(port: number): Promise<string[]> {
+  const r = await java([HELPER, 'dump', `127.0.0.1:${port}`]);
+  if (r.code !== 0) throw new Error(`dump failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n');
+}
+
+describe.skipIf(!HAVE_ZK)('interop with Apache ZooKeeper 3.8', () => {
+  it.each(['', 'gz', 'snappy'] as const)('SnapshotFormatter reads our snapshot (compression "%s")', async (compression) => {
+    const b = new Builder();
+    populate(b);
+    const dir = v2(tmpDir());
+    const f = await writeSnapshot(b.tree, dir, b.zxid, { compression });
+    const r = await java(['org.apache.zookeeper.server.SnapshotFormatter', f]);
+    expect(r.stderr).not.toMatch(/Exception|invalid|corrupt/i);
+    expect(r.code).toBe(0);
+    for (const p of ['/x', '/a/b/c', '/acl', '/cont/child', '/ttl', '/eph', '/m1', '/bin', '/zookeeper/config']) {
+      expect(r.stdout).toContain(`\n${p}\n`);
+    }
+    expect(r.stdout).toMatch(/ZNode Details \(count=(\d+)\)/);
+    // Java's DataTree keeps the root under both "" and "/", so its count is one higher
+    expect(Number(/ZNode Details \(count=(\d+)\)/.exec(r.stdout)![1])).toBe(b.tree.nodeCount + 1);
+    expect(r.stdout).toContain(`0x${S2.toString(16)}`);
+    expect(r.stdout).toContain('ephemeralOwner = 0x' + S2.toString(16));
+  });
+
+  it('TxnLogToolkit reads our txn log', async () => {
+    const dir = v2(tmpDir());
+    const w = new TxnLogWriter(dir, { preAllocSize: 65536 });
+    const b = new Builder(new DataTree(), w);
+    populate(b);
+    await w.close();
+    const r = await java(['org.apache.zookeeper.server.persistence.TxnLogToolkit', path.join(dir, 'log.1')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`EOF reached after ${b.entries.length} txns.`);
+    expect(r.stdout).toMatch(/createSession/);
+    expect(r.stdout).toMatch(/zxid 0x1 createSession/);
+    expect(r.stdout).toContain('/a/b/c');
+    expect(r.stdout).toMatch(/multi/);
+    expect(r.stdout).not.toMatch(/CRC/);
+  });
+
+  it('restores a data dir written by the real ZooKeeper server (snapshot + log with digests)', async () => {
+    const root = tmpDir();
+    const dataDir = path.join(root, 'data');
+    fs.mkdirSync(dataDir);
+    let s = await startZk(dataDir);
+    const pop = await java([HELPER, 'populate', `127.0.0.1:${s.port}`]);
+    expect(pop.code, pop.stderr).toBe(0);
+    await stopZk(s);
+    // restart: loadData writes snapshot.<lastZxid> with content
+    s = await startZk(dataDir);
+    const javaView = normJavaDump(await dumpZk(s.port));
+    await stopZk(s);
+    const snaps = findValidSnapshots(path.join(dataDir, 'version-2'), 10);
+    expect(snaps.length).toBeGreaterThanOrEqual(2);
+    const r = await restore(dataDir, dataDir);
+    expect(r.snapshotFile).toBe(snaps[0]);
+    expect(clientDump(r.tree)).toEqual(javaView);
+    expect(r.tree.containers.has('/cont')).toBe(true);
+    expect(r.tree.ttls.has('/ttl')).toBe(true);
+    expect(r.tree.ephemerals.size).toBe(1);
+    expect(r.tree.sessions.size).toBe(1);
+    // the same from snapshot.0 + the whole Java log only
+    const copy = path.join(root, 'copy');
+    fs.mkdirSync(path.join(copy, 'version-2'), { recursive: true });
+    for (const n of fs.readdirSync(path.join(dataDir, 'version-2'))) {
+      if (n.startsWith('snapshot.') && n !== 'snapshot.0') continue;
+      fs.copyFileSync(path.join(dataDir, 'version-2', n), path.join(copy, 'version-2', n));
+    }
+    const r2 = await restore(copy, copy);
+    expect(r2.snapshotFile).toMatch(/snapshot\.0$/);
+    expect(clientDump(r2.tree)).toEqual(javaView);
+    expect(r2.txnsReplayed).toBeGreaterThan(15);
+    // the Java log carries TxnDigest trailers
+    expect([...readTxnLog(path.join(copy, 'version-2'), 0)].some((e) => e.digest !== null)).toBe(true);
+  });
+
+  it('the real ZooKeeper server starts from a data dir we wrote (fuzzy snappy snapshot + log)', async () => {
+    const root = tmpDir();
+    const dataDir = path.join(root, 'data');
+    const snapDir = v2(dataDir);
+    const w = new TxnLogWriter(snapDir, { preAllocSize: 65536 });
+    const b = new Builder(new DataTree(), w);
+    await writeSnapshot(b.tree, snapDir, 0, {});
+    populate(b);
+    await w.commit();
+    w.rollLog();
+    const mid = b.zxid;
+    const sp = writeSnapshot(b.tree, snapDir, mid, { compression: 'snappy' });
+    for (let i = 0; i < 20; i++) b.create(`/later${i}`, `v${i}`, i % 2 ? SECRET : OPEN);
+    b.apply({ type: OpCode.setData, path: '/later3', data: Buffer.from('changed'), version: 1 });
+    await sp;
+    await w.close();
+    // the Java server's session tracker needs sane timeouts; ephemerals of S2 stay
+    const s = await startZk(dataDir);
+    const javaView = normJavaDump(await dumpZk(s.port));
+    await stopZk(s);
+    expect(s.output()).toContain(`Reading snapshot ${path.join(snapDir, `snapshot.${mid.toString(16)}.snappy`)}`);
+    expect(s.output()).not.toMatch(/problem reading snap|CRC|Unreasonable|corrupt/i);
+    const ours = clientDump(b.tree);
+    expect(javaView).toEqual(ours);
+    // Java wrote snapshot.<last> on start-up; we read it back
+    const r = await restore(dataDir, dataDir);
+    expect(path.basename(r.snapshotFile!)).toBe(`snapshot.${b.zxid.toString(16)}`);
+    expect(clientDump(r.tree)).toEqual(ours);
+  });
+});
+
+void ttlOwner;
+void CONTAINER_EPHEMERAL_OWNER;
+void snappyStreamDecode;

@@ -7,28 +7,80 @@ import { DataTree } from './server/datatree';
 import { FourLetterContext } from './server/fourlw';
 import { ClientListener } from './server/net';
 import { MemoryLog, TxnLogSink, ZooKeeperServer } from './server/zkserver';
+import { DurableLog, startAutopurge } from './server/durable';
+import { killDeadSessions, prepareDataDirs, restore, saveSnapshot } from './persistence';
 
 export interface RunningServer {
   zk: ZooKeeperServer;
   listener: ClientListener;
   config: ServerConfig;
   port: number;
+  durable: DurableLog | null;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   logger: pino.Logger;
-  /** a ready tree and log (persistence); default: an empty in-memory tree */
-  tree?: DataTree;
-  log?: TxnLogSink;
+  /** keep everything in memory (tests of the protocol alone); default: the txn log and snapshots */
+  inMemory?: boolean;
   onStop?: () => Promise<void>;
 }
 
 export async function startStandalone(config: ServerConfig, opts: StartOptions): Promise<RunningServer> {
   const logger = opts.logger;
   for (const k of config.ignoredKeys) logger.info({ key: k }, 'config key accepted but not implemented; ignored');
-  fs.mkdirSync(path.join(config.dataDir, 'version-2'), { recursive: true });
-  const tree = opts.tree ?? new DataTree();
+  let tree: DataTree;
+  let log: TxnLogSink;
+  let durable: DurableLog | null = null;
+  let purgeTimer: NodeJS.Timeout | null = null;
+  if (opts.inMemory) {
+    fs.mkdirSync(path.join(config.dataDir, 'version-2'), { recursive: true });
+    tree = new DataTree();
+    log = new MemoryLog();
+  } else {
+    const t0 = Date.now();
+    const { logDir } = prepareDataDirs(config.dataDir, config.dataLogDir);
+    const plog = (level: string, msg: string): void => {
+      if (level === 'warn' || level === 'error') logger.warn(msg);
+      else if (level === 'info') logger.info(msg);
+      else logger.debug(msg);
+    };
+    const r = await restore(config.dataDir, config.dataLogDir, plog, {
+      snapshot: { compression: config.snapshotCompressionMethod },
+    });
+    tree = r.tree;
+    const dead = killDeadSessions(tree);
+    logger.info(
+      {
+        snapshot: r.snapshotFile,
+        txnsReplayed: r.txnsReplayed,
+        nodes: tree.nodeCount + 1,
+        sessions: tree.sessions.size,
+        zxid: '0x' + tree.lastProcessedZxid.toString(16),
+        ms: Date.now() - t0,
+      },
+      'data restored',
+    );
+    if (dead.length) logger.info({ sessions: dead.length }, 'removed ephemerals of sessions without a session record');
+    // as ZooKeeperServer.loadData: a snapshot of what was loaded, so the next start reads less log
+    if (r.txnsReplayed > 0 || dead.length > 0) {
+      await saveSnapshot(tree, config.dataDir, { compression: config.snapshotCompressionMethod });
+    }
+    durable = new DurableLog(
+      tree,
+      {
+        dataDir: config.dataDir,
+        logDir,
+        snapCount: config.snapCount,
+        forceSync: config.forceSync,
+        preAllocSize: config.preAllocSize,
+        compression: config.snapshotCompressionMethod,
+      },
+      logger,
+    );
+    log = durable;
+    purgeTimer = startAutopurge(config.dataDir, config.dataLogDir, config.autopurgeSnapRetainCount, config.autopurgePurgeInterval, logger);
+  }
   const zk = new ZooKeeperServer(
     tree,
     {
@@ -44,7 +96,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
       containerCheckIntervalMs: config.containerCheckIntervalMs,
       containerMaxPerMinute: config.containerMaxPerMinute,
     },
-    opts.log ?? new MemoryLog(),
+    log,
     logger,
   );
   const ctx: FourLetterContext = {
@@ -74,9 +126,12 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
     listener,
     config,
     port,
+    durable,
     async stop() {
       zk.shutdown();
       await listener.close();
+      if (purgeTimer) clearInterval(purgeTimer);
+      if (durable) await durable.close();
       if (opts.onStop) await opts.onStop();
     },
   };

@@ -1,0 +1,111 @@
+// The standalone "log" stage: every txn is appended to the txn log and made durable (one fdatasync
+// per batch: group commit) before it is applied and answered; snapshots are taken every ~snapCount
+// txns, in the background, as ZooKeeper's SyncRequestProcessor does.
+import { TxnHeader } from '../jute/records';
+import { purge, saveSnapshot, TxnLogWriter } from '../persistence';
+import { DataTree } from './datatree';
+import { Txn } from './txn';
+import { Logger, TxnLogSink } from './zkserver';
+
+export interface DurableLogOptions {
+  dataDir: string;
+  logDir: string;
+  snapCount: number;
+  forceSync: boolean;
+  preAllocSize: number;
+  compression: '' | 'gz' | 'snappy';
+  /** random source for the snapshot spread; injectable for tests */
+  random?: () => number;
+}
+
+export class DurableLog implements TxnLogSink {
+  readonly writer: TxnLogWriter;
+  private randRoll = 0;
+  private snapping: Promise<void> | null = null;
+  snapshotsTaken = 0;
+  lastSnapshot: { zxid: number; time: number } | null = null;
+
+  constructor(
+    private readonly tree: DataTree,
+    private readonly opts: DurableLogOptions,
+    private readonly logger: Logger,
+  ) {
+    this.writer = new TxnLogWriter(opts.logDir, {
+      preAllocSize: opts.preAllocSize,
+      forceSync: opts.forceSync,
+      logger: (level, msg) => (level === 'warn' || level === 'error' ? logger.warn({}, msg) : logger.debug({}, msg)),
+    });
+    this.resetRoll();
+  }
+
+  private resetRoll(): void {
+    const r = this.opts.random ?? Math.random;
+    this.randRoll = Math.floor(r() * Math.max(1, Math.floor(this.opts.snapCount / 2)));
+  }
+
+  append(hdr: TxnHeader, txn: Txn): void {
+    this.writer.appendTxn(hdr, txn);
+    if (this.writer.txnsSinceRoll > Math.floor(this.opts.snapCount / 2) + this.randRoll) {
+      this.writer.rollLog();
+      this.resetRoll();
+      this.takeSnapshot();
+    }
+  }
+
+  commit(): Promise<void> {
+    return this.writer.commit();
+  }
+
+  /** Fuzzy snapshot in the background; skipped while one is still being written. */
+  takeSnapshot(): Promise<void> | null {
+    if (this.snapping) {
+      this.logger.warn({}, 'Too busy to snap, skipping');
+      return null;
+    }
+    const zxid = this.tree.lastProcessedZxid;
+    const t0 = Date.now();
+    this.snapping = saveSnapshot(this.tree, this.opts.dataDir, { compression: this.opts.compression, fsync: false })
+      .then((file) => {
+        this.snapshotsTaken++;
+        this.lastSnapshot = { zxid, time: Date.now() };
+        this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, 'snapshot written');
+      })
+      .catch((e: unknown) => {
+        // ZooKeeper exits with code 10 when it cannot snapshot
+        this.logger.warn({ err: String(e) }, 'Severe unrecoverable error, exiting: snapshot failed');
+        process.exit(10);
+      })
+      .finally(() => {
+        this.snapping = null;
+      });
+    return this.snapping;
+  }
+
+  async close(): Promise<void> {
+    if (this.snapping) await this.snapping;
+    await this.writer.close();
+  }
+}
+
+/** autopurge: every `hours`, keep `retain` snapshots and the logs they need. */
+export function startAutopurge(
+  dataDir: string,
+  dataLogDir: string,
+  retain: number,
+  hours: number,
+  logger: Logger,
+): NodeJS.Timeout | null {
+  if (hours <= 0) return null;
+  const run = (): void => {
+    try {
+      const removed = purge(dataDir, dataLogDir, Math.max(3, retain));
+      for (const f of removed) logger.info({ file: f }, 'Removing file');
+    } catch (e) {
+      logger.warn({ err: String(e) }, 'autopurge failed');
+    }
+  };
+  run();
+  const t = setInterval(run, hours * 3600 * 1000);
+  t.unref();
+  return t;
+}

@@ -1,0 +1,132 @@
+// A minimal pipelining ZooKeeper client on our own codec, for load and crash tests.
+import * as net from 'node:net';
+import { JuteReader, JuteWriter } from '../../src/jute/archive';
+import { readConnectResponse, readReplyHeader, readStat, Stat, writeConnectRequest } from '../../src/jute/records';
+import { OpCode } from '../../src/server/constants';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+export class MiniClient {
+  private sock!: net.Socket;
+  private buf = Buffer.alloc(0);
+  private xid = 1;
+  private pending: { xid: number; resolve: (r: { err: number; body: JuteReader }) => void; reject: (e: Error) => void }[] = [];
+  private connected!: (v: void) => void;
+  private failed!: (e: Error) => void;
+  sessionId = 0n;
+  closed = false;
+
+  static async connect(port: number, timeoutMs = 10000): Promise<MiniClient> {
+    const c = new MiniClient();
+    await c.open(port, timeoutMs);
+    return c;
+  }
+
+  private open(port: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.connected = resolve;
+      this.failed = reject;
+      this.sock = net.connect({ host: '127.0.0.1', port });
+      this.sock.setNoDelay(true);
+      this.sock.on('connect', () => {
+        const w = new JuteWriter();
+        const at = w.beginFrame();
+        writeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: timeoutMs, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false });
+        w.endFrame(at);
+        this.sock.write(w.finish());
+      });
+      this.sock.on('data', (d: Buffer) => this.onData(d));
+      const fail = (): void => {
+        this.closed = true;
+        const e = new Error('connection closed');
+        this.failed(e);
+        for (const p of this.pending.splice(0)) p.reject(e);
+      };
+      this.sock.on('close', fail);
+      this.sock.on('error', () => this.sock.destroy());
+    });
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    while (this.buf.length >= 4) {
+      const len = this.buf.readInt32BE(0);
+      if (this.buf.length < 4 + len) return;
+      const frame = this.buf.subarray(4, 4 + len);
+      this.buf = this.buf.subarray(4 + len);
+      const r = new JuteReader(frame);
+      if (this.sessionId === 0n) {
+        const resp = readConnectResponse(r);
+        this.sessionId = resp.sessionId;
+        this.connected();
+        continue;
+      }
+      const h = readReplyHeader(r);
+      if (h.xid === -1 || h.xid === -2) continue;
+      const p = this.pending.shift();
+      if (p) p.resolve({ err: h.err, body: r });
+    }
+  }
+
+  call(type: number, body: (w: JuteWriter) => void): Promise<{ err: number; body: JuteReader }> {
+    const w = new JuteWriter();
+    const at = w.beginFrame();
+    const xid = this.xid++;
+    w.writeInt(xid);
+    w.writeInt(type);
+    body(w);
+    w.endFrame(at);
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('connection closed'));
+      this.pending.push({ xid, resolve, reject });
+      this.sock.write(w.finish());
+    });
+  }
+
+  async create(path: string, data: Buffer, flags = 0): Promise<number> {
+    const r = await this.call(OpCode.create, (w) => {
+      w.writeString(path);
+      w.writeBuffer(data);
+      w.writeVector(OPEN, (x, a) => {
+        x.writeInt(a.perms);
+        x.writeString(a.id.scheme);
+        x.writeString(a.id.id);
+      });
+      w.writeInt(flags);
+    });
+    return r.err;
+  }
+
+  async setData(path: string, data: Buffer, version = -1): Promise<number> {
+    const r = await this.call(OpCode.setData, (w) => {
+      w.writeString(path);
+      w.writeBuffer(data);
+      w.writeInt(version);
+    });
+    return r.err;
+  }
+
+  async getData(path: string): Promise<{ err: number; data: Buffer | null; stat: Stat | null }> {
+    const r = await this.call(OpCode.getData, (w) => {
+      w.writeString(path);
+      w.writeBool(false);
+    });
+    if (r.err !== 0) return { err: r.err, data: null, stat: null };
+    const data = r.body.readBuffer();
+    return { err: 0, data, stat: readStat(r.body) };
+  }
+
+  async getChildren(path: string): Promise<string[]> {
+    const r = await this.call(OpCode.getChildren, (w) => {
+      w.writeString(path);
+      w.writeBool(false);
+    });
+    if (r.err !== 0) throw new Error(`getChildren ${path}: ${r.err}`);
+    return r.body.readVector((x) => x.readStr()) ?? [];
+  }
+
+  close(): void {
+    this.closed = true;
+    this.sock.destroy();
+  }
+}

@@ -209,8 +209,24 @@ const WRITE_OPS = new Set<number>([
   OpCode.closeSession,
 ]);
 
+/** How a learner hands a write to the leader (a Zab REQUEST packet). */
+export interface Forwarder {
+  forward(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void;
+}
+
+export type ServerRole = 'standalone' | 'leader' | 'learner';
+
 export class ZooKeeperServer {
   readonly prep: PrepRequestProcessor;
+  /** standalone and leader prepare txns; a learner forwards writes and applies what Zab commits */
+  role: ServerRole = 'standalone';
+  forwarder: Forwarder | null = null;
+  /** learner: writes sent to the leader, by session and cxid, waiting for their commit */
+  private readonly forwarded = new Map<string, { cnxn: Cnxn; req: Request }>();
+  /** learner: sync requests waiting for the leader's SYNC, oldest first */
+  private readonly pendingSyncs: { cnxn: Cnxn; req: Request }[] = [];
+  /** learner: sessions touched since the last PING, reported to the leader */
+  readonly touched = new Map<bigint, number>();
   readonly sessions: SessionTracker;
   readonly cnxns = new Set<Cnxn>();
   readonly bySession = new Map<bigint, Cnxn>();
@@ -252,6 +268,7 @@ export class ZooKeeperServer {
 
   /** Start the expiry and container timers. */
   startTimers(): void {
+    if (this.role === 'learner') return;
     const t = setInterval(() => this.expireSessions(), this.settings.tickTime);
     t.unref();
     this.timers.push(t);
@@ -349,6 +366,13 @@ export class ZooKeeperServer {
       c.sessionId = id;
       c.state = 'handshake';
       this.creating.set(id, c);
+      if (this.role === 'learner') {
+        const body = Buffer.alloc(4);
+        body.writeInt32BE(timeout, 0);
+        this.touched.set(id, timeout);
+        this.forwarder!.forward(id, 0, OpCode.createSession, body, []);
+        return;
+      }
       this.submitTxn(
         { clientId: id, cxid: 0, zxid: 0, time: 0, type: OpCode.createSession },
         { type: OpCode.createSession, timeOut: timeout },
@@ -408,7 +432,7 @@ export class ZooKeeperServer {
     const xid = frame.readInt32BE(0);
     const type = frame.readInt32BE(4);
     const body = new JuteReader(frame, 8, frame.length, this.settings.maxBuffer * 2);
-    this.sessions.touch(c.sessionId);
+    this.touchSession(c);
     if (type === OpCode.ping) {
       c.lastOp = 'PING';
       this.enqueue(c, { xid, type, body, done: false, reply: null, isWrite: false, started: this.now(), closeAfter: false });
@@ -418,7 +442,7 @@ export class ZooKeeperServer {
       this.handleAuth(c, xid, body);
       return;
     }
-    const isWrite = WRITE_OPS.has(type);
+    const isWrite = WRITE_OPS.has(type) || (this.role === 'learner' && type === OpCode.sync);
     if (!isWrite && !READ_OPS.has(type)) {
       this.logger.warn({ remote: c.io.remoteAddress, type }, 'unknown opcode, closing connection');
       const w = new JuteWriter(32);
@@ -438,6 +462,11 @@ export class ZooKeeperServer {
     } else {
       this.enqueue(c, req);
     }
+  }
+
+  private touchSession(c: Cnxn): void {
+    this.sessions.touch(c.sessionId);
+    if (this.role === 'learner') this.touched.set(c.sessionId, c.sessionTimeout);
   }
 
   private handleAuth(c: Cnxn, xid: number, body: JuteReader): void {
@@ -522,6 +551,14 @@ export class ZooKeeperServer {
   }
 
   private submitWrite(c: Cnxn, req: Request): void {
+    if (this.role === 'learner') {
+      if (req.type === OpCode.closeSession) req.closeAfter = true;
+      const body = req.body.buf.subarray(req.body.offset, req.body.end);
+      if (req.type === OpCode.sync) this.pendingSyncs.push({ cnxn: c, req });
+      else this.forwarded.set(`${c.sessionId}:${req.xid}`, { cnxn: c, req });
+      this.forwarder!.forward(c.sessionId, req.xid, req.type, body, c.authIds);
+      return;
+    }
     const zxid = this.nextZxid();
     const hdr: TxnHeader = { clientId: c.sessionId, cxid: req.xid, zxid, time: Date.now(), type: req.type };
     let txn: Txn;
@@ -550,6 +587,65 @@ export class ZooKeeperServer {
       }
     }
     this.queueTxn({ hdr, txn, cnxn: c, req });
+  }
+
+  /** Leader: a write a learner forwarded (REQUEST). Its reply is the learner's job. */
+  submitRemote(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void {
+    const zxid = this.nextZxid();
+    const hdr: TxnHeader = { clientId: sessionId, cxid, zxid, time: Date.now(), type };
+    let txn: Txn;
+    if (type === OpCode.createSession) {
+      txn = { type: OpCode.createSession, timeOut: body.length >= 4 ? body.readInt32BE(0) : this.settings.minSessionTimeout };
+    } else if (type === OpCode.closeSession) {
+      txn = this.prep.prepCloseSession(sessionId, zxid);
+      const s = this.sessions.sessions.get(sessionId);
+      if (s) s.closing = true;
+    } else {
+      try {
+        txn = this.prep.prepare({ sessionId, type, body: new JuteReader(body), authIds }, zxid, hdr.time);
+      } catch (e) {
+        hdr.type = OpCode.error;
+        txn = { type: OpCode.error, err: e instanceof KeeperError ? e.code : Err.MARSHALLINGERROR };
+      }
+      if (txn.type === OpCode.check) {
+        hdr.type = OpCode.error;
+        txn = { type: OpCode.error, err: 0 };
+      }
+    }
+    this.queueTxn({ hdr, txn, cnxn: null, req: null });
+  }
+
+  /** Leader: sessions a learner reports as active (PING replies). */
+  touchRemote(sessionId: bigint, timeout: number): void {
+    if (!this.sessions.touch(sessionId) && !this.sessions.sessions.has(sessionId)) {
+      // a session the leader does not know (yet): nothing to extend
+      void timeout;
+    }
+  }
+
+  /** Learner: a txn Zab committed, in zxid order. Answers the local client that asked for it. */
+  applyCommitted(hdr: TxnHeader, txn: Txn): void {
+    const key = `${hdr.clientId}:${hdr.cxid}`;
+    const f = hdr.type === OpCode.createSession ? undefined : this.forwarded.get(key);
+    if (f) this.forwarded.delete(key);
+    if (hdr.zxid > this.lastZxidAssigned) this.lastZxidAssigned = hdr.zxid;
+    this.applyTxn({ hdr, txn, cnxn: f?.cnxn ?? null, req: f?.req ?? null });
+  }
+
+  /** Learner: the leader's SYNC arrived; the oldest pending sync is answered. */
+  syncDone(): void {
+    const p = this.pendingSyncs.shift();
+    if (!p) return;
+    const w = new JuteWriter(64);
+    const at = w.beginFrame();
+    writeReplyHeader(w, p.req.xid, this.tree.lastProcessedZxid, 0);
+    const r = p.req.body;
+    const path = r.remaining() >= 4 ? r.readStr() : '/';
+    w.writeString(path);
+    w.endFrame(at);
+    p.req.reply = w.finish();
+    p.req.done = true;
+    this.drain(p.cnxn);
   }
 
   /** Internal txns (session create/expiry, container deletion) */

@@ -9,6 +9,7 @@ import { ClientListener } from './server/net';
 import { MemoryLog, TxnLogSink, ZooKeeperServer } from './server/zkserver';
 import { DurableLog, startAutopurge } from './server/durable';
 import { killDeadSessions, prepareDataDirs, restore, saveSnapshot } from './persistence';
+import { RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
 
 export interface RunningServer {
   zk: ZooKeeperServer;
@@ -119,6 +120,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
   );
   await listener.listen();
   zk.startTimers();
+  const http = await startHttpEndpoints(ctx, config, logger);
   const port = listener.address()?.port ?? config.clientPort;
   logger.info({ address: config.clientPortAddress, port }, 'serving clients (standalone)');
   return {
@@ -130,9 +132,38 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
     async stop() {
       zk.shutdown();
       await listener.close();
+      for (const h of http) await h.close();
       if (purgeTimer) clearInterval(purgeTimer);
       if (durable) await durable.close();
       if (opts.onStop) await opts.onStop();
     },
   };
+}
+
+/** The AdminServer and the Prometheus endpoint, when configured. A port in use is logged, not fatal (as ZooKeeper). */
+export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerConfig, logger: pino.Logger): Promise<RunningHttpServer[]> {
+  const out: RunningHttpServer[] = [];
+  if (config.adminEnableServer) {
+    try {
+      const a = await startAdminServer(
+        ctx,
+        { address: config.adminServerAddress, port: config.adminServerPort, commandURL: config.adminCommandURL },
+        logger,
+      );
+      logger.info({ address: config.adminServerAddress, port: a.port, url: config.adminCommandURL }, 'AdminServer started');
+      out.push(a);
+    } catch (e) {
+      logger.warn({ err: String(e) }, 'Problem starting AdminServer');
+    }
+  }
+  if (config.metricsProviderClassName && /Prometheus/i.test(config.metricsProviderClassName)) {
+    try {
+      const m = await startMetricsServer(ctx, { host: config.metricsProviderHttpHost, port: config.metricsProviderHttpPort }, logger);
+      logger.info({ host: config.metricsProviderHttpHost, port: m.port }, 'Prometheus metrics served at /metrics');
+      out.push(m);
+    } catch (e) {
+      logger.warn({ err: String(e) }, 'Cannot start /metrics server');
+    }
+  }
+  return out;
 }

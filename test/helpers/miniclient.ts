@@ -8,7 +8,7 @@ const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 export class MiniClient {
   private sock!: net.Socket;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private xid = 1;
   private pending: { xid: number; resolve: (r: { err: number; body: JuteReader }) => void; reject: (e: Error) => void }[] = [];
   private connected!: (v: void) => void;

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { loadConfig, resolveConfigPath } from './config/load';
 import { ConfigError, ServerConfig } from './config/types';
 import { createLogger } from './logger';
+import { purge } from './persistence';
 import { startServerProcess } from './launch';
 import { PACKAGE_VERSION, VERSION_STRING } from './version';
 
@@ -205,6 +206,21 @@ export async function main(argv: string[]): Promise<void> {
     .action((cfg?: string) => {
       const file = resolveConfigPath(cfg, CONF_DIR);
       process.stdout.write(`"${process.execPath}" "${path.join(PROJECT_DIR, 'bin', 'zk-server.js')}" start-foreground "${file}"\n`);
+    });
+  program
+    .command('cleanup [cfg]')
+    .description('delete old snapshots and txn logs, keeping the newest COUNT snapshots (zkCleanup.sh)')
+    .option('-n, --count <count>', 'snapshots to keep (at least 3)', '3')
+    .action((cfg: string | undefined, opts: { count: string }) => {
+      const { config } = configOrExit(cfg);
+      const n = Number(opts.count);
+      if (!Number.isInteger(n) || n < 3) {
+        process.stderr.write('count should be greater than or equal to 3\n');
+        process.exit(2);
+      }
+      const removed = purge(config.dataDir, config.dataLogDir, n);
+      for (const f of removed) process.stdout.write(`Removing file: ${new Date().toString()}\t${f}\n`);
+      process.exit(0);
     });
   program
     .command('version')

@@ -1,7 +1,7 @@
 // A minimal pipelining ZooKeeper client on our own codec, for load and crash tests.
 import * as net from 'node:net';
 import { JuteReader, JuteWriter } from '../../src/jute/archive';
-import { readConnectResponse, readReplyHeader, readStat, Stat, writeConnectRequest } from '../../src/jute/records';
+import { readConnectResponse, readReplyHeader, readStat, readWatcherEvent, Stat, writeConnectRequest } from '../../src/jute/records';
 import { OpCode } from '../../src/server/constants';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -9,20 +9,34 @@ const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 export class MiniClient {
   private sock!: net.Socket;
   private buf: Buffer = Buffer.alloc(0);
+  private handshaken = false;
   private xid = 1;
-  private pending: { xid: number; resolve: (r: { err: number; body: JuteReader }) => void; reject: (e: Error) => void }[] = [];
+  private pending: { xid: number; resolve: (r: { err: number; body: JuteReader; zxid: number }) => void; reject: (e: Error) => void }[] = [];
   private connected!: (v: void) => void;
   private failed!: (e: Error) => void;
   sessionId = 0n;
+  passwd: Buffer = Buffer.alloc(16);
+  timeout = 0;
   closed = false;
+  /** watch notifications received: [type, path] */
+  readonly events: [number, string][] = [];
+  /** every reply/notification in arrival order, as 'xid' or 'event:type:path' (ordering checks) */
+  readonly arrivals: string[] = [];
+  /** resolves when the server closes the connection */
+  readonly closedPromise: Promise<void>;
+  private onClosed!: () => void;
 
-  static async connect(port: number, timeoutMs = 10000): Promise<MiniClient> {
+  constructor() {
+    this.closedPromise = new Promise((r) => (this.onClosed = r));
+  }
+
+  static async connect(port: number, timeoutMs = 10000, sessionId = 0n, passwd = Buffer.alloc(16)): Promise<MiniClient> {
     const c = new MiniClient();
-    await c.open(port, timeoutMs);
+    await c.open(port, timeoutMs, sessionId, passwd);
     return c;
   }
 
-  private open(port: number, timeoutMs: number): Promise<void> {
+  private open(port: number, timeoutMs: number, sessionId: bigint, passwd: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       this.connected = resolve;
       this.failed = reject;
@@ -31,13 +45,14 @@ export class MiniClient {
       this.sock.on('connect', () => {
         const w = new JuteWriter();
         const at = w.beginFrame();
-        writeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: timeoutMs, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false });
+        writeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: timeoutMs, sessionId, passwd, readOnly: false });
         w.endFrame(at);
         this.sock.write(w.finish());
       });
       this.sock.on('data', (d: Buffer) => this.onData(d));
       const fail = (): void => {
         this.closed = true;
+        this.onClosed();
         const e = new Error('connection closed');
         this.failed(e);
         for (const p of this.pending.splice(0)) p.reject(e);
@@ -55,23 +70,38 @@ export class MiniClient {
       const frame = this.buf.subarray(4, 4 + len);
       this.buf = this.buf.subarray(4 + len);
       const r = new JuteReader(frame);
-      if (this.sessionId === 0n) {
+      if (!this.handshaken) {
         const resp = readConnectResponse(r);
+        this.handshaken = true;
         this.sessionId = resp.sessionId;
+        this.passwd = resp.passwd;
+        this.timeout = resp.timeOut;
         this.connected();
         continue;
       }
       const h = readReplyHeader(r);
-      if (h.xid === -1 || h.xid === -2) continue;
+      if (h.xid === -1) {
+        const ev = readWatcherEvent(r);
+        this.events.push([ev.type, ev.path]);
+        this.arrivals.push(`event:${ev.type}:${ev.path}`);
+        continue;
+      }
+      if (h.xid === -2) continue;
+      this.arrivals.push(String(h.xid));
       const p = this.pending.shift();
-      if (p) p.resolve({ err: h.err, body: r });
+      if (p) p.resolve({ err: h.err, body: r, zxid: h.zxid });
     }
   }
 
-  call(type: number, body: (w: JuteWriter) => void): Promise<{ err: number; body: JuteReader }> {
+  /** Send raw bytes (bad-input tests). */
+  sendRaw(b: Buffer): void {
+    this.sock.write(b);
+  }
+
+  call(type: number, body: (w: JuteWriter) => void, xidOverride?: number): Promise<{ err: number; body: JuteReader; zxid: number }> {
     const w = new JuteWriter();
     const at = w.beginFrame();
-    const xid = this.xid++;
+    const xid = xidOverride ?? this.xid++;
     w.writeInt(xid);
     w.writeInt(type);
     body(w);
@@ -84,17 +114,29 @@ export class MiniClient {
   }
 
   async create(path: string, data: Buffer, flags = 0): Promise<number> {
-    const r = await this.call(OpCode.create, (w) => {
+    return (await this.create2(path, data, flags, OpCode.create)).err;
+  }
+
+  /** create with any opcode/ACL; returns err and the reply body reader */
+  async create2(
+    path: string,
+    data: Buffer | null,
+    flags = 0,
+    op: number = OpCode.create2,
+    acl: { perms: number; id: { scheme: string; id: string } }[] = OPEN,
+    ttl?: number,
+  ): Promise<{ err: number; body: JuteReader }> {
+    return this.call(op, (w) => {
       w.writeString(path);
       w.writeBuffer(data);
-      w.writeVector(OPEN, (x, a) => {
+      w.writeVector(acl, (x, a) => {
         x.writeInt(a.perms);
         x.writeString(a.id.scheme);
         x.writeString(a.id.id);
       });
       w.writeInt(flags);
+      if (ttl !== undefined) w.writeLong(ttl);
     });
-    return r.err;
   }
 
   async setData(path: string, data: Buffer, version = -1): Promise<number> {

@@ -115,7 +115,7 @@ async function cmdStart(arg: string | undefined): Promise<number> {
       }
       return 1;
     }
-    if ((await askFourLetterWord(clientHost(config), config.clientPort, 'ruok', 500)) === 'imok') {
+    if ((await askFourLetterWord(clientHost(config), config.clientPort, 'srvr', 500)).startsWith('Zookeeper version')) {
       process.stdout.write('STARTED\n');
       return 0;
     }

@@ -30,7 +30,7 @@ export class MiniClient {
     this.closedPromise = new Promise((r) => (this.onClosed = r));
   }
 
-  static async connect(port: number, timeoutMs = 10000, sessionId = 0n, passwd = Buffer.alloc(16)): Promise<MiniClient> {
+  static async connect(port: number, timeoutMs = 10000, sessionId = 0n, passwd: Buffer = Buffer.alloc(16)): Promise<MiniClient> {
     const c = new MiniClient();
     await c.open(port, timeoutMs, sessionId, passwd);
     return c;

@@ -1,0 +1,98 @@
+// The command line as a user drives it: start / status / stop of a standalone server, with
+// zkServer.sh's outputs and exit codes, the conf/ lookup of a bare config name, and config errors.
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const execFileP = promisify(execFile);
+const ROOT = path.join(__dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'zk-server.js');
+const WRAPPER = path.join(ROOT, 'bin', 'zkServer.sh');
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: string; code: number }> {
+  try {
+    const r = await execFileP(args[0] === WRAPPER ? WRAPPER : process.execPath, args[0] === WRAPPER ? args.slice(1) : [BIN, ...args], {
+      timeout: 60000,
+      env: { ...process.env, ...env },
+    });
+    return { out: r.stdout + r.stderr, code: 0 };
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; code?: number };
+    return { out: (x.stdout ?? '') + (x.stderr ?? ''), code: typeof x.code === 'number' ? x.code : -1 };
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const confDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-conf-'));
+afterAll(async () => {
+  for (const f of fs.readdirSync(confDir)) if (f.endsWith('.cfg')) await cli(['stop', path.join(confDir, f)]);
+});
+
+describe.skipIf(!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')))('zk-server CLI', () => {
+  it('start, status, stop with zkServer.sh outputs and exit codes; the wrapper finds a bare name in ZOOCFGDIR', async () => {
+    const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-data-'));
+    const cfg = path.join(confDir, 'zoo_cli.cfg');
+    fs.writeFileSync(cfg, `tickTime=2000\ndataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false # off\n`);
+    const env = { ZOOCFGDIR: confDir };
+    const start = await cli([WRAPPER, 'start', 'zoo_cli.cfg'], env);
+    expect(start.out).toContain(`Using config: ${cfg}`);
+    expect(start.out).toContain('STARTED');
+    expect(start.code).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'zookeeper_server.pid'))).toBe(true);
+    const again = await cli(['start', cfg]);
+    expect(again.code).toBe(1);
+    expect(again.out).toMatch(/already running/);
+    const status = await cli(['status', cfg]);
+    expect(status.out).toContain('Mode: standalone');
+    expect(status.code).toBe(0);
+    const stop = await cli(['stop', cfg]);
+    expect(stop.out).toContain('STOPPED');
+    expect(stop.code).toBe(0);
+    const after = await cli(['status', cfg]);
+    expect(after.out).toContain('Error contacting service. It is probably not running.');
+    expect(after.code).toBe(1);
+    const stop2 = await cli(['stop', cfg]);
+    expect(stop2.code).toBe(1);
+  }, 90000);
+
+  it('a broken config exits non-zero with file, line and key', async () => {
+    const cfg = path.join(confDir, 'broken.cfg.txt');
+    fs.writeFileSync(cfg, 'dataDir=/tmp/x\nclientPort=abc\n');
+    const r = await cli(['start-foreground', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain(`${cfg}:2: clientPort: expected an integer port`);
+  });
+
+  it('a client port in use makes start fail with the reason', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-data-'));
+    const cfg = path.join(confDir, 'busy.cfg');
+    fs.writeFileSync(cfg, `dataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`);
+    const r = await cli(['start', cfg]);
+    blocker.close();
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAILED TO START/);
+    expect(r.out).toMatch(/EADDRINUSE/);
+  }, 60000);
+
+  it('version and print-cmd', async () => {
+    expect((await cli(['version'])).out).toMatch(/^zk-server \d+\.\d+\.\d+ \(Apache ZooKeeper 3\.8\.0/);
+    expect((await cli(['print-cmd', 'zoo.cfg'])).out).toContain(path.join(ROOT, 'conf', 'zoo.cfg'));
+  });
+});

@@ -90,6 +90,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
       minSessionTimeout: config.minSessionTimeout,
       maxSessionTimeout: config.maxSessionTimeout,
       maxBuffer: config.juteMaxBuffer,
+      globalOutstandingLimit: config.globalOutstandingLimit,
       extendedTypesEnabled: config.extendedTypesEnabled,
       skipACL: config.skipACL,
       reconfigEnabled: config.reconfigEnabled,

@@ -491,3 +491,23 @@ describe('bad input', () => {
     await s2.stop();
   });
 });
+
+describe('throttling', () => {
+  it('a connection past globalOutstandingLimit is paused and resumed; every request is answered in order', async () => {
+    const s2 = await startTestServer({ globalOutstandingLimit: 8 });
+    const c = await MiniClient.connect(s2.port);
+    let paused = 0;
+    const cnxn = [...s2.zk.cnxns][0];
+    const orig = cnxn.io.pause!;
+    (cnxn.io as { pause: () => void }).pause = () => {
+      paused++;
+      orig();
+    };
+    const replies = await Promise.all(Array.from({ length: 300 }, (_, i) => c.create(`/th${i}`, B('x'))));
+    expect(replies.every((e) => e === 0)).toBe(true);
+    expect(paused).toBeGreaterThan(0);
+    expect(c.arrivals.map(Number)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    c.close();
+    await s2.stop();
+  });
+});

@@ -175,6 +175,8 @@ export class ClientListener {
             if (!sock.destroyed) sock.end();
             setTimeout(() => sock.destroy(), 1000).unref();
           },
+          pause: () => sock.pause(),
+          resume: () => sock.resume(),
         });
       }
       try {

@@ -33,6 +33,8 @@ export interface ServerSettings {
   minSessionTimeout: number;
   maxSessionTimeout: number;
   maxBuffer: number;
+  /** a connection with this many requests in flight is not read until half of them are answered */
+  globalOutstandingLimit?: number;
   extendedTypesEnabled: boolean;
   skipACL: boolean;
   reconfigEnabled: boolean;
@@ -63,6 +65,9 @@ export interface CnxnIO {
   write(buf: Buffer): void;
   /** Flush what is queued, then close. */
   close(): void;
+  /** Stop / resume reading from the socket (throttling). */
+  pause?(): void;
+  resume?(): void;
 }
 
 export interface Logger {
@@ -102,6 +107,8 @@ export class Cnxn implements Watcher {
   state: 'new' | 'handshake' | 'open' | 'closed' = 'new';
   /** whether the client sent the readOnly byte */
   sentReadOnly = false;
+  /** reading is paused: too many requests in flight */
+  throttled = false;
   readonly queue: Request[] = [];
   /** frames that arrived while the handshake was pending */
   held: Buffer[] = [];
@@ -501,6 +508,11 @@ export class ZooKeeperServer {
 
   private enqueue(c: Cnxn, req: Request, drain = true): void {
     c.queue.push(req);
+    const limit = this.settings.globalOutstandingLimit ?? 1000;
+    if (!c.throttled && c.queue.length >= limit && c.io.pause) {
+      c.throttled = true;
+      c.io.pause();
+    }
     if (drain) this.drain(c);
   }
 
@@ -514,6 +526,10 @@ export class ZooKeeperServer {
         this.runRead(c, head);
       }
       q.shift();
+      if (c.throttled && q.length < (this.settings.globalOutstandingLimit ?? 1000) / 2) {
+        c.throttled = false;
+        c.io.resume?.();
+      }
       if (head.reply) {
         c.writer().writeRaw(head.reply);
       }

@@ -106,6 +106,9 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
     config,
     mode: () => 'standalone',
     traceMask: { value: 0n },
+    fsyncStats: durable
+      ? () => ({ count: durable!.writer.fsyncCount, totalMs: durable!.writer.fsyncTotalMs, maxMs: durable!.writer.fsyncMaxMs })
+      : undefined,
   };
   const listener = new ClientListener(
     () => zk,

@@ -119,6 +119,10 @@ export class TxnLogWriter {
   /** bytes and txns appended since the last roll (for snapshot triggering, §9) */
   bytesSinceRoll = 0;
   txnsSinceRoll = 0;
+  /** fdatasync calls and their total time (mntr fsynctime, as ZooKeeper's ServerMetrics) */
+  fsyncCount = 0;
+  fsyncTotalMs = 0;
+  fsyncMaxMs = 0;
 
   constructor(readonly logDir: string, opts: TxnLogWriterOptions = {}) {
     this.preAllocSize = opts.preAllocSize ?? DEFAULT_PREALLOC_SIZE;
@@ -236,6 +240,9 @@ export class TxnLogWriter {
       const t0 = Date.now();
       await this.fh.datasync();
       const ms = Date.now() - t0;
+      this.fsyncCount++;
+      this.fsyncTotalMs += ms;
+      if (ms > this.fsyncMaxMs) this.fsyncMaxMs = ms;
       if (ms > this.fsyncWarnMs) {
         this.log('warn', `fsync-ing the write ahead log in ${this.curPath} took ${ms}ms which will adversely effect operation latency.`);
       }

@@ -20,6 +20,8 @@ export function fourLetterWord(first4: number): string | undefined {
 
 export interface FourLetterContext {
   zk: ZooKeeperServer | null;
+  /** the txn log's fsync counters, when the server is durable */
+  fsyncStats?(): { count: number; totalMs: number; maxMs: number };
   config: ServerConfig;
   /** standalone | leader | follower | observer */
   mode(): string;
@@ -155,6 +157,7 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
     ['non_mtls_remote_conn_count', 0],
     ['non_mtls_local_conn_count', 0],
     ['quorum_size', Math.max(1, ctx.config.servers.size)],
+    ...fsyncLines(ctx),
     ['heap_used_bytes', mem.heapUsed],
     ['rss_bytes', mem.rss],
   ];
@@ -281,3 +284,16 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
 }
 
 export { ZK_VERSION, opAbbrev };
+
+/** ZooKeeper's fsynctime summary (zk_avg/min/max/cnt/sum_fsynctime). */
+function fsyncLines(ctx: FourLetterContext): [string, number][] {
+  const f = ctx.fsyncStats?.();
+  if (!f) return [];
+  return [
+    ['avg_fsynctime', f.count ? Number((f.totalMs / f.count).toFixed(4)) : 0],
+    ['min_fsynctime', 0],
+    ['max_fsynctime', f.maxMs],
+    ['cnt_fsynctime', f.count],
+    ['sum_fsynctime', f.totalMs],
+  ];
+}

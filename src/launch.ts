@@ -1,18 +1,14 @@
 // Process-level start-up: choose the mode, restore data, start serving, stop cleanly on signals.
 import type pino from 'pino';
 import { ServerConfig } from './config/types';
-import { RunningServer, startStandalone } from './main';
+import { RunningServer, startQuorumPeer, startStandalone } from './main';
 
 export function isQuorumConfig(config: ServerConfig): boolean {
   return config.servers.size > 1 || (config.servers.size === 1 && !config.standaloneEnabled);
 }
 
 export async function startServerProcess(config: ServerConfig, logger: pino.Logger): Promise<RunningServer> {
-  if (isQuorumConfig(config)) {
-    logger.fatal({ file: config.file }, 'quorum mode (server.N lines) is not implemented yet; see docs/unsupported.md');
-    process.exit(1);
-  }
-  const running = await startStandalone(config, { logger });
+  const running = isQuorumConfig(config) ? await startQuorumPeer(config, logger) : await startStandalone(config, { logger });
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;

@@ -10,6 +10,7 @@ import { MemoryLog, TxnLogSink, ZooKeeperServer } from './server/zkserver';
 import { DurableLog, startAutopurge } from './server/durable';
 import { killDeadSessions, prepareDataDirs, restore, saveSnapshot } from './persistence';
 import { RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
+import { QuorumPeer } from './quorum/peer';
 
 export interface RunningServer {
   zk: ZooKeeperServer;
@@ -17,6 +18,7 @@ export interface RunningServer {
   config: ServerConfig;
   port: number;
   durable: DurableLog | null;
+  peer?: QuorumPeer;
   stop(): Promise<void>;
 }
 
@@ -170,4 +172,73 @@ export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerC
     }
   }
   return out;
+}
+
+/** A quorum peer: the client port answers only while the peer is in a quorum (LEADING/FOLLOWING/OBSERVING). */
+export async function startQuorumPeer(config: ServerConfig, logger: pino.Logger): Promise<RunningServer> {
+  for (const k of config.ignoredKeys) logger.info({ key: k }, 'config key accepted but not implemented; ignored');
+  const ctx: FourLetterContext = {
+    zk: null,
+    config,
+    mode: () => (peer.mode === 'looking' ? 'looking' : peer.mode),
+    traceMask: { value: 0n },
+    quorumMonitor: () => {
+      const out: [string, number][] = [];
+      if (peer.mode === 'leader') {
+        const st = peer.leaderStats;
+        out.push(
+          ['learners', st.learners],
+          ['synced_followers', st.syncedFollowers],
+          ['synced_non_voting_followers', 0],
+          ['synced_observers', st.syncedObservers],
+          ['pending_syncs', st.pendingSyncs],
+          ['leader_uptime', Date.now() - st.since],
+        );
+      } else if (peer.mode === 'follower') out.push(['synced_observers', 0]);
+      return out;
+    },
+    quorumConf: () => {
+      const me = config.servers.get(config.myid!)!;
+      let out = `initLimit=${config.initLimit}\nsyncLimit=${config.syncLimit}\nelectionAlg=${config.electionAlg}\n`;
+      out += `electionPort=${me.electionPort}\nquorumPort=${me.quorumPort}\npeerType=${me.type === 'observer' ? 1 : 0}\nmembership: \n`;
+      out += [...config.servers.values()]
+        .sort((a, b) => a.id - b.id)
+        .map((sv) => `server.${sv.id}=${sv.host}:${sv.quorumPort}:${sv.electionPort}:${sv.type}${sv.clientPort !== undefined ? `;${sv.clientHost}:${sv.clientPort}` : ''}`)
+        .join('\n');
+      return out + '\nversion=0\n';
+    },
+  };
+  const peer = new QuorumPeer(config, logger, ctx);
+  const listener = new ClientListener(
+    () => peer.zk,
+    ctx,
+    {
+      host: config.clientPortAddress,
+      port: config.clientPort,
+      maxClientCnxns: config.maxClientCnxns,
+      maxBuffer: config.juteMaxBuffer,
+      backlog: config.clientPortListenBacklog > 0 ? config.clientPortListenBacklog : undefined,
+    },
+    logger,
+  );
+  await listener.listen();
+  await peer.start();
+  const port = listener.address()?.port ?? config.clientPort;
+  logger.info({ myid: config.myid, port }, 'quorum peer started');
+  const http = await startHttpEndpoints(ctx, config, logger);
+  return {
+    get zk() {
+      return peer.zk!;
+    },
+    listener,
+    config,
+    port,
+    durable: null,
+    peer,
+    async stop() {
+      await peer.stop();
+      await listener.close();
+      for (const h of http) await h.close();
+    },
+  } as RunningServer;
 }

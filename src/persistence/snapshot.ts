@@ -270,7 +270,7 @@ async function decodeFileAsync(file: string, raw: Buffer): Promise<Buffer> {
 }
 
 /** Replace the tree's state by an empty one (no nodes, no sessions, fresh ACL cache). */
-function clearTree(tree: DataTree): void {
+export function clearTree(tree: DataTree): void {
   tree.nodes.clear();
   tree.ephemerals.clear();
   tree.containers.clear();

@@ -26,6 +26,8 @@ export interface FourLetterContext {
   /** standalone | leader | follower | observer */
   mode(): string;
   traceMask: { value: bigint };
+  /** extra mntr values of a quorum peer (leader: learners, synced_followers, ...) */
+  quorumMonitor?(): [string, number][];
   /** extra lines for `conf` in a quorum (membership etc.) */
   quorumConf?(): string;
 }
@@ -158,6 +160,7 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
     ['non_mtls_local_conn_count', 0],
     ['quorum_size', Math.max(1, ctx.config.servers.size)],
     ...fsyncLines(ctx),
+    ...(ctx.quorumMonitor?.() ?? []),
     ['heap_used_bytes', mem.heapUsed],
     ['rss_bytes', mem.rss],
   ];

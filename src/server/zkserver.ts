@@ -605,6 +605,11 @@ export class ZooKeeperServer {
     this.queueTxn({ hdr, txn, cnxn: c, req });
   }
 
+  /** Leader of a new epoch: the next txn gets zxid base + 1. */
+  setZxidBase(zxid: number): void {
+    this.lastZxidAssigned = zxid;
+  }
+
   /** Leader: a write a learner forwarded (REQUEST). Its reply is the learner's job. */
   submitRemote(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void {
     const zxid = this.nextZxid();

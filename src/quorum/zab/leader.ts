@@ -99,7 +99,7 @@ export class LeaderCore {
       case Pkt.ACK:
         return this.onAck(from, p.zxid);
       case Pkt.REQUEST:
-        if (p.data) this.ready.requests.push({ from, data: p.data });
+        if (p.data) this.ready.requests.push({ from, data: p.data, authinfo: p.authinfo ?? [] });
         return;
       case Pkt.PING:
         this.ready.touches.push({ from, data: p.data });
@@ -282,6 +282,14 @@ export class LeaderCore {
   syncRequest(sid: number): void {
     if (this.outstanding.length === 0) this.send(sid, Pkt.SYNC, 0);
     else this.pendingSyncs.push({ sid, zxid: this.lastProposed });
+  }
+
+  /** for mntr: connected learners, synced followers and observers */
+  learnerStats(): { learners: number; syncedFollowers: number; syncedObservers: number } {
+    let f = 0;
+    let o = 0;
+    for (const l of this.learners.values()) if (l.upToDate) l.observer ? o++ : f++;
+    return { learners: this.learners.size, syncedFollowers: f, syncedObservers: o };
   }
 
   tick(): void {

@@ -228,8 +228,8 @@ export class LearnerCore {
   }
 
   /** Forward a client write (REQUEST payload built by the caller). */
-  request(data: Buffer): void {
-    this.send(Pkt.REQUEST, -1, data);
+  request(data: Buffer, authinfo: { scheme: string; id: string }[] = []): void {
+    this.ready.send.push({ to: this.o.leader, p: { type: Pkt.REQUEST, zxid: -1, data, authinfo } });
   }
 
   get isSyncing(): boolean {

@@ -25,6 +25,8 @@ export interface Packet {
   type: number;
   zxid: number;
   data: Buffer | null;
+  /** REQUEST: the client's auth ids */
+  authinfo?: { scheme: string; id: string }[] | null;
 }
 
 export interface Proposal {
@@ -65,7 +67,7 @@ export interface Ready {
   /** leader: a learner needs a snapshot stream after its SNAP packet */
   snapshotFor?: number[];
   /** leader: REQUEST packets from learners, to run through the request pipeline */
-  requests: { from: number; data: Buffer }[];
+  requests: { from: number; data: Buffer; authinfo: { scheme: string; id: string }[] }[];
   /** leader: PING replies (session touches) */
   touches: { from: number; data: Buffer | null }[];
   /** learner: SYNC packets from the leader (one per forwarded sync) */

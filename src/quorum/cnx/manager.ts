@@ -1,0 +1,192 @@
+// QuorumCnxManager (wire-quorum.md §2): one TCP connection per pair of peers on the election port;
+// only a connection initiated by the larger sid survives. Messages are int32-length framed. Each
+// peer has a send queue of one (the newest message wins); a new connection re-sends the last one.
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+
+const PROTOCOL_V1 = -65536n;
+const PACKET_MAX = 512 * 1024;
+
+export interface CnxOptions {
+  myid: number;
+  listenHost: string;
+  listenPort: number;
+  peers: Map<number, { host: string; port: number }>;
+  connectTimeoutMs?: number;
+}
+
+export function initialMessage(sid: number, host: string, port: number): Buffer {
+  const addr = Buffer.from(`${host}:${port}`, 'utf8');
+  const b = Buffer.alloc(20 + addr.length);
+  b.writeBigInt64BE(PROTOCOL_V1, 0);
+  b.writeBigInt64BE(BigInt(sid), 8);
+  b.writeInt32BE(addr.length, 16);
+  addr.copy(b, 20);
+  return b;
+}
+
+/** Parse an initial message; null until enough bytes. Returns the sid and bytes used. */
+export function parseInitialMessage(b: Buffer): { sid: number; used: number } | null {
+  if (b.length < 8) return null;
+  const first = b.readBigInt64BE(0);
+  if (first >= 0n) return { sid: Number(first), used: 8 }; // pre-3.5 peers send only their sid
+  if (first !== PROTOCOL_V1 && first !== -65535n) throw new Error(`bad protocol version ${first}`);
+  if (b.length < 20) return null;
+  const sid = Number(b.readBigInt64BE(8));
+  const len = b.readInt32BE(16);
+  if (len <= 0 || len > 2048) throw new Error(`bad address length ${len}`);
+  if (b.length < 20 + len) return null;
+  return { sid, used: 20 + len };
+}
+
+export class QuorumCnxManager extends EventEmitter {
+  private server: net.Server | null = null;
+  private readonly conns = new Map<number, net.Socket>();
+  private readonly connecting = new Set<number>();
+  private readonly pending = new Map<number, Buffer>();
+  private readonly last = new Map<number, Buffer>();
+  private closed = false;
+
+  constructor(private readonly o: CnxOptions) {
+    super();
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const srv = net.createServer((s) => this.accept(s));
+      srv.once('error', reject);
+      srv.listen(this.o.listenPort, this.o.listenHost, () => {
+        srv.removeListener('error', reject);
+        srv.on('error', () => {});
+        resolve();
+      });
+      this.server = srv;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.conns.values()) s.destroy();
+    this.conns.clear();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  haveDelivered(): boolean {
+    return this.pending.size === 0;
+  }
+
+  send(sid: number, payload: Buffer): void {
+    if (this.closed) return;
+    if (sid === this.o.myid) {
+      setImmediate(() => this.emit('message', sid, payload));
+      return;
+    }
+    this.last.set(sid, payload);
+    const s = this.conns.get(sid);
+    if (s && !s.destroyed) {
+      this.write(s, payload);
+      return;
+    }
+    this.pending.set(sid, payload);
+    this.connectOne(sid);
+  }
+
+  connectAll(): void {
+    for (const sid of this.o.peers.keys()) if (sid !== this.o.myid && !this.conns.has(sid)) this.connectOne(sid);
+  }
+
+  private write(s: net.Socket, payload: Buffer): void {
+    const h = Buffer.alloc(4);
+    h.writeInt32BE(payload.length, 0);
+    s.write(Buffer.concat([h, payload]));
+  }
+
+  private connectOne(sid: number): void {
+    if (this.closed || this.connecting.has(sid) || this.conns.has(sid)) return;
+    const peer = this.o.peers.get(sid);
+    if (!peer) return;
+    this.connecting.add(sid);
+    const s = net.connect({ host: peer.host, port: peer.port });
+    s.setNoDelay(true);
+    const t = setTimeout(() => s.destroy(), this.o.connectTimeoutMs ?? 5000);
+    s.once('connect', () => {
+      clearTimeout(t);
+      this.connecting.delete(sid);
+      s.write(initialMessage(this.o.myid, this.o.listenHost, this.o.listenPort));
+      if (sid > this.o.myid) {
+        // "Have smaller server identifier, so dropping the connection": the larger sid dials back
+        s.end();
+        return;
+      }
+      this.established(sid, s);
+    });
+    s.once('error', () => {
+      clearTimeout(t);
+      this.connecting.delete(sid);
+      s.destroy();
+    });
+  }
+
+  private accept(s: net.Socket): void {
+    s.setNoDelay(true);
+    let buf: Buffer = Buffer.alloc(0);
+    const onData = (d: Buffer): void => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      let init;
+      try {
+        init = parseInitialMessage(buf);
+      } catch {
+        s.destroy();
+        return;
+      }
+      if (!init) return;
+      s.removeListener('data', onData);
+      const rest = buf.subarray(init.used);
+      if (init.sid < this.o.myid) {
+        // only connections from larger sids survive: dial it ourselves
+        s.destroy();
+        this.connectOne(init.sid);
+        return;
+      }
+      if (init.sid === this.o.myid) {
+        s.destroy();
+        return;
+      }
+      this.established(init.sid, s, rest);
+    };
+    s.on('data', onData);
+    s.on('error', () => s.destroy());
+  }
+
+  private established(sid: number, s: net.Socket, initial: Buffer = Buffer.alloc(0)): void {
+    const old = this.conns.get(sid);
+    if (old && old !== s) old.destroy();
+    this.conns.set(sid, s);
+    let buf: Buffer = initial;
+    const drain = (): void => {
+      while (buf.length >= 4) {
+        const len = buf.readInt32BE(0);
+        if (len <= 0 || len > PACKET_MAX) {
+          s.destroy();
+          return;
+        }
+        if (buf.length < 4 + len) return;
+        const payload = Buffer.from(buf.subarray(4, 4 + len));
+        buf = buf.subarray(4 + len);
+        this.emit('message', sid, payload);
+      }
+    };
+    s.on('data', (d: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      drain();
+    });
+    s.on('close', () => {
+      if (this.conns.get(sid) === s) this.conns.delete(sid);
+    });
+    s.on('error', () => s.destroy());
+    const msg = this.pending.get(sid) ?? this.last.get(sid);
+    this.pending.delete(sid);
+    if (msg) this.write(s, msg);
+    drain();
+  }
+}

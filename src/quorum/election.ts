@@ -1,0 +1,90 @@
+// ElectionService: binds the FastLeaderElection core (src/quorum/fle) to the election port
+// (src/quorum/cnx) and real time. lookForLeader() runs one election; afterwards the core keeps
+// answering LOOKING peers with the decided vote, so late joiners learn the leader.
+import type pino from 'pino';
+import { ServerConfig } from '../config/types';
+import { QuorumCnxManager } from './cnx/manager';
+import { FastLeaderElection } from './fle/fle';
+import { decodeNotification, encodeNotification } from './fle/notification';
+
+export interface ElectionDecision {
+  state: 'LEADING' | 'FOLLOWING' | 'OBSERVING';
+  leader: number;
+}
+
+export class ElectionService {
+  private cnx: QuorumCnxManager;
+  private fle: FastLeaderElection | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private waiting: ((d: ElectionDecision) => void) | null = null;
+
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly logger: pino.Logger,
+  ) {
+    const me = config.servers.get(config.myid!)!;
+    const peers = new Map<number, { host: string; port: number }>();
+    for (const s of config.servers.values()) peers.set(s.id, { host: s.host, port: s.electionPort });
+    this.cnx = new QuorumCnxManager({
+      myid: config.myid!,
+      listenHost: config.quorumListenOnAllIPs ? '0.0.0.0' : me.host,
+      listenPort: me.electionPort,
+      peers,
+    });
+  }
+
+  private get voters(): number[] {
+    return [...this.config.servers.values()].filter((s) => s.type === 'participant').map((s) => s.id);
+  }
+
+  async start(): Promise<void> {
+    await this.cnx.listen();
+    this.cnx.on('message', (sid: number, payload: Buffer) => {
+      const n = decodeNotification(payload);
+      if (!n || !this.fle) return;
+      this.out(this.fle.receive(sid, n, Date.now()));
+      this.check();
+    });
+    this.timer = setInterval(() => {
+      if (!this.fle) return;
+      this.out(this.fle.tick(Date.now()));
+      this.check();
+    }, 50);
+    this.timer.unref();
+  }
+
+  private out(msgs: { to: number; msg: Parameters<typeof encodeNotification>[0] }[]): void {
+    for (const m of msgs) this.cnx.send(m.to, encodeNotification(m.msg));
+  }
+
+  private check(): void {
+    const d = this.fle?.decision();
+    if (d && this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ state: d.state, leader: d.leader });
+    }
+  }
+
+  /** Run an election with this peer's last logged zxid and current epoch. */
+  lookForLeader(lastLoggedZxid: number, currentEpoch: number): Promise<ElectionDecision> {
+    const me = this.config.servers.get(this.config.myid!)!;
+    // one core for the process: its logical clock keeps counting across elections
+    this.fle ??= new FastLeaderElection({ myid: this.config.myid!, voters: this.voters, isObserver: me.type === 'observer' });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.out(this.fle!.startElection(Date.now(), lastLoggedZxid, currentEpoch));
+      this.check();
+    });
+  }
+
+  /** The role was taken up (kept for logging; the core already answers with its decided vote). */
+  setDecided(state: string, leader: number): void {
+    this.logger.debug({ state, leader }, 'election vote in force');
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.cnx.close();
+  }
+}

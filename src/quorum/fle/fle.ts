@@ -1,0 +1,207 @@
+// FastLeaderElection (wire-quorum.md §4) as a pure state machine for one peer: notifications and
+// time go in, notifications to send come out. Votes order by (peerEpoch, zxid, sid).
+import { Notification, PeerState } from './notification';
+
+export interface Outgoing {
+  to: number;
+  msg: Notification;
+}
+
+export interface Decision {
+  state: 'LEADING' | 'FOLLOWING' | 'OBSERVING';
+  leader: number;
+  zxid: number;
+  peerEpoch: number;
+  electionEpoch: number;
+}
+
+interface Vote {
+  leader: number;
+  zxid: number;
+  peerEpoch: number;
+  electionEpoch: number;
+  state: number;
+}
+
+export interface FleOptions {
+  myid: number;
+  voters: number[];
+  isObserver?: boolean;
+  config?: string;
+  finalizeWaitMs?: number;
+  minNotificationIntervalMs?: number;
+  maxNotificationIntervalMs?: number;
+}
+
+const MIN = Number.MIN_SAFE_INTEGER;
+
+export class FastLeaderElection {
+  logicalclock = 0;
+  private proposal = { leader: MIN, zxid: MIN, peerEpoch: MIN };
+  private recvset = new Map<number, Vote>();
+  private outofelection = new Map<number, Vote>();
+  private decided: Decision | null = null;
+  private looking = false;
+  private finalizeAt = -1;
+  private lastSend = 0;
+  private interval: number;
+  private myZxid = -1;
+  private myEpoch = -1;
+  private readonly voters: Set<number>;
+
+  constructor(private readonly o: FleOptions) {
+    this.voters = new Set(o.voters);
+    this.interval = o.minNotificationIntervalMs ?? 200;
+  }
+
+  decision(): Decision | null {
+    return this.decided;
+  }
+
+  private get observer(): boolean {
+    return this.o.isObserver ?? !this.voters.has(this.o.myid);
+  }
+
+  private quorum(n: number): boolean {
+    return n * 2 > this.voters.size;
+  }
+
+  private better(a: { leader: number; zxid: number; peerEpoch: number }, b: { leader: number; zxid: number; peerEpoch: number }): boolean {
+    if (!this.voters.has(a.leader)) return false;
+    return a.peerEpoch > b.peerEpoch || (a.peerEpoch === b.peerEpoch && (a.zxid > b.zxid || (a.zxid === b.zxid && a.leader > b.leader)));
+  }
+
+  private msg(state: number, v: { leader: number; zxid: number; peerEpoch: number }, electionEpoch: number): Notification {
+    return { state, leader: v.leader, zxid: v.zxid, electionEpoch, peerEpoch: v.peerEpoch, version: 2, config: this.o.config ?? '' };
+  }
+
+  private broadcast(now: number): Outgoing[] {
+    this.lastSend = now;
+    const m = this.msg(PeerState.LOOKING, this.proposal, this.logicalclock);
+    return [...this.voters].map((to) => ({ to, msg: m }));
+  }
+
+  private myState(): number {
+    if (!this.decided) return PeerState.LOOKING;
+    return this.decided.state === 'LEADING' ? PeerState.LEADING : this.decided.state === 'OBSERVING' ? PeerState.OBSERVING : PeerState.FOLLOWING;
+  }
+
+  /** Begin an election (logicalclock + 1) with this peer's last logged zxid and current epoch. */
+  startElection(now: number, lastLoggedZxid: number, currentEpoch: number): Outgoing[] {
+    this.logicalclock++;
+    this.looking = true;
+    this.decided = null;
+    this.finalizeAt = -1;
+    this.recvset = new Map();
+    this.outofelection = new Map();
+    this.interval = this.o.minNotificationIntervalMs ?? 200;
+    this.myZxid = lastLoggedZxid;
+    this.myEpoch = currentEpoch;
+    this.proposal = this.initVote();
+    return this.broadcast(now);
+  }
+
+  private initVote(): { leader: number; zxid: number; peerEpoch: number } {
+    if (this.observer) return { leader: MIN, zxid: MIN, peerEpoch: MIN };
+    return { leader: this.o.myid, zxid: this.myZxid, peerEpoch: this.myEpoch };
+  }
+
+  private decide(leader: number, zxid: number, peerEpoch: number): void {
+    const state = leader === this.o.myid ? 'LEADING' : this.observer ? 'OBSERVING' : 'FOLLOWING';
+    this.decided = { state, leader, zxid, peerEpoch, electionEpoch: this.logicalclock };
+    this.proposal = { leader, zxid, peerEpoch };
+    this.looking = false;
+    this.finalizeAt = -1;
+  }
+
+  private agree(votes: Map<number, Vote>, v: { leader: number; zxid: number; peerEpoch: number }, decidedOnly: boolean): boolean {
+    let n = 0;
+    for (const [sid, x] of votes) {
+      if (!this.voters.has(sid)) continue;
+      const same = decidedOnly ? x.leader === v.leader : x.leader === v.leader && x.zxid === v.zxid && x.peerEpoch === v.peerEpoch;
+      if (same) n++;
+    }
+    return this.quorum(n);
+  }
+
+  private checkLeader(votes: Map<number, Vote>, leader: number, electionEpoch: number): boolean {
+    if (leader !== this.o.myid) {
+      const v = votes.get(leader);
+      return v !== undefined && v.state === PeerState.LEADING;
+    }
+    return this.logicalclock === electionEpoch;
+  }
+
+  receive(from: number, n: Notification, now: number): Outgoing[] {
+    const out: Outgoing[] = [];
+    if (!this.voters.has(from)) {
+      // an observer or non-voter asks: tell it our current vote
+      const v = this.decided ?? this.proposal;
+      out.push({ to: from, msg: this.msg(this.myState(), v, this.decided ? this.decided.electionEpoch : this.logicalclock) });
+      return out;
+    }
+    if (!this.looking) {
+      if (n.state === PeerState.LOOKING && this.decided) {
+        out.push({ to: from, msg: this.msg(this.myState(), this.decided, this.decided.electionEpoch) });
+      }
+      return out;
+    }
+    const vote: Vote = { leader: n.leader, zxid: n.zxid, peerEpoch: n.peerEpoch, electionEpoch: n.electionEpoch, state: n.state };
+    switch (n.state) {
+      case PeerState.LOOKING: {
+        if (!this.voters.has(n.leader)) return out;
+        if (this.myZxid === -1 || n.zxid === -1) return out;
+        if (n.electionEpoch > this.logicalclock) {
+          this.logicalclock = n.electionEpoch;
+          this.recvset = new Map();
+          const mine = this.initVote();
+          this.proposal = this.better(vote, mine) ? { leader: vote.leader, zxid: vote.zxid, peerEpoch: vote.peerEpoch } : mine;
+          this.finalizeAt = -1;
+          out.push(...this.broadcast(now));
+        } else if (n.electionEpoch < this.logicalclock) {
+          out.push({ to: from, msg: this.msg(PeerState.LOOKING, this.proposal, this.logicalclock) });
+          return out;
+        } else if (this.better(vote, this.proposal)) {
+          this.proposal = { leader: vote.leader, zxid: vote.zxid, peerEpoch: vote.peerEpoch };
+          this.finalizeAt = -1;
+          out.push(...this.broadcast(now));
+        }
+        this.recvset.set(from, vote);
+        if (this.agree(this.recvset, this.proposal, false)) {
+          if (this.finalizeAt < 0) this.finalizeAt = now + (this.o.finalizeWaitMs ?? 200);
+        } else this.finalizeAt = -1;
+        return out;
+      }
+      case PeerState.OBSERVING:
+        return out;
+      default: {
+        if (n.electionEpoch === this.logicalclock) {
+          this.recvset.set(from, vote);
+          if (this.agree(this.recvset, vote, true) && this.checkLeader(this.recvset, n.leader, n.electionEpoch)) {
+            this.decide(n.leader, n.zxid, n.peerEpoch);
+            return out;
+          }
+        }
+        this.outofelection.set(from, vote);
+        if (this.agree(this.outofelection, vote, true) && this.checkLeader(this.outofelection, n.leader, n.electionEpoch)) {
+          this.logicalclock = n.electionEpoch;
+          this.decide(n.leader, n.zxid, n.peerEpoch);
+        }
+        return out;
+      }
+    }
+  }
+
+  tick(now: number): Outgoing[] {
+    if (!this.looking) return [];
+    if (this.finalizeAt >= 0 && now >= this.finalizeAt) {
+      this.decide(this.proposal.leader, this.proposal.zxid, this.proposal.peerEpoch);
+      return [];
+    }
+    if (now - this.lastSend >= this.interval) {
+      this.interval = Math.min(this.interval * 2, this.o.maxNotificationIntervalMs ?? 60000);
+      return this.broadcast(now);
+    }
+    return [];
+  }
+}

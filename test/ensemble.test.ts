@@ -1,0 +1,136 @@
+// The tutorial's pseudo-cluster as three real processes on 2181-2183 / 2888-2890 / 3888-3890, driven
+// through the seed scenario: no service without a quorum, 2 leads after 1 and 2 start, 3 follows,
+// data replicated, followers stop and start, the leader stops and a new one takes over.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MiniClient } from './helpers/miniclient';
+
+const BIN = path.join(__dirname, '..', 'bin', 'zk-server.js');
+const BASE = Number(process.env.ZK_ENSEMBLE_BASE_CLIENT ?? 2181);
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-ensemble-'));
+const procs = new Map<number, ChildProcess>();
+const logs = new Map<number, string>();
+
+function cfg(i: number): string {
+  const dir = path.join(root, `node${i}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'myid'), `${i}\n`);
+  const file = path.join(root, `zoo_${i}.cfg`);
+  fs.writeFileSync(
+    file,
+    [
+      'tickTime=500',
+      'initLimit=10',
+      'syncLimit=4',
+      `dataDir=${dir}`,
+      `clientPort=${BASE + i - 1}`,
+      'clientPortAddress=127.0.0.1',
+      '4lw.commands.whitelist=*',
+      'admin.enableServer=false',
+      'server.1=127.0.0.1:2888:3888',
+      'server.2=127.0.0.1:2889:3889',
+      'server.3=127.0.0.1:2890:3890',
+    ].join('\n') + '\n',
+  );
+  return file;
+}
+
+function start(i: number): void {
+  const p = spawn(process.execPath, [BIN, 'start-foreground', cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info' } });
+  logs.set(i, '');
+  p.stdout!.on('data', (d) => logs.set(i, logs.get(i) + d));
+  p.stderr!.on('data', (d) => logs.set(i, logs.get(i) + d));
+  procs.set(i, p);
+}
+
+async function stop(i: number): Promise<void> {
+  const p = procs.get(i);
+  if (!p || p.exitCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+  procs.delete(i);
+}
+
+function ask(i: number, word: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(BASE + i - 1, '127.0.0.1', () => s.write(word));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('close', () => resolve(out));
+    s.on('error', () => resolve(''));
+  });
+}
+
+async function mode(i: number): Promise<string> {
+  return /Mode: (\w+)/.exec(await ask(i, 'srvr'))?.[1] ?? 'none';
+}
+
+async function waitFor(f: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await f()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}\n${[...logs].map(([k, v]) => `--- node ${k}\n${v.split('\n').slice(-15).join('\n')}`).join('\n')}`);
+}
+
+afterAll(async () => {
+  for (const i of [...procs.keys()]) await stop(i);
+});
+
+describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')))('three-node pseudo-cluster', () => {
+  it('follows the seed scenario', async () => {
+    start(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await mode(1)).toBe('none'); // alone: no quorum, no service
+    expect(await ask(1, 'ruok')).toBe('imok');
+
+    start(2);
+    await waitFor(async () => (await mode(2)) === 'leader' && (await mode(1)) === 'follower', 15000, '2 leads, 1 follows');
+    start(3);
+    await waitFor(async () => (await mode(3)) === 'follower', 15000, '3 follows');
+
+    const c2 = await MiniClient.connect(BASE + 1);
+    expect(await c2.create('/tutorial', Buffer.from('hello'))).toBe(0);
+    c2.close();
+    for (const i of [1, 3]) {
+      await waitFor(async () => {
+        const c = await MiniClient.connect(BASE + i - 1).catch(() => null);
+        if (!c) return false;
+        const r = await c.getData('/tutorial');
+        c.close();
+        return r.err === 0 && r.data?.toString() === 'hello';
+      }, 10000, `node ${i} serves /tutorial`);
+    }
+
+    await stop(3);
+    const c1 = await MiniClient.connect(BASE);
+    expect(await c1.setData('/tutorial', Buffer.from('two of three'))).toBe(0);
+    c1.close();
+
+    await stop(1);
+    await waitFor(async () => (await mode(2)) === 'none', 15000, 'leader 2 stops serving without a quorum');
+
+    start(1);
+    await waitFor(async () => (await mode(2)) === 'leader' && (await mode(1)) === 'follower', 20000, '2 leads again with 1');
+
+    start(3);
+    await waitFor(async () => (await mode(3)) === 'follower', 15000, '3 rejoins');
+    await stop(2);
+    await waitFor(async () => (await mode(3)) === 'leader' && (await mode(1)) === 'follower', 20000, '3 leads after 2 stops');
+    const c3 = await MiniClient.connect(BASE + 2);
+    const r = await c3.getData('/tutorial');
+    expect(r.data?.toString()).toBe('two of three');
+    c3.close();
+
+    start(2);
+    await waitFor(async () => (await mode(2)) === 'follower', 20000, '2 follows');
+  }, 240000);
+});

@@ -1,0 +1,133 @@
+// FastLeaderElection: the notification format against ZooKeeper 3.8.0's bytes, and the algorithm
+// over a seeded simulated network (delays, reordering, duplicates, losses with re-sends).
+import { describe, expect, it } from 'vitest';
+import { FastLeaderElection, Outgoing } from '../src/quorum/fle/fle';
+import { decodeNotification, encodeNotification, PeerState } from '../src/quorum/fle/notification';
+import { initialMessage, parseInitialMessage } from '../src/quorum/cnx/manager';
+import { prng } from '../src/quorum/zab/sim';
+
+describe('notification codec', () => {
+  it('matches the 3.8.0 jar vector and reads the old formats', () => {
+    const n = { state: 0, leader: 3, zxid: 0x100000005, electionEpoch: 2, peerEpoch: 1, version: 2, config: 'version=0' };
+    const hex = '00000000 0000000000000003 0000000100000005 0000000000000002 0000000000000001 00000002 00000009 76657273696f6e3d30'.replace(/ /g, '');
+    expect(encodeNotification(n).toString('hex')).toBe(hex);
+    expect(decodeNotification(Buffer.from(hex, 'hex'))).toEqual(n);
+    const old28 = decodeNotification(Buffer.from(hex, 'hex').subarray(0, 28));
+    expect(old28?.peerEpoch).toBe(1);
+    expect(decodeNotification(Buffer.alloc(20))).toBeNull();
+    const bad = Buffer.from(hex, 'hex');
+    bad.writeInt32BE(9, 0);
+    expect(decodeNotification(bad)).toBeNull();
+  });
+  it('initial message of the election port, and the bare-sid form', () => {
+    const m = initialMessage(3, '127.0.0.1', 3890);
+    expect(m.subarray(0, 8).toString('hex')).toBe('ffffffffffff0000');
+    expect(parseInitialMessage(m)).toEqual({ sid: 3, used: m.length });
+    expect(parseInitialMessage(m.subarray(0, 10))).toBeNull();
+    const bare = Buffer.alloc(8);
+    bare.writeBigInt64BE(5n);
+    expect(parseInitialMessage(bare)).toEqual({ sid: 5, used: 8 });
+  });
+});
+
+interface Peer {
+  id: number;
+  fle: FastLeaderElection;
+  up: boolean;
+  zxid: number;
+  epoch: number;
+}
+
+function simulate(seed: number, peers: Peer[], startAt: Map<number, number>, untilMs = 20000): void {
+  const rnd = prng(seed);
+  let now = 0;
+  let q: { at: number; from: number; to: number; out: Outgoing }[] = [];
+  const send = (from: number, outs: Outgoing[]): void => {
+    for (const o of outs) {
+      if (rnd() < 0.1) continue; // lost; re-sends cover it
+      const copies = rnd() < 0.05 ? 2 : 1;
+      for (let c = 0; c < copies; c++) q.push({ at: now + 1 + Math.floor(rnd() * 30), from, to: o.to, out: o });
+    }
+  };
+  while (now < untilMs) {
+    now += 5;
+    for (const p of peers) {
+      if (!p.up && (startAt.get(p.id) ?? Infinity) <= now) {
+        p.up = true;
+        send(p.id, p.fle.startElection(now, p.zxid, p.epoch));
+      }
+    }
+    const due = q.filter((m) => m.at <= now);
+    q = q.filter((m) => m.at > now);
+    for (const m of due) {
+      const to = peers.find((p) => p.id === m.to)!;
+      if (!to.up) continue;
+      send(to.id, to.fle.receive(m.from, m.out.msg, now));
+    }
+    for (const p of peers) if (p.up) send(p.id, p.fle.tick(now));
+  }
+}
+
+function mk(id: number, voters: number[], zxid: number, epoch: number): Peer {
+  return { id, fle: new FastLeaderElection({ myid: id, voters }), up: false, zxid, epoch };
+}
+
+describe('FastLeaderElection', () => {
+  it('all peers agree on one leader, the best (epoch, zxid, sid) of a quorum, over 500 seeds of 3 and 5 peers', () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const rnd = prng(seed * 7);
+      const n = seed % 2 ? 3 : 5;
+      const voters = Array.from({ length: n }, (_, i) => i + 1);
+      const peers = voters.map((id) => mk(id, voters, Math.floor(rnd() * 4), 1 + Math.floor(rnd() * 2)));
+      const together = seed % 3 === 0;
+      const startAt = new Map(voters.map((id) => [id, together ? 0 : Math.floor(rnd() * 200)]));
+      simulate(seed, peers, startAt, 6000);
+      const leader = peers[0].fle.decision()?.leader;
+      for (const p of peers) {
+        const d = p.fle.decision();
+        expect(d, `seed ${seed}: peer ${p.id} did not decide`).not.toBeNull();
+        expect(d!.leader, `seed ${seed}: peer ${p.id}`).toBe(leader);
+        expect(d!.state).toBe(p.id === leader ? 'LEADING' : 'FOLLOWING');
+      }
+      // the leader's vote beats or equals those of a quorum (the peers that elected it)
+      const l = peers.find((p) => p.id === leader)!;
+      const beaten = peers.filter((p) => p.epoch < l.epoch || (p.epoch === l.epoch && (p.zxid < l.zxid || (p.zxid === l.zxid && p.id <= l.id))));
+      expect(beaten.length * 2, `seed ${seed}`).toBeGreaterThan(n);
+      if (startAt.size && Math.max(...startAt.values()) === Math.min(...startAt.values())) {
+        const best = [...peers].sort((a, b) => b.epoch - a.epoch || b.zxid - a.zxid || b.id - a.id)[0];
+        expect(leader).toBe(best.id);
+      }
+    }
+  });
+
+  it('the tutorial order: 1 alone never decides; 2 joins and leads; 3 joins later and follows 2', () => {
+    const voters = [1, 2, 3];
+    const peers = voters.map((id) => mk(id, voters, 0, 0));
+    simulate(1, peers, new Map([[1, 0]]), 3000);
+    expect(peers[0].fle.decision()).toBeNull();
+    simulate(2, peers, new Map([[1, 0], [2, 3000]]), 8000);
+    expect(peers[1].fle.decision()?.state).toBe('LEADING');
+    expect(peers[0].fle.decision()).toMatchObject({ state: 'FOLLOWING', leader: 2 });
+    simulate(3, peers, new Map([[1, 0], [2, 0], [3, 100]]), 4000);
+    expect(peers[2].fle.decision()).toMatchObject({ state: 'FOLLOWING', leader: 2 });
+  });
+
+  it('an observer learns the leader and decides OBSERVING', () => {
+    const voters = [1, 2, 3];
+    const peers = voters.map((id) => mk(id, voters, 5, 1));
+    const obs: Peer = { id: 4, fle: new FastLeaderElection({ myid: 4, voters, isObserver: true }), up: false, zxid: 5, epoch: 1 };
+    simulate(4, [...peers, obs], new Map([[1, 0], [2, 0], [3, 0], [4, 500]]), 6000);
+    expect(obs.fle.decision()).toMatchObject({ state: 'OBSERVING', leader: 3 });
+  });
+
+  it('a LOOKING peer ignores votes from an empty, untrusted database (zxid -1)', () => {
+    const f = new FastLeaderElection({ myid: 1, voters: [1, 2, 3] });
+    f.startElection(0, 5, 1);
+    const out = f.receive(3, { state: PeerState.LOOKING, leader: 3, zxid: -1, electionEpoch: 1, peerEpoch: 9, version: 2, config: '' }, 1);
+    expect(out).toEqual([]);
+    f.receive(2, { state: PeerState.LOOKING, leader: 1, zxid: 5, electionEpoch: 1, peerEpoch: 1, version: 2, config: '' }, 2);
+    f.receive(1, { state: PeerState.LOOKING, leader: 1, zxid: 5, electionEpoch: 1, peerEpoch: 1, version: 2, config: '' }, 2);
+    f.tick(300);
+    expect(f.decision()).toMatchObject({ state: 'LEADING', leader: 1 });
+  });
+});

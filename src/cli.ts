@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { loadConfig, resolveConfigPath } from './config/load';
+import { loadConfig, parseProperties, resolveConfigPath } from './config/load';
 import { ConfigError, ServerConfig } from './config/types';
 import { createLogger } from './logger';
 import { purge } from './persistence';
@@ -165,6 +165,46 @@ async function cmdStatus(arg: string | undefined): Promise<number> {
   return 0;
 }
 
+/** Three peers on 2181-2183, each log line prefixed with its id; Ctrl-C stops them all. */
+async function cmdCluster(): Promise<number> {
+  const children: ReturnType<typeof spawn>[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const file = path.join(CONF_DIR, `zoo_218${i}.cfg`);
+    // each peer's dataDir gets its myid before the config (which checks it) is loaded
+    const dataDir = parseProperties(fs.readFileSync(file, 'utf8')).find((p) => p.key === 'dataDir')?.value;
+    if (dataDir) {
+      fs.mkdirSync(path.resolve(dataDir), { recursive: true });
+      const myid = path.join(path.resolve(dataDir), 'myid');
+      if (!fs.existsSync(myid)) fs.writeFileSync(myid, `${i}\n`);
+    }
+    configOrExit(file);
+    const child = spawn(process.execPath, [path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void => {
+      let rest = '';
+      stream.on('data', (d: Buffer) => {
+        const lines = (rest + d.toString('utf8')).split('\n');
+        rest = lines.pop() ?? '';
+        for (const l of lines) out.write(`[${i}] ${l}\n`);
+      });
+    };
+    prefix(child.stdout!, process.stdout);
+    prefix(child.stderr!, process.stderr);
+    children.push(child);
+  }
+  process.stdout.write('pseudo-cluster: 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183 (Ctrl-C stops it)\n');
+  const stopAll = (): void => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('zk-server').description('A ZooKeeper-compatible coordination server').version(PACKAGE_VERSION, '--version');
@@ -207,6 +247,10 @@ export async function main(argv: string[]): Promise<void> {
       const file = resolveConfigPath(cfg, CONF_DIR);
       process.stdout.write(`"${process.execPath}" "${path.join(PROJECT_DIR, 'bin', 'zk-server.js')}" start-foreground "${file}"\n`);
     });
+  program
+    .command('cluster')
+    .description("run the tutorial's three-node pseudo-cluster (conf/zoo_2181.cfg .. zoo_2183.cfg) until Ctrl-C")
+    .action(async () => process.exit(await cmdCluster()))
   program
     .command('cleanup [cfg]')
     .description('delete old snapshots and txn logs, keeping the newest COUNT snapshots (zkCleanup.sh)')

@@ -134,3 +134,33 @@ describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')))('t
     await waitFor(async () => (await mode(2)) === 'follower', 20000, '2 follows');
   }, 240000);
 });
+
+describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')) || !fs.existsSync('/usr/share/zookeeper/bin/zkCli.sh'))('npm start', () => {
+  it('brings up the pseudo-cluster that zkCli.sh uses with all three servers, and Ctrl-C stops it', async () => {
+    for (const i of [...procs.keys()]) await stop(i);
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-npmstart-'));
+    const p = spawn('npm', ['start', '--prefix', path.join(__dirname, '..')], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    try {
+      await waitFor(async () => {
+        const modes = await Promise.all([1, 2, 3].map(mode));
+        return modes.filter((m) => m === 'leader').length === 1 && modes.filter((m) => m === 'follower').length === 2;
+      }, 20000, 'npm start: one leader, two followers');
+      expect(out).toMatch(/^\[[123]\] /m);
+      const r = await new Promise<string>((resolve) => {
+        const c = spawn('/usr/share/zookeeper/bin/zkCli.sh', ['-server', `127.0.0.1:${BASE},127.0.0.1:${BASE + 1},127.0.0.1:${BASE + 2}`, 'create', '/npm-start', 'ok'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let t = '';
+        c.stdout.on('data', (d) => (t += d));
+        c.stderr.on('data', (d) => (t += d));
+        c.on('close', () => resolve(t));
+      });
+      expect(r).toContain('Created /npm-start');
+    } finally {
+      process.kill(-p.pid!, 'SIGINT');
+      await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
+    }
+    await waitFor(async () => (await ask(1, 'ruok')) === '' && (await ask(3, 'ruok')) === '', 10000, 'all peers stopped');
+  }, 120000);
+});

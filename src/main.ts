@@ -112,18 +112,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
       ? () => ({ count: durable!.writer.fsyncCount, totalMs: durable!.writer.fsyncTotalMs, maxMs: durable!.writer.fsyncMaxMs })
       : undefined,
   };
-  const listener = new ClientListener(
-    () => zk,
-    ctx,
-    {
-      host: config.clientPortAddress,
-      port: config.clientPort,
-      maxClientCnxns: config.maxClientCnxns,
-      maxBuffer: config.juteMaxBuffer,
-      backlog: config.clientPortListenBacklog > 0 ? config.clientPortListenBacklog : undefined,
-    },
-    logger,
-  );
+  const listener = clientListener(() => zk, ctx, config, logger);
   await listener.listen();
   zk.startTimers();
   const http = await startHttpEndpoints(ctx, config, logger);
@@ -209,18 +198,7 @@ export async function startQuorumPeer(config: ServerConfig, logger: pino.Logger)
     },
   };
   const peer = new QuorumPeer(config, logger, ctx);
-  const listener = new ClientListener(
-    () => peer.zk,
-    ctx,
-    {
-      host: config.clientPortAddress,
-      port: config.clientPort,
-      maxClientCnxns: config.maxClientCnxns,
-      maxBuffer: config.juteMaxBuffer,
-      backlog: config.clientPortListenBacklog > 0 ? config.clientPortListenBacklog : undefined,
-    },
-    logger,
-  );
+  const listener = clientListener(() => peer.zk, ctx, config, logger);
   await listener.listen();
   await peer.start();
   const port = listener.address()?.port ?? config.clientPort;
@@ -241,4 +219,19 @@ export async function startQuorumPeer(config: ServerConfig, logger: pino.Logger)
       for (const h of http) await h.close();
     },
   } as RunningServer;
+}
+
+function clientListener(zk: () => ZooKeeperServer | null, ctx: FourLetterContext, config: ServerConfig, logger: pino.Logger): ClientListener {
+  return new ClientListener(
+    zk,
+    ctx,
+    {
+      host: config.clientPortAddress,
+      port: config.clientPort,
+      maxClientCnxns: config.maxClientCnxns,
+      maxBuffer: config.juteMaxBuffer,
+      backlog: config.clientPortListenBacklog > 0 ? config.clientPortListenBacklog : undefined,
+    },
+    logger,
+  );
 }

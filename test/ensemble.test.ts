@@ -149,14 +149,15 @@ describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')) || 
         return modes.filter((m) => m === 'leader').length === 1 && modes.filter((m) => m === 'follower').length === 2;
       }, 20000, 'npm start: one leader, two followers');
       expect(out).toMatch(/^\[[123]\] /m);
+      const node = `/npm-start-${Date.now()}`;
       const r = await new Promise<string>((resolve) => {
-        const c = spawn('/usr/share/zookeeper/bin/zkCli.sh', ['-server', `127.0.0.1:${BASE},127.0.0.1:${BASE + 1},127.0.0.1:${BASE + 2}`, 'create', '/npm-start', 'ok'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const c = spawn('/usr/share/zookeeper/bin/zkCli.sh', ['-server', `127.0.0.1:${BASE},127.0.0.1:${BASE + 1},127.0.0.1:${BASE + 2}`, 'create', node, 'ok'], { stdio: ['ignore', 'pipe', 'pipe'] });
         let t = '';
         c.stdout.on('data', (d) => (t += d));
         c.stderr.on('data', (d) => (t += d));
         c.on('close', () => resolve(t));
       });
-      expect(r).toContain('Created /npm-start');
+      expect(r).toContain(`Created ${node}`);
     } finally {
       process.kill(-p.pid!, 'SIGINT');
       await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));

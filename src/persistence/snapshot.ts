@@ -185,7 +185,7 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-function writeStatPersisted(w: JuteWriter, n: DataNode): void {
+export function writeStatPersisted(w: JuteWriter, n: DataNode): void {
   w.writeLong(n.czxid);
   w.writeLong(n.mzxid);
   w.writeLong(n.ctime);

@@ -57,10 +57,18 @@ export function loadEpochs(snapDir: string, lastZxid: number, log: (msg: string)
     log(`${CURRENT_EPOCH} not found! Creating with a reasonable default of ${current}. This should only happen when you are upgrading your installation`);
     writeEpochFile(snapDir, CURRENT_EPOCH, current);
   }
-  if (fromZxid > current) {
-    throw new Error(`The current epoch, ${current.toString(16)}, is older than the last zxid, ${Math.max(0, lastZxid).toString(16)}`);
-  }
   let accepted = readEpochFile(snapDir, ACCEPTED_EPOCH);
+  if (fromZxid > current) {
+    // a crash while syncing can leave committed txns the leader sent in the log before
+    // currentEpoch was written; their epoch is at most acceptedEpoch and that history is ours
+    if (accepted !== null && fromZxid <= accepted) {
+      log(`${CURRENT_EPOCH} ${current} is older than the last zxid ${lastZxid.toString(16)}; adopting epoch ${fromZxid}`);
+      current = fromZxid;
+      writeEpochFile(snapDir, CURRENT_EPOCH, current);
+    } else {
+      throw new Error(`The current epoch, ${current.toString(16)}, is older than the last zxid, ${Math.max(0, lastZxid).toString(16)}`);
+    }
+  }
   if (accepted === null) {
     accepted = fromZxid;
     log(`${ACCEPTED_EPOCH} not found! Creating with a reasonable default of ${accepted}. This should only happen when you are upgrading your installation`);

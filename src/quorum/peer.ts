@@ -139,7 +139,7 @@ export class QuorumPeer {
       (this.zk as ZooKeeperServer | null)?.shutdown();
       this.zk = null;
       this.mode = 'looking';
-      if (!this.stopped) await sleep(100);
+      if (!this.stopped) await sleep(10);
     }
   }
 
@@ -179,7 +179,7 @@ export class QuorumPeer {
     let zk: ZooKeeperServer | null = null;
     const commitWaiters: { zxid: number; resolve: () => void }[] = [];
     let lastAppended = 0;
-    let flushing = false;
+    const flushState = { flushing: false };
     let appendedMax = -1;
 
     const sink: TxnLogSink = {
@@ -197,21 +197,17 @@ export class QuorumPeer {
         }),
     };
 
-    const flush = async (): Promise<void> => {
-      if (flushing) return;
-      flushing = true;
-      try {
-        while (writer.pendingCount > 0) {
-          const upTo = appendedMax;
-          await writer.commit();
-          if (ended) return;
+    const flush = (): Promise<void> =>
+      flushLog(
+        () => writer,
+        () => appendedMax,
+        () => ended,
+        (upTo) => {
           core.persisted(upTo);
           process(core.takeReady());
-        }
-      } finally {
-        flushing = false;
-      }
-    };
+        },
+        flushState,
+      );
 
     const process = (r: Ready): void => {
       this.writeEpochs(r);
@@ -342,7 +338,7 @@ export class QuorumPeer {
           resolve(null);
         });
       });
-      if (!sock) await sleep(200);
+      if (!sock) await sleep(50);
     }
     if (!sock) throw new Error(`could not connect to leader ${d.leader} at ${leader.host}:${leader.quorumPort}`);
     sock.setNoDelay(true);
@@ -378,24 +374,20 @@ export class QuorumPeer {
     const finished = new Promise<void>((r) => (done = r));
     let ended = false;
     let appendedMax = -1;
-    let flushing = false;
+    const flushState = { flushing: false };
     const s = sock;
 
-    const flush = async (): Promise<void> => {
-      if (flushing) return;
-      flushing = true;
-      try {
-        while (writer.pendingCount > 0) {
-          const upTo = appendedMax;
-          await writer.commit();
-          if (ended) return;
+    const flush = (): Promise<void> =>
+      flushLog(
+        () => writer,
+        () => appendedMax,
+        () => ended,
+        (upTo) => {
           core.persisted(upTo);
           process(core.takeReady());
-        }
-      } finally {
-        flushing = false;
-      }
-    };
+        },
+        flushState,
+      );
 
     const process = (r: Ready): void => {
       this.writeEpochs(r);
@@ -527,6 +519,31 @@ export class QuorumPeer {
     core.start();
     process(core.takeReady());
     await finished;
+  }
+}
+
+/**
+ * Group commit for a peer's txn log: one fsync covers everything appended so far; the core hears
+ * `persisted(upTo)` after it. Appends made during an fsync are covered by the next one.
+ */
+async function flushLog(
+  writer: () => TxnLogWriter,
+  appendedMax: () => number,
+  ended: () => boolean,
+  persisted: (upTo: number) => void,
+  state: { flushing: boolean },
+): Promise<void> {
+  if (state.flushing) return;
+  state.flushing = true;
+  try {
+    while (writer().pendingCount > 0) {
+      const upTo = appendedMax();
+      await writer().commit();
+      if (ended()) return;
+      persisted(upTo);
+    }
+  } finally {
+    state.flushing = false;
   }
 }
 

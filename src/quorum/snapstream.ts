@@ -3,7 +3,7 @@
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { readACLs, writeACLs } from '../jute/records';
 import { DataNode, DataTree, parentOf } from '../server/datatree';
-import { clearTree, indexNodeOwner } from '../persistence/snapshot';
+import { clearTree, indexNodeOwner, writeStatPersisted } from '../persistence/snapshot';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
 
@@ -26,15 +26,7 @@ export function serializeSnapStream(tree: DataTree): Buffer {
     w.writeString(p === '/' ? '' : p);
     w.writeBuffer(n.data);
     w.writeLong(n.aclRef);
-    w.writeLong(n.czxid);
-    w.writeLong(n.mzxid);
-    w.writeLong(n.ctime);
-    w.writeLong(n.mtime);
-    w.writeInt(n.version);
-    w.writeInt(n.cversion);
-    w.writeInt(n.aversion);
-    w.writeBigLong(n.ephemeralOwner);
-    w.writeLong(n.pzxid);
+    writeStatPersisted(w, n);
     const prefix = p === '/' ? '/' : p + '/';
     for (const c of n.children) stack.push(prefix + c);
   }

@@ -39,6 +39,8 @@ export class LearnerCore {
   /** highest zxid appended while syncing (must be durable before the NEWLEADER ACK) */
   private syncAppendMax = -1;
   private ackedUpTo = -1;
+  /** proposals received after NEWLEADER, logged once currentEpoch is written */
+  private readonly held: Proposal[] = [];
   private established = false;
 
   constructor(private readonly o: LearnerOptions) {
@@ -115,7 +117,11 @@ export class LearnerCore {
         this.pending.push({ zxid: p.zxid, data: p.data ?? Buffer.alloc(0) });
         if (p.zxid > this.lastLogged) this.lastLogged = p.zxid;
         if (this.established) {
-          this.ready.append.push({ zxid: p.zxid, data: p.data ?? Buffer.alloc(0) });
+          const prop = { zxid: p.zxid, data: p.data ?? Buffer.alloc(0) };
+          // a new-epoch txn must not reach the log before currentEpoch does (else a restart finds
+          // "current epoch older than the last zxid"): hold it until the NEWLEADER ACK
+          if (this.newLeaderAckAt >= 0) this.held.push(prop);
+          else this.ready.append.push(prop);
           if (this.o.unsafeAckBeforePersist) this.send(Pkt.ACK, p.zxid);
         }
         return;
@@ -125,13 +131,21 @@ export class LearnerCore {
         const prop = { zxid: p.zxid, data: p.data ?? Buffer.alloc(0) };
         this.pending.push(prop);
         if (p.zxid > this.lastLogged) this.lastLogged = p.zxid;
-        this.ready.append.push(prop);
+        if (this.newLeaderAckAt >= 0) this.held.push(prop);
+        else this.ready.append.push(prop);
         return this.commit(p.zxid);
       }
       case Pkt.NEWLEADER: {
         // log everything received during sync, write currentEpoch, then ACK once persisted
+        const newEpoch = epochOf(p.zxid);
         for (const prop of this.pending) {
-          if (prop.zxid > this.persistedUpTo) this.ready.append.push(prop);
+          if (prop.zxid <= this.persistedUpTo) continue;
+          // txns of the new epoch wait for currentEpoch; older ones are the history being synced
+          if (epochOf(prop.zxid) >= newEpoch) {
+            this.held.push(prop);
+            continue;
+          }
+          this.ready.append.push(prop);
           if (prop.zxid > this.syncAppendMax) this.syncAppendMax = prop.zxid;
         }
         // currentEpoch is written only once these proposals are durable (ZOOKEEPER-4643/4646:
@@ -211,12 +225,13 @@ export class LearnerCore {
 
   private maybeAckNewLeader(): void {
     if (this.newLeaderAckAt < 0) return;
-    const last = Math.max(this.syncAppendMax, this.pending.length ? this.pending[this.pending.length - 1].zxid : -1);
-    if (last > this.persistedUpTo) return;
+    if (this.syncAppendMax > this.persistedUpTo) return;
     this.currentEpoch = epochOf(this.newLeaderAckAt);
     this.ready.epochs.current = this.currentEpoch;
     if (!this.o.observer) this.send(Pkt.ACK, this.newLeaderAckAt);
     this.newLeaderAckAt = -1;
+    // proposals that arrived after NEWLEADER go to the log now, after the epoch
+    for (const p of this.held.splice(0)) this.ready.append.push(p);
     this.ackPersisted();
   }
 

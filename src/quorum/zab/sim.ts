@@ -316,6 +316,13 @@ export class ZabSim {
         n.disk.buffer = [];
         n.fsyncAt = -1;
         const last = this.lastLogged(n);
+        // a restart must find currentEpoch >= the epoch of the last logged txn
+        // (committed txns synced from the leader may precede the currentEpoch update; they are
+        // at most acceptedEpoch, and loadEpochs adopts their epoch on restart)
+        const e = epochOf(last);
+        if (e > n.disk.current && e > n.disk.accepted) {
+          this.fail(`node ${n.id} logged ${last.toString(16)} with currentEpoch ${n.disk.current}, acceptedEpoch ${n.disk.accepted}`);
+        }
         (n.leader ?? n.learner)?.persisted(last);
         this.process(n);
       }

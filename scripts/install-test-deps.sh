@@ -1,35 +1,94 @@
 #!/usr/bin/env bash
-# Installs the real ZooKeeper clients and server the tests drive (Debian packages). Idempotent and
-# quick when everything is present. Needs root or sudo.
+# Installs what test/realclients.test.ts drives: the real ZooKeeper clients (zkCli.sh, the Java client,
+# Curator, kazoo, the C client cli_mt) from Debian packages, and a JDK when javac is missing.
+# Idempotent, and quick when everything is present (no apt-get call at all). Needs root or sudo.
+# Reports to stderr; exits non-zero, naming what is missing, if something is still absent at the end.
+# `npm test` (scripts/test.sh) runs it unless ZK_SKIP_REAL_CLIENTS=1.
 set -euo pipefail
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+log() { echo "install-test-deps: $*" >&2; }
+
+PACKAGES=(zookeeper zookeeper-bin libzookeeper-java libcurator-client-java libcurator-framework-java
+  libcurator-recipes-java python3-kazoo)
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# What the tests use; each entry: description|test command
+checks=(
+  "/usr/share/java/zookeeper.jar (libzookeeper-java)|test -f /usr/share/java/zookeeper.jar"
+  "/usr/share/java/curator-framework.jar (libcurator-framework-java)|test -f /usr/share/java/curator-framework.jar"
+  "/usr/share/java/curator-recipes.jar (libcurator-recipes-java)|test -f /usr/share/java/curator-recipes.jar"
+  "/usr/share/zookeeper/bin/zkCli.sh (zookeeper)|test -x /usr/share/zookeeper/bin/zkCli.sh"
+  "/usr/lib/zookeeper/bin/cli_mt (zookeeper-bin)|test -x /usr/lib/zookeeper/bin/cli_mt"
+  "kazoo for /usr/bin/python3 (python3-kazoo)|/usr/bin/python3 -c 'import kazoo'"
+  "javac (default-jdk-headless)|command -v javac"
+  "java (default-jdk-headless)|command -v java"
+)
+
+missing_now() {
+  local c
+  for c in "${checks[@]}"; do
+    bash -c "${c#*|}" >/dev/null 2>&1 || echo "${c%%|*}"
+  done
+}
+
 need=()
-for p in zookeeper zookeeper-bin libzookeeper-java libcurator-client-java libcurator-framework-java \
-         libcurator-recipes-java python3-kazoo; do
-  installed "$p" || need+=("$p")
-done
-command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  echo "install-test-deps: apt-get install ${need[*]}" >&2
-  for attempt in 1 2 3; do
-    if $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >&2; then
-      break
-    fi
-    [ "$attempt" -eq 3 ] && { echo "install-test-deps: apt-get failed" >&2; exit 1; }
-    sleep $((attempt * 5))
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${PACKAGES[@]}"; do
+    installed "$p" || need+=("$p")
   done
 fi
-missing=()
-for f in /usr/share/java/zookeeper.jar /usr/share/java/curator-recipes.jar /usr/share/zookeeper/bin/zkCli.sh \
-         /usr/lib/zookeeper/bin/cli_mt; do
-  [ -e "$f" ] || missing+=("$f")
-done
-/usr/bin/python3 -c 'import kazoo' 2>/dev/null || missing+=("python3-kazoo")
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-test-deps: still missing: ${missing[*]}" >&2
+if ! command -v javac >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
+  need+=(default-jdk-headless)
+fi
+
+if [ ${#need[@]} -eq 0 ] && [ -z "$(missing_now)" ]; then
+  log "all present (ZooKeeper clients, Curator, kazoo, cli_mt, JDK); nothing to do"
+  exit 0
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "apt-get not found: this script installs Debian packages (${need[*]});"
+    log "install them by other means, or set ZK_SKIP_REAL_CLIENTS=1 to skip the real-client tests"
+    exit 1
+  fi
+  SUDO=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      SUDO=(sudo)
+    else
+      log "not root and sudo not found: run as root to install ${need[*]}"
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  log "installing: ${need[*]}"
+  apt() { "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "$@" >&2; }
+  try_install() {
+    log "apt-get update"
+    apt update -qq || return 1
+    log "apt-get install -y --no-install-recommends ${need[*]}"
+    apt install -y -qq --no-install-recommends \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${need[@]}"
+  }
+  ok=0
+  for attempt in 1 2 3; do
+    if try_install; then
+      ok=1
+      break
+    fi
+    log "apt-get failed (attempt $attempt of 3)"
+    [ "$attempt" -lt 3 ] && sleep $((attempt * 5))
+  done
+  [ "$ok" -eq 1 ] || log "apt-get did not succeed after 3 attempts"
+fi
+
+missing="$(missing_now)"
+if [ -n "$missing" ]; then
+  log "still missing after installing:"
+  while IFS= read -r m; do log "  - $m"; done <<<"$missing"
+  log "the real-client tests (test/realclients.test.ts) need these; set ZK_SKIP_REAL_CLIENTS=1 to skip them"
   exit 1
 fi
-echo "install-test-deps: ok" >&2
+log "ok: ZooKeeper clients, Curator, kazoo, cli_mt and a JDK are installed"

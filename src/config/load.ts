@@ -7,226 +7,545 @@ import { ConfigError, QuorumServerSpec, ServerConfig } from './types';
 export interface PropLine {
   key: string;
   value: string;
+  /** 1-based line where the key starts */
   line: number;
 }
 
+export interface LoadOptions {
+  /** environment for JVMFLAGS / SERVER_JVMFLAGS (default process.env) */
+  env?: NodeJS.ProcessEnv;
+  /** `-Dk=v` flags; default `$JVMFLAGS $SERVER_JVMFLAGS` from env */
+  jvmFlags?: string;
+}
+
+// ---------------------------------------------------------------- properties syntax
+
+function unescape(s: string): string {
+  return s.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_m, c: string) => {
+    if (c.length === 5) return String.fromCharCode(parseInt(c.slice(1), 16));
+    return c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c === 'f' ? '\f' : c;
+  });
+}
+
+/** Index of the first `#` that follows whitespace and is not escaped, or -1. */
+function trailingCommentAt(v: string): number {
+  for (let i = 1; i < v.length; i++) {
+    if (v[i - 1] === '\\') {
+      i++; // skip the escaped character
+      continue;
+    }
+    if (v[i] === '#' && /\s/.test(v[i - 1])) return i;
+  }
+  return -1;
+}
+
 /**
- * Parse Java-properties text: `k=v`, `k: v`, `k v`; `#`/`!` comment lines; `\` continuation.
- * A trailing ` # comment` after a value is dropped (the seed tutorials write `admin.enableServer=false # ...`).
+ * Parse Java-properties text: `k=v`, `k: v`, `k v`; `#`/`!` comment lines; `\` escapes and line
+ * continuation. Keys and values are trimmed (as QuorumPeerConfig does). Unlike java.util.Properties,
+ * a trailing ` # comment` after a value is dropped (the seed tutorials write
+ * `admin.enableServer=false # disable`); write `\#` to keep a `#` that follows a space.
+ * Duplicates are all returned, in file order (the caller lets the last one win).
  */
 export function parseProperties(text: string): PropLine[] {
   const out: PropLine[] = [];
-  const lines = text.split(/\r?\n/);
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    let l = lines[i].replace(/^\s+/, '');
+    let l = lines[i].replace(/^[ \t\f]+/, '');
     if (l === '' || l.startsWith('#') || l.startsWith('!')) continue;
-    while (/(^|[^\\])(\\\\)*\\$/.test(l) && i + 1 < lines.length) {
-      l = l.slice(0, -1) + lines[++i].replace(/^\s+/, '');
+    // an odd number of trailing backslashes continues the logical line
+    while (/(?:^|[^\\])(?:\\\\)*\\$/.test(l)) {
+      l = l.slice(0, -1);
+      if (i + 1 >= lines.length) break;
+      l += lines[++i].replace(/^[ \t\f]+/, '');
     }
-    const m = /^((?:\\.|[^=:\s\\])+)\s*[=:\s]\s*(.*)$/.exec(l) ?? /^((?:\\.|[^=:\s\\])+)$/.exec(l);
-    if (!m) continue;
-    const key = m[1].replace(/\\(.)/g, '$1');
-    let value = (m[2] ?? '').replace(/\s+#.*$/, '').trim();
-    value = value.replace(/\\(.)/g, '$1');
-    out.push({ key, value, line: lineNo });
+    // the key ends at the first unescaped '=', ':' or whitespace
+    let k = 0;
+    while (k < l.length && !/[=:\s]/.test(l[k])) k += l[k] === '\\' ? 2 : 1;
+    const rawKey = l.slice(0, Math.min(k, l.length));
+    let v = k;
+    while (v < l.length && /[ \t\f]/.test(l[v])) v++;
+    if (v < l.length && (l[v] === '=' || l[v] === ':')) v++;
+    let rawValue = l.slice(v);
+    const c = trailingCommentAt(rawValue);
+    if (c >= 0) rawValue = rawValue.slice(0, c);
+    const key = unescape(rawKey).trim();
+    if (key === '') continue;
+    out.push({ key, value: unescape(rawValue.trim()).trim(), line: lineNo });
   }
   return out;
 }
 
-/** zkServer.sh's config lookup: no argument → conf/zoo.cfg; a bare name not found here → conf/NAME. */
+/**
+ * zkServer.sh's config lookup: no argument → `<confDir>/zoo.cfg`; an argument naming an existing
+ * path is used as is; a bare file name that does not exist relative to the working directory is
+ * looked up in confDir; any other argument is returned (resolved) as is.
+ */
 export function resolveConfigPath(arg: string | undefined, confDir: string): string {
-  if (!arg) return path.join(confDir, 'zoo.cfg');
+  if (arg === undefined || arg === '') return path.resolve(confDir, 'zoo.cfg');
   if (fs.existsSync(arg)) return path.resolve(arg);
-  if (!arg.includes('/')) return path.join(confDir, arg);
+  if (path.basename(arg) === arg) return path.resolve(confDir, arg);
   return path.resolve(arg);
 }
 
-/** Keys handled here. Anything else is accepted (ZooKeeper turns it into a system property) and reported as ignored. */
-const IMPLEMENTED = new Set([
-  'tickTime', 'initLimit', 'syncLimit', 'dataDir', 'dataLogDir', 'clientPort', 'clientPortAddress', 'maxClientCnxns',
-  'minSessionTimeout', 'maxSessionTimeout', 'clientPortListenBacklog', 'electionAlg', 'quorumListenOnAllIPs', 'peerType',
-  'standaloneEnabled', 'reconfigEnabled', 'autopurge.snapRetainCount', 'autopurge.purgeInterval',
-  '4lw.commands.whitelist', 'admin.enableServer', 'admin.serverAddress', 'admin.serverPort', 'admin.commandURL',
-  'admin.idleTimeout', 'snapCount', 'preAllocSize', 'forceSync', 'skipACL', 'DigestAuthenticationProvider.superDigest',
-  'extendedTypesEnabled', 'snapshot.compression.method', 'globalOutstandingLimit', 'znode.container.checkIntervalMs',
-  'znode.container.maxPerMinute', 'jute.maxbuffer', 'metricsProvider.className', 'metricsProvider.httpPort',
-  'metricsProvider.httpHost', 'syncEnabled', 'connectToLearnerMasterLimit',
-]);
+/** `-Dkey=value` flags as JVMFLAGS/SERVER_JVMFLAGS carry them (quotes around the value are removed). */
+export function parseJvmFlags(flags: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of flags.matchAll(/(?:^|\s)["']?-D([^=\s"']+)(?:=("[^"]*"|'[^']*'|[^\s"']*))?["']?/g)) {
+    out.set(m[1], (m[2] ?? '').replace(/^(["'])(.*)\1$/, '$2'));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- key catalogue
+
+/**
+ * qpc: parsed by QuorumPeerConfig.parseProperties (not a system property);
+ * sys: read as the system property `zookeeper.<key>` (zoo.cfg or -Dzookeeper.<key>);
+ * jvm: a system property without the prefix (-D<key>); zk-server also accepts it in zoo.cfg.
+ */
+type Origin = 'qpc' | 'sys' | 'jvm';
+type Kind = 'int' | 'long' | 'port' | 'port0' | 'bool' | 'yesno' | 'double' | 'string';
+interface KeySpec {
+  origin: Origin;
+  kind: Kind;
+  /** implemented by zk-server (else listed in ignoredKeys) */
+  impl: boolean;
+  min?: number;
+}
+
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+const K = (origin: Origin, kind: Kind, impl: boolean, min?: number): KeySpec => ({ origin, kind, impl, min });
+
+const KEYS: Record<string, KeySpec> = {
+  // QuorumPeerConfig.parseProperties
+  tickTime: K('qpc', 'int', true, 1),
+  initLimit: K('qpc', 'int', true, 1),
+  syncLimit: K('qpc', 'int', true, 1),
+  connectToLearnerMasterLimit: K('qpc', 'int', false, 0),
+  dataDir: K('qpc', 'string', true),
+  dataLogDir: K('qpc', 'string', true),
+  clientPort: K('qpc', 'port0', true),
+  clientPortAddress: K('qpc', 'string', true),
+  secureClientPort: K('qpc', 'port0', false),
+  secureClientPortAddress: K('qpc', 'string', false),
+  clientPortListenBacklog: K('qpc', 'int', true),
+  maxClientCnxns: K('qpc', 'int', true, 0),
+  minSessionTimeout: K('qpc', 'int', true),
+  maxSessionTimeout: K('qpc', 'int', true),
+  localSessionsEnabled: K('qpc', 'bool', false),
+  localSessionsUpgradingEnabled: K('qpc', 'bool', false),
+  electionAlg: K('qpc', 'int', true),
+  quorumListenOnAllIPs: K('qpc', 'bool', true),
+  peerType: K('qpc', 'string', true),
+  syncEnabled: K('qpc', 'bool', false),
+  observerMasterPort: K('qpc', 'port', false),
+  dynamicConfigFile: K('qpc', 'string', false),
+  standaloneEnabled: K('qpc', 'bool', true),
+  reconfigEnabled: K('qpc', 'bool', true),
+  'autopurge.snapRetainCount': K('qpc', 'int', true),
+  'autopurge.purgeInterval': K('qpc', 'int', true),
+  sslQuorum: K('qpc', 'bool', false),
+  portUnification: K('qpc', 'bool', false),
+  sslQuorumReloadCertFiles: K('qpc', 'bool', false),
+  'quorum.auth.enableSasl': K('qpc', 'bool', false),
+  'quorum.auth.serverRequireSasl': K('qpc', 'bool', false),
+  'quorum.auth.learnerRequireSasl': K('qpc', 'bool', false),
+  'quorum.auth.learner.saslLoginContext': K('qpc', 'string', false),
+  'quorum.auth.server.saslLoginContext': K('qpc', 'string', false),
+  'quorum.auth.kerberos.servicePrincipal': K('qpc', 'string', false),
+  'quorum.cnxn.threads.size': K('qpc', 'int', false),
+  'jvm.pause.monitor': K('qpc', 'bool', false),
+  'jvm.pause.info-threshold.ms': K('qpc', 'long', false),
+  'jvm.pause.warn-threshold.ms': K('qpc', 'long', false),
+  'jvm.pause.sleep.time.ms': K('qpc', 'long', false),
+  'metricsProvider.className': K('qpc', 'string', true),
+  'metricsProvider.httpHost': K('qpc', 'string', true),
+  'metricsProvider.httpPort': K('qpc', 'port0', true),
+  'multiAddress.enabled': K('qpc', 'bool', false),
+  'multiAddress.reachabilityCheckTimeoutMs': K('qpc', 'int', false),
+  'multiAddress.reachabilityCheckEnabled': K('qpc', 'bool', false),
+  oraclePath: K('qpc', 'string', false),
+
+  // zookeeper.<key> system properties
+  '4lw.commands.whitelist': K('sys', 'string', true),
+  'admin.enableServer': K('sys', 'bool', true),
+  'admin.serverAddress': K('sys', 'string', true),
+  'admin.serverPort': K('sys', 'port0', true),
+  'admin.commandURL': K('sys', 'string', true),
+  'admin.idleTimeout': K('sys', 'int', false),
+  'admin.httpVersion': K('sys', 'int', false),
+  'admin.portUnification': K('sys', 'bool', false),
+  'admin.forceHttps': K('sys', 'bool', false),
+  snapCount: K('sys', 'int', true),
+  snapSizeLimitInKb: K('sys', 'long', false),
+  txnLogSizeLimitInKb: K('sys', 'long', false),
+  preAllocSize: K('sys', 'long', true, 1),
+  forceSync: K('sys', 'yesno', true),
+  'fsync.warningthresholdms': K('sys', 'long', false),
+  globalOutstandingLimit: K('sys', 'int', true, 1),
+  maxCnxns: K('sys', 'int', false, 0),
+  skipACL: K('sys', 'yesno', true),
+  'DigestAuthenticationProvider.superDigest': K('sys', 'string', true),
+  'DigestAuthenticationProvider.digestAlg': K('sys', 'string', false),
+  'DigestAuthenticationProvider.enabled': K('sys', 'bool', false),
+  superUser: K('sys', 'string', false),
+  'X509AuthenticationProvider.superUser': K('sys', 'string', false),
+  'enforce.auth.enabled': K('sys', 'bool', false),
+  'enforce.auth.schemes': K('sys', 'string', false),
+  sessionRequireClientSASLAuth: K('sys', 'bool', false),
+  extendedTypesEnabled: K('sys', 'bool', true),
+  emulate353TTLNodes: K('sys', 'bool', false),
+  'digest.enabled': K('sys', 'bool', false),
+  'closeSessionTxn.enabled': K('sys', 'bool', false),
+  'snapshot.compression.method': K('sys', 'string', true),
+  'snapshot.trust.empty': K('sys', 'bool', false),
+  'db.autocreate': K('sys', 'bool', false),
+  'datadir.autocreate': K('sys', 'bool', false),
+  commitLogCount: K('sys', 'int', false),
+  snapshotSizeFactor: K('sys', 'double', false),
+  forceSnapshotSync: K('sys', 'bool', false),
+  leaderServes: K('sys', 'yesno', false),
+  cnxTimeout: K('sys', 'int', false),
+  quorumCnxnTimeoutMs: K('sys', 'long', false),
+  electionPortBindRetry: K('sys', 'int', false),
+  'fastleader.minNotificationInterval': K('sys', 'int', false),
+  'fastleader.maxNotificationInterval': K('sys', 'int', false),
+  'observer.reconnectDelayMs': K('sys', 'long', false),
+  'observer.election.DelayMs': K('sys', 'long', false),
+  'leader.maxConcurrentSnapSyncs': K('sys', 'int', false),
+  'leader.maxConcurrentDiffSyncs': K('sys', 'int', false),
+  serverCnxnFactory: K('sys', 'string', false),
+  'nio.numSelectorThreads': K('sys', 'int', false),
+  'nio.numWorkerThreads': K('sys', 'int', false),
+  'nio.sessionlessCnxnTimeout': K('sys', 'int', false),
+  largeRequestThreshold: K('sys', 'int', false),
+  largeRequestMaxBytes: K('sys', 'int', false),
+  enforceQuota: K('sys', 'bool', false),
+  enableEagerACLCheck: K('sys', 'bool', false),
+  'jute.maxbuffer.extrasize': K('sys', 'int', false),
+
+  // JVM-only properties (no zookeeper. prefix), also accepted in zoo.cfg by zk-server
+  'jute.maxbuffer': K('jvm', 'int', true, 1),
+  'znode.container.checkIntervalMs': K('jvm', 'int', true, 1),
+  'znode.container.maxPerMinute': K('jvm', 'int', true, 1),
+  'znode.container.maxNeverUsedIntervalMs': K('jvm', 'long', false, 0),
+  'readonlymode.enabled': K('jvm', 'bool', false),
+  'follower.nodelay': K('jvm', 'bool', false),
+};
+
+/** Key families parsed by QuorumPeerConfig (not system properties). */
+const QPC_PREFIXES = ['server.', 'group.', 'weight.', 'metricsProvider.'];
+
+function specOf(key: string): KeySpec | undefined {
+  return Object.prototype.hasOwnProperty.call(KEYS, key) ? KEYS[key] : undefined;
+}
+
+function isQpcKey(key: string): boolean {
+  return specOf(key)?.origin === 'qpc' || QPC_PREFIXES.some((p) => key.startsWith(p));
+}
+
+// ---------------------------------------------------------------- loader
 
 interface Entry {
   value: string;
   line: number;
-  /** '' for the config file, else where it came from (JVMFLAGS) */
+  /** '' for the config file, 'JVMFLAGS' for -D flags */
   source: string;
 }
 
-/** `-Dkey=value` flags, as JVMFLAGS/SERVER_JVMFLAGS carry them. */
-export function parseJvmFlags(flags: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of flags.matchAll(/-D([^=\s]+)=("[^"]*"|'[^']*'|\S*)/g)) {
-    out.set(m[1], m[2].replace(/^["']|["']$/g, ''));
-  }
-  return out;
-}
+const SERVER_FORM = 'expected host:quorumPort:electionPort[:participant|:observer][;[clientHost:]clientPort]';
 
-export function loadConfig(file: string, opts: { env?: NodeJS.ProcessEnv; jvmFlags?: string } = {}): ServerConfig {
+export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
   const abs = path.resolve(file);
   let text: string;
   try {
     text = fs.readFileSync(abs, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, 0, '', `cannot read config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      file,
+      0,
+      '',
+      code === 'ENOENT'
+        ? `cannot read config file: ${abs} file is missing (expected a zoo.cfg with at least dataDir=...)`
+        : `cannot read config file: ${code ?? String(e)}`,
+    );
   }
+
+  // -- collect: zoo.cfg (last duplicate wins), then -D flags for keys zoo.cfg does not set
   const entries = new Map<string, Entry>();
   for (const p of parseProperties(text)) {
-    const key = p.key.startsWith('zookeeper.') ? p.key.substring('zookeeper.'.length) : p.key;
+    // `zookeeper.snapCount=…` is accepted as `snapCount=…`
+    const key = p.key.startsWith('zookeeper.') && p.key.length > 'zookeeper.'.length ? p.key.slice('zookeeper.'.length) : p.key;
+    entries.delete(key); // keep file order of the winning line
     entries.set(key, { value: p.value, line: p.line, source: '' });
   }
   const env = opts.env ?? process.env;
   const flags = parseJvmFlags(opts.jvmFlags ?? `${env.JVMFLAGS ?? ''} ${env.SERVER_JVMFLAGS ?? ''}`);
   for (const [k, v] of flags) {
-    // system properties: zookeeper.x, and the JVM-only znode.container.* / jute.maxbuffer
+    let key: string;
     if (k.startsWith('zookeeper.')) {
-      const key = k.substring('zookeeper.'.length);
-      if (!entries.has(key)) entries.set(key, { value: v, line: 0, source: 'JVMFLAGS' });
-    } else if (k.startsWith('znode.container.') || k === 'jute.maxbuffer' || k === 'readonlymode.enabled') {
-      entries.set(k, { value: v, line: 0, source: 'JVMFLAGS' });
+      key = k.slice('zookeeper.'.length);
+      // QuorumPeerConfig keys are not system properties: -Dzookeeper.tickTime does nothing in ZooKeeper
+      if (isQpcKey(key) || specOf(key)?.origin === 'jvm') continue;
+    } else if (specOf(k)?.origin === 'jvm') {
+      key = k;
+    } else {
+      continue; // -Dlog4j…, -Djava… and the like are not ours
+    }
+    if (!entries.has(key)) entries.set(key, { value: v, line: 0, source: 'JVMFLAGS' });
+  }
+
+  const where = (key: string): { f: string; line: number } => {
+    const e = entries.get(key);
+    return { f: e?.source ? `${file} (${e.source})` : file, line: e?.line ?? 0 };
+  };
+  const err = (key: string, detail: string): ConfigError => {
+    const w = where(key);
+    return new ConfigError(w.f, w.line, key, detail);
+  };
+  const has = (key: string): boolean => entries.has(key) && entries.get(key)!.value !== '';
+  const str = (key: string): string | undefined => (has(key) ? entries.get(key)!.value : undefined);
+
+  // -- validate every known key's type, in file order
+  const parsed = new Map<string, number | boolean>();
+  for (const [key, e] of entries) {
+    const spec = specOf(key);
+    if (!spec || e.value === '') continue;
+    const v = e.value;
+    switch (spec.kind) {
+      case 'int':
+      case 'long': {
+        const what = spec.min === undefined ? 'an integer' : spec.min === 0 ? 'an integer >= 0' : `an integer >= ${spec.min}`;
+        if (!/^[+-]?\d+$/.test(v)) throw err(key, `expected ${what}, got "${v}"`);
+        const n = Number(v);
+        const [lo, hi] = spec.kind === 'int' ? [INT_MIN, INT_MAX] : [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+        if (n < lo || n > hi) throw err(key, `expected ${what} (${spec.kind === 'int' ? '32' : '64'}-bit), got "${v}"`);
+        if (spec.min !== undefined && n < spec.min) throw err(key, `expected ${what}, got "${v}"`);
+        parsed.set(key, n);
+        break;
+      }
+      case 'port':
+      case 'port0': {
+        const n = /^\+?\d+$/.test(v) ? Number(v) : NaN;
+        // 0 means "not set" for clientPort (3.8 treats clientPort == 0 as unset)
+        if (!(n >= 1 && n <= 65535) && !(spec.kind === 'port0' && n === 0)) {
+          throw err(key, `expected an integer port 1-65535, got "${v}"`);
+        }
+        parsed.set(key, n);
+        break;
+      }
+      case 'double':
+        if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) throw err(key, `expected a number, got "${v}"`);
+        parsed.set(key, Number(v));
+        break;
+      case 'bool':
+        if (/^true$/i.test(v)) parsed.set(key, true);
+        else if (/^false$/i.test(v)) parsed.set(key, false);
+        else throw err(key, `Invalid option ${v} for ${key}. Choose 'true' or 'false.'`);
+        break;
+      case 'yesno':
+        if (/^yes$/i.test(v)) parsed.set(key, true);
+        else if (/^no$/i.test(v)) parsed.set(key, false);
+        else throw err(key, `expected yes or no, got "${v}"`);
+        break;
+      case 'string':
+        break;
     }
   }
+  const num = (key: string, def: number): number => (parsed.has(key) ? (parsed.get(key) as number) : def);
+  const bool = (key: string, def: boolean): boolean => (parsed.has(key) ? (parsed.get(key) as boolean) : def);
 
-  const err = (key: string, detail: string): ConfigError => {
-    const e = entries.get(key);
-    return new ConfigError(e?.source ? `${file} (${e.source})` : file, e?.line ?? 0, key, detail);
-  };
-  const str = (key: string): string | undefined => entries.get(key)?.value;
-  const int = (key: string, def: number, min = -Infinity, max = Infinity, what = 'an integer'): number => {
-    const v = str(key);
-    if (v === undefined || v === '') return def;
-    if (!/^[+-]?\d+$/.test(v)) throw err(key, `expected ${what}, got "${v}"`);
-    const n = Number(v);
-    if (n < min || n > max) throw err(key, `expected ${what}${Number.isFinite(min) ? ` from ${min}` : ''}${Number.isFinite(max) ? ` to ${max}` : ''}, got "${v}"`);
+  // -- basics
+  const dataDirRaw = str('dataDir');
+  if (dataDirRaw === undefined) throw new ConfigError(file, where('dataDir').line, 'dataDir', 'dataDir is not set (expected dataDir=/path/to/data)');
+  const dataDir = path.resolve(dataDirRaw);
+  const dataLogDir = str('dataLogDir') !== undefined ? path.resolve(str('dataLogDir')!) : dataDir;
+  const tickTime = num('tickTime', 3000);
+
+  const clientPort = num('clientPort', 0);
+  if (str('clientPortAddress') !== undefined && clientPort === 0) {
+    throw err('clientPortAddress', 'clientPortAddress is set but clientPort is not set (expected clientPort=<port> as well)');
+  }
+  if (str('secureClientPortAddress') !== undefined && num('secureClientPort', 0) === 0) {
+    throw err('secureClientPortAddress', 'secureClientPortAddress is set but secureClientPort is not set (expected secureClientPort=<port> as well)');
+  }
+
+  const sessionTimeout = (key: string, def: number): number => {
+    const n = num(key, -1);
+    if (n === -1) return def;
+    if (n < 0) throw err(key, `expected milliseconds >= 0, or -1 for the default, got "${str(key)}"`);
     return n;
   };
-  const port = (key: string): number | undefined => {
-    if (str(key) === undefined || str(key) === '') return undefined;
-    return int(key, 0, 1, 65535, 'an integer port 1-65535');
-  };
-  const bool = (key: string, def: boolean): boolean => {
-    const v = str(key);
-    if (v === undefined || v === '') return def;
-    if (/^true$/i.test(v)) return true;
-    if (/^false$/i.test(v)) return false;
-    throw err(key, `Invalid option ${v} for ${key}. Choose 'true' or 'false.'`);
-  };
-  const yesNo = (key: string, def: boolean): boolean => {
-    const v = str(key);
-    if (v === undefined || v === '') return def;
-    if (/^(yes|true)$/i.test(v)) return true;
-    if (/^(no|false)$/i.test(v)) return false;
-    throw err(key, `expected yes or no, got "${v}"`);
-  };
-
-  const dataDirRaw = str('dataDir');
-  if (!dataDirRaw) throw new ConfigError(file, 0, 'dataDir', 'dataDir is not set (expected dataDir=/path/to/data)');
-  const dataDir = path.resolve(dataDirRaw);
-  const dataLogDir = str('dataLogDir') ? path.resolve(str('dataLogDir')!) : dataDir;
-
-  const tickTime = int('tickTime', 3000, 1, Infinity, 'a positive number of milliseconds');
-  const clientPort = port('clientPort');
-  const clientPortAddress = str('clientPortAddress');
-  if (clientPortAddress && clientPort === undefined && ![...entries.keys()].some((k) => k.startsWith('server.'))) {
-    throw err('clientPortAddress', 'clientPortAddress is set but clientPort is not set');
-  }
-  let minSessionTimeout = int('minSessionTimeout', -1);
-  let maxSessionTimeout = int('maxSessionTimeout', -1);
-  if (minSessionTimeout < 0) minSessionTimeout = 2 * tickTime;
-  if (maxSessionTimeout < 0) maxSessionTimeout = 20 * tickTime;
+  const minSessionTimeout = sessionTimeout('minSessionTimeout', 2 * tickTime);
+  const maxSessionTimeout = sessionTimeout('maxSessionTimeout', 20 * tickTime);
   if (minSessionTimeout > maxSessionTimeout) {
-    throw err('minSessionTimeout', 'minSessionTimeout must not be larger than maxSessionTimeout');
+    throw err(
+      has('minSessionTimeout') ? 'minSessionTimeout' : 'maxSessionTimeout',
+      `minSessionTimeout must not be larger than maxSessionTimeout (${minSessionTimeout} > ${maxSessionTimeout})`,
+    );
   }
-  const electionAlg = int('electionAlg', 3);
-  if (electionAlg !== 3) throw err('electionAlg', 'Invalid electionAlg value. Only 3 is supported.');
-  const peerTypeRaw = (str('peerType') ?? 'participant').toLowerCase();
-  if (peerTypeRaw !== 'participant' && peerTypeRaw !== 'observer') throw err('peerType', `Unrecognised peertype: ${str('peerType')}`);
 
-  let retain = int('autopurge.snapRetainCount', 3, 0);
-  if (retain < 3) retain = 3;
-  const purgeInterval = int('autopurge.purgeInterval', 0);
+  const electionAlg = num('electionAlg', 3);
+  if (electionAlg !== 3) throw err('electionAlg', `Invalid electionAlg value. Only 3 is supported. (got "${str('electionAlg')}")`);
+  const peerTypeText = str('peerType');
+  let peerType: 'participant' | 'observer' = 'participant';
+  if (peerTypeText !== undefined) {
+    const t = peerTypeText.toLowerCase();
+    if (t !== 'participant' && t !== 'observer') throw err('peerType', `Unrecognised peertype: ${peerTypeText} (expected participant or observer)`);
+    peerType = t;
+  }
 
-  const wlRaw = str('4lw.commands.whitelist');
+  // autopurge: a retain count below 3 is reset to 3 (ZooKeeper warns)
+  const autopurgeSnapRetainCount = Math.max(3, num('autopurge.snapRetainCount', 3));
+  const autopurgePurgeInterval = Math.max(0, num('autopurge.purgeInterval', 0));
+
+  // 4lw whitelist; srvr is always enabled (zkServer.sh status), isro too with readonlymode.enabled
   let fourLetterWhitelist: Set<string> | '*' = new Set(['srvr']);
-  if (wlRaw !== undefined) {
-    const words = wlRaw.split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
-    fourLetterWhitelist = words.includes('*') ? '*' : new Set(words);
+  const wl = str('4lw.commands.whitelist');
+  if (wl !== undefined) {
+    const words = wl.split(',').map((w) => w.trim().toLowerCase()).filter((w) => w !== '');
+    if (words.includes('*')) fourLetterWhitelist = '*';
+    else for (const w of words) fourLetterWhitelist.add(w);
   }
+  if (fourLetterWhitelist !== '*' && bool('readonlymode.enabled', false)) fourLetterWhitelist.add('isro');
 
   const compression = (str('snapshot.compression.method') ?? '').toLowerCase();
-  const snapshotCompressionMethod = compression === 'gz' || compression === 'snappy' ? compression : '';
-
-  const extendedTypesEnabled = /^true$/i.test(str('extendedTypesEnabled') ?? 'false');
-
-  // ---- quorum
-  const servers = new Map<number, QuorumServerSpec>();
-  for (const [key, e] of entries) {
-    if (!key.startsWith('server.')) continue;
-    const idText = key.substring('server.'.length);
-    if (!/^\d+$/.test(idText)) throw err(key, `server id must be a number, got "${idText}"`);
-    const id = Number(idText);
-    servers.set(id, parseServerLine(id, e.value, (d) => err(key, d)));
+  if (compression !== '' && compression !== 'gz' && compression !== 'snappy') {
+    throw err('snapshot.compression.method', `expected gz, snappy or nothing, got "${str('snapshot.compression.method')}"`);
   }
+
+  const superDigest = str('DigestAuthenticationProvider.superDigest');
+  if (superDigest !== undefined && !/^[^:]+:.+$/.test(superDigest)) {
+    throw err('DigestAuthenticationProvider.superDigest', `expected super:<base64 sha1 digest>, got "${superDigest}"`);
+  }
+  const adminCommandURL = str('admin.commandURL') ?? '/commands';
+
+  // quorum SASL combinations that QuorumPeerConfig rejects
+  const enableSasl = bool('quorum.auth.enableSasl', false);
+  const serverSasl = bool('quorum.auth.serverRequireSasl', false);
+  const learnerSasl = bool('quorum.auth.learnerRequireSasl', false);
+  if (!enableSasl && serverSasl) throw err('quorum.auth.serverRequireSasl', 'quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.serverRequireSasl');
+  if (!enableSasl && learnerSasl) throw err('quorum.auth.learnerRequireSasl', 'quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.learnerRequireSasl');
+  if (!learnerSasl && serverSasl) throw err('quorum.auth.serverRequireSasl', 'quorum.auth.learnerRequireSasl is disabled, so cannot enable quorum.auth.serverRequireSasl');
+
+  const extendedTypesEnabled = bool('extendedTypesEnabled', false);
   const standaloneEnabled = bool('standaloneEnabled', true);
+
+  // -- server.N lines
+  const servers = new Map<number, QuorumServerSpec>();
+  const serverKey = new Map<number, string>();
+  const multiAddress = flags.get('zookeeper.multiAddress.enabled') === 'true';
+  for (const [key, e] of entries) {
+    if (str('dynamicConfigFile') !== undefined && /^(server|group|weight)\./.test(key)) {
+      throw err(key, `parameter: ${key} must be in a separate dynamic config file (dynamicConfigFile is set)`);
+    }
+    if (!key.startsWith('server.')) continue;
+    const idText = key.slice('server.'.length);
+    if (!/^\+?\d+$/.test(idText) || !Number.isSafeInteger(Number(idText))) {
+      throw err(key, `server id must be an integer (expected server.<id>=...), got "${idText}"`);
+    }
+    const id = Number(idText);
+    if (serverKey.has(id)) throw err(key, `server id ${id} is given twice (${serverKey.get(id)} and ${key})`);
+    serverKey.set(id, key);
+    servers.set(id, parseServerLine(id, e.value, (d) => err(key, d), multiAddress));
+  }
+
   let myid: number | undefined;
+  let distributed = false;
   if (servers.size > 0) {
+    const all = [...servers.values()];
+    const participants = all.filter((s) => s.type === 'participant').length;
+    const observers = all.length - participants;
+    const firstServer = [...serverKey.values()][0];
+    if (participants === 0) {
+      if (!standaloneEnabled) throw err(firstServer, 'standaloneEnabled = false then number of participants should be >0');
+      if (observers > 0) throw err(firstServer, 'Observers w/o participants is an invalid configuration');
+    } else if (participants === 1 && standaloneEnabled && observers > 0) {
+      throw err(firstServer, 'Observers w/o quorum is an invalid configuration');
+    }
+    distributed = !standaloneEnabled || participants >= 2;
+
+    // the same host:port may be bound by one server line only
+    const used = new Map<string, string>();
+    for (const [id, s] of servers) {
+      const binds: [string, number, string][] = [
+        [s.host, s.quorumPort, 'quorum'],
+        [s.host, s.electionPort, 'election'],
+      ];
+      if (s.clientPort !== undefined) {
+        const h = s.clientHost && s.clientHost !== '0.0.0.0' && s.clientHost !== '::' ? s.clientHost : s.host;
+        binds.push([h, s.clientPort, 'client']);
+      }
+      for (const [h, p, what] of binds) {
+        const k = `${h.toLowerCase()}:${p}`;
+        if (used.has(k)) throw err(`server.${id}`, `port ${p} on ${h} is used twice (${used.get(k)} and server.${id} ${what} port); expected distinct ports per host`);
+        used.set(k, `server.${id} ${what} port`);
+      }
+    }
+
+    // myid: first line of dataDir/myid
     const myidFile = path.join(dataDir, 'myid');
-    let t: string;
+    const maxId = extendedTypesEnabled ? 254 : 255;
+    let t: string | undefined;
     try {
       t = fs.readFileSync(myidFile, 'utf8').split(/\r?\n/)[0].trim();
     } catch {
-      throw new ConfigError(myidFile, 0, 'myid', `myid file is missing (expected a number 1-${extendedTypesEnabled ? 254 : 255}, e.g. echo 1 > ${myidFile})`);
+      t = undefined;
     }
-    if (!/^\d+$/.test(t)) throw new ConfigError(myidFile, 1, 'myid', `serverid ${t} is not a number`);
-    myid = Number(t);
-    const maxId = extendedTypesEnabled ? 254 : 255;
-    if (myid < 1 || myid > maxId) {
-      throw new ConfigError(
-        myidFile,
-        1,
-        'myid',
-        extendedTypesEnabled && myid === 255
-          ? 'extendedTypesEnabled is true but Server ID is too large. Cannot be larger than 254'
-          : `myid ${myid} out of range: expected 1-${maxId}`,
-      );
+    if (t === undefined) {
+      if (distributed) {
+        throw new ConfigError(myidFile, 0, 'myid', `myid file is missing (expected this server's id 1-${maxId} on its first line, e.g. echo 1 > ${myidFile})`);
+      }
+    } else {
+      if (!/^\+?\d+$/.test(t)) throw new ConfigError(myidFile, 1, 'myid', `serverid ${t} is not a number (expected an integer 1-${maxId})`);
+      myid = Number(t);
+      if (extendedTypesEnabled && myid === 255) {
+        throw new ConfigError(myidFile, 1, 'myid', 'extendedTypesEnabled is true but Server ID is too large. Cannot be larger than 254');
+      }
+      if (myid < 1 || myid > maxId) throw new ConfigError(myidFile, 1, 'myid', `myid ${t} out of range: expected an integer 1-${maxId}`);
     }
-    const participants = [...servers.values()].filter((s) => s.type === 'participant').length;
-    const distributed = !standaloneEnabled || participants >= 2;
+
     if (distributed) {
-      if (!servers.has(myid)) throw new ConfigError(myidFile, 1, 'myid', `My id ${myid} not in the peer list (server.N lines of ${file})`);
-      if (str('initLimit') === undefined) throw new ConfigError(file, 0, 'initLimit', 'initLimit is not set (expected initLimit=<ticks>)');
-      if (str('syncLimit') === undefined) throw new ConfigError(file, 0, 'syncLimit', 'syncLimit is not set (expected syncLimit=<ticks>)');
-      const used = new Map<string, string>();
-      for (const [id, s] of servers) {
-        for (const [p, what] of [[s.quorumPort, 'quorum'], [s.electionPort, 'election']] as const) {
-          const k = `${s.host}:${p}`;
-          if (used.has(k)) throw err(`server.${id}`, `port ${p} on ${s.host} is used twice (${used.get(k)} and server.${id} ${what} port)`);
-          used.set(k, `server.${id} ${what} port`);
-        }
+      if (!has('initLimit')) throw new ConfigError(file, 0, 'initLimit', 'initLimit is not set (expected initLimit=<ticks> with server.N lines)');
+      if (!has('syncLimit')) throw new ConfigError(file, 0, 'syncLimit', 'syncLimit is not set (expected syncLimit=<ticks> with server.N lines)');
+      if (!servers.has(myid!)) {
+        throw new ConfigError(myidFile, 1, 'myid', `My id ${myid} not in the peer list (expected one of the server.N lines of ${file}: ${[...servers.keys()].join(', ')})`);
       }
     }
   }
+
+  // client address: the server line's ;[host:]port wins; a static clientPort must agree with it
   const self = myid !== undefined ? servers.get(myid) : undefined;
   let finalClientPort = clientPort;
-  let finalClientAddress = clientPortAddress;
+  let finalClientAddress = str('clientPortAddress') ?? '0.0.0.0';
   if (self?.clientPort !== undefined) {
+    if (clientPort !== 0) {
+      const wildcard = finalClientAddress === '0.0.0.0' || finalClientAddress === '::';
+      if (clientPort !== self.clientPort || (!wildcard && finalClientAddress !== self.clientHost)) {
+        throw err(
+          'clientPort',
+          `client address for this server (id = ${myid}) in static config file is ${finalClientAddress}:${clientPort} is different from client address found in dynamic file: ${self.clientHost}:${self.clientPort} (server.${myid})`,
+        );
+      }
+    }
     finalClientPort = self.clientPort;
-    if (self.clientHost && self.clientHost !== '0.0.0.0') finalClientAddress = self.clientHost;
+    finalClientAddress = self.clientHost ?? '0.0.0.0';
   }
+  // a peerType that disagrees with this server's line: ZooKeeper warns and the server line wins
+  if (self) peerType = self.type;
 
+  // -- raw and ignored keys
   const raw = new Map<string, string>();
   const ignoredKeys: string[] = [];
   for (const [k, e] of entries) {
     raw.set(k, e.value);
-    if (!IMPLEMENTED.has(k) && !k.startsWith('server.')) ignoredKeys.push(k);
+    if (k.startsWith('server.')) continue;
+    const spec = specOf(k);
+    if (!spec?.impl && !ignoredKeys.includes(k)) ignoredKeys.push(k);
   }
 
   return {
@@ -234,84 +553,107 @@ export function loadConfig(file: string, opts: { env?: NodeJS.ProcessEnv; jvmFla
     dataDir,
     dataLogDir,
     tickTime,
-    initLimit: int('initLimit', 10, 1),
-    syncLimit: int('syncLimit', 5, 1),
-    clientPort: finalClientPort ?? 0,
-    clientPortAddress: finalClientAddress ?? '0.0.0.0',
-    secureClientPort: port('secureClientPort'),
-    maxClientCnxns: int('maxClientCnxns', 60, 0),
+    initLimit: num('initLimit', 10),
+    syncLimit: num('syncLimit', 5),
+    clientPort: finalClientPort,
+    clientPortAddress: finalClientAddress,
+    secureClientPort: num('secureClientPort', 0) || undefined,
+    maxClientCnxns: num('maxClientCnxns', 60),
     minSessionTimeout,
     maxSessionTimeout,
-    clientPortListenBacklog: int('clientPortListenBacklog', -1),
+    clientPortListenBacklog: num('clientPortListenBacklog', -1),
     fourLetterWhitelist,
     adminEnableServer: bool('admin.enableServer', true),
     adminServerAddress: str('admin.serverAddress') ?? '0.0.0.0',
-    adminServerPort: str('admin.serverPort') ? int('admin.serverPort', 8080, 0, 65535, 'an integer port 0-65535') : 8080,
-    adminCommandURL: str('admin.commandURL') ?? '/commands',
+    adminServerPort: num('admin.serverPort', 8080),
+    adminCommandURL,
     extendedTypesEnabled,
-    containerCheckIntervalMs: int('znode.container.checkIntervalMs', 60000, 1),
-    containerMaxPerMinute: int('znode.container.maxPerMinute', 10000, 1),
-    superDigest: str('DigestAuthenticationProvider.superDigest'),
-    skipACL: yesNo('skipACL', false),
-    snapCount: Math.max(2, int('snapCount', 100000)),
-    forceSync: yesNo('forceSync', true),
-    preAllocSize: int('preAllocSize', 65536, 1) * 1024,
-    snapshotCompressionMethod,
-    autopurgeSnapRetainCount: retain,
-    autopurgePurgeInterval: purgeInterval,
-    juteMaxBuffer: int('jute.maxbuffer', 0xfffff, 1024),
-    globalOutstandingLimit: int('globalOutstandingLimit', 1000, 1),
+    containerCheckIntervalMs: num('znode.container.checkIntervalMs', 60000),
+    containerMaxPerMinute: num('znode.container.maxPerMinute', 10000),
+    superDigest,
+    skipACL: bool('skipACL', false),
+    snapCount: Math.max(2, num('snapCount', 100000)),
+    forceSync: bool('forceSync', true),
+    preAllocSize: num('preAllocSize', 65536) * 1024,
+    snapshotCompressionMethod: compression as '' | 'gz' | 'snappy',
+    autopurgeSnapRetainCount,
+    autopurgePurgeInterval,
+    juteMaxBuffer: num('jute.maxbuffer', 0xfffff),
+    globalOutstandingLimit: num('globalOutstandingLimit', 1000),
     servers,
     myid,
-    peerType: self?.type ?? (peerTypeRaw as 'participant' | 'observer'),
+    peerType,
     standaloneEnabled,
     quorumListenOnAllIPs: bool('quorumListenOnAllIPs', false),
     reconfigEnabled: bool('reconfigEnabled', false),
     electionAlg,
     metricsProviderClassName: str('metricsProvider.className'),
-    metricsProviderHttpPort: str('metricsProvider.httpPort') ? int('metricsProvider.httpPort', 7000, 0, 65535, 'an integer port 0-65535') : 7000,
+    metricsProviderHttpPort: num('metricsProvider.httpPort', 7000),
     metricsProviderHttpHost: str('metricsProvider.httpHost') ?? '0.0.0.0',
     raw,
     ignoredKeys,
   };
 }
 
-const FORM =
-  'expected host:quorumPort:electionPort[:participant|:observer][;[clientHost:]clientPort]';
-
-function splitHostPort(s: string): string[] {
-  // [ipv6]:a:b or host:a:b
-  const m = /^\[([^\]]+)\](.*)$/.exec(s);
-  if (m) return [m[1], ...m[2].split(':').slice(1)];
+/** `host:port[:port...]` with an optional `[ipv6]` host. */
+function splitHostPort(s: string): string[] | null {
+  const m = /^\[([^\]]*)\](.*)$/.exec(s);
+  if (m) {
+    if (m[2] !== '' && !m[2].startsWith(':')) return null;
+    return [m[1], ...(m[2] === '' ? [] : m[2].slice(1).split(':'))];
+  }
   return s.split(':');
 }
 
-export function parseServerLine(id: number, value: string, fail: (detail: string) => ConfigError): QuorumServerSpec {
-  const [serverPart, clientPart, ...rest] = value.split(';');
-  if (rest.length > 0 || !serverPart) throw fail(`"${value}" ${FORM}`);
-  if (serverPart.includes('|')) throw fail(`Multiple address feature is disabled, but multiple addresses were specified for sid ${id}`);
-  const parts = splitHostPort(serverPart.trim());
-  if (parts.length < 3 || parts.length > 4 || !parts[0]) throw fail(`"${value}" ${FORM}`);
-  const num = (p: string, what: string): number => {
-    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw fail(`${what} "${p}" is not a port 1-65535 (${FORM})`);
-    return Number(p);
+/** Parse the value of `server.<id>=`; `fail` builds the error for the line. */
+export function parseServerLine(
+  id: number,
+  value: string,
+  fail: (detail: string) => ConfigError,
+  multiAddressEnabled = false,
+): QuorumServerSpec {
+  const shape = `"${value}" does not have the form server_config or server_config;client_config (${SERVER_FORM})`;
+  const semi = value.split(';');
+  if (semi.length > 2 || semi[0].trim() === '') throw fail(shape);
+  const serverPart = semi[0].trim();
+  const clientPart = semi.length === 2 ? semi[1].trim() : undefined;
+  if (serverPart.includes('|')) {
+    throw fail(
+      multiAddressEnabled
+        ? `multiple addresses for sid ${id} are not supported by zk-server (${SERVER_FORM})`
+        : `Multiple address feature is disabled, but multiple addresses were specified for sid ${id}`,
+    );
+  }
+  const parts = splitHostPort(serverPart);
+  if (!parts || parts.length < 2 || parts.length > 4 || parts[0].trim() === '') throw fail(shape);
+  if (parts.length === 2) throw fail(`Missing election port for server: ${id} (${SERVER_FORM})`);
+  const port = (p: string, what: string): number => {
+    const n = /^\d+$/.test(p) ? Number(p) : NaN;
+    if (!(n >= 1 && n <= 65535)) throw fail(`${what} "${p}" is not a port 1-65535 (${SERVER_FORM})`);
+    return n;
   };
-  const quorumPort = num(parts[1], 'quorum port');
-  const electionPort = num(parts[2], 'election port');
-  if (quorumPort === electionPort) throw fail(`Client and election port must be different! Please update the configuration file on server.${id}`);
+  const quorumPort = port(parts[1], 'quorum port');
+  const electionPort = port(parts[2], 'election port');
+  if (quorumPort === electionPort) {
+    throw fail(`Client and election port must be different! Please update the configuration file on server.${id} (quorum and election port are both ${quorumPort})`);
+  }
   let type: 'participant' | 'observer' = 'participant';
   if (parts.length === 4) {
     const t = parts[3].toLowerCase();
-    if (t !== 'participant' && t !== 'observer') throw fail(`unknown server type "${parts[3]}" (${FORM})`);
+    if (t !== 'participant' && t !== 'observer') throw fail(`Unrecognised peertype: ${parts[3]} (${SERVER_FORM})`);
     type = t;
   }
   const spec: QuorumServerSpec = { id, host: parts[0], quorumPort, electionPort, type, raw: value };
   if (clientPart !== undefined) {
-    const c = clientPart.trim();
-    const m = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d+)$/.exec(c);
-    if (!m) throw fail(`client part "${c}" ${FORM}`);
-    spec.clientHost = m[1] ?? m[2] ?? '0.0.0.0';
-    spec.clientPort = num(m[3], 'client port');
+    const cp = splitHostPort(clientPart);
+    if (!cp || cp.length > 2 || cp.some((x) => x === '')) throw fail(`client part "${clientPart}" ${shape}`);
+    if (cp.length === 1) {
+      spec.clientHost = '0.0.0.0';
+      spec.clientPort = port(cp[0], 'client port');
+    } else {
+      spec.clientHost = cp[0];
+      spec.clientPort = port(cp[1], 'client port');
+    }
   }
   return spec;
 }

@@ -511,3 +511,16 @@ describe('throttling', () => {
     await s2.stop();
   });
 });
+
+describe('system nodes', () => {
+  it('/, /zookeeper and /zookeeper/quota have empty (not null) data, as in ZooKeeper', async () => {
+    const c = await MiniClient.connect(s.port);
+    for (const p of ['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']) {
+      const r = await c.getData(p);
+      expect(r.err).toBe(0);
+      expect(r.data, p).not.toBeNull();
+      expect(r.data!.length).toBe(0);
+    }
+    c.close();
+  });
+});

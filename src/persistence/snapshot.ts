@@ -401,7 +401,7 @@ function ensureSystemNodes(tree: DataTree): void {
     if (tree.nodes.has(p)) continue;
     const parent = tree.nodes.get(parentOf(p));
     if (!parent) continue;
-    tree.nodes.set(p, new DataNode(null, -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
+    tree.nodes.set(p, new DataNode(Buffer.alloc(0), -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
     parent.children.add(p.substring(p.lastIndexOf('/') + 1));
   }
 }

@@ -138,7 +138,8 @@ export class DataTree {
   approximateDataSize = 0;
 
   constructor() {
-    const mk = (): DataNode => new DataNode(null, -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0);
+    // ZooKeeper gives the root and system nodes empty (not null) data
+    const mk = (): DataNode => new DataNode(Buffer.alloc(0), -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0);
     this.nodes.set('/', mk());
     this.addSystemChild('/', 'zookeeper', mk());
     this.addSystemChild('/zookeeper', 'quota', mk());

@@ -63,30 +63,32 @@ export interface MultiResult {
 }
 
 const aclOr = (acl: ACL[] | null | undefined): ACL[] | null => (acl === undefined ? OPEN_ACL_UNSAFE : acl);
+type Data = Buffer | string | null;
+const toBuf = (d: Data): Buffer | null => (typeof d === 'string' ? Buffer.from(d) : d);
 
 /** Builders for multi ops. */
 export const op = {
-  create(path: string, data: Buffer | null = Buffer.alloc(0), flags = 0, acl?: ACL[] | null, opcode: number = OpCode.create): MultiOp {
-    return { type: opcode, write: createBody(path, data, aclOr(acl), flags) };
+  create(path: string, data: Data = Buffer.alloc(0), flags = 0, acl?: ACL[] | null, opcode: number = OpCode.create): MultiOp {
+    return { type: opcode, write: createBody(path, toBuf(data), aclOr(acl), flags) };
   },
-  create2(path: string, data: Buffer | null = Buffer.alloc(0), flags = 0, acl?: ACL[] | null): MultiOp {
-    return { type: OpCode.create2, write: createBody(path, data, aclOr(acl), flags) };
+  create2(path: string, data: Data = Buffer.alloc(0), flags = 0, acl?: ACL[] | null): MultiOp {
+    return { type: OpCode.create2, write: createBody(path, toBuf(data), aclOr(acl), flags) };
   },
-  createContainer(path: string, data: Buffer | null = Buffer.alloc(0), acl?: ACL[] | null): MultiOp {
-    return { type: OpCode.createContainer, write: createBody(path, data, aclOr(acl), 4) };
+  createContainer(path: string, data: Data = Buffer.alloc(0), acl?: ACL[] | null): MultiOp {
+    return { type: OpCode.createContainer, write: createBody(path, toBuf(data), aclOr(acl), 4) };
   },
-  createTTL(path: string, data: Buffer | null, ttl: number, flags = 5, acl?: ACL[] | null): MultiOp {
-    return { type: OpCode.createTTL, write: createBody(path, data, aclOr(acl), flags, ttl) };
+  createTTL(path: string, data: Data, ttl: number, flags = 5, acl?: ACL[] | null): MultiOp {
+    return { type: OpCode.createTTL, write: createBody(path, toBuf(data), aclOr(acl), flags, ttl) };
   },
   delete(path: string, version = -1): MultiOp {
     return { type: OpCode.delete, write: pathInt(path, version) };
   },
-  setData(path: string, data: Buffer | null, version = -1): MultiOp {
+  setData(path: string, data: Data, version = -1): MultiOp {
     return {
       type: OpCode.setData,
       write: (w) => {
         w.writeString(path);
-        w.writeBuffer(data);
+        w.writeBuffer(toBuf(data));
         w.writeInt(version);
       },
     };

@@ -1,66 +1,113 @@
 // The leader's side of Zab (ZooKeeper's Leader + LearnerHandler) as a pure state machine:
-// discovery (new epoch), synchronisation (DIFF / TRUNC / SNAP then NEWLEADER), broadcast
-// (PROPOSAL, ACK, COMMIT, INFORM) and liveness (PING, step down without a quorum).
-import { emptyReady, epochOf, intData, makeZxid, Packet, Pkt, Proposal, Ready, ZabState } from './types';
+// discovery (new epoch = 1 + max acceptedEpoch), synchronisation (DIFF / TRUNC / SNAP, NEWLEADER,
+// UPTODATE), broadcast (PROPOSAL, ACK, COMMIT, INFORM) and liveness (PING, step down without a
+// synced quorum). Time comes in as `now` (ms); see ready.ts for what the caller does with a Ready.
+//
+// Durable before each leader message (the Ready order guarantees it):
+//   LEADERINFO  acceptedEpoch = newEpoch            (a restarted leader never reuses an epoch)
+//   sync / NEWLEADER  currentEpoch = newEpoch       (after a quorum of ACKEPOCHs)
+//   COMMIT / INFORM / client reply  a quorum of participants has the txn durable (their ACKs, and
+//               the leader's own ACK counts only after `persisted` covers the zxid)
+import { Id } from '../../jute/records';
+import { counterOf, epochOf, intData, makeZxid, MAX_COUNTER, packet, PacketType as T, PROTOCOL_VERSION, readIntData, zxidHex } from './packets';
+import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeRevalidateReply } from './payloads';
+import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
+import { chooseSync } from './sync';
 
-export interface LeaderOptions {
+export { LeaderCore } from './legacy/leader-core';
+
+export interface LeaderOptions extends ZabTiming {
   myid: number;
+  /** participants (voting members), the leader included */
   voters: number[];
+  /** sids configured as observers (OBSERVERINFO marks one too) */
   observers?: number[];
   acceptedEpoch: number;
   currentEpoch: number;
-  /** last zxid in the leader's txn log */
+  /** lastProcessedZxid: the DataTree (loaded from snapshot + the whole txn log) is at this zxid */
   lastZxid: number;
-  /** the most recent committed proposals (the leader's log tail), oldest first */
-  committedLog: Proposal[];
-  initLimitTicks: number;
-  syncLimitTicks: number;
+  /** tail of the leader's history, oldest first, ending at lastZxid (may be empty) */
+  committedLog: Txn[];
+  /** committedLog window size (zookeeper.commitLogCount, default 500) */
+  committedLogCount?: number;
+  /** zookeeper.forceSnapshotSync */
+  forceSnapshotSync?: boolean;
+  /** NEWLEADER payload (the last-seen config text), null by default */
+  config?: Buffer | null;
+  now: number;
+  /** SIMULATOR SELF-TEST ONLY: commit once the leader itself has logged, without a quorum */
+  unsafeCommitWithoutQuorum?: boolean;
 }
 
-interface LearnerState {
+interface Peer {
   sid: number;
   observer: boolean;
-  acceptedEpoch: number;
-  /** from ACKEPOCH */
-  lastZxid?: number;
-  /** sync packets sent and NEWLEADER queued: it receives live proposals from now on */
+  /** ACKEPOCH received: the learner's lastLoggedZxid */
+  peerLastZxid: number | null;
+  /** sync packets queued: live PROPOSAL/COMMIT/INFORM go to it from now on */
   forwarding: boolean;
   ackedNewLeader: boolean;
   upToDate: boolean;
-  lastHeardTick: number;
+  lastHeard: number;
+  /** when its sync packets were queued */
+  syncedAt: number;
 }
 
-export class LeaderCore {
-  state: ZabState = 'DISCOVERY';
-  newEpoch = -1;
-  private readonly learners = new Map<number, LearnerState>();
-  private readonly voters: Set<number>;
-  private readonly observers: Set<number>;
+interface Outstanding {
+  txn: Txn;
+  acks: Set<number>;
+  proposedAt: number;
+}
+
+export class ZabLeader {
+  private st: ZabState = 'DISCOVERY';
   private ready = emptyReady();
-  private tickNo = 0;
-  private readonly committed: Proposal[];
-  /** proposed and not yet committed, in zxid order */
-  private readonly outstanding: { p: Proposal; acks: Set<number> }[] = [];
-  lastProposed: number;
-  lastCommitted: number;
+  private readonly voters: Set<number>;
+  private readonly observerIds: Set<number>;
+  private readonly peers = new Map<number, Peer>();
+  /** participants that sent FOLLOWERINFO while the epoch was open */
+  private readonly connecting = new Set<number>();
+  private maxAccepted: number;
+  private epoch = -1;
+  private deadline: number;
+  private isEstablished = false;
+  private readonly window: Txn[];
+  private readonly windowMax: number;
+  private readonly outstanding: Outstanding[] = [];
+  private proposed: number;
+  private committed: number;
   private persistedUpTo: number;
-  private established = false;
-  /** sync requests waiting for the commit of a zxid */
   private readonly pendingSyncs: { sid: number; zxid: number }[] = [];
+  /** the latest time the caller passed in */
+  private now: number;
 
   constructor(private readonly o: LeaderOptions) {
     this.voters = new Set(o.voters);
-    this.observers = new Set(o.observers ?? []);
-    this.committed = [...o.committedLog];
-    this.lastProposed = o.lastZxid;
-    this.lastCommitted = o.lastZxid;
-    this.persistedUpTo = o.lastZxid;
+    this.observerIds = new Set(o.observers ?? []);
+    this.maxAccepted = o.acceptedEpoch;
+    this.windowMax = Math.max(1, o.committedLogCount ?? 500);
+    this.window = o.committedLog.slice(-this.windowMax);
+    this.proposed = this.committed = this.persistedUpTo = o.lastZxid;
+    this.now = o.now;
+    this.deadline = o.now + o.initLimit * o.tickTime;
+    this.ready.stateChange = 'DISCOVERY';
   }
 
-  private quorum(ids: Iterable<number>): boolean {
-    let n = 0;
-    for (const id of ids) if (this.voters.has(id)) n++;
-    return n * 2 > this.voters.size;
+  get state(): ZabState {
+    return this.st;
+  }
+  /** the epoch being established (-1 until a quorum of participants connected) */
+  get newEpoch(): number {
+    return this.epoch;
+  }
+  get established(): boolean {
+    return this.isEstablished;
+  }
+  get lastProposed(): number {
+    return this.proposed;
+  }
+  get lastCommitted(): number {
+    return this.committed;
   }
 
   takeReady(): Ready {
@@ -69,243 +116,280 @@ export class LeaderCore {
     return r;
   }
 
-  private send(to: number, type: number, zxid: number, data: Buffer | null = null): void {
-    this.ready.send.push({ to, p: { type, zxid, data } });
+  /** sids and progress of the connected learners (for mntr and tests) */
+  learners(): { sid: number; observer: boolean; upToDate: boolean }[] {
+    return [...this.peers.values()].map((p) => ({ sid: p.sid, observer: p.observer, upToDate: p.upToDate }));
   }
 
-  private stepDown(reason: string): void {
-    if (this.state === 'LOOKING') return;
-    this.state = 'LOOKING';
-    this.ready.state = 'LOOKING';
-    this.ready.serving = false;
+  private isQuorum(ids: Iterable<number>): boolean {
+    const seen = new Set<number>();
+    for (const id of ids) if (this.voters.has(id)) seen.add(id);
+    return seen.size * 2 > this.voters.size;
+  }
+
+  private send(to: number, type: number, zxid: number, data: Buffer | null = null, authinfo: Id[] | null = null): void {
+    this.ready.send.push({ to, packet: packet(type, zxid, data, authinfo) });
+  }
+
+  private setState(s: ZabState): void {
+    this.st = s;
+    this.ready.stateChange = s;
+  }
+
+  private drop(sid: number, reason: string): void {
+    this.peers.delete(sid);
+    this.ready.close.push(sid);
     this.ready.reason = reason;
   }
 
-  /** A learner's connection closed. */
-  disconnected(sid: number): void {
-    this.learners.delete(sid);
+  private stepDown(reason: string): void {
+    if (this.st === 'LOOKING') return;
+    this.setState('LOOKING');
+    this.ready.serving = false;
+    this.ready.reason = reason;
+    for (const sid of this.peers.keys()) this.ready.close.push(sid);
+    this.peers.clear();
   }
 
-  step(from: number, p: Packet): void {
-    if (this.state === 'LOOKING') return;
-    const l = this.learners.get(from);
-    if (l) l.lastHeardTick = this.tickNo;
+  /** The connection to a learner closed. */
+  disconnected(sid: number): void {
+    this.peers.delete(sid);
+  }
+
+  step(from: number, p: { type: number; zxid: number; data: Buffer | null; authinfo: Id[] | null }, now: number): void {
+    if (this.st === 'LOOKING') return;
+    this.now = Math.max(this.now, now);
+    const peer = this.peers.get(from);
+    if (peer) peer.lastHeard = now;
     switch (p.type) {
-      case Pkt.FOLLOWERINFO:
-      case Pkt.OBSERVERINFO:
-        return this.onInfo(from, p);
-      case Pkt.ACKEPOCH:
-        return this.onAckEpoch(from, p);
-      case Pkt.ACK:
-        return this.onAck(from, p.zxid);
-      case Pkt.REQUEST:
-        if (p.data) this.ready.requests.push({ from, data: p.data, authinfo: p.authinfo ?? [] });
+      case T.FOLLOWERINFO:
+      case T.OBSERVERINFO:
+        return this.onInfo(from, p.type, p.zxid, now);
+      case T.ACKEPOCH:
+        if (peer) this.onAckEpoch(peer, p.zxid, readIntData(p.data) ?? -1, now);
         return;
-      case Pkt.PING:
-        this.ready.touches.push({ from, data: p.data });
+      case T.ACK:
+        if (peer) this.onAck(peer, p.zxid);
+        return;
+      case T.REQUEST:
+        if (!peer) return;
+        try {
+          this.ready.requests.push({ from, request: decodeRequest(p.data), authinfo: p.authinfo ?? [] });
+        } catch (e) {
+          this.ready.protocolError = `bad REQUEST from ${from}: ${(e as Error).message}`;
+        }
+        return;
+      case T.PING:
+        if (!peer) return;
+        try {
+          this.ready.touches.push({ from, sessions: decodeSessionTouches(p.data) });
+        } catch (e) {
+          this.ready.protocolError = `bad PING from ${from}: ${(e as Error).message}`;
+        }
+        return;
+      case T.REVALIDATE:
+        if (!peer) return;
+        try {
+          this.ready.revalidations.push({ from, session: decodeRevalidate(p.data) });
+        } catch (e) {
+          this.ready.protocolError = `bad REVALIDATE from ${from}: ${(e as Error).message}`;
+        }
         return;
       default:
-        return;
+        this.ready.protocolError = `unexpected packet type ${p.type} from ${from}`;
     }
   }
 
-  private onInfo(sid: number, p: Packet): void {
-    const observer = p.type === Pkt.OBSERVERINFO || this.observers.has(sid);
-    const acceptedEpoch = epochOf(p.zxid);
-    this.learners.set(sid, {
-      sid,
-      observer,
-      acceptedEpoch,
-      forwarding: false,
-      ackedNewLeader: false,
-      upToDate: false,
-      lastHeardTick: this.tickNo,
-    });
-    if (this.newEpoch < 0) {
-      const infos = [...this.learners.values()].filter((x) => !x.observer).map((x) => x.sid);
-      if (this.quorum([this.o.myid, ...infos])) {
-        let max = this.o.acceptedEpoch;
-        for (const x of this.learners.values()) if (!x.observer) max = Math.max(max, x.acceptedEpoch);
-        this.newEpoch = max + 1;
-        this.ready.epochs.accepted = this.newEpoch;
-        // the first txn of the new epoch is counter 1
-        this.lastProposed = makeZxid(this.newEpoch, 0);
-        for (const x of this.learners.values()) this.send(x.sid, Pkt.LEADERINFO, makeZxid(this.newEpoch, 0), intData(0x10000));
-      }
-    } else {
-      this.send(sid, Pkt.LEADERINFO, makeZxid(this.newEpoch, 0), intData(0x10000));
-    }
-  }
+  // ---- discovery ----
 
-  private onAckEpoch(sid: number, p: Packet): void {
-    const l = this.learners.get(sid);
-    if (!l || this.newEpoch < 0) return;
-    const theirCurrent = p.data && p.data.length >= 4 ? p.data.readInt32BE(0) : -1;
-    // a learner more recent than the leader cannot follow it
-    const mine = { e: this.o.currentEpoch, z: this.o.lastZxid };
-    if (theirCurrent !== -1 && (theirCurrent > mine.e || (theirCurrent === mine.e && p.zxid > mine.z))) {
-      this.ready.reason = `Follower ${sid} is ahead of the leader`;
-      this.learners.delete(sid);
+  private onInfo(sid: number, type: number, zxid: number, now: number): void {
+    const observer = type === T.OBSERVERINFO || this.observerIds.has(sid) || !this.voters.has(sid);
+    this.peers.set(sid, { sid, observer, peerLastZxid: null, forwarding: false, ackedNewLeader: false, upToDate: false, lastHeard: now, syncedAt: now });
+    if (this.epoch >= 0) {
+      this.send(sid, T.LEADERINFO, makeZxid(this.epoch, 0), intData(PROTOCOL_VERSION));
       return;
     }
-    l.lastZxid = p.zxid;
-    if (this.state === 'DISCOVERY') {
-      const acked = [...this.learners.values()].filter((x) => x.lastZxid !== undefined && !x.observer).map((x) => x.sid);
-      if (this.quorum([this.o.myid, ...acked])) {
-        this.ready.epochs.current = this.newEpoch;
-        this.state = 'SYNCHRONIZATION';
-        this.ready.state = 'SYNCHRONIZATION';
-        for (const x of this.learners.values()) if (x.lastZxid !== undefined && !x.forwarding) this.syncLearner(x);
-        return;
-      }
-    } else {
-      this.syncLearner(l);
-    }
+    // getEpochToPropose: every learner connecting while the epoch is open raises it
+    this.maxAccepted = Math.max(this.maxAccepted, epochOf(zxid));
+    if (!observer) this.connecting.add(sid);
+    if (!this.isQuorum([this.o.myid, ...this.connecting])) return;
+    this.epoch = this.maxAccepted + 1;
+    this.proposed = makeZxid(this.epoch, 0);
+    this.ready.writeEpoch.accepted = this.epoch;
+    this.deadline = now + this.o.initLimit * this.o.tickTime;
+    for (const p of this.peers.values()) this.send(p.sid, T.LEADERINFO, makeZxid(this.epoch, 0), intData(PROTOCOL_VERSION));
   }
 
-  /** LearnerHandler.syncFollower: DIFF, TRUNC or SNAP, then the proposals it lacks, then NEWLEADER. */
-  private syncLearner(l: LearnerState): void {
-    if (this.state === 'DISCOVERY' || l.lastZxid === undefined) return;
-    const peer = l.lastZxid;
-    const log = this.committed;
-    const maxC = log.length ? log[log.length - 1].zxid : this.lastCommitted;
-    const minC = log.length ? log[0].zxid : this.lastCommitted;
-    let from = -1; // index of the first proposal to send
-    if (peer === this.lastCommitted) {
-      this.send(l.sid, Pkt.DIFF, peer);
-      from = log.length;
-    } else if (peer > maxC) {
-      this.send(l.sid, Pkt.TRUNC, maxC);
-      from = log.length;
-    } else if (peer >= minC && log.length > 0) {
-      let i = 0;
-      while (i < log.length && log[i].zxid < peer) i++;
-      if (i < log.length && log[i].zxid === peer) {
-        this.send(l.sid, Pkt.DIFF, maxC);
-        from = i + 1;
-      } else if (i > 0 && epochOf(log[i - 1].zxid) === epochOf(peer)) {
-        // the peer has txns the leader does not: cut them
-        this.send(l.sid, Pkt.TRUNC, log[i - 1].zxid);
-        from = i;
-      }
-    }
-    if (from < 0) {
-      this.send(l.sid, Pkt.SNAP, this.lastCommitted);
-      (this.ready.snapshotFor ??= []).push(l.sid);
-      from = log.length;
-    }
-    for (let i = from; i < log.length; i++) {
-      this.send(l.sid, Pkt.PROPOSAL, log[i].zxid, log[i].data);
-      this.send(l.sid, Pkt.COMMIT, log[i].zxid);
-    }
-    // proposals in flight reach participants too (startForwarding); observers only get them committed
-    if (!l.observer) for (const o of this.outstanding) this.send(l.sid, Pkt.PROPOSAL, o.p.zxid, o.p.data);
-    this.send(l.sid, Pkt.NEWLEADER, makeZxid(this.newEpoch, 0), null);
-    l.forwarding = true;
-  }
-
-  private onAck(sid: number, zxid: number): void {
-    const l = this.learners.get(sid);
-    if (!l || l.observer) return;
-    if (zxid === makeZxid(this.newEpoch, 0)) {
-      if (!l.ackedNewLeader) {
-        l.ackedNewLeader = true;
-        if (this.established) this.upToDate(l);
-        else this.checkEstablished();
-      }
+  private onAckEpoch(peer: Peer, lastZxid: number, theirCurrent: number, now: number): void {
+    if (this.epoch < 0 || peer.peerLastZxid !== null) {
+      this.ready.protocolError = `unexpected ACKEPOCH from ${peer.sid}`;
       return;
     }
-    this.ackProposal(sid, zxid);
+    // StateSummary.isMoreRecentThan against the leader's state at election
+    const e = this.o.currentEpoch;
+    if (theirCurrent !== -1 && (theirCurrent > e || (theirCurrent === e && lastZxid > this.o.lastZxid))) {
+      return this.drop(peer.sid, `Follower ${peer.sid} is ahead of the leader (${theirCurrent}, ${zxidHex(lastZxid)})`);
+    }
+    peer.peerLastZxid = lastZxid;
+    if (this.st !== 'DISCOVERY') return this.syncPeer(peer);
+    const acked = [...this.peers.values()].filter((p) => p.peerLastZxid !== null).map((p) => p.sid);
+    if (!this.isQuorum([this.o.myid, ...acked])) return;
+    this.ready.writeEpoch.current = this.epoch;
+    this.setState('SYNCHRONIZATION');
+    this.deadline = now + this.o.initLimit * this.o.tickTime;
+    for (const p of this.peers.values()) if (p.peerLastZxid !== null) this.syncPeer(p);
+  }
+
+  // ---- synchronisation ----
+
+  /** §7.2: [SNAP+stream | DIFF | TRUNC] (PROPOSAL COMMIT)* outstanding-PROPOSAL* NEWLEADER */
+  private syncPeer(peer: Peer): void {
+    const plan = chooseSync(this.window, this.committed, peer.peerLastZxid!, this.o.forceSnapshotSync);
+    if (plan.kind === 'SNAP') {
+      this.ready.send.push({ to: peer.sid, packet: packet(T.SNAP, plan.zxid), snapshot: true });
+      ((this.ready.snapshot ??= {}).send ??= []).push({ to: peer.sid, zxid: plan.zxid });
+    } else this.send(peer.sid, plan.kind === 'DIFF' ? T.DIFF : T.TRUNC, plan.zxid);
+    for (const t of plan.txns) {
+      this.send(peer.sid, T.PROPOSAL, t.zxid, t.data);
+      this.send(peer.sid, T.COMMIT, t.zxid);
+    }
+    // startForwarding: proposals in flight reach participants (observers get them as INFORM)
+    if (!peer.observer) for (const o of this.outstanding) if (o.txn.zxid > plan.lastQueued) this.send(peer.sid, T.PROPOSAL, o.txn.zxid, o.txn.data);
+    this.send(peer.sid, T.NEWLEADER, makeZxid(this.epoch, 0), this.o.config ?? null);
+    peer.forwarding = true;
+    peer.syncedAt = this.now;
+  }
+
+  private onAck(peer: Peer, zxid: number): void {
+    if (!peer.forwarding) {
+      this.ready.protocolError = `ACK ${zxidHex(zxid)} from ${peer.sid} before its sync`;
+      return;
+    }
+    if (counterOf(zxid) === 0) {
+      // NEWLEADER ACK, or the final ACK after UPTODATE (ignored)
+      if (zxid !== makeZxid(this.epoch, 0)) return this.drop(peer.sid, `NEWLEADER ACK from sid: ${peer.sid} is from a different epoch - current ${zxidHex(makeZxid(this.epoch, 0))} received ${zxidHex(zxid)}`);
+      if (peer.ackedNewLeader) return;
+      peer.ackedNewLeader = true;
+      if (this.isEstablished) this.upToDate(peer);
+      else this.checkEstablished();
+      return;
+    }
+    if (peer.observer) return;
+    if (!peer.ackedNewLeader) {
+      // ZOOKEEPER-4685: a proposal ACK must not overtake the NEWLEADER ACK
+      this.ready.protocolError = `ACK ${zxidHex(zxid)} from ${peer.sid} before its NEWLEADER ACK`;
+      return;
+    }
+    const o = this.outstanding.find((x) => x.txn.zxid === zxid);
+    if (!o) return; // already committed, or unknown
+    o.acks.add(peer.sid);
+    this.tryCommit();
   }
 
   private checkEstablished(): void {
-    if (this.established || this.state !== 'SYNCHRONIZATION') return;
-    const acked = [...this.learners.values()].filter((x) => x.ackedNewLeader).map((x) => x.sid);
-    if (!this.quorum([this.o.myid, ...acked])) return;
-    this.established = true;
-    this.state = 'BROADCAST';
-    this.ready.state = 'BROADCAST';
+    if (this.isEstablished || this.st !== 'SYNCHRONIZATION') return;
+    const acked = [...this.peers.values()].filter((p) => p.ackedNewLeader && !p.observer).map((p) => p.sid);
+    if (!this.isQuorum([this.o.myid, ...acked])) return;
+    this.isEstablished = true;
+    this.setState('BROADCAST');
     this.ready.serving = true;
-    for (const x of this.learners.values()) if (x.ackedNewLeader) this.upToDate(x);
+    for (const p of this.peers.values()) if (p.ackedNewLeader) this.upToDate(p);
   }
 
-  private upToDate(l: LearnerState): void {
-    if (l.upToDate) return;
-    l.upToDate = true;
-    this.send(l.sid, Pkt.UPTODATE, -1);
+  private upToDate(peer: Peer): void {
+    if (peer.upToDate) return;
+    peer.upToDate = true;
+    this.send(peer.sid, T.UPTODATE, -1);
   }
 
-  /** Propose a txn (TxnHeader + body) the request pipeline built; zxid = lastProposed + 1. */
-  propose(data: Buffer): number {
-    if (this.state !== 'BROADCAST') throw new Error('not leading');
-    const zxid = this.lastProposed + 1;
-    this.lastProposed = zxid;
-    const p = { zxid, data };
-    this.outstanding.push({ p, acks: new Set() });
-    this.ready.append.push(p);
-    for (const l of this.learners.values()) if (l.forwarding && !l.observer) this.send(l.sid, Pkt.PROPOSAL, zxid, data);
-    return zxid;
+  // ---- broadcast ----
+
+  /**
+   * Propose a txn (TxnHeader + body) the request pipeline built with `zxid` = lastProposed + 1.
+   * Returns false (and steps down) when the zxid counter would roll over.
+   */
+  propose(txnBytes: Buffer, zxid: number): boolean {
+    if (this.st !== 'BROADCAST') throw new Error(`not leading (${this.st})`);
+    if (zxid !== this.proposed + 1) throw new Error(`zxid ${zxidHex(zxid)} is not lastProposed+1 (${zxidHex(this.proposed + 1)})`);
+    if (counterOf(zxid) >= MAX_COUNTER) {
+      this.stepDown('zxid lower 32 bits have rolled over, forcing re-election, and therefore new epoch start');
+      return false;
+    }
+    const txn = { zxid, data: txnBytes };
+    this.proposed = zxid;
+    this.outstanding.push({ txn, acks: new Set(), proposedAt: this.now });
+    this.ready.logAppend.push(txn);
+    for (const p of this.peers.values()) if (p.forwarding && !p.observer) this.send(p.sid, T.PROPOSAL, zxid, txnBytes);
+    return true;
   }
 
-  /** The leader's own txn log is durable through zxid: its own ACK. */
-  persisted(zxid: number): void {
-    if (zxid > this.persistedUpTo) this.persistedUpTo = zxid;
-    for (const o of this.outstanding) if (o.p.zxid <= zxid) o.acks.add(this.o.myid);
+  /** The leader's txn log is durable through `upToZxid`: its own ACK. */
+  persisted(upToZxid: number): void {
+    if (upToZxid <= this.persistedUpTo) return;
+    this.persistedUpTo = upToZxid;
+    for (const o of this.outstanding) if (o.txn.zxid <= upToZxid) o.acks.add(this.o.myid);
     this.tryCommit();
   }
 
-  private ackProposal(sid: number, zxid: number): void {
-    for (const o of this.outstanding) if (o.p.zxid === zxid) o.acks.add(sid);
-    this.tryCommit();
-  }
-
-  /** Commit strictly in zxid order, each once a quorum of voters has it durable. */
+  /** Commit strictly in zxid order, each once a quorum of participants has it durable. */
   private tryCommit(): void {
-    while (this.outstanding.length > 0 && this.quorum(this.outstanding[0].acks)) {
-      const { p } = this.outstanding.shift()!;
-      this.lastCommitted = p.zxid;
-      this.committed.push(p);
-      if (this.committed.length > 500) this.committed.shift();
-      this.ready.commit.push(p);
-      for (const l of this.learners.values()) {
-        if (!l.forwarding) continue;
-        if (l.observer) this.send(l.sid, Pkt.INFORM, p.zxid, p.data);
-        else this.send(l.sid, Pkt.COMMIT, p.zxid);
+    while (this.outstanding.length && this.st === 'BROADCAST') {
+      const head = this.outstanding[0];
+      const ok = this.o.unsafeCommitWithoutQuorum ? head.acks.has(this.o.myid) : this.isQuorum(head.acks);
+      if (!ok) return;
+      this.outstanding.shift();
+      const t = head.txn;
+      this.committed = t.zxid;
+      this.window.push(t);
+      if (this.window.length > this.windowMax) this.window.shift();
+      this.ready.commit.push(t);
+      for (const p of this.peers.values()) {
+        if (!p.forwarding) continue;
+        if (p.observer) this.send(p.sid, T.INFORM, t.zxid, t.data);
+        else this.send(p.sid, T.COMMIT, t.zxid);
       }
-      while (this.pendingSyncs.length && this.pendingSyncs[0].zxid <= p.zxid) {
-        this.send(this.pendingSyncs.shift()!.sid, Pkt.SYNC, 0);
-      }
+      while (this.pendingSyncs.length && this.pendingSyncs[0].zxid <= t.zxid) this.send(this.pendingSyncs.shift()!.sid, T.SYNC, 0);
     }
   }
 
-  /** A learner forwarded a client sync: answer once everything proposed so far is committed. */
+  /** A learner's forwarded sync reached the pipeline: SYNC once everything proposed so far commits. */
   syncRequest(sid: number): void {
-    if (this.outstanding.length === 0) this.send(sid, Pkt.SYNC, 0);
-    else this.pendingSyncs.push({ sid, zxid: this.lastProposed });
+    if (this.outstanding.length === 0) this.send(sid, T.SYNC, 0);
+    else this.pendingSyncs.push({ sid, zxid: this.proposed });
   }
 
-  /** for mntr: connected learners, synced followers and observers */
-  learnerStats(): { learners: number; syncedFollowers: number; syncedObservers: number } {
-    let f = 0;
-    let o = 0;
-    for (const l of this.learners.values()) if (l.upToDate) l.observer ? o++ : f++;
-    return { learners: this.learners.size, syncedFollowers: f, syncedObservers: o };
+  /** Answer a REVALIDATE (§9): valid = the session exists and was touched. */
+  revalidateReply(sid: number, sessionId: bigint, valid: boolean): void {
+    this.send(sid, T.REVALIDATE, -1, encodeRevalidateReply({ sessionId, valid }));
   }
 
-  tick(): void {
-    if (this.state === 'LOOKING') return;
-    this.tickNo++;
-    if (!this.established) {
-      if (this.tickNo > this.o.initLimitTicks) this.stepDown('no quorum of learners synced within initLimit');
+  // ---- liveness ----
+
+  tick(now: number): void {
+    if (this.st === 'LOOKING') return;
+    this.now = Math.max(this.now, now);
+    if (!this.isEstablished) {
+      if (now > this.deadline) {
+        const what = this.epoch < 0 ? 'a quorum of FOLLOWERINFO' : this.st === 'DISCOVERY' ? 'a quorum of ACKEPOCH' : 'a quorum of NEWLEADER ACKs';
+        this.stepDown(`Timeout while waiting for ${what} within initLimit`);
+      }
       return;
     }
+    const syncWindow = this.o.syncLimit * this.o.tickTime;
     const synced = [this.o.myid];
-    for (const l of this.learners.values()) {
-      if (l.upToDate || l.ackedNewLeader) {
-        if (this.tickNo - l.lastHeardTick <= this.o.syncLimitTicks) synced.push(l.sid);
+    for (const p of [...this.peers.values()]) {
+      if (!p.forwarding) continue;
+      if (!p.observer && p.ackedNewLeader) {
+        // LearnerHandler.SyncLimitCheck: its oldest un-acked proposal may not be older than syncLimit
+        const late = this.outstanding.find((o) => !o.acks.has(p.sid) && now - Math.max(o.proposedAt, p.syncedAt) > syncWindow);
+        if (late) {
+          this.drop(p.sid, `Closing connection to peer ${p.sid} due to transaction timeout.`);
+          continue;
+        }
+        if (now - p.lastHeard <= syncWindow) synced.push(p.sid);
       }
-      this.send(l.sid, Pkt.PING, this.lastProposed);
+      this.send(p.sid, T.PING, this.proposed);
     }
-    if (!this.quorum(synced)) this.stepDown(`Not sufficient followers synced, only synced with sids: [ ${synced.join(',')} ]`);
+    if (!this.isQuorum(synced)) this.stepDown(`Not sufficient followers synced, only synced with sids: [ ${synced.join(',')} ]`);
   }
 }

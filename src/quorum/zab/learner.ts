@@ -1,53 +1,103 @@
-// A follower's or observer's side of Zab (ZooKeeper's Learner.syncWithLeader, Follower, Observer)
-// as a pure state machine. What must be durable before each ACK (ZOOKEEPER-3911/4643/4646):
-//  - ACKEPOCH goes out only after acceptedEpoch is written (Ready.epochs precedes Ready.send);
-//  - currentEpoch is written, and the NEWLEADER ACK sent, only after every proposal received during
-//    sync is in the txn log (persisted);
-//  - a PROPOSAL is ACKed only after `persisted` covers its zxid.
-import { emptyReady, epochOf, intData, learnerInfo, makeZxid, Packet, Pkt, Proposal, Ready, ZabState } from './types';
+// A follower's or observer's side of Zab (Learner.syncWithLeader, Follower, Observer) as a pure
+// state machine. Construct it when the connection to the leader is up: it sends FOLLOWERINFO /
+// OBSERVERINFO at once. See ready.ts for what the caller does with a Ready.
+//
+// Durable before each learner message (ZOOKEEPER-3911 / 4643 / 4646 / 4685 fixed):
+//   ACKEPOCH       acceptedEpoch = the leader's epoch (when it rose)
+//   NEWLEADER ACK  1. every txn received during sync (TRUNC / the SNAP snapshot included) is in the
+//                     durable txn log — the core waits for `persisted` to cover them;
+//                  2. then currentEpoch = newEpoch (never before 1: a newer epoch over a shorter
+//                     log would let this peer win an election without committed txns);
+//                  txns of the new epoch received before NEWLEADER are logged only after 2, so the
+//                  log never holds a txn of an epoch above currentEpoch except synced history
+//                  (≤ acceptedEpoch; on restart take currentEpoch := max(currentEpoch, epoch of the
+//                  last logged zxid)).
+//   ACK(zxid)      the proposal is in the durable log (`persisted` covers it), and never before the
+//                  NEWLEADER ACK (ZOOKEEPER-4685).
+//   PING reply     nothing (carries the session touches since the last ping).
+import { Id } from '../../jute/records';
+import { encodeLearnerInfo, epochOf, makeZxid, packet, PacketType as T, PROTOCOL_VERSION, intData, QuorumPacket, readIntData, zxidHex } from './packets';
+import { decodeRevalidateReply, encodeRequest, encodeRevalidate, encodeSessionTouches, ForwardedRequest, SessionTouch } from './payloads';
+import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
 
-export interface LearnerOptions {
+export { LearnerCore } from './legacy/learner-core';
+
+export interface LearnerOptions extends ZabTiming {
   myid: number;
   leader: number;
-  observer: boolean;
   acceptedEpoch: number;
   currentEpoch: number;
+  /** the last zxid of the durable txn log; the DataTree was rebuilt from it (and the snapshot) */
   lastLoggedZxid: number;
-  initLimitTicks: number;
-  syncLimitTicks: number;
-  /** unsafe rule switch for the simulator's self-test: ACK proposals before they are persisted */
+  /** LearnerInfo.configVersion */
+  configVersion?: number;
+  now: number;
+  /** SIMULATOR SELF-TEST ONLY: ACK proposals as they arrive, before they are durable */
   unsafeAckBeforePersist?: boolean;
+  /** SIMULATOR SELF-TEST ONLY (ZOOKEEPER-4643): write currentEpoch and ACK NEWLEADER before the synced txns are durable */
+  unsafeAckNewLeaderBeforePersist?: boolean;
 }
 
-export class LearnerCore {
-  state: ZabState = 'DISCOVERY';
-  private ready = emptyReady();
-  acceptedEpoch: number;
-  currentEpoch: number;
-  newEpoch = -1;
-  lastLogged: number;
-  lastCommitted = -1;
-  private persistedUpTo: number;
-  /** logged (or to be logged) proposals not yet committed, in zxid order */
-  private readonly pending: Proposal[] = [];
-  /** zxids committed during sync whose proposals are not yet applied */
-  private syncing = false;
-  private snapMode = false;
-  /** NEWLEADER seen: waiting for the sync proposals to be persisted before the ACK */
-  private newLeaderAckAt = -1;
-  private ticksSinceHeard = 0;
-  /** highest zxid appended while syncing (must be durable before the NEWLEADER ACK) */
-  private syncAppendMax = -1;
-  private ackedUpTo = -1;
-  /** proposals received after NEWLEADER, logged once currentEpoch is written */
-  private readonly held: Proposal[] = [];
-  private established = false;
+type SyncMode = 'DIFF' | 'TRUNC' | 'SNAP';
 
-  constructor(private readonly o: LearnerOptions) {
-    this.acceptedEpoch = o.acceptedEpoch;
-    this.currentEpoch = o.currentEpoch;
-    this.lastLogged = o.lastLoggedZxid;
-    this.persistedUpTo = o.lastLoggedZxid;
+export class ZabLearner {
+  private st: ZabState = 'DISCOVERY';
+  private ready = emptyReady();
+  private accepted: number;
+  private current: number;
+  private epoch = -1;
+  private mode: SyncMode | null = null;
+  private lastHeard: number;
+  /** highest zxid received in a PROPOSAL / INFORM (or the log end) */
+  private lastReceived: number;
+  /** highest zxid handed to logAppend (or the log end after TRUNC / SNAP) */
+  private lastAppended: number;
+  private persistedUpTo: number;
+  private committed: number;
+  /** proposals received and not yet committed, in zxid order */
+  private readonly pending: Txn[] = [];
+  /** new-epoch txns waiting for currentEpoch to be written */
+  private readonly held: Txn[] = [];
+  /** NEWLEADER received, its ACK waiting for the synced txns to be durable */
+  private newLeaderZxid = -1;
+  private newLeaderAcked = false;
+  private ackedUpTo = -1;
+  private readonly touched = new Map<bigint, number>();
+
+  constructor(
+    private readonly o: LearnerOptions,
+    readonly observer = false,
+  ) {
+    this.accepted = o.acceptedEpoch;
+    this.current = o.currentEpoch;
+    this.lastHeard = o.now;
+    this.lastReceived = this.lastAppended = this.persistedUpTo = this.committed = o.lastLoggedZxid;
+    this.ready.stateChange = 'DISCOVERY';
+    const info = encodeLearnerInfo({ sid: o.myid, protocolVersion: PROTOCOL_VERSION, configVersion: o.configVersion ?? 0 });
+    this.send(observer ? T.OBSERVERINFO : T.FOLLOWERINFO, makeZxid(this.accepted, 0), info);
+  }
+
+  get state(): ZabState {
+    return this.st;
+  }
+  get leader(): number {
+    return this.o.leader;
+  }
+  get acceptedEpoch(): number {
+    return this.accepted;
+  }
+  get currentEpoch(): number {
+    return this.current;
+  }
+  /** the leader's epoch (-1 before LEADERINFO) */
+  get newEpoch(): number {
+    return this.epoch;
+  }
+  get lastCommitted(): number {
+    return this.committed;
+  }
+  get syncMode(): SyncMode | null {
+    return this.mode;
   }
 
   takeReady(): Ready {
@@ -56,21 +106,21 @@ export class LearnerCore {
     return r;
   }
 
-  private send(type: number, zxid: number, data: Buffer | null = null): void {
-    this.ready.send.push({ to: this.o.leader, p: { type, zxid, data } });
+  private send(type: number, zxid: number, data: Buffer | null = null, authinfo: Id[] | null = null): void {
+    this.ready.send.push({ to: this.o.leader, packet: packet(type, zxid, data, authinfo) });
   }
 
-  private fail(reason: string): void {
-    if (this.state === 'LOOKING') return;
-    this.state = 'LOOKING';
-    this.ready.state = 'LOOKING';
+  private setState(s: ZabState): void {
+    this.st = s;
+    this.ready.stateChange = s;
+  }
+
+  private fail(reason: string, protocol = false): void {
+    if (this.st === 'LOOKING') return;
+    this.setState('LOOKING');
     this.ready.serving = false;
     this.ready.reason = reason;
-  }
-
-  /** The connection to the leader is up: introduce ourselves. */
-  start(): void {
-    this.send(this.o.observer ? Pkt.OBSERVERINFO : Pkt.FOLLOWERINFO, makeZxid(this.acceptedEpoch, 0), learnerInfo(this.o.myid));
+    if (protocol) this.ready.protocolError = reason;
   }
 
   /** The connection to the leader closed. */
@@ -78,176 +128,199 @@ export class LearnerCore {
     this.fail('connection to the leader closed');
   }
 
-  step(p: Packet): void {
-    if (this.state === 'LOOKING') return;
-    this.ticksSinceHeard = 0;
+  step(from: number, p: QuorumPacket, now: number): void {
+    if (this.st === 'LOOKING' || from !== this.o.leader) return;
+    this.lastHeard = Math.max(this.lastHeard, now);
     switch (p.type) {
-      case Pkt.LEADERINFO: {
-        const e = epochOf(p.zxid);
-        if (e > this.acceptedEpoch) {
-          this.acceptedEpoch = e;
-          this.ready.epochs.accepted = e;
-          this.send(Pkt.ACKEPOCH, this.lastLogged, intData(this.currentEpoch));
-        } else if (e === this.acceptedEpoch) {
-          this.send(Pkt.ACKEPOCH, this.lastLogged, intData(-1));
-        } else {
-          return this.fail(`Leaders epoch, ${e} is less than accepted epoch, ${this.acceptedEpoch}`);
-        }
-        this.newEpoch = e;
-        this.state = 'SYNCHRONIZATION';
-        this.ready.state = 'SYNCHRONIZATION';
-        return;
-      }
-      case Pkt.DIFF:
-        this.syncing = true;
-        return;
-      case Pkt.TRUNC:
-        this.syncing = true;
-        this.ready.truncateTo = p.zxid;
-        this.lastLogged = p.zxid;
-        this.persistedUpTo = Math.min(this.persistedUpTo, p.zxid);
-        return;
-      case Pkt.SNAP:
-        // the caller reads the snapshot stream that follows and calls snapshotLoaded
-        this.syncing = true;
-        this.snapMode = true;
-        return;
-      case Pkt.PROPOSAL:
-        if (this.o.observer && this.established) return; // observers only take INFORM once synced
-        this.pending.push({ zxid: p.zxid, data: p.data ?? Buffer.alloc(0) });
-        if (p.zxid > this.lastLogged) this.lastLogged = p.zxid;
-        if (this.established) {
-          const prop = { zxid: p.zxid, data: p.data ?? Buffer.alloc(0) };
-          // a new-epoch txn must not reach the log before currentEpoch does (else a restart finds
-          // "current epoch older than the last zxid"): hold it until the NEWLEADER ACK
-          if (this.newLeaderAckAt >= 0) this.held.push(prop);
-          else this.ready.append.push(prop);
-          if (this.o.unsafeAckBeforePersist) this.send(Pkt.ACK, p.zxid);
-        }
-        return;
-      case Pkt.COMMIT:
+      case T.LEADERINFO:
+        return this.onLeaderInfo(p);
+      case T.DIFF:
+      case T.TRUNC:
+      case T.SNAP:
+        return this.onSyncOp(p);
+      case T.PROPOSAL:
+        if (this.observer && this.st === 'BROADCAST') return; // "Ignoring proposal"
+        return this.onProposal({ zxid: p.zxid, data: p.data ?? Buffer.alloc(0) });
+      case T.COMMIT:
+        if (this.observer && this.st === 'BROADCAST') return;
         return this.commit(p.zxid);
-      case Pkt.INFORM: {
-        const prop = { zxid: p.zxid, data: p.data ?? Buffer.alloc(0) };
-        this.pending.push(prop);
-        if (p.zxid > this.lastLogged) this.lastLogged = p.zxid;
-        if (this.newLeaderAckAt >= 0) this.held.push(prop);
-        else this.ready.append.push(prop);
+      case T.INFORM:
+        if (!this.observer) return this.fail(`INFORM ${zxidHex(p.zxid)} sent to a follower`, true);
+        this.onProposal({ zxid: p.zxid, data: p.data ?? Buffer.alloc(0) });
         return this.commit(p.zxid);
-      }
-      case Pkt.NEWLEADER: {
-        // log everything received during sync, write currentEpoch, then ACK once persisted
-        const newEpoch = epochOf(p.zxid);
-        for (const prop of this.pending) {
-          if (prop.zxid <= this.persistedUpTo) continue;
-          // txns of the new epoch wait for currentEpoch; older ones are the history being synced
-          if (epochOf(prop.zxid) >= newEpoch) {
-            this.held.push(prop);
-            continue;
-          }
-          this.ready.append.push(prop);
-          if (prop.zxid > this.syncAppendMax) this.syncAppendMax = prop.zxid;
-        }
-        // currentEpoch is written only once these proposals are durable (ZOOKEEPER-4643/4646:
-        // a crash between the two must not leave a newer epoch over a shorter log)
-        this.newLeaderAckAt = p.zxid;
-        this.established = true;
-        this.syncing = false;
-        this.maybeAckNewLeader();
-        return;
-      }
-      case Pkt.UPTODATE:
-        this.state = 'BROADCAST';
-        this.ready.state = 'BROADCAST';
+      case T.NEWLEADER:
+        return this.onNewLeader(p.zxid);
+      case T.UPTODATE:
+        if (!this.newLeaderAcked) return this.fail('UPTODATE before our NEWLEADER ACK', true);
+        if (this.st === 'BROADCAST') return;
+        this.setState('BROADCAST');
         this.ready.serving = true;
-        this.send(Pkt.ACK, makeZxid(this.newEpoch, 0));
+        this.send(T.ACK, makeZxid(this.epoch, 0));
         return;
-      case Pkt.PING:
-        this.send(Pkt.PING, p.zxid, null);
+      case T.PING:
+        // Learner.ping: echo zxid and authinfo, carry the session touches
+        if (this.st !== 'BROADCAST') return;
+        this.send(T.PING, p.zxid, encodeSessionTouches(this.takeTouches()), p.authinfo);
         return;
-      case Pkt.SYNC:
+      case T.REVALIDATE:
+        try {
+          this.ready.revalidated.push(decodeRevalidateReply(p.data));
+        } catch (e) {
+          this.fail(`bad REVALIDATE reply: ${(e as Error).message}`, true);
+        }
+        return;
+      case T.SYNC:
         this.ready.syncs++;
         return;
       default:
-        return;
+        return this.fail(`unexpected packet type ${p.type}`, true);
     }
   }
 
-  /** A SNAP sync's snapshot stream was loaded: the tree is the leader's at `zxid`. */
-  snapshotLoaded(zxid: number): void {
-    this.lastLogged = zxid;
-    this.lastCommitted = zxid;
-    this.persistedUpTo = zxid;
-    this.snapMode = false;
+  private onLeaderInfo(p: QuorumPacket): void {
+    if (this.st !== 'DISCOVERY') return this.fail('LEADERINFO out of order', true);
+    const version = readIntData(p.data) ?? 0;
+    if (version < PROTOCOL_VERSION) return this.fail(`leader protocol version ${version.toString(16)} is not supported`, true);
+    const e = epochOf(p.zxid);
+    if (e > this.accepted) {
+      this.accepted = e;
+      this.ready.writeEpoch.accepted = e;
+      this.send(T.ACKEPOCH, this.lastAppended, intData(this.current));
+    } else if (e === this.accepted) {
+      this.send(T.ACKEPOCH, this.lastAppended, intData(-1));
+    } else {
+      return this.fail(`Leaders epoch, ${e} is less than accepted epoch, ${this.accepted}`);
+    }
+    this.epoch = e;
+    this.setState('SYNCHRONIZATION');
+  }
+
+  private onSyncOp(p: QuorumPacket): void {
+    if (this.st !== 'SYNCHRONIZATION' || this.mode) return this.fail(`sync packet type ${p.type} out of order`, true);
+    if (p.type === T.DIFF) {
+      this.mode = 'DIFF';
+      return;
+    }
+    const z = p.type === T.TRUNC ? Math.min(p.zxid, this.lastAppended) : p.zxid;
+    if (p.type === T.TRUNC) {
+      this.mode = 'TRUNC';
+      this.ready.truncate = z;
+    } else {
+      // the adapter has read the snapshot stream that followed SNAP; the caller installs it
+      this.mode = 'SNAP';
+      this.ready.snapshot = { receive: z };
+    }
+    this.lastReceived = this.lastAppended = this.committed = z;
+    this.persistedUpTo = Math.min(this.persistedUpTo, z);
+    if (p.type === T.SNAP) this.persistedUpTo = z;
+  }
+
+  private onProposal(t: Txn): void {
+    if (!this.mode) return this.fail(`proposal ${zxidHex(t.zxid)} before DIFF/TRUNC/SNAP`, true);
+    if (t.zxid <= this.lastReceived) return this.fail(`proposal ${zxidHex(t.zxid)} not after ${zxidHex(this.lastReceived)}`, true);
+    this.lastReceived = t.zxid;
+    this.pending.push(t);
+    if (!this.newLeaderAcked && epochOf(t.zxid) >= this.epoch && !this.o.unsafeAckNewLeaderBeforePersist) this.held.push(t);
+    else this.append(t);
+    if (this.o.unsafeAckBeforePersist && !this.observer && this.newLeaderAcked) {
+      this.send(T.ACK, t.zxid);
+      this.ackedUpTo = t.zxid;
+    }
+  }
+
+  private append(t: Txn): void {
+    this.ready.logAppend.push(t);
+    this.lastAppended = t.zxid;
   }
 
   private commit(zxid: number): void {
-    // commits arrive in zxid order and must match the oldest pending proposal
-    while (this.pending.length > 0 && this.pending[0].zxid < zxid) {
-      // an older proposal never committed cannot precede a newer commit
-      return this.fail(`Committing zxid 0x${zxid.toString(16)} but next pending txn 0x${this.pending[0].zxid.toString(16)}`);
+    const head = this.pending[0];
+    if (!head || head.zxid !== zxid) {
+      // Follower exits with UNMATCHED_TXN_COMMIT (code 12)
+      return this.fail(`Committing zxid ${zxidHex(zxid)} but next pending txn ${head ? zxidHex(head.zxid) : 'none'}`, true);
     }
-    if (this.pending.length === 0 || this.pending[0].zxid !== zxid) {
-      if (zxid <= this.lastCommitted) return;
-      return this.fail(`Committing zxid 0x${zxid.toString(16)} with no matching proposal`);
-    }
-    const p = this.pending.shift()!;
-    this.lastCommitted = zxid;
-    if (!this.established) {
-      // committed during sync: applied now, logged at NEWLEADER with the rest (its log record
-      // is written before the NEWLEADER ACK)
-      this.ready.append.push(p);
-      this.ready.commit.push(p);
-      if (p.zxid > this.syncAppendMax) this.syncAppendMax = p.zxid;
-      return;
-    }
-    this.ready.commit.push(p);
+    this.pending.shift();
+    this.committed = zxid;
+    this.ready.commit.push(head);
   }
 
-  /** The txn log is durable through zxid. */
-  persisted(zxid: number): void {
-    if (zxid <= this.persistedUpTo) return;
-    this.persistedUpTo = zxid;
+  private onNewLeader(zxid: number): void {
+    if (!this.mode || this.newLeaderZxid >= 0 || this.newLeaderAcked) return this.fail('NEWLEADER out of order', true);
+    if (epochOf(zxid) !== this.epoch) return this.fail(`NEWLEADER epoch ${epochOf(zxid)} is not the leader's ${this.epoch}`, true);
+    this.newLeaderZxid = zxid;
+    this.maybeAckNewLeader();
+  }
+
+  /** The txn log is durable through `upToZxid`. */
+  persisted(upToZxid: number): void {
+    if (this.st === 'LOOKING' || upToZxid <= this.persistedUpTo) return;
+    this.persistedUpTo = upToZxid;
     this.maybeAckNewLeader();
     this.ackPersisted();
   }
 
-  /** ACK every pending proposal now durable, once the NEWLEADER ACK is out (never before it). */
-  private ackPersisted(): void {
-    if (!this.established || this.newLeaderAckAt >= 0 || this.o.observer || this.o.unsafeAckBeforePersist) return;
-    for (const p of this.pending) {
-      if (p.zxid > this.ackedUpTo && p.zxid <= this.persistedUpTo) {
-        this.send(Pkt.ACK, p.zxid);
-        this.ackedUpTo = p.zxid;
-      }
-    }
-  }
-
   private maybeAckNewLeader(): void {
-    if (this.newLeaderAckAt < 0) return;
-    if (this.syncAppendMax > this.persistedUpTo) return;
-    this.currentEpoch = epochOf(this.newLeaderAckAt);
-    this.ready.epochs.current = this.currentEpoch;
-    if (!this.o.observer) this.send(Pkt.ACK, this.newLeaderAckAt);
-    this.newLeaderAckAt = -1;
-    // proposals that arrived after NEWLEADER go to the log now, after the epoch
-    for (const p of this.held.splice(0)) this.ready.append.push(p);
+    if (this.newLeaderZxid < 0) return;
+    if (this.lastAppended > this.persistedUpTo && !this.o.unsafeAckNewLeaderBeforePersist) return;
+    this.current = this.epoch;
+    this.ready.writeEpoch.current = this.epoch;
+    for (const t of this.held.splice(0)) this.append(t);
+    this.send(T.ACK, this.newLeaderZxid);
+    this.newLeaderZxid = -1;
+    this.newLeaderAcked = true;
     this.ackPersisted();
   }
 
-  tick(): void {
-    if (this.state === 'LOOKING') return;
-    this.ticksSinceHeard++;
-    const limit = this.state === 'BROADCAST' ? this.o.syncLimitTicks : this.o.initLimitTicks;
-    if (this.ticksSinceHeard > limit) this.fail('no packet from the leader within the limit');
+  /** ACK every uncommitted proposal now durable (followers, after the NEWLEADER ACK only). */
+  private ackPersisted(): void {
+    if (!this.newLeaderAcked || this.observer) return;
+    for (const t of this.pending) {
+      if (t.zxid <= this.ackedUpTo || t.zxid > this.persistedUpTo) continue;
+      this.send(T.ACK, t.zxid);
+      this.ackedUpTo = t.zxid;
+    }
   }
 
-  /** Forward a client write (REQUEST payload built by the caller). */
-  request(data: Buffer, authinfo: { scheme: string; id: string }[] = []): void {
-    this.ready.send.push({ to: this.o.leader, p: { type: Pkt.REQUEST, zxid: -1, data, authinfo } });
+  tick(now: number): void {
+    if (this.st === 'LOOKING') return;
+    // SO_TIMEOUT: initLimit ticks until NEWLEADER is acked, syncLimit ticks after
+    const limit = (this.newLeaderAcked ? this.o.syncLimit : this.o.initLimit) * this.o.tickTime;
+    if (now - this.lastHeard > limit) this.fail(`no packet from the leader for ${now - this.lastHeard} ms`);
   }
 
-  get isSyncing(): boolean {
-    return this.syncing || this.snapMode;
+  // ---- requests from this server's clients ----
+
+  /** Forward a client write (or sync, createSession, closeSession) to the leader. */
+  request(req: ForwardedRequest, authinfo: Id[] = []): void {
+    this.send(T.REQUEST, -1, encodeRequest(req), authinfo);
+  }
+
+  /** A client reconnected here with an existing session: ask the leader (§9). */
+  revalidate(session: SessionTouch): void {
+    this.send(T.REVALIDATE, -1, encodeRevalidate(session));
+  }
+
+  /** Session activity to report in the next PING reply. */
+  touchSession(sessionId: bigint, timeoutMs: number): void {
+    this.touched.set(sessionId, timeoutMs);
+  }
+
+  private takeTouches(): SessionTouch[] {
+    const out = [...this.touched].map(([sessionId, timeoutMs]) => ({ sessionId, timeoutMs }));
+    this.touched.clear();
+    return out;
+  }
+}
+
+export class ZabFollower extends ZabLearner {
+  constructor(o: LearnerOptions) {
+    super(o, false);
+  }
+}
+
+/** Observers: OBSERVERINFO, never counted in a quorum, never ACK proposals, INFORM after UPTODATE. */
+export class ZabObserver extends ZabLearner {
+  constructor(o: LearnerOptions) {
+    super(o, true);
   }
 }

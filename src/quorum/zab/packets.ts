@@ -1,0 +1,201 @@
+// The quorum-port vocabulary (wire-quorum.md §5): QuorumPacket and its jute codec, a streaming
+// decoder for back-to-back records with no framing, packet type numbers, LearnerInfo and zxid
+// arithmetic. No I/O here.
+import { JuteError, JuteReader, JuteWriter } from '../../jute/archive';
+import { Id } from '../../jute/records';
+
+export const PacketType = {
+  REQUEST: 1,
+  PROPOSAL: 2,
+  ACK: 3,
+  COMMIT: 4,
+  PING: 5,
+  REVALIDATE: 6,
+  SYNC: 7,
+  INFORM: 8,
+  COMMITANDACTIVATE: 9,
+  NEWLEADER: 10,
+  FOLLOWERINFO: 11,
+  UPTODATE: 12,
+  DIFF: 13,
+  TRUNC: 14,
+  SNAP: 15,
+  OBSERVERINFO: 16,
+  LEADERINFO: 17,
+  ACKEPOCH: 18,
+  INFORMANDACTIVATE: 19,
+} as const;
+
+const NAMES = new Map<number, string>(Object.entries(PacketType).map(([k, v]) => [v, k]));
+export function packetName(type: number): string {
+  return NAMES.get(type) ?? `UNKNOWN(${type})`;
+}
+
+/** `Q/Leader.java` protocol version sent in LEADERINFO and LearnerInfo. */
+export const PROTOCOL_VERSION = 0x10000;
+
+export interface QuorumPacket {
+  type: number;
+  zxid: number;
+  data: Buffer | null;
+  authinfo: Id[] | null;
+}
+
+export function packet(type: number, zxid: number, data: Buffer | null = null, authinfo: Id[] | null = null): QuorumPacket {
+  return { type, zxid, data, authinfo };
+}
+
+// ---- zxids (S/server/util/ZxidUtils.java); zxids stay below 2^53, so plain numbers are exact ----
+
+const TWO_32 = 4294967296;
+export const MAX_COUNTER = 0xffffffff;
+
+export function epochOf(zxid: number): number {
+  return Math.floor(zxid / TWO_32);
+}
+export function counterOf(zxid: number): number {
+  return zxid - epochOf(zxid) * TWO_32;
+}
+export function makeZxid(epoch: number, counter: number): number {
+  return epoch * TWO_32 + (counter >>> 0);
+}
+export function zxidHex(zxid: number): string {
+  return '0x' + zxid.toString(16);
+}
+
+// ---- QuorumPacket codec ----
+
+export function writeQuorumPacket(w: JuteWriter, p: QuorumPacket): void {
+  w.writeInt(p.type);
+  w.writeLong(p.zxid);
+  w.writeBuffer(p.data);
+  w.writeVector(p.authinfo, (x, id) => {
+    x.writeString(id.scheme);
+    x.writeString(id.id);
+  });
+}
+
+export function encodeQuorumPacket(p: QuorumPacket): Buffer {
+  const w = new JuteWriter(32 + (p.data?.length ?? 0));
+  writeQuorumPacket(w, p);
+  return Buffer.from(w.finish());
+}
+
+/** Decode exactly one record; throws JuteError on truncated or malformed input. */
+export function decodeQuorumPacket(buf: Buffer, maxLen = 64 << 20): QuorumPacket {
+  const r = new JuteReader(buf, 0, buf.length, maxLen);
+  const p = readQuorumPacket(r);
+  if (r.remaining() !== 0) throw new JuteError(`${r.remaining()} trailing bytes after QuorumPacket`);
+  return p;
+}
+
+function readQuorumPacket(r: JuteReader): QuorumPacket {
+  const type = r.readInt();
+  const zxid = r.readLong();
+  const data = r.readBuffer();
+  const authinfo = r.readVector((x) => ({ scheme: x.readStr(), id: x.readStr() }));
+  return { type, zxid, data: data ? Buffer.from(data) : null, authinfo };
+}
+
+/**
+ * Length of the QuorumPacket record at `off`, or -1 when the bytes are not all there yet.
+ * Scans the length prefixes only, so a record split anywhere is recognised as incomplete.
+ */
+function recordLength(buf: Buffer, off: number, maxLen: number): number {
+  let p = off + 12; // type + zxid
+  const len = (n: number): number => {
+    if (p + 4 > buf.length) return -2;
+    const v = buf.readInt32BE(p);
+    p += 4;
+    if (v < -1 || v > n) throw new JuteError(`Unreasonable length = ${v}`);
+    return v;
+  };
+  const dataLen = len(maxLen);
+  if (dataLen === -2) return -1;
+  if (dataLen > 0) p += dataLen;
+  const count = len(maxLen);
+  if (count === -2) return -1;
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < 2; k++) {
+      if (p > buf.length) return -1;
+      const s = len(maxLen);
+      if (s === -2) return -1;
+      if (s > 0) p += s;
+    }
+  }
+  return p > buf.length ? -1 : p - off;
+}
+
+/**
+ * The quorum-port stream decoder: push chunks split anywhere, take whole packets. After a SNAP
+ * packet the peer writes a raw snapshot stream (§7.4); the adapter takes those bytes with
+ * `buffered()` / `consume(n)` before asking for the next packet.
+ */
+export class QuorumPacketDecoder {
+  private buf: Buffer = Buffer.alloc(0);
+  constructor(private readonly maxLen = 64 << 20) {}
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
+  }
+
+  /** The next whole packet, or null until more bytes arrive. Throws JuteError on garbage. */
+  next(): QuorumPacket | null {
+    const n = recordLength(this.buf, 0, this.maxLen);
+    if (n < 0) return null;
+    const p = readQuorumPacket(new JuteReader(this.buf, 0, n, this.maxLen));
+    this.buf = this.buf.subarray(n);
+    return p;
+  }
+
+  /** Every whole packet available now. */
+  drain(): QuorumPacket[] {
+    const out: QuorumPacket[] = [];
+    for (let p = this.next(); p; p = this.next()) out.push(p);
+    return out;
+  }
+
+  buffered(): Buffer {
+    return this.buf;
+  }
+
+  consume(n: number): void {
+    this.buf = this.buf.subarray(n);
+  }
+}
+
+// ---- LearnerInfo: long serverid, int protocolVersion, long configVersion (20 bytes) ----
+
+export interface LearnerInfo {
+  sid: number;
+  protocolVersion: number;
+  configVersion: number;
+}
+
+export function encodeLearnerInfo(li: LearnerInfo): Buffer {
+  const w = new JuteWriter(20);
+  w.writeLong(li.sid);
+  w.writeInt(li.protocolVersion);
+  w.writeLong(li.configVersion);
+  return Buffer.from(w.finish());
+}
+
+/** Lenient as LearnerHandler.run: ≥8 bytes sid, ≥12 protocol version, ≥20 config version; null if < 8. */
+export function decodeLearnerInfo(data: Buffer | null): LearnerInfo | null {
+  if (!data || data.length < 8) return null;
+  const r = new JuteReader(data);
+  const sid = r.readLong();
+  const protocolVersion = data.length >= 12 ? r.readInt() : 0;
+  const configVersion = data.length >= 20 ? r.readLong() : 0;
+  return { sid, protocolVersion, configVersion };
+}
+
+export function intData(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(v | 0, 0);
+  return b;
+}
+
+export function readIntData(data: Buffer | null): number | null {
+  return data && data.length >= 4 ? data.readInt32BE(0) : null;
+}

@@ -1,0 +1,65 @@
+// The leader's choice of DIFF / TRUNC / SNAP for one learner (wire-quorum.md §7.1,
+// LearnerHandler.syncFollower + queueCommittedProposals), as a pure function of the committed-log
+// window, the leader's lastProcessedZxid and the learner's lastLoggedZxid (from ACKEPOCH).
+import { counterOf, epochOf } from './packets';
+import { Txn } from './ready';
+
+export interface SyncPlan {
+  kind: 'DIFF' | 'TRUNC' | 'SNAP';
+  /** the op packet's zxid: DIFF → maxCommittedLog (or peerLastZxid), TRUNC → keep-up-to, SNAP → lastProcessedZxid */
+  zxid: number;
+  /** committed txns to send as PROPOSAL + COMMIT pairs after the op packet */
+  txns: Txn[];
+  /** the last zxid the learner will have from the sync packets (startForwarding's lastQueued) */
+  lastQueued: number;
+}
+
+/**
+ * @param window the in-memory committedLog (oldest first, contiguous, ends at lastProcessed when
+ *   non-empty); an empty window stands for min = max = lastProcessed.
+ */
+export function chooseSync(window: readonly Txn[], lastProcessed: number, peerLast: number, forceSnapshot = false): SyncPlan {
+  const snap: SyncPlan = { kind: 'SNAP', zxid: lastProcessed, txns: [], lastQueued: lastProcessed };
+  if (forceSnapshot) return snap;
+  const minC = window.length ? window[0].zxid : lastProcessed;
+  const maxC = window.length ? window[window.length - 1].zxid : lastProcessed;
+  const peerOnEpochBoundary = counterOf(peerLast) === 0;
+  if (peerLast === lastProcessed) return { kind: 'DIFF', zxid: peerLast, txns: [], lastQueued: peerLast };
+  if (peerLast > maxC && !peerOnEpochBoundary) return { kind: 'TRUNC', zxid: maxC, txns: [], lastQueued: maxC };
+  if (minC <= peerLast && peerLast <= maxC) return queueCommittedProposals(window, peerLast, maxC) ?? snap;
+  // §7.1 step 5 (sync from the on-disk txn log below the window) is not implemented: SNAP
+  return snap;
+}
+
+/** null = fall back to SNAP (a TRUNC across an epoch boundary, or no op packet decided). */
+export function queueCommittedProposals(window: readonly Txn[], peerLast: number, maxC: number): SyncPlan | null {
+  const peerOnEpochBoundary = counterOf(peerLast) === 0;
+  let op: { kind: 'DIFF' | 'TRUNC'; zxid: number } | null = null;
+  let prev = -1;
+  let queued = peerLast;
+  const txns: Txn[] = [];
+  for (const t of window) {
+    if (t.zxid < peerLast) {
+      prev = t.zxid;
+      continue;
+    }
+    if (!op) {
+      if (t.zxid === peerLast) {
+        op = { kind: 'DIFF', zxid: maxC };
+        continue;
+      }
+      if (peerOnEpochBoundary) op = { kind: 'DIFF', zxid: maxC };
+      else if (t.zxid > peerLast) {
+        // the peer has txns the leader never saw; a TRUNC may not cross an epoch boundary
+        if (epochOf(t.zxid) !== epochOf(peerLast) || prev < 0) return null;
+        op = { kind: 'TRUNC', zxid: prev };
+      }
+    }
+    if (t.zxid <= queued) continue;
+    txns.push(t);
+    queued = t.zxid;
+  }
+  if (!op && peerOnEpochBoundary) op = { kind: 'DIFF', zxid: maxC };
+  if (!op) return null;
+  return { kind: op.kind, zxid: op.zxid, txns, lastQueued: queued };
+}

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BUFFER, JuteError, JuteReader, JuteWriter } from '../src/jute/archive';
 import {
   ACL,
+  CreateRequest,
   readACL,
   readACLs,
   readAuthPacket,
@@ -358,10 +359,10 @@ describe('every record round-trips', () => {
   it('WatcherEvent, CreateRequest, PathVersion, SetDataRequest', () => {
     const ev = { type: 4, state: 3, path: '/' };
     expect(rt(writeWatcherEvent, readWatcherEvent, ev)).toEqual(ev);
-    const cr = { path: '/x/y', data: null, acl: null, flags: 3, ttl: -1 };
-    expect(rt((w, v: typeof cr) => writeCreateRequest(w, v, false), (r) => readCreateRequest(r, false), cr)).toEqual(cr);
-    const ttl = { path: '/t', data: Buffer.from([0, 1, 255]), acl: OPEN, flags: 6, ttl: 1 };
-    expect(rt((w, v: typeof ttl) => writeCreateRequest(w, v, true), (r) => readCreateRequest(r, true), ttl)).toEqual(ttl);
+    const cr: CreateRequest = { path: '/x/y', data: null, acl: null, flags: 3, ttl: -1 };
+    expect(rt((w, v: CreateRequest) => writeCreateRequest(w, v, false), (r) => readCreateRequest(r, false), cr)).toEqual(cr);
+    const ttl: CreateRequest = { path: '/t', data: Buffer.from([0, 1, 255]), acl: OPEN, flags: 6, ttl: 1 };
+    expect(rt((w, v: CreateRequest) => writeCreateRequest(w, v, true), (r) => readCreateRequest(r, true), ttl)).toEqual(ttl);
     const pv = { path: '/a', version: -1 };
     expect(rt(writePathVersion, readPathVersion, pv)).toEqual(pv);
     const sd = { path: '/a', data: Buffer.from('hello'), version: 2147483647 };

@@ -360,6 +360,14 @@ export class RawClient {
     });
   }
 
+  /** Register interest in the reply with `xid` without sending anything (the bytes go by sendBytes). */
+  awaitReply(xid: number): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      if (this.isClosed) return reject(new Error('connection closed'));
+      this.pending.push({ xid, resolve, reject });
+    });
+  }
+
   /** Send a request and wait for its reply. Several calls may be in flight (pipelining). */
   call(type: number, xid?: number, writeBody?: BodyWriter): Promise<Reply> {
     return this.send(type, writeBody, xid);

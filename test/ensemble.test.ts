@@ -92,8 +92,21 @@ describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')))('t
     expect(await mode(1)).toBe('none'); // alone: no quorum, no service
     expect(await ask(1, 'ruok')).toBe('imok');
 
+    const status = (i: number): Promise<{ out: string; code: number }> =>
+      new Promise((resolve) => {
+        const c = spawn(process.execPath, [BIN, 'status', path.join(root, `zoo_${i}.cfg`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout!.on('data', (d) => (out += d));
+        c.on('close', (code) => resolve({ out, code: code ?? -1 }));
+      });
+    const alone = await status(1);
+    expect(alone.out).toContain('Error contacting service. It is probably not running.');
+    expect(alone.code).toBe(1);
+
     start(2);
     await waitFor(async () => (await mode(2)) === 'leader' && (await mode(1)) === 'follower', 15000, '2 leads, 1 follows');
+    expect(await status(2)).toMatchObject({ code: 0, out: expect.stringContaining('Mode: leader') });
+    expect(await status(1)).toMatchObject({ code: 0, out: expect.stringContaining('Mode: follower') });
     start(3);
     await waitFor(async () => (await mode(3)) === 'follower', 15000, '3 follows');
 

@@ -341,6 +341,15 @@ describe('AUTHFAILED', () => {
     expect((await ok.exists('/')).err).toBe(0);
   });
 
+  bug('BUG: repeating addauth adds duplicate ids; ZooKeeper keeps a connection\'s auth ids in a Set (ServerCnxn.authInfo), so whoAmI lists each once', async () => {
+    const c = await client('user:pass');
+    await c.auth('digest', 'user:pass');
+    await c.auth('ip', '');
+    const who = (await c.whoAmI()).infos!;
+    expect(who).toHaveLength(2);
+    expect(who).toEqual(expect.arrayContaining([{ scheme: 'ip', user: '127.0.0.1' }, { scheme: 'digest', user: 'user' }]));
+  });
+
   it('addauth ip succeeds (adds the connection address again)', async () => {
     const c = await client();
     expect((await c.auth('ip', 'whatever')).err).toBe(0);

@@ -22,9 +22,9 @@ const evs = (c: RawClient): [number, string][] => c.events.map((e) => [e.type, e
  * A known server bug: listed as a todo so the suite stays green; ZK_TEST_BUGS=1 runs it (and it fails
  * until the server is fixed).
  */
+/** A case that once failed against zk-server (found by these tests, now fixed). */
 function bug(desc: string, fn: () => Promise<void>): void {
-  if (process.env.ZK_TEST_BUGS === '1') it(desc, fn);
-  else it.todo(desc);
+  it(desc, fn);
 }
 /** A round trip on `c`: every notification sent before it has arrived. */
 const settle = async (c: RawClient): Promise<void> => void (await c.ping());
@@ -195,7 +195,7 @@ describe('persistent and recursive watches', () => {
     expect(r2.body.toString('hex')).toBe('00000000');
   });
 
-  bug('BUG: addWatch with an unknown mode (2) is MARSHALLINGERROR (-5) in ZooKeeper 3.8 (WatcherMode.fromZooDef throws IllegalArgumentException, FinalRequestProcessor maps it to -5); zk-server answers BADARGUMENTS (-8)', async () => {
+  bug('was a bug: addWatch with an unknown mode (2) is MARSHALLINGERROR (-5) in ZooKeeper 3.8 (WatcherMode.fromZooDef throws IllegalArgumentException, FinalRequestProcessor maps it to -5); zk-server answers BADARGUMENTS (-8)', async () => {
     const c = await client();
     expect((await c.addWatch(uniq(), 2)).err).toBe(Err.MARSHALLINGERROR);
     expect((await c.addWatch(uniq(), -1)).err).toBe(Err.MARSHALLINGERROR);

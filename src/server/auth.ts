@@ -42,8 +42,12 @@ export function isValidId(scheme: string, id: string): boolean {
   switch (scheme) {
     case 'world':
       return id === 'anyone';
-    case 'digest':
-      return id.split(':').length === 2;
+    case 'digest': {
+      // as Java's String.split, which drops trailing empty strings ("user:" is one part)
+      const parts = id.split(':');
+      while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+      return parts.length === 2;
+    }
     case 'ip': {
       const [addr, bits, ...rest] = id.split('/');
       if (rest.length > 0 || ipToInt(addr) === null) return false;

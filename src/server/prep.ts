@@ -265,9 +265,10 @@ export class PrepRequestProcessor {
       if (o !== 0n && o !== CONTAINER_EPHEMERAL_OWNER && ownerTtl(o) < 0) throw new KeeperError(Err.BADVERSION, path);
       parent = this.record(parentPath);
     } else {
+      // 3.6+: the parent's DELETE permission is checked before the node is looked up
       parent = this.record(parentPath);
-      node = this.record(path);
       this.check(parent.acl, Perms.DELETE, req.authIds);
+      node = this.record(path);
       PrepRequestProcessor.checkAndIncVersion(node.stat!.version, version);
       if (node.childCount > 0) throw new KeeperError(Err.NOTEMPTY, path);
     }

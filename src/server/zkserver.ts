@@ -483,10 +483,10 @@ export class ZooKeeperServer {
       const text = a.auth.toString('utf8');
       if (a.scheme === 'digest') {
         const d = digestOf(text);
-        if (this.settings.superDigest && d === this.settings.superDigest) c.authIds.push({ scheme: 'super', id: '' });
-        c.authIds.push({ scheme: 'digest', id: d });
+        if (this.settings.superDigest && d === this.settings.superDigest) addAuthId(c, { scheme: 'super', id: '' });
+        addAuthId(c, { scheme: 'digest', id: d });
       } else if (a.scheme === 'ip') {
-        c.authIds.push({ scheme: 'ip', id: c.io.remoteAddress.replace(/^::ffff:/, '') });
+        addAuthId(c, { scheme: 'ip', id: c.io.remoteAddress.replace(/^::ffff:/, '') });
       } else {
         err = Err.AUTHFAILED;
       }
@@ -921,7 +921,8 @@ export class ZooKeeperServer {
         const path = r.readStr();
         const mode = r.readInt();
         if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) {
-          throw new KeeperError(Err.BADARGUMENTS);
+          // WatcherMode.fromZooDef throws; FinalRequestProcessor answers MARSHALLINGERROR
+          throw new KeeperError(Err.MARSHALLINGERROR);
         }
         this.tree.addPersistentWatch(path, c, mode === AddWatchMode.PERSISTENT_RECURSIVE);
         w.writeInt(0);
@@ -1020,6 +1021,11 @@ export class ZooKeeperServer {
     }
     this.submitTxn({ clientId: 0n, cxid: 0, zxid: 0, time: 0, type: OpCode.deleteContainer }, txn, null, null);
   }
+}
+
+/** A connection's auth ids are a set (ServerCnxn.authInfo): adding one twice keeps one. */
+function addAuthId(c: Cnxn, id: Id): void {
+  if (!c.authIds.some((x) => x.scheme === id.scheme && x.id === id.id)) c.authIds.push(id);
 }
 
 export function opAbbrev(type: number): string {

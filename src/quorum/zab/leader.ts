@@ -44,6 +44,8 @@ interface Peer {
   observer: boolean;
   /** ACKEPOCH received: the learner's lastLoggedZxid */
   peerLastZxid: number | null;
+  /** its ACKEPOCH counts towards the epoch quorum */
+  countsForEpoch: boolean;
   /** sync packets queued: live PROPOSAL/COMMIT/INFORM go to it from now on */
   forwarding: boolean;
   ackedNewLeader: boolean;
@@ -204,7 +206,7 @@ export class ZabLeader {
 
   private onInfo(sid: number, type: number, zxid: number, now: number): void {
     const observer = type === T.OBSERVERINFO || this.observerIds.has(sid) || !this.voters.has(sid);
-    this.peers.set(sid, { sid, observer, peerLastZxid: null, forwarding: false, ackedNewLeader: false, upToDate: false, lastHeard: now, syncedAt: now });
+    this.peers.set(sid, { sid, observer, peerLastZxid: null, countsForEpoch: false, forwarding: false, ackedNewLeader: false, upToDate: false, lastHeard: now, syncedAt: now });
     if (this.epoch >= 0) {
       this.send(sid, T.LEADERINFO, makeZxid(this.epoch, 0), intData(PROTOCOL_VERSION));
       return;
@@ -231,8 +233,11 @@ export class ZabLeader {
       return this.drop(peer.sid, `Follower ${peer.sid} is ahead of the leader (${theirCurrent}, ${zxidHex(lastZxid)})`);
     }
     peer.peerLastZxid = lastZxid;
+    // Leader.waitForEpochAck: only a learner that newly accepted this epoch (currentEpoch != -1)
+    // counts towards the quorum; one answering -1 already accepted it earlier and merely waits
+    peer.countsForEpoch = theirCurrent !== -1 && !peer.observer;
     if (this.st !== 'DISCOVERY') return this.syncPeer(peer);
-    const acked = [...this.peers.values()].filter((p) => p.peerLastZxid !== null).map((p) => p.sid);
+    const acked = [...this.peers.values()].filter((p) => p.countsForEpoch).map((p) => p.sid);
     if (!this.isQuorum([this.o.myid, ...acked])) return;
     this.ready.writeEpoch.current = this.epoch;
     this.setState('SYNCHRONIZATION');

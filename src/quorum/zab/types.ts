@@ -1,3 +1,5 @@
+// LEGACY vocabulary of the first Zab cores (legacy/), still used by src/quorum/peer.ts. New code:
+// packets.ts (QuorumPacket, zxids, LearnerInfo) and ready.ts (Ready).
 // Shared vocabulary of the Zab cores: packets (QuorumPacket fields), the Ready that a core hands to
 // its I/O adapter, and zxid arithmetic. No I/O here.
 

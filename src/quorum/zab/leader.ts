@@ -206,6 +206,9 @@ export class ZabLeader {
 
   private onInfo(sid: number, type: number, zxid: number, now: number): void {
     const observer = type === T.OBSERVERINFO || this.observerIds.has(sid) || !this.voters.has(sid);
+    // a new session: ACKs of the old one no longer count (its sync may TRUNC what it acked; the
+    // outstanding proposals are forwarded again and re-ACKed once durable)
+    for (const o of this.outstanding) o.acks.delete(sid);
     this.peers.set(sid, { sid, observer, peerLastZxid: null, countsForEpoch: false, forwarding: false, ackedNewLeader: false, upToDate: false, lastHeard: now, syncedAt: now });
     if (this.epoch >= 0) {
       this.send(sid, T.LEADERINFO, makeZxid(this.epoch, 0), intData(PROTOCOL_VERSION));

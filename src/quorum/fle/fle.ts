@@ -214,12 +214,10 @@ export class FastLeaderElection {
     this.finalizeAt = -1;
   }
 
-  /**
-   * QuorumPeer.updateElectionVote: once the role is established, the vote sent to LOOKING peers
-   * carries the new epoch (decision() keeps the election's result).
-   */
+  /** QuorumPeer.updateElectionVote: once the role is established, the vote carries the new epoch. */
   updateElectionVote(newEpoch: number): void {
     this.current = { ...this.current, peerEpoch: newEpoch };
+    if (this.decided) this.decided = { ...this.decided, peerEpoch: newEpoch };
   }
 
   private decide(leader: number, zxid: number, electionEpoch: number, peerEpoch: number): void {

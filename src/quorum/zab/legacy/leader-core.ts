@@ -86,6 +86,12 @@ export class LeaderCore {
   /** A learner's connection closed. */
   disconnected(sid: number): void {
     this.learners.delete(sid);
+    this.forgetAcks(sid);
+  }
+
+  /** A learner that reconnects is synced again (maybe TRUNCated): its earlier ACKs no longer count. */
+  private forgetAcks(sid: number): void {
+    for (const o of this.outstanding) o.acks.delete(sid);
   }
 
   step(from: number, p: Packet): void {
@@ -114,6 +120,7 @@ export class LeaderCore {
   private onInfo(sid: number, p: Packet): void {
     const observer = p.type === Pkt.OBSERVERINFO || this.observers.has(sid);
     const acceptedEpoch = epochOf(p.zxid);
+    this.forgetAcks(sid);
     this.learners.set(sid, {
       sid,
       observer,

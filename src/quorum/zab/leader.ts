@@ -376,6 +376,10 @@ export class ZabLeader {
   tick(now: number): void {
     if (this.st === 'LOOKING') return;
     this.now = Math.max(this.now, now);
+    // LearnerHandler's SO_TIMEOUT until the NEWLEADER ACK: initLimit ticks per read
+    for (const p of [...this.peers.values()]) {
+      if (!p.ackedNewLeader && now - p.lastHeard > this.o.initLimit * this.o.tickTime) this.drop(p.sid, `learner ${p.sid} silent for initLimit during sync`);
+    }
     if (!this.isEstablished) {
       if (now > this.deadline) {
         const what = this.epoch < 0 ? 'a quorum of FOLLOWERINFO' : this.st === 'DISCOVERY' ? 'a quorum of ACKEPOCH' : 'a quorum of NEWLEADER ACKs';

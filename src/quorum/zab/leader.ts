@@ -9,7 +9,7 @@
 //   COMMIT / INFORM / client reply  a quorum of participants has the txn durable (their ACKs, and
 //               the leader's own ACK counts only after `persisted` covers the zxid)
 import { Id } from '../../jute/records';
-import { counterOf, epochOf, intData, makeZxid, MAX_COUNTER, packet, PacketType as T, PROTOCOL_VERSION, readIntData, zxidHex } from './packets';
+import { counterOf, epochOf, intData, makeZxid, MAX_COUNTER, packet, PacketType as T, PROTOCOL_VERSION, QuorumPacket, readIntData, zxidHex } from './packets';
 import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeRevalidateReply } from './payloads';
 import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
 import { chooseSync } from './sync';
@@ -158,7 +158,7 @@ export class ZabLeader {
     this.peers.delete(sid);
   }
 
-  step(from: number, p: { type: number; zxid: number; data: Buffer | null; authinfo: Id[] | null }, now: number): void {
+  step(from: number, p: QuorumPacket, now: number): void {
     if (this.st === 'LOOKING') return;
     this.now = Math.max(this.now, now);
     const peer = this.peers.get(from);

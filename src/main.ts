@@ -186,6 +186,7 @@ export async function startQuorumPeer(config: ServerConfig, logger: pino.Logger)
       } else if (peer.mode === 'follower') out.push(['synced_observers', 0]);
       return out;
     },
+    quorumSize: () => peer.quorumSize,
     quorumConf: () => {
       const me = config.servers.get(config.myid!)!;
       let out = `initLimit=${config.initLimit}\nsyncLimit=${config.syncLimit}\nelectionAlg=${config.electionAlg}\n`;

@@ -1,11 +1,15 @@
 // QuorumPeer: the process-level loop of an ensemble member. LOOKING (FastLeaderElection) →
-// LEADING / FOLLOWING / OBSERVING (the Zab cores bound to the quorum port, the txn log and a
-// ZooKeeperServer in the matching role) → back to LOOKING when that ends.
+// LEADING / FOLLOWING / OBSERVING (the Zab cores of src/quorum/zab bound to the quorum port, the
+// txn log and a ZooKeeperServer in the matching role) → back to LOOKING when that ends.
+//
+// The DataTree survives a role change (ZooKeeperServer.shutdown's fastForwardDataBase): when a
+// role ends, the txns logged beyond the tree are applied to it, so the next election and sync
+// start at once instead of re-reading the snapshot and the whole txn log. Only a TRUNC (which
+// cuts history the tree already holds) or an error makes the peer reload from disk.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type pino from 'pino';
-import { JuteReader, JuteWriter } from '../jute/archive';
 import { ServerConfig } from '../config/types';
 import { prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateLog, TxnLogWriter } from '../persistence';
 import { DataTree } from '../server/datatree';
@@ -18,14 +22,17 @@ import { TxnHeader } from '../jute/records';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, loadEpochs, writeEpochFile } from './epochs';
 import { ElectionDecision, ElectionService } from './election';
 import { parseSnapStream, serializeSnapStream } from './snapstream';
-import { LeaderCore } from './zab/leader';
-import { LearnerCore } from './zab/learner';
-import { Packet, Pkt, Proposal, Ready, makeZxid } from './zab/types';
-import { encodePacket, PacketStream } from './zab/wire';
+import { ZabLeader } from './zab/leader';
+import { ZabFollower, ZabLearner, ZabObserver } from './zab/learner';
+import { encodeQuorumPacket, makeZxid, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
+import { Ready, Txn } from './zab/ready';
 
 export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** zookeeper.commitLogCount: committed txns kept in memory for DIFF syncs */
+const COMMIT_LOG_COUNT = 500;
 
 export class QuorumPeer {
   mode: PeerMode = 'looking';
@@ -36,9 +43,30 @@ export class QuorumPeer {
   private snapDir: string;
   private logDir: string;
   private endRole: (() => void) | null = null;
+  /** the in-memory database, kept across roles; null = (re)load from disk */
+  private tree: DataTree | null = null;
+  /** the last txns applied to `tree`, oldest first (ZKDatabase.committedLog) */
+  private window: Txn[] = [];
   readonly myid: number;
-  /** leader only: learners connected, followers synced */
-  leaderStats = { learners: 0, syncedFollowers: 0, syncedObservers: 0, pendingSyncs: 0, since: 0 };
+  private leaderCore: ZabLeader | null = null;
+  private leaderSince = 0;
+
+  /** leader only (mntr): learners connected, followers and observers in sync */
+  get leaderStats(): { learners: number; syncedFollowers: number; syncedObservers: number; pendingSyncs: number; since: number } {
+    const ls = this.leaderCore?.learners() ?? [];
+    return {
+      learners: ls.length,
+      syncedFollowers: ls.filter((l) => l.upToDate && !l.observer).length,
+      syncedObservers: ls.filter((l) => l.upToDate && l.observer).length,
+      pendingSyncs: 0,
+      since: this.leaderSince,
+    };
+  }
+
+  /** voting members (mntr zk_quorum_size: QuorumPeer.getQuorumSize) */
+  get quorumSize(): number {
+    return this.voters.length;
+  }
 
   constructor(
     readonly config: ServerConfig,
@@ -76,6 +104,10 @@ export class QuorumPeer {
     };
   }
 
+  private newWriter(): TxnLogWriter {
+    return new TxnLogWriter(this.logDir, { preAllocSize: this.config.preAllocSize, forceSync: this.config.forceSync });
+  }
+
   async start(): Promise<void> {
     this.election = new ElectionService(this.config, this.logger);
     await this.election.start();
@@ -89,13 +121,36 @@ export class QuorumPeer {
     await this.election.stop();
   }
 
+  /** Snapshot + txn log → DataTree (ZKDatabase.loadDataBase), and the committed-log window. */
   private async loadDb(): Promise<DataTree> {
     const r = await restore(this.config.dataDir, this.config.dataLogDir, (lvl, msg) => {
       if (lvl === 'warn' || lvl === 'error') this.logger.warn(msg);
       else this.logger.debug(msg);
     });
     this.initConfigNode(r.tree);
+    this.window = [];
+    for (const e of readTxnLog(this.logDir, r.snapshotZxid + 1)) {
+      if (e.hdr.zxid > r.tree.lastProcessedZxid) break;
+      this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
+    }
     return r.tree;
+  }
+
+  private remember(t: Txn): void {
+    this.window.push(t);
+    if (this.window.length > 2 * COMMIT_LOG_COUNT) this.window.splice(0, this.window.length - COMMIT_LOG_COUNT);
+  }
+
+  /** ZKDatabase.fastForwardDataBase: apply what the txn log holds beyond the tree. */
+  private fastForward(tree: DataTree): void {
+    let n = 0;
+    for (const e of readTxnLog(this.logDir, tree.lastProcessedZxid + 1)) {
+      if (e.hdr.zxid <= tree.lastProcessedZxid) continue;
+      tree.processTxn(e.hdr, e.txn);
+      this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
+      n++;
+    }
+    if (n) this.logger.info({ txns: n, zxid: tree.lastProcessedZxid.toString(16) }, 'fast-forwarded the database from the txn log');
   }
 
   /** The membership text ZooKeeper keeps in /zookeeper/config (QuorumMaj.toString). */
@@ -116,25 +171,24 @@ export class QuorumPeer {
     n.mtime = Date.now();
   }
 
-  private lastLoggedZxid(tree: DataTree): number {
-    return tree.lastProcessedZxid;
-  }
-
   private async run(): Promise<void> {
     while (!this.stopped) {
       this.mode = 'looking';
       this.zk = null;
       try {
-        const tree = await this.loadDb();
+        if (!this.tree) this.tree = await this.loadDb();
+        const tree = this.tree;
         const epochs = loadEpochs(this.snapDir, tree.lastProcessedZxid, (m) => this.logger.info(m));
         const t0 = Date.now();
-        const d = await this.election.lookForLeader(this.lastLoggedZxid(tree), epochs.current);
+        const d = await this.election.lookForLeader(tree.lastProcessedZxid, epochs.current);
         if (this.stopped) return;
         this.logger.info({ leader: d.leader, state: d.state, ms: Date.now() - t0 }, 'election finished');
         if (d.state === 'LEADING') await this.lead(tree, epochs.accepted, epochs.current);
         else await this.follow(d, tree, epochs.accepted, epochs.current);
+        if (this.tree) this.fastForward(this.tree);
       } catch (e) {
-        this.logger.warn({ err: String((e as Error).stack ?? e) }, 'peer role ended with an error');
+        this.logger.warn({ err: String((e as Error).stack ?? e) }, 'peer role ended with an error; reloading the database');
+        this.tree = null;
       }
       (this.zk as ZooKeeperServer | null)?.shutdown();
       this.zk = null;
@@ -144,57 +198,45 @@ export class QuorumPeer {
   }
 
   private writeEpochs(r: Ready): void {
-    if (r.epochs.accepted !== undefined) writeEpochFile(this.snapDir, ACCEPTED_EPOCH, r.epochs.accepted);
-    if (r.epochs.current !== undefined) writeEpochFile(this.snapDir, CURRENT_EPOCH, r.epochs.current);
-  }
-
-  private committedTail(): Proposal[] {
-    const out: Proposal[] = [];
-    for (const e of readTxnLog(this.logDir, 0)) {
-      out.push({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
-      if (out.length > 1000) out.splice(0, out.length - 500);
-    }
-    return out.slice(-500);
+    if (r.writeEpoch.accepted !== undefined) writeEpochFile(this.snapDir, ACCEPTED_EPOCH, r.writeEpoch.accepted);
+    if (r.writeEpoch.current !== undefined) writeEpochFile(this.snapDir, CURRENT_EPOCH, r.writeEpoch.current);
   }
 
   // ------------------------------------------------------------------------------- leading
   private async lead(tree: DataTree, accepted: number, current: number): Promise<void> {
     const me = this.config.servers.get(this.myid)!;
-    const writer = new TxnLogWriter(this.logDir, { preAllocSize: this.config.preAllocSize, forceSync: this.config.forceSync });
-    const core = new LeaderCore({
+    const writer = this.newWriter();
+    const t = this.config;
+    const core = new ZabLeader({
       myid: this.myid,
       voters: this.voters,
       observers: this.observers,
       acceptedEpoch: accepted,
       currentEpoch: current,
       lastZxid: tree.lastProcessedZxid,
-      committedLog: this.committedTail(),
-      initLimitTicks: this.config.initLimit,
-      syncLimitTicks: this.config.syncLimit,
+      committedLog: this.window.slice(-COMMIT_LOG_COUNT),
+      committedLogCount: COMMIT_LOG_COUNT,
+      tickTime: t.tickTime,
+      initLimit: t.initLimit,
+      syncLimit: t.syncLimit,
+      now: Date.now(),
     });
     const sockets = new Map<number, net.Socket>();
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     let ended = false;
     let zk: ZooKeeperServer | null = null;
-    const commitWaiters: { zxid: number; resolve: () => void }[] = [];
-    let lastAppended = 0;
     const flushState = { flushing: false };
     let appendedMax = -1;
 
     const sink: TxnLogSink = {
       append: (hdr: TxnHeader, txn) => {
-        const data = serializeTxn(hdr, txn);
-        const z = core.propose(data);
-        if (z !== hdr.zxid) throw new Error(`zxid mismatch: core ${z.toString(16)} vs pipeline ${hdr.zxid.toString(16)}`);
-        lastAppended = z;
+        if (ended || core.state !== 'BROADCAST') return; // stepping down: the client hears it from the closed connection
+        if (!core.propose(serializeTxn(hdr, txn), hdr.zxid)) return;
         process(core.takeReady());
       },
-      commit: () =>
-        new Promise<void>((resolve) => {
-          if (core.lastCommitted >= lastAppended) resolve();
-          else commitWaiters.push({ zxid: lastAppended, resolve });
-        }),
+      // never used: zabCommits makes the server wait for commitUpTo
+      commit: () => Promise.resolve(),
     };
 
     const flush = (): Promise<void> =>
@@ -210,31 +252,41 @@ export class QuorumPeer {
       );
 
     const process = (r: Ready): void => {
+      if (r.protocolError) this.logger.warn({ err: r.protocolError }, 'Zab protocol error from a learner');
       this.writeEpochs(r);
-      for (const p of r.append) {
+      for (const p of r.logAppend) {
         writer.append(p.data, p.zxid);
         appendedMax = p.zxid;
       }
-      if (r.append.length) void flush();
-      const snapFor = new Set(r.snapshotFor ?? []);
+      if (r.logAppend.length) void flush();
+      for (const c of r.commit) this.remember(c);
+      if (r.commit.length && zk) zk.commitUpTo(r.commit[r.commit.length - 1].zxid);
       for (const s of r.send) {
         const sock = sockets.get(s.to);
         if (!sock || sock.destroyed) continue;
-        sock.write(encodePacket(s.p));
-        if (s.p.type === Pkt.SNAP && snapFor.has(s.to)) sock.write(serializeSnapStream(tree));
+        sock.write(encodeQuorumPacket(s.packet));
+        if (s.snapshot) sock.write(serializeSnapStream(tree));
       }
-      if (r.commit.length) {
-        while (commitWaiters.length && commitWaiters[0].zxid <= core.lastCommitted) commitWaiters.shift()!.resolve();
+      for (const sid of r.close) {
+        const sock = sockets.get(sid);
+        if (sock) {
+          sockets.delete(sid);
+          sock.destroy();
+        }
       }
-      for (const q of r.requests) this.onRequest(core, zk, q.from, q.data, q.authinfo);
-      for (const t of r.touches) {
-        if (!zk || !t.data) continue;
-        const rd = new JuteReader(t.data);
-        while (rd.remaining() >= 12) zk.touchRemote(rd.readBigLong(), rd.readInt());
+      if (r.reason && r.stateChange !== 'LOOKING') this.logger.info({ reason: r.reason }, 'leader dropped a learner');
+      for (const q of r.requests) {
+        if (!zk) continue;
+        const { sessionId, cxid, type, body } = q.request;
+        if (type === OpCode.sync) core.syncRequest(q.from);
+        else zk.submitRemote(sessionId, cxid, type, body, q.authinfo);
       }
+      for (const x of r.touches) if (zk) for (const s of x.sessions) zk.touchRemote(s.sessionId, s.timeoutMs);
+      for (const v of r.revalidations) core.revalidateReply(v.from, v.session.sessionId, !!zk && zk.revalidateRemote(v.session.sessionId, v.session.timeoutMs));
       if (r.serving && !zk) {
         zk = new ZooKeeperServer(tree, this.settings(), sink, this.logger);
         zk.role = 'leader';
+        zk.zabCommits = true;
         zk.setZxidBase(makeZxid(core.newEpoch, 0));
         zk.startTimers();
         this.zk = zk;
@@ -242,32 +294,40 @@ export class QuorumPeer {
         this.ctx.zk = zk;
         this.logger.info({ epoch: core.newEpoch }, 'LEADING: serving clients');
       }
-      if (r.state === 'LOOKING') {
+      if (r.stateChange === 'LOOKING') {
         this.logger.warn({ reason: r.reason }, 'leader stepping down');
         end();
+        return;
       }
+      // replies produced by this Ready (revalidations, syncs) go out now
+      const more = core.takeReady();
+      if (more.send.length || more.logAppend.length || more.commit.length || more.stateChange) process(more);
     };
 
     const server = net.createServer((sock) => {
       sock.setNoDelay(true);
-      const stream = new PacketStream();
+      const stream = new QuorumPacketDecoder();
       let sid = -1;
       sock.on('data', (chunk: Buffer) => {
         stream.push(chunk);
         try {
           for (let p = stream.next(); p; p = stream.next()) {
+            if (ended) return;
             if (sid < 0) {
-              if ((p.type !== Pkt.FOLLOWERINFO && p.type !== Pkt.OBSERVERINFO) || !p.data || p.data.length < 8) {
+              if ((p.type !== T.FOLLOWERINFO && p.type !== T.OBSERVERINFO) || !p.data || p.data.length < 8) {
                 sock.destroy();
                 return;
               }
               sid = Number(p.data.readBigInt64BE(0));
-              sockets.get(sid)?.destroy();
+              const old = sockets.get(sid);
+              if (old) {
+                sockets.delete(sid);
+                old.destroy();
+                core.disconnected(sid);
+              }
               sockets.set(sid, sock);
             }
-            if (p.type === Pkt.REQUEST && p.data && p.data.length >= 16 && p.data.readInt32BE(12) === OpCode.sync) {
-              core.syncRequest(sid);
-            } else core.step(sid, p);
+            core.step(sid, p, Date.now());
             process(core.takeReady());
           }
         } catch (e) {
@@ -276,7 +336,7 @@ export class QuorumPeer {
         }
       });
       sock.on('close', () => {
-        if (sockets.get(sid) === sock) {
+        if (sid >= 0 && sockets.get(sid) === sock) {
           sockets.delete(sid);
           core.disconnected(sid);
         }
@@ -290,10 +350,10 @@ export class QuorumPeer {
       server.close();
       for (const s of sockets.values()) s.destroy();
       if (zk) zk.shutdown();
+      if (this.leaderCore === core) this.leaderCore = null;
       this.ctx.zk = null;
       this.zk = null;
-      void writer.close().catch(() => {});
-      done();
+      writer.close().then(done, done);
     };
     this.endRole = end;
     await new Promise<void>((resolve, reject) => {
@@ -302,35 +362,23 @@ export class QuorumPeer {
     });
     this.election.setDecided('LEADING', this.myid);
     const ticker = setInterval(() => {
-      core.tick();
+      core.tick(Date.now());
       process(core.takeReady());
-      const st = core.learnerStats();
-      this.leaderStats = { ...st, pendingSyncs: 0, since: this.leaderStats.since };
     }, this.config.tickTime);
-    this.leaderStats = { learners: 0, syncedFollowers: 0, syncedObservers: 0, pendingSyncs: 0, since: Date.now() };
-    // the leader takes part in its own quorums: its log is already durable
+    this.leaderCore = core;
+    this.leaderSince = Date.now();
     process(core.takeReady());
     await finished;
   }
 
-  private onRequest(core: LeaderCore, zk: ZooKeeperServer | null, from: number, data: Buffer, authinfo: { scheme: string; id: string }[]): void {
-    if (!zk || data.length < 16) return;
-    const sessionId = data.readBigInt64BE(0);
-    const cxid = data.readInt32BE(8);
-    const type = data.readInt32BE(12);
-    void core;
-    void from;
-    zk.submitRemote(sessionId, cxid, type, Buffer.from(data.subarray(16)), authinfo);
-  }
-
   // ------------------------------------------------------------------------------- following
-  private async follow(d: ElectionDecision, tree: DataTree, accepted: number, current: number): Promise<void> {
+  private async connectToLeader(d: ElectionDecision): Promise<net.Socket> {
     const leader = this.config.servers.get(d.leader)!;
-    const observer = d.state === 'OBSERVING';
-    let sock: net.Socket | null = null;
-    const deadline = Date.now() + this.config.initLimit * this.config.tickTime;
-    while (!sock && Date.now() < deadline && !this.stopped) {
-      sock = await new Promise<net.Socket | null>((resolve) => {
+    // Learner.connectToLeader: keep trying within initLimit; a leader that was just elected may
+    // not listen yet, but one that never answers is gone (give up sooner than initLimit then)
+    const deadline = Date.now() + Math.min(this.config.initLimit * this.config.tickTime, 5000);
+    for (;;) {
+      const sock = await new Promise<net.Socket | null>((resolve) => {
         const s = net.connect({ host: leader.host, port: leader.quorumPort });
         s.once('connect', () => resolve(s));
         s.once('error', () => {
@@ -338,44 +386,54 @@ export class QuorumPeer {
           resolve(null);
         });
       });
-      if (!sock) await sleep(50);
+      if (sock) return sock;
+      if (this.stopped || Date.now() >= deadline) throw new Error(`could not connect to leader ${d.leader} at ${leader.host}:${leader.quorumPort}`);
+      await sleep(50);
     }
-    if (!sock) throw new Error(`could not connect to leader ${d.leader} at ${leader.host}:${leader.quorumPort}`);
-    sock.setNoDelay(true);
+  }
+
+  private async follow(d: ElectionDecision, tree: DataTree, accepted: number, current: number): Promise<void> {
+    const observer = d.state === 'OBSERVING';
+    const s = await this.connectToLeader(d);
+    s.setNoDelay(true);
     this.election.setDecided(observer ? 'OBSERVING' : 'FOLLOWING', d.leader);
-    let writer = new TxnLogWriter(this.logDir, { preAllocSize: this.config.preAllocSize, forceSync: this.config.forceSync });
-    const core = new LearnerCore({
+    let writer = this.newWriter();
+    const t = this.config;
+    const opts = {
       myid: this.myid,
       leader: d.leader,
-      observer,
       acceptedEpoch: accepted,
       currentEpoch: current,
       lastLoggedZxid: tree.lastProcessedZxid,
-      initLimitTicks: this.config.initLimit,
-      syncLimitTicks: this.config.syncLimit,
-    });
-    let zk = new ZooKeeperServer(tree, this.settings(), { append() {}, commit: () => Promise.resolve() }, this.logger);
-    const setupZk = (z: ZooKeeperServer): void => {
+      tickTime: t.tickTime,
+      initLimit: t.initLimit,
+      syncLimit: t.syncLimit,
+      now: Date.now(),
+    };
+    const core: ZabLearner = observer ? new ZabObserver(opts) : new ZabFollower(opts);
+    const newZk = (tr: DataTree): ZooKeeperServer => {
+      const z = new ZooKeeperServer(tr, this.settings(), { append() {}, commit: () => Promise.resolve() }, this.logger);
       z.role = 'learner';
       z.forwarder = {
         forward: (sessionId, cxid, type, body, authIds) => {
-          const w = new JuteWriter(body.length + 16);
-          w.writeBigLong(sessionId);
-          w.writeInt(cxid);
-          w.writeInt(type);
-          w.writeRaw(body);
-          core.request(Buffer.from(w.finish()), authIds);
+          if (ended) return;
+          core.request({ sessionId, cxid, type, body }, authIds);
           process(core.takeReady());
         },
       };
+      z.revalidator = (sessionId, timeoutMs) => {
+        if (ended) return;
+        core.revalidate({ sessionId, timeoutMs });
+        process(core.takeReady());
+      };
+      return z;
     };
-    setupZk(zk);
+    let zk = newZk(tree);
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     let ended = false;
     let appendedMax = -1;
     const flushState = { flushing: false };
-    const s = sock;
 
     const flush = (): Promise<void> =>
       flushLog(
@@ -390,67 +448,77 @@ export class QuorumPeer {
       );
 
     const process = (r: Ready): void => {
-      this.writeEpochs(r);
-      if (r.truncateTo !== undefined) {
-        void writer.close().catch(() => {});
-        truncateLog(this.logDir, r.truncateTo);
-        // a snapshot newer than the cut would bring the cut txns back on reload
+      if (ended) return;
+      if (r.protocolError) this.logger.warn({ err: r.protocolError }, 'Zab protocol error from the leader');
+      if (r.truncate !== undefined) {
+        // the tree holds txns the leader does not have: cut the log, reload from disk and rejoin
+        truncateLog(this.logDir, r.truncate);
         for (const f of fs.readdirSync(this.snapDir)) {
           const m = /^snapshot\.([0-9a-f]+)/.exec(f);
-          if (m && parseInt(m[1], 16) > r.truncateTo) fs.unlinkSync(path.join(this.snapDir, f));
+          if (m && parseInt(m[1], 16) > r.truncate) fs.unlinkSync(path.join(this.snapDir, f));
         }
-        writer = new TxnLogWriter(this.logDir, { preAllocSize: this.config.preAllocSize, forceSync: this.config.forceSync });
-        throw new TruncRestart();
+        this.tree = null;
+        this.logger.info({ zxid: r.truncate.toString(16) }, 'TRUNC: txn log cut; reloading and rejoining');
+        end();
+        return;
       }
-      for (const p of r.append) {
+      this.writeEpochs(r);
+      for (const p of r.logAppend) {
         writer.append(p.data, p.zxid);
         appendedMax = Math.max(appendedMax, p.zxid);
       }
-      if (r.append.length) void flush();
-      for (const x of r.send) {
-        if (x.p.type === Pkt.PING && x.p.data === null) x.p.data = touches();
-        s.write(encodePacket(x.p));
-      }
+      if (r.logAppend.length) void flush();
       for (const c of r.commit) {
         const { hdr, txn } = deserializeTxn(c.data);
         zk.applyCommitted(hdr, txn);
+        this.remember(c);
       }
+      for (const x of r.send) {
+        if (x.packet.type === T.PING && x.packet.data === null) x.packet.data = touches();
+        s.write(encodeQuorumPacket(x.packet));
+      }
+      for (const v of r.revalidated) zk.revalidated(v.sessionId, v.valid);
       for (let i = 0; i < r.syncs; i++) zk.syncDone();
       if (r.serving) {
         this.zk = zk;
         this.ctx.zk = zk;
         this.mode = observer ? 'observer' : 'follower';
-        this.logger.info({ leader: d.leader }, `${observer ? 'OBSERVING' : 'FOLLOWING'}: serving clients`);
+        this.logger.info({ leader: d.leader, sync: core.syncMode }, `${observer ? 'OBSERVING' : 'FOLLOWING'}: serving clients`);
       }
-      if (r.state === 'LOOKING') {
+      if (r.stateChange === 'LOOKING') {
         this.logger.warn({ reason: r.reason }, 'learner lost its leader');
         end();
       }
     };
     const touches = (): Buffer | null => {
       if (zk.touched.size === 0) return null;
-      const w = new JuteWriter(zk.touched.size * 12);
+      const out = Buffer.alloc(zk.touched.size * 12);
+      let o = 0;
       for (const [id, to] of zk.touched) {
-        w.writeBigLong(id);
-        w.writeInt(to);
+        out.writeBigInt64BE(id, o);
+        out.writeInt32BE(to, o + 8);
+        o += 12;
       }
       zk.touched.clear();
-      return Buffer.from(w.finish());
+      return out;
     };
     const end = (): void => {
       if (ended) return;
       ended = true;
       clearInterval(ticker);
+      if (snapTimer) clearTimeout(snapTimer);
       s.destroy();
       zk.shutdown();
       this.ctx.zk = null;
       this.zk = null;
-      void writer.close().catch(() => {});
-      done();
+      writer.close().then(done, done);
     };
     this.endRole = end;
-    const stream = new PacketStream();
-    let snapPending: Packet | null = null;
+    const stream = new QuorumPacketDecoder();
+    let snapPending: QuorumPacket | null = null;
+    let snapTried = 0;
+    let snapQuiet = false;
+    let snapTimer: NodeJS.Timeout | null = null;
     let busy = false;
     const pump = async (): Promise<void> => {
       if (busy) return;
@@ -459,36 +527,50 @@ export class QuorumPeer {
         for (;;) {
           if (ended) return;
           if (snapPending) {
-            const parsed = parseSnapStream(stream.raw(), 0, snapPending.zxid);
-            if (!parsed) return;
+            // parsing restarts from the beginning: try again only once the buffered stream has
+            // doubled, or when the bytes stop coming (so a large SNAP costs O(n), not O(n²))
+            const have = stream.buffered().length;
+            if (have < 2 * snapTried && !snapQuiet) {
+              if (!snapTimer) snapTimer = setTimeout(() => ((snapTimer = null), (snapQuiet = true), void pump()), 20);
+              return;
+            }
+            snapQuiet = false;
+            const parsed = parseSnapStream(stream.buffered(), 0, snapPending.zxid);
+            if (!parsed) {
+              snapTried = have;
+              return;
+            }
+            snapTried = 0;
             stream.consume(parsed.end);
-            // the leader's tree replaces ours: persist it, and drop log files it supersedes
+            // the leader's tree replaces ours: persist it, and drop the log files it supersedes
             await writer.close();
             for (const f of fs.readdirSync(this.logDir)) if (f.startsWith('log.')) fs.unlinkSync(path.join(this.logDir, f));
             await saveSnapshot(parsed.tree, this.config.dataDir, {});
-            writer = new TxnLogWriter(this.logDir, { preAllocSize: this.config.preAllocSize, forceSync: this.config.forceSync });
+            if (ended) return;
+            writer = this.newWriter();
             tree = parsed.tree;
             this.initConfigNode(tree);
+            this.tree = tree;
+            this.window = [];
             zk.shutdown();
-            zk = new ZooKeeperServer(tree, this.settings(), { append() {}, commit: () => Promise.resolve() }, this.logger);
-            setupZk(zk);
-            core.step(snapPending);
-            core.snapshotLoaded(snapPending.zxid);
+            zk = newZk(tree);
+            core.step(d.leader, snapPending, Date.now());
             snapPending = null;
             process(core.takeReady());
             continue;
           }
           const p = stream.next();
           if (!p) return;
-          if (p.type === Pkt.SNAP) {
+          if (p.type === T.SNAP) {
             snapPending = p;
             continue;
           }
-          core.step(p);
+          core.step(d.leader, p, Date.now());
           process(core.takeReady());
         }
       } catch (e) {
-        if (!(e instanceof TruncRestart)) this.logger.warn({ err: String(e) }, 'sync with the leader failed');
+        this.logger.warn({ err: String(e) }, 'sync with the leader failed');
+        this.tree = null;
         end();
       } finally {
         busy = false;
@@ -496,27 +578,22 @@ export class QuorumPeer {
     };
     s.on('data', (chunk: Buffer) => {
       stream.push(chunk);
+      if (snapTimer) {
+        clearTimeout(snapTimer);
+        snapTimer = null;
+      }
       void pump();
     });
     s.on('close', () => {
       core.disconnected();
-      try {
-        process(core.takeReady());
-      } catch {
-        end();
-      }
+      process(core.takeReady());
       end();
     });
     s.on('error', () => s.destroy());
     const ticker = setInterval(() => {
-      core.tick();
-      try {
-        process(core.takeReady());
-      } catch {
-        end();
-      }
+      core.tick(Date.now());
+      process(core.takeReady());
     }, this.config.tickTime);
-    core.start();
     process(core.takeReady());
     await finished;
   }
@@ -546,6 +623,3 @@ async function flushLog(
     state.flushing = false;
   }
 }
-
-/** A TRUNC sync cuts the txn log; the simplest correct follow-up is to reload and rejoin. */
-class TruncRestart extends Error {}

@@ -28,6 +28,8 @@ export interface FourLetterContext {
   traceMask: { value: bigint };
   /** extra mntr values of a quorum peer (leader: learners, synced_followers, ...) */
   quorumMonitor?(): [string, number][];
+  /** voting members of the ensemble */
+  quorumSize?(): number;
   /** extra lines for `conf` in a quorum (membership etc.) */
   quorumConf?(): string;
 }
@@ -158,7 +160,7 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
     ['outstanding_tls_handshake', 0],
     ['non_mtls_remote_conn_count', 0],
     ['non_mtls_local_conn_count', 0],
-    ['quorum_size', Math.max(1, ctx.config.servers.size)],
+    ['quorum_size', ctx.quorumSize?.() ?? Math.max(1, ctx.config.servers.size)],
     ...fsyncLines(ctx),
     ...(ctx.quorumMonitor?.() ?? []),
     ['heap_used_bytes', mem.heapUsed],

@@ -234,6 +234,18 @@ export class ZooKeeperServer {
   private readonly pendingSyncs: { cnxn: Cnxn; req: Request }[] = [];
   /** learner: sessions touched since the last PING, reported to the leader */
   readonly touched = new Map<bigint, number>();
+  /**
+   * learner: asks the leader whether a reconnecting session is still valid (a Zab REVALIDATE);
+   * the answer comes back through `revalidated`. Without it the local session table decides.
+   */
+  revalidator: ((sessionId: bigint, timeout: number) => void) | null = null;
+  /** learner: reconnects waiting for the leader's REVALIDATE answer, by session */
+  private readonly revalidating = new Map<bigint, Cnxn[]>();
+  /**
+   * leader: Zab decides when a txn commits and calls `commitUpTo` synchronously, so the DataTree
+   * is exactly at the last committed zxid whenever the leader serializes it for a SNAP sync.
+   */
+  zabCommits = false;
   readonly sessions: SessionTracker;
   readonly cnxns = new Set<Cnxn>();
   readonly bySession = new Map<bigint, Cnxn>();
@@ -389,6 +401,18 @@ export class ZooKeeperServer {
       return;
     }
     // reconnect to an existing session
+    if (this.role === 'learner' && this.revalidator && req.passwd.equals(generatePasswd(req.sessionId))) {
+      // LearnerZooKeeperServer.revalidateSession: the leader's session tracker decides
+      c.sessionId = req.sessionId;
+      c.state = 'handshake';
+      const waiting = this.revalidating.get(req.sessionId);
+      if (waiting) waiting.push(c);
+      else {
+        this.revalidating.set(req.sessionId, [c]);
+        this.revalidator(req.sessionId, timeout);
+      }
+      return;
+    }
     const s = this.sessions.sessions.get(req.sessionId);
     const ok = s !== undefined && !s.closing && req.passwd.equals(generatePasswd(req.sessionId));
     if (!ok) {
@@ -402,6 +426,36 @@ export class ZooKeeperServer {
     s.timeout = timeout;
     this.sessions.touch(req.sessionId);
     this.openSession(c, req.sessionId, timeout);
+  }
+
+  /** Learner: the leader answered a REVALIDATE. */
+  revalidated(sessionId: bigint, valid: boolean): void {
+    const waiting = this.revalidating.get(sessionId);
+    if (!waiting) return;
+    this.revalidating.delete(sessionId);
+    for (const c of waiting) {
+      if (c.state !== 'handshake' || !this.cnxns.has(c)) continue;
+      if (!valid) {
+        this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, sessionId).toString(16) }, 'the leader says the session is invalid; refusing the reconnect');
+        this.sendConnectResponse(c, 0, 0n, Buffer.alloc(16));
+        this.closeCnxn(c);
+        continue;
+      }
+      const old = this.bySession.get(sessionId);
+      if (old && old !== c) this.closeCnxn(old);
+      const s = this.sessions.sessions.get(sessionId);
+      if (s) s.timeout = c.sessionTimeout;
+      this.touched.set(sessionId, c.sessionTimeout);
+      this.openSession(c, sessionId, c.sessionTimeout);
+    }
+  }
+
+  /** Leader: answer a learner's REVALIDATE (SessionTrackerImpl.touchSession): live and not closing. */
+  revalidateRemote(sessionId: bigint, timeout: number): boolean {
+    const s = this.sessions.sessions.get(sessionId);
+    if (!s || s.closing) return false;
+    s.timeout = timeout;
+    return this.sessions.touch(sessionId);
   }
 
   private sendConnectResponse(c: Cnxn, timeout: number, id: bigint, passwd: Buffer): void {
@@ -679,7 +733,15 @@ export class ZooKeeperServer {
   private queueTxn(p: PendingTxn): void {
     this.log.append(p.hdr, p.txn);
     this.pendingTxns.push(p);
-    if (!this.committing) void this.commitLoop();
+    if (!this.committing && !this.zabCommits) void this.commitLoop();
+  }
+
+  /** Leader: Zab committed everything up to `zxid`; apply those txns now, in order. */
+  commitUpTo(zxid: number): void {
+    let i = 0;
+    const q = this.pendingTxns;
+    while (i < q.length && q[i].hdr.zxid <= zxid) this.applyTxn(q[i++]);
+    if (i > 0) this.pendingTxns = i === q.length ? [] : q.slice(i);
   }
 
   private async commitLoop(): Promise<void> {

@@ -14,7 +14,7 @@ import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeRevalidate
 import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
 import { chooseSync } from './sync';
 
-export { LeaderCore } from './legacy/leader-core';
+
 
 export interface LeaderOptions extends ZabTiming {
   myid: number;

@@ -20,7 +20,7 @@ import { encodeLearnerInfo, epochOf, makeZxid, packet, PacketType as T, PROTOCOL
 import { decodeRevalidateReply, encodeRequest, encodeRevalidate, encodeSessionTouches, ForwardedRequest, SessionTouch } from './payloads';
 import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
 
-export { LearnerCore } from './legacy/learner-core';
+
 
 export interface LearnerOptions extends ZabTiming {
   myid: number;

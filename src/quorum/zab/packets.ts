@@ -132,19 +132,36 @@ function recordLength(buf: Buffer, off: number, maxLen: number): number {
  * `buffered()` / `consume(n)` before asking for the next packet.
  */
 export class QuorumPacketDecoder {
+  /** bytes [start, end) of `buf` are unread; the buffer grows geometrically, so a long SNAP stream costs O(n) */
   private buf: Buffer = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
   constructor(private readonly maxLen = 64 << 20) {}
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
+    if (this.end + chunk.length > this.buf.length) {
+      const live = this.end - this.start;
+      const need = live + chunk.length;
+      if (need <= this.buf.length / 2) this.buf.copy(this.buf, 0, this.start, this.end);
+      else {
+        const grown = Buffer.allocUnsafe(Math.max(need * 2, 64 * 1024));
+        this.buf.copy(grown, 0, this.start, this.end);
+        this.buf = grown;
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    chunk.copy(this.buf, this.end);
+    this.end += chunk.length;
   }
 
   /** The next whole packet, or null until more bytes arrive. Throws JuteError on garbage. */
   next(): QuorumPacket | null {
-    const n = recordLength(this.buf, 0, this.maxLen);
+    const view = this.buf.subarray(this.start, this.end);
+    const n = recordLength(view, 0, this.maxLen);
     if (n < 0) return null;
-    const p = readQuorumPacket(new JuteReader(this.buf, 0, n, this.maxLen));
-    this.buf = this.buf.subarray(n);
+    const p = readQuorumPacket(new JuteReader(view, 0, n, this.maxLen)); // copies what it keeps
+    this.start += n;
     return p;
   }
 
@@ -155,12 +172,13 @@ export class QuorumPacketDecoder {
     return out;
   }
 
+  /** The unread bytes (valid until the next push). */
   buffered(): Buffer {
-    return this.buf;
+    return this.buf.subarray(this.start, this.end);
   }
 
   consume(n: number): void {
-    this.buf = this.buf.subarray(n);
+    this.start = Math.min(this.end, this.start + n);
   }
 }
 

@@ -1,0 +1,181 @@
+// Three participants and one observer as four real processes: the observer serves reads and
+// forwards writes, gets every commit (INFORM), shows `Mode: observer`, and does not count for a
+// quorum. Sessions that move between servers are revalidated with the leader (Zab REVALIDATE):
+// a live session keeps its id and ephemerals, a closed one or a wrong password is refused.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MiniClient } from './helpers/miniclient';
+
+const BIN = path.join(__dirname, '..', 'bin', 'zk-server.js');
+const CLIENT = 21911; // client ports 21911-21914, quorum 28911-28914, election 38911-38914
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-observer-'));
+const procs = new Map<number, ChildProcess>();
+const logs = new Map<number, string>();
+const EPHEMERAL = 1;
+const CLOSE_SESSION = -11;
+
+function cfg(i: number): string {
+  const dir = path.join(root, `node${i}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'myid'), `${i}\n`);
+  const file = path.join(root, `zoo_${i}.cfg`);
+  const lines = [
+    'tickTime=500',
+    'initLimit=10',
+    'syncLimit=4',
+    `dataDir=${dir}`,
+    `clientPort=${CLIENT + i - 1}`,
+    'clientPortAddress=127.0.0.1',
+    '4lw.commands.whitelist=*',
+    'admin.enableServer=false',
+    'server.1=127.0.0.1:28911:38911',
+    'server.2=127.0.0.1:28912:38912',
+    'server.3=127.0.0.1:28913:38913',
+    'server.4=127.0.0.1:28914:38914:observer',
+  ];
+  if (i === 4) lines.push('peerType=observer');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+function start(i: number): void {
+  const p = spawn(process.execPath, [BIN, 'start-foreground', cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info' } });
+  logs.set(i, '');
+  p.stdout!.on('data', (d) => logs.set(i, logs.get(i) + d));
+  p.stderr!.on('data', (d) => logs.set(i, logs.get(i) + d));
+  procs.set(i, p);
+}
+
+async function stop(i: number): Promise<void> {
+  const p = procs.get(i);
+  if (!p || p.exitCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+  procs.delete(i);
+}
+
+function ask(i: number, word: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(CLIENT + i - 1, '127.0.0.1', () => s.write(word));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('close', () => resolve(out));
+    s.on('error', () => resolve(''));
+  });
+}
+
+async function mode(i: number): Promise<string> {
+  return /Mode: (\w+)/.exec(await ask(i, 'srvr'))?.[1] ?? 'none';
+}
+
+async function waitFor(f: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await f()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}\n${[...logs].map(([k, v]) => `--- node ${k}\n${v.split('\n').slice(-15).join('\n')}`).join('\n')}`);
+}
+
+async function read(i: number, p: string): Promise<string | null> {
+  const c = await MiniClient.connect(CLIENT + i - 1).catch(() => null);
+  if (!c) return null;
+  try {
+    const r = await c.getData(p);
+    return r.err === 0 ? (r.data?.toString() ?? '') : null;
+  } finally {
+    c.close();
+  }
+}
+
+afterAll(async () => {
+  for (const i of [...procs.keys()]) await stop(i);
+});
+
+describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')))('observers and session revalidation', () => {
+  it('an observer does not make a quorum, then serves reads, forwards writes and gets every commit', async () => {
+    start(1);
+    start(4);
+    await new Promise((r) => setTimeout(r, 2000));
+    // one participant and an observer are no quorum of three voters
+    expect(await mode(1)).toBe('none');
+    expect(await mode(4)).toBe('none');
+
+    start(2);
+    start(3);
+    await waitFor(async () => {
+      const m = await Promise.all([1, 2, 3].map(mode));
+      return m.filter((x) => x === 'leader').length === 1 && m.filter((x) => x === 'follower').length === 2 && (await mode(4)) === 'observer';
+    }, 20000, 'one leader, two followers, an observer');
+    const leader = (await Promise.all([1, 2, 3].map(mode))).indexOf('leader') + 1;
+    const mntr = await ask(leader, 'mntr');
+    expect(mntr).toMatch(/zk_synced_followers\s+2/);
+    expect(mntr).toMatch(/zk_synced_observers\s+1/);
+
+    // a write through the observer is forwarded, committed, and read everywhere
+    const o = await MiniClient.connect(CLIENT + 3);
+    expect(await o.create('/from-observer', Buffer.from('o'))).toBe(0);
+    expect((await o.getData('/from-observer')).data?.toString()).toBe('o');
+    o.close();
+    for (const i of [1, 2, 3]) expect(await read(i, '/from-observer')).toBe('o');
+    // a write through a participant reaches the observer (INFORM)
+    const p = await MiniClient.connect(CLIENT + leader - 1);
+    for (let k = 0; k < 20; k++) expect(await p.create(`/inform-${k}`, Buffer.from(String(k)))).toBe(0);
+    p.close();
+    await waitFor(async () => (await read(4, '/inform-19')) === '19', 5000, 'the observer sees the last write');
+
+    // the observer's vote never counts: with two participants down there is no quorum
+    const followers = [1, 2, 3].filter((i) => i !== leader);
+    await stop(followers[0]);
+    await stop(followers[1]);
+    await waitFor(async () => (await mode(4)) === 'none' && (await mode(leader)) === 'none', 20000, 'no service without two voters');
+    start(followers[0]);
+    await waitFor(async () => (await mode(4)) === 'observer', 25000, 'the observer serves again once a quorum is back');
+    expect(await read(4, '/from-observer')).toBe('o');
+    start(followers[1]);
+    await waitFor(async () => (await mode(followers[1])) === 'follower', 20000, 'the last follower rejoins');
+  }, 150000);
+
+  it('a session moves between servers with its id and ephemerals; a closed session or a wrong password is refused', async () => {
+    const modes = await Promise.all([1, 2, 3].map(mode));
+    const follower = modes.indexOf('follower') + 1;
+    const other = [1, 2, 3, 4].find((i) => i !== follower && (i === 4 || modes[i - 1] !== 'none'))!;
+    const a = await MiniClient.connect(CLIENT + follower - 1, 10000);
+    expect(await a.create('/moving', Buffer.from('x'), EPHEMERAL)).toBe(0);
+    const id = a.sessionId;
+    const pw = a.passwd;
+    a.close(); // the socket drops; the session lives on
+
+    for (const i of [other, 4, follower]) {
+      const b = await MiniClient.connect(CLIENT + i - 1, 10000, id, pw);
+      expect(b.sessionId, `reconnect on server ${i}`).toBe(id);
+      expect(b.timeout).toBeGreaterThan(0);
+      expect((await b.getData('/moving')).stat?.ephemeralOwner).toBe(id);
+      b.close();
+    }
+
+    const bad = Buffer.from(pw);
+    bad[0] ^= 0xff;
+    const w = await MiniClient.connect(CLIENT + other - 1, 10000, id, bad);
+    expect(w.timeout).toBe(0);
+    expect(w.sessionId).toBe(0n);
+    await w.closedPromise;
+
+    const c = await MiniClient.connect(CLIENT + 3, 10000, id, pw);
+    expect((await c.call(CLOSE_SESSION, () => {})).err).toBe(0);
+    c.close();
+    await waitFor(async () => (await read(follower, '/moving')) === null, 5000, 'the ephemeral goes with the closed session');
+    for (const i of [follower, 4]) {
+      const d = await MiniClient.connect(CLIENT + i - 1, 10000, id, pw);
+      expect(d.timeout, `closed session refused on server ${i}`).toBe(0);
+      await d.closedPromise;
+    }
+  }, 60000);
+});

@@ -349,7 +349,7 @@ function* parseSnapshot(
         const parentPath = parentOf(p);
         const parent = tree.nodes.get(parentPath);
         if (!parent) fail(`Invalid Datatree, unable to find parent ${parentPath} of path ${p}`);
-        parent!.children.add(p.substring(p.lastIndexOf('/') + 1));
+        parent!.addChild(p.substring(p.lastIndexOf('/') + 1));
       }
       tree.nodes.set(key, node);
       tree.approximateDataSize += key.length + (dataCopy ? dataCopy.length : 0);
@@ -402,7 +402,7 @@ function ensureSystemNodes(tree: DataTree): void {
     const parent = tree.nodes.get(parentOf(p));
     if (!parent) continue;
     tree.nodes.set(p, new DataNode(Buffer.alloc(0), -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
-    parent.children.add(p.substring(p.lastIndexOf('/') + 1));
+    parent.addChild(p.substring(p.lastIndexOf('/') + 1));
   }
 }
 

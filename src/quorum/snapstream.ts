@@ -77,7 +77,7 @@ export function parseSnapStream(buf: Buffer, offset: number, zxid: number): { tr
       if (p !== '') {
         const parent = tree.nodes.get(parentOf(p));
         if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentOf(p)} of path ${p}`);
-        parent.children.add(p.substring(p.lastIndexOf('/') + 1));
+        parent.addChild(p.substring(p.lastIndexOf('/') + 1));
       }
       tree.nodes.set(key, node);
       tree.acls.addUsage(aclRef);

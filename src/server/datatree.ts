@@ -69,8 +69,11 @@ export class AclCache {
   }
 }
 
+const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
+
 export class DataNode {
-  children = new Set<string>();
+  /** allocated with the first child: most znodes are leaves, and an empty Set costs ~150 bytes */
+  private kids: Set<string> | null = null;
   constructor(
     public data: Buffer | null,
     public aclRef: number,
@@ -84,6 +87,20 @@ export class DataNode {
     public ephemeralOwner: bigint,
     public pzxid: number,
   ) {}
+
+  get children(): ReadonlySet<string> {
+    return this.kids ?? NO_CHILDREN;
+  }
+
+  addChild(name: string): void {
+    (this.kids ??= new Set()).add(name);
+  }
+
+  removeChild(name: string): void {
+    if (!this.kids) return;
+    this.kids.delete(name);
+    if (this.kids.size === 0) this.kids = null;
+  }
 
   /** The client-visible Stat (ZooKeeper's DataNode.copyStat). */
   stat(): Stat {
@@ -153,7 +170,7 @@ export class DataTree {
   private addSystemChild(parent: string, name: string, node: DataNode): void {
     const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
     this.nodes.set(path, node);
-    this.nodes.get(parent)!.children.add(name);
+    this.nodes.get(parent)!.addChild(name);
   }
 
   get nodeCount(): number {
@@ -340,7 +357,7 @@ export class DataTree {
       parent.cversion = parentCVersion;
       parent.pzxid = zxid;
     }
-    parent.children.add(name);
+    parent.addChild(name);
     this.nodes.set(path, node);
     this.approximateDataSize += path.length + (data ? data.length : 0);
     if (ephemeralOwner === CONTAINER_EPHEMERAL_OWNER) this.containers.add(path);
@@ -361,7 +378,7 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new TreeError(Err.NONODE);
     this.nodes.delete(path);
-    parent.children.delete(childName(path));
+    parent.removeChild(childName(path));
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.acls.release(node.aclRef);
     this.approximateDataSize -= path.length + (node.data ? node.data.length : 0);

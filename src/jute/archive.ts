@@ -172,6 +172,17 @@ export class JuteWriter {
     return this;
   }
 
+  /** A jute buffer whose bytes are held as a one-byte string (DataNode.raw). */
+  writeLatin1(s: string | null | undefined): this {
+    if (s == null) return this.writeInt(-1);
+    const len = s.length;
+    this.writeInt(len);
+    this.ensure(len);
+    if (len > 0) this.buf.write(s, this.offset, len, 'latin1');
+    this.offset += len;
+    return this;
+  }
+
   writeString(s: string | null | undefined): this {
     if (s == null) return this.writeInt(-1);
     const len = Buffer.byteLength(s, 'utf8');

@@ -6,7 +6,7 @@ import { pipeline } from 'stream/promises';
 import * as zlib from 'zlib';
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { ACL, readACLs, writeACLs } from '../jute/records';
-import { AclCache, DataNode, DataTree, parentOf } from '../server/datatree';
+import { AclCache, bytesToLatin1, DataNode, DataTree, parentOf } from '../server/datatree';
 import { CONTAINER_EPHEMERAL_OWNER, ownerTtl } from '../server/constants';
 import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
 import { fileHeader } from './txnlog';
@@ -121,7 +121,7 @@ export async function writeSnapshot(
         continue;
       }
       w.writeString(p === '/' ? '' : p);
-      w.writeBuffer(n.data);
+      w.writeLatin1(n.raw);
       w.writeLong(n.aclRef);
       writeStatPersisted(w, n);
       nodeCount++;
@@ -329,7 +329,7 @@ function* parseSnapshot(
       const p = r.readStr();
       if (p === '/') break;
       const data = r.readBuffer();
-      const dataCopy = data === null ? null : Buffer.from(data);
+      const dataCopy = bytesToLatin1(data);
       const aclRef = r.readLong();
       const node = new DataNode(
         dataCopy,
@@ -401,7 +401,7 @@ function ensureSystemNodes(tree: DataTree): void {
     if (tree.nodes.has(p)) continue;
     const parent = tree.nodes.get(parentOf(p));
     if (!parent) continue;
-    tree.nodes.set(p, new DataNode(Buffer.alloc(0), -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
+    tree.nodes.set(p, new DataNode('', -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
     parent.addChild(p.substring(p.lastIndexOf('/') + 1));
   }
 }

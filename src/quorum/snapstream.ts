@@ -2,7 +2,7 @@
 // header and no checksum — sessions, the ACL map, the node list ended by "/", then "BenWasHere".
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { readACLs, writeACLs } from '../jute/records';
-import { DataNode, DataTree, parentOf } from '../server/datatree';
+import { bytesToLatin1, DataNode, DataTree, parentOf } from '../server/datatree';
 import { clearTree, indexNodeOwner, writeStatPersisted } from '../persistence/snapshot';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
@@ -24,7 +24,7 @@ export function serializeSnapStream(tree: DataTree): Buffer {
     const p = stack.pop()!;
     const n = tree.nodes.get(p)!;
     w.writeString(p === '/' ? '' : p);
-    w.writeBuffer(n.data);
+    w.writeLatin1(n.raw);
     w.writeLong(n.aclRef);
     writeStatPersisted(w, n);
     const prefix = p === '/' ? '/' : p + '/';
@@ -61,7 +61,7 @@ export function parseSnapStream(buf: Buffer, offset: number, zxid: number): { tr
       const data = r.readBuffer();
       const aclRef = r.readLong();
       const node = new DataNode(
-        data ? Buffer.from(data) : null,
+        bytesToLatin1(data),
         aclRef,
         r.readLong(),
         r.readLong(),

@@ -71,11 +71,18 @@ export class AclCache {
 
 const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
 
+/** Bytes as a one-byte (latin1) string: ~24 bytes of overhead instead of a Buffer's ~100 + pool slot. */
+export function bytesToLatin1(b: Buffer | null): string | null {
+  return b === null ? null : b.length === 0 ? '' : b.toString('latin1');
+}
+
 export class DataNode {
   /** allocated with the first child: most znodes are leaves, and an empty Set costs ~150 bytes */
   private kids: Set<string> | null = null;
+  /** the data's bytes, one char per byte (see bytesToLatin1); null = no data */
+  raw: string | null;
   constructor(
-    public data: Buffer | null,
+    data: Buffer | string | null,
     public aclRef: number,
     public czxid: number,
     public mzxid: number,
@@ -86,7 +93,22 @@ export class DataNode {
     public aversion: number,
     public ephemeralOwner: bigint,
     public pzxid: number,
-  ) {}
+  ) {
+    this.raw = typeof data === 'string' ? data : bytesToLatin1(data);
+  }
+
+  /** A copy of the data as a Buffer (writers use `raw` with JuteWriter.writeLatin1 instead). */
+  get data(): Buffer | null {
+    return this.raw === null ? null : Buffer.from(this.raw, 'latin1');
+  }
+
+  set data(b: Buffer | null) {
+    this.raw = bytesToLatin1(b);
+  }
+
+  get dataLength(): number {
+    return this.raw === null ? 0 : this.raw.length;
+  }
 
   get children(): ReadonlySet<string> {
     return this.kids ?? NO_CHILDREN;
@@ -116,7 +138,7 @@ export class DataNode {
       aversion: this.aversion,
       // only normal ephemerals expose their owner
       ephemeralOwner: owner === CONTAINER_EPHEMERAL_OWNER || ownerTtl(owner) >= 0 ? 0n : owner,
-      dataLength: this.data ? this.data.length : 0,
+      dataLength: this.dataLength,
       numChildren: n,
       pzxid: this.pzxid,
     };
@@ -156,14 +178,14 @@ export class DataTree {
 
   constructor() {
     // ZooKeeper gives the root and system nodes empty (not null) data
-    const mk = (): DataNode => new DataNode(Buffer.alloc(0), -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0);
+    const mk = (): DataNode => new DataNode('', -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0);
     this.nodes.set('/', mk());
     this.addSystemChild('/', 'zookeeper', mk());
     this.addSystemChild('/zookeeper', 'quota', mk());
     const cfg = mk();
     cfg.aclRef = this.acls.ref(READ_ACL_UNSAFE);
     cfg.aversion = -1;
-    cfg.data = Buffer.alloc(0);
+    cfg.raw = '';
     this.addSystemChild('/zookeeper', 'config', cfg);
   }
 
@@ -381,7 +403,7 @@ export class DataTree {
     parent.removeChild(childName(path));
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.acls.release(node.aclRef);
-    this.approximateDataSize -= path.length + (node.data ? node.data.length : 0);
+    this.approximateDataSize -= path.length + node.dataLength;
     const owner = node.ephemeralOwner;
     if (owner === CONTAINER_EPHEMERAL_OWNER) this.containers.delete(path);
     else if (ownerTtl(owner) >= 0) this.ttls.delete(path);
@@ -400,7 +422,7 @@ export class DataTree {
   setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
     const n = this.nodes.get(path);
     if (!n) throw new TreeError(Err.NONODE);
-    this.approximateDataSize += (data ? data.length : 0) - (n.data ? n.data.length : 0);
+    this.approximateDataSize += (data ? data.length : 0) - n.dataLength;
     n.data = data;
     n.version = version;
     n.mzxid = zxid;

@@ -912,7 +912,7 @@ export class ZooKeeperServer {
         const n = this.node(path);
         checkACL(this.tree.aclOf(n), Perms.READ, c.authIds, skip);
         if (watch) this.tree.addDataWatch(path, c);
-        w.writeBuffer(n.data);
+        w.writeLatin1(n.raw);
         writeStat(w, n.stat());
         return;
       }
@@ -1026,7 +1026,7 @@ export class ZooKeeperServer {
           }
           if (op.type === OpCode.getData) {
             writeMultiHeader(w, OpCode.getData, false, 0);
-            w.writeBuffer(n.data);
+            w.writeLatin1(n.raw);
             writeStat(w, n.stat());
           } else {
             writeMultiHeader(w, OpCode.getChildren, false, 0);

@@ -14,6 +14,8 @@ export class JuteError extends Error {
 const TWO_32 = 4294967296;
 
 /** Sequential reader over one frame. Longs come back as numbers (exact below 2^53) or bigints. */
+const ZERO_OWNER = 0n;
+
 export class JuteReader {
   offset: number;
   constructor(
@@ -62,6 +64,18 @@ export class JuteReader {
   }
 
   /** A long as a bigint (session ids, ephemeral owners). */
+  /** readBigLong, but a zero comes back as the shared 0n (no BigInt allocated per znode owner) */
+  readOwner(): bigint {
+    this.need(8);
+    const o = this.offset;
+    const b = this.buf;
+    if (b[o] === 0 && b[o + 1] === 0 && b[o + 2] === 0 && b[o + 3] === 0 && b[o + 4] === 0 && b[o + 5] === 0 && b[o + 6] === 0 && b[o + 7] === 0) {
+      this.offset += 8;
+      return ZERO_OWNER;
+    }
+    return this.readBigLong();
+  }
+
   readBigLong(): bigint {
     this.need(8);
     const v = this.buf.readBigInt64BE(this.offset);

@@ -341,7 +341,7 @@ function* parseSnapshot(
         r.readInt(), // version
         r.readInt(), // cversion
         r.readInt(), // aversion
-        r.readBigLong(), // ephemeralOwner
+        r.readOwner(), // ephemeralOwner
         r.readLong(), // pzxid
       );
       const key = p === '' ? '/' : p;

@@ -70,7 +70,7 @@ export function parseSnapStream(buf: Buffer, offset: number, zxid: number): { tr
         r.readInt(),
         r.readInt(),
         r.readInt(),
-        r.readBigLong(),
+        r.readOwner(),
         r.readLong(),
       );
       const key = p === '' ? '/' : p;

@@ -10,6 +10,7 @@ import {
   epochOf,
   makeZxid,
   packet,
+  PacketBatcher,
   PacketType as T,
   QuorumPacket,
   QuorumPacketDecoder,
@@ -128,5 +129,32 @@ describe('session payloads', () => {
     expect(encodeSessionTouches([]).length).toBe(0);
     expect(decodeSessionTouches(null)).toEqual([]);
     expect(() => decodeSessionTouches(Buffer.alloc(5))).toThrow();
+  });
+});
+
+describe('PacketBatcher', () => {
+  it('coalesces the packets of one event-loop turn into one write, in order, with raw bytes in place', async () => {
+    const writes: Buffer[] = [];
+    const sink = { destroyed: false, write: (b: Buffer) => writes.push(Buffer.from(b)) };
+    const out = new PacketBatcher(sink);
+    const ps = [packet(T.PROPOSAL, makeZxid(1, 1), Buffer.from('a')), packet(T.COMMIT, makeZxid(1, 1)), packet(T.PING, 7)];
+    for (const p of ps) out.send(p);
+    expect(writes.length).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(writes.length).toBe(1);
+    const d = new QuorumPacketDecoder();
+    d.push(writes[0]);
+    expect(d.drain()).toEqual(ps);
+    // a SNAP stream follows its packet, after everything queued before it
+    out.send(ps[0]);
+    out.raw(Buffer.from('SNAPBYTES'));
+    out.send(ps[1]);
+    await new Promise((r) => setImmediate(r));
+    expect(Buffer.concat(writes.slice(1)).subarray(-9 - encodeQuorumPacket(ps[1]).length, -encodeQuorumPacket(ps[1]).length).toString()).toBe('SNAPBYTES');
+    expect(Buffer.concat(writes.slice(1)).subarray(0, encodeQuorumPacket(ps[0]).length)).toEqual(encodeQuorumPacket(ps[0]));
+    sink.destroyed = true;
+    out.send(ps[2]);
+    await new Promise((r) => setImmediate(r));
+    expect(writes.length).toBe(3);
   });
 });

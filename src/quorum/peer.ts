@@ -24,7 +24,7 @@ import { ElectionDecision, ElectionService } from './election';
 import { parseSnapStream, serializeSnapStream } from './snapstream';
 import { ZabLeader } from './zab/leader';
 import { ZabFollower, ZabLearner, ZabObserver } from './zab/learner';
-import { encodeQuorumPacket, makeZxid, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
+import { makeZxid, PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
 import { Ready, Txn } from './zab/ready';
 
 export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking';
@@ -222,6 +222,7 @@ export class QuorumPeer {
       now: Date.now(),
     });
     const sockets = new Map<number, net.Socket>();
+    const outs = new Map<net.Socket, PacketBatcher>();
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     let ended = false;
@@ -264,8 +265,9 @@ export class QuorumPeer {
       for (const s of r.send) {
         const sock = sockets.get(s.to);
         if (!sock || sock.destroyed) continue;
-        sock.write(encodeQuorumPacket(s.packet));
-        if (s.snapshot) sock.write(serializeSnapStream(tree));
+        const out = outs.get(sock)!;
+        out.send(s.packet);
+        if (s.snapshot) out.raw(serializeSnapStream(tree));
       }
       for (const sid of r.close) {
         const sock = sockets.get(sid);
@@ -306,6 +308,7 @@ export class QuorumPeer {
 
     const server = net.createServer((sock) => {
       sock.setNoDelay(true);
+      outs.set(sock, new PacketBatcher(sock));
       const stream = new QuorumPacketDecoder();
       let sid = -1;
       sock.on('data', (chunk: Buffer) => {
@@ -336,6 +339,7 @@ export class QuorumPeer {
         }
       });
       sock.on('close', () => {
+        outs.delete(sock);
         if (sid >= 0 && sockets.get(sid) === sock) {
           sockets.delete(sid);
           core.disconnected(sid);
@@ -396,6 +400,7 @@ export class QuorumPeer {
     const observer = d.state === 'OBSERVING';
     const s = await this.connectToLeader(d);
     s.setNoDelay(true);
+    const out = new PacketBatcher(s);
     this.election.setDecided(observer ? 'OBSERVING' : 'FOLLOWING', d.leader);
     let writer = this.newWriter();
     const t = this.config;
@@ -475,7 +480,7 @@ export class QuorumPeer {
       }
       for (const x of r.send) {
         if (x.packet.type === T.PING && x.packet.data === null) x.packet.data = touches();
-        s.write(encodeQuorumPacket(x.packet));
+        out.send(x.packet);
       }
       for (const v of r.revalidated) zk.revalidated(v.sessionId, v.valid);
       for (let i = 0; i < r.syncs; i++) zk.syncDone();

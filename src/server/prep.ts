@@ -50,6 +50,8 @@ export interface PrepInput {
 export class PrepRequestProcessor {
   private readonly outstanding = new Map<string, ChangeRecord>();
   private readonly outstandingList: ChangeRecord[] = [];
+  /** outstandingList[0, outstandingHead) are applied and waiting to be dropped in bulk */
+  private outstandingHead = 0;
   /** set while preparing a multi: the records it replaced, for rollback */
   private multiUndo: Map<string, ChangeRecord | undefined> | null = null;
 
@@ -59,18 +61,27 @@ export class PrepRequestProcessor {
   ) {}
 
   get outstandingCount(): number {
-    return this.outstandingList.length;
+    return this.outstandingList.length - this.outstandingHead;
   }
 
   /** Drop change records made obsolete by the txn `zxid` having been applied. */
   applied(zxid: number): void {
-    let i = 0;
-    while (i < this.outstandingList.length && this.outstandingList[i].zxid <= zxid) {
-      const c = this.outstandingList[i];
+    const list = this.outstandingList;
+    let i = this.outstandingHead;
+    while (i < list.length && list[i].zxid <= zxid) {
+      const c = list[i];
       if (this.outstanding.get(c.path) === c) this.outstanding.delete(c.path);
       i++;
     }
-    if (i > 0) this.outstandingList.splice(0, i);
+    // drop the applied prefix in bulk, not one splice per txn (O(n) each at deep pipelines)
+    if (i === list.length) {
+      list.length = 0;
+      i = 0;
+    } else if (i > 1024 && i * 2 > list.length) {
+      list.splice(0, i);
+      i = 0;
+    }
+    this.outstandingHead = i;
   }
 
   private record(path: string): ChangeRecord {
@@ -316,7 +327,8 @@ export class PrepRequestProcessor {
   /** closeSession: the ephemerals to delete, including ones still being created. */
   prepCloseSession(sessionId: bigint, zxid: number): Txn {
     const es = new Set(this.tree.ephemerals.get(sessionId) ?? []);
-    for (const c of this.outstandingList) {
+    for (let i = this.outstandingHead; i < this.outstandingList.length; i++) {
+      const c = this.outstandingList[i];
       if (c.stat === null) es.delete(c.path);
       else if (c.stat.ephemeralOwner === sessionId) es.add(c.path);
     }

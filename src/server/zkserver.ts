@@ -1090,30 +1090,31 @@ function addAuthId(c: Cnxn, id: Id): void {
   if (!c.authIds.some((x) => x.scheme === id.scheme && x.id === id.id)) c.authIds.push(id);
 }
 
+const OP_ABBREV: Record<number, string> = {
+  [OpCode.create]: 'CREA',
+  [OpCode.create2]: 'CRE2',
+  [OpCode.createContainer]: 'CREC',
+  [OpCode.createTTL]: 'CRET',
+  [OpCode.delete]: 'DELE',
+  [OpCode.exists]: 'EXIS',
+  [OpCode.getData]: 'GETD',
+  [OpCode.setData]: 'SETD',
+  [OpCode.getACL]: 'GETA',
+  [OpCode.setACL]: 'SETA',
+  [OpCode.getChildren]: 'GETC',
+  [OpCode.getChildren2]: 'GETC',
+  [OpCode.sync]: 'SYNC',
+  [OpCode.ping]: 'PING',
+  [OpCode.multi]: 'MULT',
+  [OpCode.multiRead]: 'MLTR',
+  [OpCode.check]: 'CHEC',
+  [OpCode.closeSession]: 'CLOS',
+  [OpCode.setWatches]: 'SETW',
+  [OpCode.setWatches2]: 'STW2',
+  [OpCode.addWatch]: 'ADDW',
+  [OpCode.whoAmI]: 'HOMI',
+};
+
 export function opAbbrev(type: number): string {
-  const names: Record<number, string> = {
-    [OpCode.create]: 'CREA',
-    [OpCode.create2]: 'CRE2',
-    [OpCode.createContainer]: 'CREC',
-    [OpCode.createTTL]: 'CRET',
-    [OpCode.delete]: 'DELE',
-    [OpCode.exists]: 'EXIS',
-    [OpCode.getData]: 'GETD',
-    [OpCode.setData]: 'SETD',
-    [OpCode.getACL]: 'GETA',
-    [OpCode.setACL]: 'SETA',
-    [OpCode.getChildren]: 'GETC',
-    [OpCode.getChildren2]: 'GETC',
-    [OpCode.sync]: 'SYNC',
-    [OpCode.ping]: 'PING',
-    [OpCode.multi]: 'MULT',
-    [OpCode.multiRead]: 'MLTR',
-    [OpCode.check]: 'CHEC',
-    [OpCode.closeSession]: 'CLOS',
-    [OpCode.setWatches]: 'SETW',
-    [OpCode.setWatches2]: 'STW2',
-    [OpCode.addWatch]: 'ADDW',
-    [OpCode.whoAmI]: 'HOMI',
-  };
-  return names[type] ?? (OP_NAMES[type] ?? 'UNKNOWN').toUpperCase().substring(0, 4);
+  return OP_ABBREV[type] ?? (OP_NAMES[type] ?? 'UNKNOWN').toUpperCase().substring(0, 4);
 }

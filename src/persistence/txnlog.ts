@@ -305,12 +305,13 @@ export function paddedSize(position: number, fileSize: number, preAlloc: number)
   return fileSize;
 }
 
+/**
+ * Written synchronously: a write into the page cache takes microseconds, while a thread-pool round
+ * trip costs tens of them on every group commit; only the fdatasync runs off the event loop.
+ */
 async function writeFully(fh: fs.promises.FileHandle, buf: Buffer, position: number): Promise<void> {
   let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
-    off += bytesWritten;
-  }
+  while (off < buf.length) off += fs.writeSync(fh.fd, buf, off, buf.length - off, position + off);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'fs';
+import { syncBuiltinESMExports } from 'node:module';
 import * as os from 'os';
 import * as path from 'path';
 import { dumpZk, HAVE_ZK, HELPER, java, killStarted, normJavaDump, startZk, stopZk } from './helpers/apache-zk';
@@ -265,16 +266,18 @@ describe('txn log', () => {
     const writes: number[] = [];
     const syncs: number[] = [];
     const fsp = fs.promises;
-    // count calls on the FileHandle prototype
+    // count record writes (fs.writeSync) and fdatasyncs (FileHandle.datasync)
     const fh = await fsp.open(path.join(dir, 'probe'), 'w');
     const proto = Object.getPrototypeOf(fh);
     await fh.close();
-    const origWrite = proto.write;
+    const cjsFs = require('node:fs') as typeof fs;
+    const origWrite = cjsFs.writeSync;
     const origSync = proto.datasync;
-    proto.write = function (this: unknown, ...args: unknown[]) {
-      writes.push((args[0] as Buffer).length);
-      return origWrite.apply(this, args);
-    };
+    cjsFs.writeSync = function (this: unknown, ...args: unknown[]) {
+      writes.push((args[1] as Buffer).length);
+      return (origWrite as (...a: unknown[]) => number).apply(this, args);
+    } as typeof fs.writeSync;
+    syncBuiltinESMExports();
     proto.datasync = function (this: unknown, ...args: unknown[]) {
       syncs.push(1);
       return origSync.apply(this, args);
@@ -286,7 +289,8 @@ describe('txn log', () => {
       const c3 = w.commit(); // coalesces with c2
       await Promise.all([c1, c2, c3]);
     } finally {
-      proto.write = origWrite;
+      cjsFs.writeSync = origWrite;
+      syncBuiltinESMExports();
       proto.datasync = origSync;
     }
     // flush 1: header + 1000 records; flush 2: 100 records; one datasync each

@@ -282,6 +282,7 @@ export function clearTree(tree: DataTree): void {
 
 /** Register `path` in the ephemerals/containers/ttls indexes exactly as DataTree.createNode does. */
 export function indexNodeOwner(tree: DataTree, p: string, owner: bigint): void {
+  if (owner === 0n) return; // most znodes: no BigInt arithmetic for them
   if (owner === CONTAINER_EPHEMERAL_OWNER) tree.containers.add(p);
   else if (ownerTtl(owner) >= 0) tree.ttls.add(p);
   else if (owner !== 0n) {
@@ -298,7 +299,7 @@ function* parseSnapshot(
   tree: DataTree,
   log: PersistenceLogger,
   every: number,
-): Generator<void, SnapshotInfo> {
+): Generator<number | undefined, SnapshotInfo, number | undefined> {
   const zxid = zxidFromName(path.basename(file), SNAP_PREFIX);
   const r = new JuteReader(buf, 0, buf.length, Number.MAX_SAFE_INTEGER);
   const fail = (msg: string): never => {
@@ -325,11 +326,17 @@ function* parseSnapshot(
       tree.acls.put(ref, list);
     }
     let count = 0;
+    // siblings come one after another (depth-first order): remember the last parent looked up
+    let lastParentPath = '';
+    let lastParent: DataNode | undefined;
+    // ACL reference counts, added per run of equal refs (most znodes share one ACL)
+    let runRef = -1;
+    let runCount = 0;
+    let runKnown = true;
     for (;;) {
       const p = r.readStr();
       if (p === '/') break;
-      const data = r.readBuffer();
-      const dataCopy = bytesToLatin1(data);
+      const dataCopy = r.readLatin1();
       const aclRef = r.readLong();
       const node = new DataNode(
         dataCopy,
@@ -346,23 +353,36 @@ function* parseSnapshot(
       );
       const key = p === '' ? '/' : p;
       if (p !== '') {
-        const parentPath = parentOf(p);
-        const parent = tree.nodes.get(parentPath);
-        if (!parent) fail(`Invalid Datatree, unable to find parent ${parentPath} of path ${p}`);
-        parent!.addChild(p.substring(p.lastIndexOf('/') + 1));
+        const cut = p.lastIndexOf('/');
+        let parent: DataNode | undefined;
+        if (lastParent !== undefined && cut === (lastParentPath === '/' ? 0 : lastParentPath.length) && p.startsWith(lastParentPath)) parent = lastParent;
+        else {
+          const parentPath = cut <= 0 ? '/' : p.substring(0, cut);
+          parent = tree.nodes.get(parentPath);
+          if (!parent) fail(`Invalid Datatree, unable to find parent ${parentPath} of path ${p}`);
+          lastParentPath = parentPath;
+          lastParent = parent;
+        }
+        parent!.addChild(p.substring(cut + 1));
       }
       tree.nodes.set(key, node);
       tree.approximateDataSize += key.length + (dataCopy ? dataCopy.length : 0);
-      if (aclRef !== -1 && !tree.acls.byRef.has(aclRef)) {
-        log('warn', `Ignoring acl ${aclRef} of ${key} as it does not exist in the cache (snapshot ${file})`);
+      if (aclRef !== runRef) {
+        if (runCount > 0) tree.acls.addUsage(runRef, runCount);
+        runRef = aclRef;
+        runCount = 0;
+        runKnown = aclRef === -1 || tree.acls.byRef.has(aclRef);
       }
-      tree.acls.addUsage(aclRef);
+      runCount++;
+      if (!runKnown) log('warn', `Ignoring acl ${aclRef} of ${key} as it does not exist in the cache (snapshot ${file})`);
       indexNodeOwner(tree, key, node.ephemeralOwner);
       if (++count % every === 0) yield;
     }
+    if (runCount > 0) tree.acls.addUsage(runRef, runCount);
     const seal1At = r.offset;
     const val = r.readLong();
-    if (val !== adler32(buf, 0, seal1At)) fail('CRC corruption');
+    // the driver answers a yielded offset with the Adler-32 of the file up to it
+    if (val !== (yield seal1At)) fail('CRC corruption');
     if (r.readStr() !== '/') fail('Invalid snapshot seal');
     let digest: SnapshotInfo['digest'] = null;
     let stored: number | null = null;
@@ -376,12 +396,14 @@ function* parseSnapshot(
       } else dd = r.readBigLong();
       digest = { zxid: dz, version: dv, digest: dd };
       const at = r.offset;
-      if (r.readLong() !== adler32(buf, 0, at)) fail('CRC corruption (digest seal)');
+      const sealed = r.readLong();
+      if (sealed !== (yield at)) fail('CRC corruption (digest seal)');
       if (r.readStr() !== '/') fail('Invalid snapshot seal');
       if (r.remaining() > 0) {
         stored = r.readLong(); // 3.9 lastProcessedZxid section
         const at3 = r.offset;
-        if (r.readLong() !== adler32(buf, 0, at3)) fail('CRC corruption (lastProcessedZxid seal)');
+        const sealed3 = r.readLong();
+        if (sealed3 !== (yield at3)) fail('CRC corruption (lastProcessedZxid seal)');
         r.readStr();
       }
     }
@@ -421,9 +443,21 @@ export function readSnapshotWithInfoSync(file: string, opts: ReadSnapshotOptions
   const buf = decodeFile(file, fs.readFileSync(file));
   const tree = opts.tree ?? new DataTree();
   const gen = parseSnapshot(buf, file, tree, opts.logger ?? noopLogger, 1 << 30);
+  const crc = runningChecksum(buf);
   let step = gen.next();
-  while (!step.done) step = gen.next();
+  while (!step.done) step = gen.next(step.value === undefined ? undefined : crc(step.value));
   return { tree, info: step.value };
+}
+
+/** Adler-32 of buf[0, at) for increasing `at`, hashing each byte once. */
+function runningChecksum(buf: Buffer): (at: number) => number {
+  const crc = new Adler32();
+  let done = 0;
+  return (at) => {
+    crc.update(buf, done, at);
+    done = at;
+    return crc.value;
+  };
 }
 
 /** Load a snapshot file, yielding to the event loop every 10 000 nodes. */
@@ -435,10 +469,13 @@ export async function readSnapshotWithInfo(file: string, opts: ReadSnapshotOptio
   const buf = await decodeFileAsync(file, await fs.promises.readFile(file));
   const tree = opts.tree ?? new DataTree();
   const gen = parseSnapshot(buf, file, tree, opts.logger ?? noopLogger, 10000);
+  const crc = runningChecksum(buf);
   let step = gen.next();
   while (!step.done) {
-    await yieldToEventLoop();
-    step = gen.next();
+    if (step.value === undefined) {
+      await yieldToEventLoop();
+      step = gen.next();
+    } else step = gen.next(crc(step.value));
   }
   return { tree, info: step.value };
 }

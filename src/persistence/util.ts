@@ -19,6 +19,7 @@ export const FORMAT_VERSION = 2;
 export class Adler32 {
   private a = 1;
   private b = 0;
+
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     let a = this.a;
     let b = this.b;

@@ -2,7 +2,7 @@
 // header and no checksum — sessions, the ACL map, the node list ended by "/", then "BenWasHere".
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { readACLs, writeACLs } from '../jute/records';
-import { bytesToLatin1, DataNode, DataTree, parentOf } from '../server/datatree';
+import { DataNode, DataTree, parentOf } from '../server/datatree';
 import { clearTree, indexNodeOwner, writeStatPersisted } from '../persistence/snapshot';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
@@ -58,10 +58,10 @@ export function parseSnapStream(buf: Buffer, offset: number, zxid: number): { tr
     for (;;) {
       const p = r.readStr();
       if (p === '/') break;
-      const data = r.readBuffer();
+      const data = r.readLatin1();
       const aclRef = r.readLong();
       const node = new DataNode(
-        bytesToLatin1(data),
+        data,
         aclRef,
         r.readLong(),
         r.readLong(),

@@ -58,9 +58,9 @@ export class AclCache {
   }
 
   /** Count a user of an existing ref (snapshot load). */
-  addUsage(ref: number): void {
+  addUsage(ref: number, n = 1): void {
     if (ref === -1) return;
-    this.counts.set(ref, (this.counts.get(ref) ?? 0) + 1);
+    this.counts.set(ref, (this.counts.get(ref) ?? 0) + n);
   }
 
   /** Drop entries no node uses (after a snapshot load). */

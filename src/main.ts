@@ -11,6 +11,7 @@ import { DurableLog, startAutopurge } from './server/durable';
 import { killDeadSessions, prepareDataDirs, restore, saveSnapshot } from './persistence';
 import { RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
 import { QuorumPeer } from './quorum/peer';
+import { collectGarbage } from './server/gc';
 
 export interface RunningServer {
   zk: ZooKeeperServer;
@@ -64,6 +65,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
       },
       'data restored',
     );
+    collectGarbage();
     if (dead.length) logger.info({ sessions: dead.length }, 'removed ephemerals of sessions without a session record');
     // as ZooKeeperServer.loadData: a snapshot of what was loaded, so the next start reads less log
     if (r.txnsReplayed > 0 || dead.length > 0) {

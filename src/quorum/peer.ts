@@ -18,6 +18,7 @@ import { deserializeTxn, serializeTxn } from '../server/txn';
 import { FourLetterContext } from '../server/fourlw';
 import { ClientListener } from '../server/net';
 import { ServerSettings, TxnLogSink, ZooKeeperServer } from '../server/zkserver';
+import { collectGarbage } from '../server/gc';
 import { TxnHeader } from '../jute/records';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, loadEpochs, writeEpochFile } from './epochs';
 import { ElectionDecision, ElectionService } from './election';
@@ -133,6 +134,7 @@ export class QuorumPeer {
       if (e.hdr.zxid > r.tree.lastProcessedZxid) break;
       this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
     }
+    collectGarbage();
     return r.tree;
   }
 
@@ -559,6 +561,7 @@ export class QuorumPeer {
             this.window = [];
             zk.shutdown();
             zk = newZk(tree);
+            collectGarbage(); // the old tree and the stream's bytes
             core.step(d.leader, snapPending, Date.now());
             snapPending = null;
             process(core.takeReady());

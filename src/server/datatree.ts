@@ -76,11 +76,24 @@ export function bytesToLatin1(b: Buffer | null): string | null {
   return b === null ? null : b.length === 0 ? '' : b.toString('latin1');
 }
 
+/** What only parents, ephemerals and znodes whose ACL changed need (see DataNode.ext). */
+interface NodeExt {
+  pzxid: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  kids: Set<string> | null;
+}
+
 export class DataNode {
-  /** allocated with the first child: most znodes are leaves, and an empty Set costs ~150 bytes */
-  private kids: Set<string> | null = null;
   /** the data's bytes, one char per byte (see bytesToLatin1); null = no data */
   raw: string | null;
+  /**
+   * Leaves never changed by a child, an ACL change or an owner (most znodes) keep no `ext`:
+   * pzxid = czxid, cversion = aversion = 0, no owner, no children. That saves ~50 bytes per leaf
+   * (fields and boxed doubles); the others pay ~80 bytes for the extra object.
+   */
+  private ext: NodeExt | null = null;
   constructor(
     data: Buffer | string | null,
     public aclRef: number,
@@ -89,12 +102,44 @@ export class DataNode {
     public ctime: number,
     public mtime: number,
     public version: number,
-    public cversion: number,
-    public aversion: number,
-    public ephemeralOwner: bigint,
-    public pzxid: number,
+    cversion: number,
+    aversion: number,
+    ephemeralOwner: bigint,
+    pzxid: number,
   ) {
     this.raw = typeof data === 'string' ? data : bytesToLatin1(data);
+    if (cversion !== 0 || aversion !== 0 || ephemeralOwner !== 0n || pzxid !== czxid) {
+      this.ext = { pzxid, cversion, aversion, ephemeralOwner, kids: null };
+    }
+  }
+
+  private x(): NodeExt {
+    return (this.ext ??= { pzxid: this.czxid, cversion: 0, aversion: 0, ephemeralOwner: 0n, kids: null });
+  }
+
+  get pzxid(): number {
+    return this.ext === null ? this.czxid : this.ext.pzxid;
+  }
+  set pzxid(v: number) {
+    if (this.ext !== null || v !== this.czxid) this.x().pzxid = v;
+  }
+  get cversion(): number {
+    return this.ext === null ? 0 : this.ext.cversion;
+  }
+  set cversion(v: number) {
+    if (this.ext !== null || v !== 0) this.x().cversion = v;
+  }
+  get aversion(): number {
+    return this.ext === null ? 0 : this.ext.aversion;
+  }
+  set aversion(v: number) {
+    if (this.ext !== null || v !== 0) this.x().aversion = v;
+  }
+  get ephemeralOwner(): bigint {
+    return this.ext === null ? 0n : this.ext.ephemeralOwner;
+  }
+  set ephemeralOwner(v: bigint) {
+    if (this.ext !== null || v !== 0n) this.x().ephemeralOwner = v;
   }
 
   /** A copy of the data as a Buffer (writers use `raw` with JuteWriter.writeLatin1 instead). */
@@ -111,17 +156,18 @@ export class DataNode {
   }
 
   get children(): ReadonlySet<string> {
-    return this.kids ?? NO_CHILDREN;
+    return this.ext?.kids ?? NO_CHILDREN;
   }
 
   addChild(name: string): void {
-    (this.kids ??= new Set()).add(name);
+    (this.x().kids ??= new Set()).add(name);
   }
 
   removeChild(name: string): void {
-    if (!this.kids) return;
-    this.kids.delete(name);
-    if (this.kids.size === 0) this.kids = null;
+    const e = this.ext;
+    if (!e || !e.kids) return;
+    e.kids.delete(name);
+    if (e.kids.size === 0) e.kids = null;
   }
 
   /** The client-visible Stat (ZooKeeper's DataNode.copyStat). */

@@ -2,87 +2,26 @@
 // forwards writes, gets every commit (INFORM), shows `Mode: observer`, and does not count for a
 // quorum. Sessions that move between servers are revalidated with the leader (Zab REVALIDATE):
 // a live session keeps its id and ephemerals, a closed one or a wrong password is refused.
-import { ChildProcess, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
+import { HAVE_DIST, Peers } from './helpers/peers';
 
-const BIN = path.join(__dirname, '..', 'bin', 'zk-server.js');
 const CLIENT = 21911; // client ports 21911-21914, quorum 28911-28914, election 38911-38914
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-observer-'));
-const procs = new Map<number, ChildProcess>();
-const logs = new Map<number, string>();
 const EPHEMERAL = 1;
 const CLOSE_SESSION = -11;
-
-function cfg(i: number): string {
-  const dir = path.join(root, `node${i}`);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'myid'), `${i}\n`);
-  const file = path.join(root, `zoo_${i}.cfg`);
-  const lines = [
-    'tickTime=500',
-    'initLimit=10',
-    'syncLimit=4',
-    `dataDir=${dir}`,
-    `clientPort=${CLIENT + i - 1}`,
-    'clientPortAddress=127.0.0.1',
-    '4lw.commands.whitelist=*',
-    'admin.enableServer=false',
-    'server.1=127.0.0.1:28911:38911',
-    'server.2=127.0.0.1:28912:38912',
-    'server.3=127.0.0.1:28913:38913',
-    'server.4=127.0.0.1:28914:38914:observer',
-  ];
-  if (i === 4) lines.push('peerType=observer');
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
-
-function start(i: number): void {
-  const p = spawn(process.execPath, [BIN, 'start-foreground', cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info' } });
-  logs.set(i, '');
-  p.stdout!.on('data', (d) => logs.set(i, logs.get(i) + d));
-  p.stderr!.on('data', (d) => logs.set(i, logs.get(i) + d));
-  procs.set(i, p);
-}
-
-async function stop(i: number): Promise<void> {
-  const p = procs.get(i);
-  if (!p || p.exitCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-  procs.delete(i);
-}
-
-function ask(i: number, word: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(CLIENT + i - 1, '127.0.0.1', () => s.write(word));
-    let out = '';
-    s.on('data', (d) => (out += d));
-    s.on('close', () => resolve(out));
-    s.on('error', () => resolve(''));
-  });
-}
-
-async function mode(i: number): Promise<string> {
-  return /Mode: (\w+)/.exec(await ask(i, 'srvr'))?.[1] ?? 'none';
-}
-
-async function waitFor(f: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}\n${[...logs].map(([k, v]) => `--- node ${k}\n${v.split('\n').slice(-15).join('\n')}`).join('\n')}`);
-}
+const peers = new Peers(
+  {
+    clientPort: (i) => CLIENT + i - 1,
+    common: ['server.1=127.0.0.1:28911:38911', 'server.2=127.0.0.1:28912:38912', 'server.3=127.0.0.1:28913:38913', 'server.4=127.0.0.1:28914:38914:observer'],
+    extra: (i) => (i === 4 ? ['peerType=observer'] : []),
+  },
+  'zk-observer-',
+);
+const start = (i: number): void => peers.start(i);
+const stop = (i: number): Promise<void> => peers.stop(i);
+const ask = (i: number, w: string): Promise<string> => peers.ask(i, w);
+const mode = (i: number): Promise<string> => peers.mode(i);
+const waitFor = (f: () => Promise<boolean>, ms: number, what: string): Promise<void> => peers.waitFor(f, ms, what);
 
 async function read(i: number, p: string): Promise<string | null> {
   const c = await MiniClient.connect(CLIENT + i - 1).catch(() => null);
@@ -96,10 +35,10 @@ async function read(i: number, p: string): Promise<string | null> {
 }
 
 afterAll(async () => {
-  for (const i of [...procs.keys()]) await stop(i);
+  await peers.stopAll();
 });
 
-describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')))('observers and session revalidation', () => {
+describe.skipIf(!HAVE_DIST)('observers and session revalidation', () => {
   it('an observer does not make a quorum, then serves reads, forwards writes and gets every commit', async () => {
     start(1);
     start(4);

@@ -1,88 +1,31 @@
 // The tutorial's pseudo-cluster as three real processes on 2181-2183 / 2888-2890 / 3888-3890, driven
 // through the seed scenario: no service without a quorum, 2 leads after 1 and 2 start, 3 follows,
 // data replicated, followers stop and start, the leader stops and a new one takes over.
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
+import { BIN, Peers } from './helpers/peers';
 
-const BIN = path.join(__dirname, '..', 'bin', 'zk-server.js');
 const BASE = Number(process.env.ZK_ENSEMBLE_BASE_CLIENT ?? 2181);
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-ensemble-'));
-const procs = new Map<number, ChildProcess>();
-const logs = new Map<number, string>();
-
-function cfg(i: number): string {
-  const dir = path.join(root, `node${i}`);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'myid'), `${i}\n`);
-  const file = path.join(root, `zoo_${i}.cfg`);
-  fs.writeFileSync(
-    file,
-    [
-      'tickTime=500',
-      'initLimit=10',
-      'syncLimit=4',
-      `dataDir=${dir}`,
-      `clientPort=${BASE + i - 1}`,
-      'clientPortAddress=127.0.0.1',
-      '4lw.commands.whitelist=*',
-      'admin.enableServer=false',
-      'server.1=127.0.0.1:2888:3888',
-      'server.2=127.0.0.1:2889:3889',
-      'server.3=127.0.0.1:2890:3890',
-    ].join('\n') + '\n',
-  );
-  return file;
-}
-
-function start(i: number): void {
-  const p = spawn(process.execPath, [BIN, 'start-foreground', cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info' } });
-  logs.set(i, '');
-  p.stdout!.on('data', (d) => logs.set(i, logs.get(i) + d));
-  p.stderr!.on('data', (d) => logs.set(i, logs.get(i) + d));
-  procs.set(i, p);
-}
-
-async function stop(i: number): Promise<void> {
-  const p = procs.get(i);
-  if (!p || p.exitCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-  procs.delete(i);
-}
-
-function ask(i: number, word: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(BASE + i - 1, '127.0.0.1', () => s.write(word));
-    let out = '';
-    s.on('data', (d) => (out += d));
-    s.on('close', () => resolve(out));
-    s.on('error', () => resolve(''));
-  });
-}
-
-async function mode(i: number): Promise<string> {
-  return /Mode: (\w+)/.exec(await ask(i, 'srvr'))?.[1] ?? 'none';
-}
-
-async function waitFor(f: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}\n${[...logs].map(([k, v]) => `--- node ${k}\n${v.split('\n').slice(-15).join('\n')}`).join('\n')}`);
-}
+const peers = new Peers(
+  {
+    clientPort: (i) => BASE + i - 1,
+    common: ['server.1=127.0.0.1:2888:3888', 'server.2=127.0.0.1:2889:3889', 'server.3=127.0.0.1:2890:3890'],
+  },
+  'zk-ensemble-',
+);
+const root = peers.root;
+const start = (i: number): void => peers.start(i);
+const stop = (i: number): Promise<void> => peers.stop(i);
+const ask = (i: number, w: string): Promise<string> => peers.ask(i, w);
+const mode = (i: number): Promise<string> => peers.mode(i);
+const waitFor = (f: () => Promise<boolean>, ms: number, what: string): Promise<void> => peers.waitFor(f, ms, what);
 
 afterAll(async () => {
-  for (const i of [...procs.keys()]) await stop(i);
+  await peers.stopAll();
 });
 
 describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')))('three-node pseudo-cluster', () => {
@@ -150,7 +93,7 @@ describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')))('t
 
 describe.skipIf(!fs.existsSync(path.join(__dirname, '..', 'dist', 'cli.js')) || !fs.existsSync('/usr/share/zookeeper/bin/zkCli.sh'))('npm start', () => {
   it('brings up the pseudo-cluster that zkCli.sh uses with all three servers, and Ctrl-C stops it', async () => {
-    for (const i of [...procs.keys()]) await stop(i);
+    await peers.stopAll();
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-npmstart-'));
     const p = spawn('npm', ['start', '--prefix', path.join(__dirname, '..')], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';

@@ -1,0 +1,101 @@
+// Real zk-server processes for the ensemble tests: write a config per peer, start and stop them,
+// ask four-letter words, wait for conditions (with the peers' last log lines on a timeout).
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const BIN = path.join(__dirname, '..', '..', 'bin', 'zk-server.js');
+export const HAVE_DIST = fs.existsSync(path.join(__dirname, '..', '..', 'dist', 'cli.js'));
+
+export interface PeerSpec {
+  /** client port of server i (1-based) */
+  clientPort(i: number): number;
+  /** the server.N lines, and any other keys every peer gets */
+  common: string[];
+  /** extra lines for server i */
+  extra?(i: number): string[];
+}
+
+export class Peers {
+  readonly root: string;
+  readonly procs = new Map<number, ChildProcess>();
+  readonly logs = new Map<number, string>();
+
+  constructor(
+    private readonly spec: PeerSpec,
+    prefix = 'zk-peers-',
+  ) {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  }
+
+  cfg(i: number): string {
+    const dir = path.join(this.root, `node${i}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'myid'), `${i}\n`);
+    const file = path.join(this.root, `zoo_${i}.cfg`);
+    const lines = [
+      'tickTime=500',
+      'initLimit=10',
+      'syncLimit=4',
+      `dataDir=${dir}`,
+      `clientPort=${this.spec.clientPort(i)}`,
+      'clientPortAddress=127.0.0.1',
+      '4lw.commands.whitelist=*',
+      'admin.enableServer=false',
+      ...this.spec.common,
+      ...(this.spec.extra?.(i) ?? []),
+    ];
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    return file;
+  }
+
+  start(i: number): void {
+    const p = spawn(process.execPath, [BIN, 'start-foreground', this.cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info' } });
+    this.logs.set(i, '');
+    p.stdout!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));
+    p.stderr!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));
+    this.procs.set(i, p);
+  }
+
+  async stop(i: number): Promise<void> {
+    const p = this.procs.get(i);
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+    this.procs.delete(i);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const i of [...this.procs.keys()]) await this.stop(i);
+  }
+
+  ask(i: number, word: string): Promise<string> {
+    return new Promise((resolve) => {
+      const s = net.connect(this.spec.clientPort(i), '127.0.0.1', () => s.write(word));
+      let out = '';
+      s.on('data', (d) => (out += d));
+      s.on('close', () => resolve(out));
+      s.on('error', () => resolve(''));
+    });
+  }
+
+  /** `Mode:` from srvr, or 'none' when the peer serves no client */
+  async mode(i: number): Promise<string> {
+    return /Mode: (\w+)/.exec(await this.ask(i, 'srvr'))?.[1] ?? 'none';
+  }
+
+  async waitFor(f: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (await f()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const tails = [...this.logs].map(([k, v]) => `--- node ${k}\n${v.split('\n').slice(-15).join('\n')}`).join('\n');
+    throw new Error(`timed out waiting for ${what}\n${tails}`);
+  }
+}

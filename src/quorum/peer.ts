@@ -303,9 +303,11 @@ export class QuorumPeer {
         end();
         return;
       }
-      // replies produced by this Ready (revalidations, syncs) go out now
-      const more = core.takeReady();
-      if (more.send.length || more.logAppend.length || more.commit.length || more.stateChange) process(more);
+      // replies produced while carrying out this Ready (REVALIDATE answers, SYNCs) go out now
+      if (r.revalidations.length || r.requests.length) {
+        const more = core.takeReady();
+        if (more.send.length || more.logAppend.length || more.commit.length || more.stateChange) process(more);
+      }
     };
 
     const server = net.createServer((sock) => {

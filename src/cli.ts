@@ -115,7 +115,10 @@ async function cmdStart(arg: string | undefined): Promise<number> {
       }
       return 1;
     }
-    if ((await askFourLetterWord(clientHost(config), config.clientPort, 'srvr', 500)).startsWith('Zookeeper version')) {
+    // serving; or, for a quorum peer, up and answering while it waits for a quorum (zkServer.sh
+    // itself only waits for the pid file: a lone peer of an ensemble is STARTED too)
+    const srvr = await askFourLetterWord(clientHost(config), config.clientPort, 'srvr', 500);
+    if (srvr.startsWith('Zookeeper version') || (config.servers.size > 0 && srvr.includes('not currently serving requests'))) {
       process.stdout.write('STARTED\n');
       return 0;
     }

@@ -1,0 +1,148 @@
+// The command line for each peer of a 3-node ensemble, as an operator types it: start (daemon, pid
+// file in dataDir), status before and after a quorum exists, stop, with zkServer.sh's outputs and
+// exit codes; bin/zkServer.sh for one peer with a bare config name looked up in ZOOCFGDIR.
+// Ports: client 27101-27103, quorum 27201-27203, election 27301-27303.
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const execFileP = promisify(execFile);
+const ROOT = path.join(__dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'zk-server.js');
+const WRAPPER = path.join(ROOT, 'bin', 'zkServer.sh');
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-ens-'));
+
+async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: string; code: number }> {
+  try {
+    const r = await execFileP(cmd, args, { timeout: 60000, env: { ...process.env, ...env } });
+    return { out: r.stdout + r.stderr, code: 0 };
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; code?: number };
+    return { out: (x.stdout ?? '') + (x.stderr ?? ''), code: typeof x.code === 'number' ? x.code : -1 };
+  }
+}
+const cli = (...args: string[]): Promise<{ out: string; code: number }> => run(process.execPath, [BIN, ...args]);
+
+function cfg(i: number): string {
+  const dir = path.join(root, `data${i}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'myid'), `${i}\n`);
+  const file = path.join(root, `zoo_${i}.cfg`);
+  fs.writeFileSync(
+    file,
+    [
+      'tickTime=500',
+      'initLimit=10',
+      'syncLimit=4',
+      `dataDir=${dir}`,
+      `clientPort=${27100 + i}`,
+      'clientPortAddress=127.0.0.1',
+      'admin.enableServer=false',
+      'server.1=127.0.0.1:27201:27301',
+      'server.2=127.0.0.1:27202:27302',
+      'server.3=127.0.0.1:27203:27303',
+    ].join('\n') + '\n',
+  );
+  return file;
+}
+const pidFile = (i: number): string => path.join(root, `data${i}`, 'zookeeper_server.pid');
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitMode(i: number, mode: string): Promise<{ out: string; code: number }> {
+  const end = Date.now() + 20000;
+  let last = { out: '', code: -1 };
+  while (Date.now() < end) {
+    last = await cli('status', cfg(i));
+    if (last.out.includes(`Mode: ${mode}`)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return last;
+}
+
+afterAll(async () => {
+  for (const i of [1, 2, 3]) {
+    const f = pidFile(i);
+    if (!fs.existsSync(f)) continue;
+    const pid = Number(fs.readFileSync(f, 'utf8'));
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+});
+
+describe.skipIf(!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')))('zk-server CLI on each peer of an ensemble', () => {
+  it('start, status, stop per peer with zkServer.sh outputs and exit codes', async () => {
+    // a lone peer starts (the process runs and waits for a quorum) but serves no client
+    const s1 = await cli('start', cfg(1));
+    expect(s1.out).toContain(`Using config: ${cfg(1)}`);
+    expect(s1.out).toContain('STARTED');
+    expect(s1.code).toBe(0);
+    const pid1 = Number(fs.readFileSync(pidFile(1), 'utf8'));
+    expect(alive(pid1)).toBe(true);
+    const lone = await cli('status', cfg(1));
+    expect(lone.out).toContain('Client port found: 27101. Client address: 127.0.0.1.');
+    expect(lone.out).toContain('Error contacting service. It is probably not running.');
+    expect(lone.code).toBe(1);
+
+    // a second peer makes a quorum: 2 leads (larger sid, same zxid), 1 follows
+    const s2 = await cli('start', cfg(2));
+    expect(s2.out).toContain('STARTED');
+    expect(s2.code).toBe(0);
+    const st2 = await waitMode(2, 'leader');
+    expect(st2.out).toContain('Mode: leader');
+    expect(st2.code).toBe(0);
+    const st1 = await waitMode(1, 'follower');
+    expect(st1.out).toContain('Mode: follower');
+    expect(st1.code).toBe(0);
+
+    // the third through the zkServer.sh wrapper, by bare file name in ZOOCFGDIR
+    const env = { ZOOCFGDIR: root };
+    cfg(3); // write zoo_3.cfg and data3/myid
+    const s3 = await run(WRAPPER, ['start', 'zoo_3.cfg'], env);
+    expect(s3.out).toContain(`Using config: ${cfg(3)}`);
+    expect(s3.out).toContain('STARTED');
+    expect(s3.code).toBe(0);
+    const end = Date.now() + 20000;
+    let st3 = await run(WRAPPER, ['status', 'zoo_3.cfg'], env);
+    while (!st3.out.includes('Mode: follower') && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 200));
+      st3 = await run(WRAPPER, ['status', 'zoo_3.cfg'], env);
+    }
+    expect(st3.out).toContain('Mode: follower');
+    expect(st3.code).toBe(0);
+    const again = await cli('start', cfg(3));
+    expect(again.code).toBe(1);
+    expect(again.out).toMatch(/already running/);
+
+    // stop each peer: waits for the process to end and removes the pid file
+    const pids = [1, 2, 3].map((i) => Number(fs.readFileSync(pidFile(i), 'utf8')));
+    for (const i of [2, 1]) {
+      const stop = await cli('stop', cfg(i));
+      expect(stop.out).toContain('STOPPED');
+      expect(stop.code).toBe(0);
+      expect(alive(pids[i - 1])).toBe(false);
+      expect(fs.existsSync(pidFile(i))).toBe(false);
+      const after = await cli('status', cfg(i));
+      expect(after.out).toContain('Error contacting service. It is probably not running.');
+      expect(after.code).toBe(1);
+    }
+    // peer 3 is alone again: running, not serving
+    const alone3 = await run(WRAPPER, ['status', 'zoo_3.cfg'], env);
+    expect(alone3.code).toBe(1);
+    const stop3 = await run(WRAPPER, ['stop', 'zoo_3.cfg'], env);
+    expect(stop3.out).toContain('STOPPED');
+    expect(stop3.code).toBe(0);
+    expect(alive(pids[2])).toBe(false);
+    const twice = await cli('stop', cfg(3));
+    expect(twice.out).toContain('could not find file');
+    expect(twice.code).toBe(1);
+  }, 120000);
+});

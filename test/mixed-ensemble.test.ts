@@ -1,0 +1,158 @@
+// zk-server peers and Apache ZooKeeper 3.8 peers (Debian's QuorumPeerMain) in one ensemble:
+// election, Zab sync (DIFF and SNAP) and broadcast in both directions, writes forwarded across
+// implementations, sessions that move between a Java and a zk-server peer (REVALIDATE to the other
+// kind's leader), ephemerals removed everywhere when their session closes.
+// Servers 1 and 2 are zk-server, server 3 is Java. Ports: client 27501-27503, quorum 27601-27603,
+// election 27701-27703.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MiniClient } from './helpers/miniclient';
+import { HAVE_DIST, Peers } from './helpers/peers';
+
+const JARS = [
+  'zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-simple', 'commons-cli', 'snappy-java', 'metrics-core', 'netty-handler',
+  'netty-transport', 'netty-common', 'netty-buffer', 'netty-codec', 'netty-resolver', 'netty-transport-native-unix-common',
+  'netty-transport-classes-epoll', 'jackson-databind', 'jackson-core', 'jackson-annotations', 'audience-annotations',
+].map((j) => `/usr/share/java/${j}.jar`);
+const HAVE_ZK = fs.existsSync('/usr/share/java/zookeeper.jar') && fs.existsSync('/usr/share/java/slf4j-simple.jar');
+const EPHEMERAL = 1;
+const CLOSE_SESSION = -11;
+const EXISTS = 3;
+
+const peers = new Peers(
+  {
+    clientPort: (i) => 27500 + i,
+    common: ['server.1=127.0.0.1:27601:27701', 'server.2=127.0.0.1:27602:27702', 'server.3=127.0.0.1:27603:27703'],
+  },
+  'zk-mixed-',
+);
+let java: ChildProcess | null = null;
+let javaLog = '';
+
+function startJava(): void {
+  const cfg = peers.cfg(3); // same keys as ours; ZooKeeper reads the same zoo.cfg
+  java = spawn('java', ['-Xmx256m', '-Dzookeeper.4lw.commands.whitelist=*', '-cp', JARS.filter((j) => fs.existsSync(j)).join(':'), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  java.stdout!.on('data', (d) => (javaLog += d));
+  java.stderr!.on('data', (d) => (javaLog += d));
+}
+
+async function stopJava(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const j = java;
+  if (!j || j.exitCode !== null) return;
+  const exited = new Promise((r) => j.once('exit', r));
+  j.kill(signal);
+  const t = setTimeout(() => j.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+  java = null;
+}
+
+async function modes(): Promise<string[]> {
+  return Promise.all([1, 2, 3].map((i) => peers.mode(i)));
+}
+
+async function waitModes(want: string[], what: string): Promise<void> {
+  await peers.waitFor(async () => (await modes()).join() === want.join(), 30000, `${what} (modes ${want.join()})`).catch((e: Error) => {
+    throw new Error(`${e.message}\n--- java\n${javaLog.split('\n').slice(-20).join('\n')}`);
+  });
+}
+
+async function write(i: number, prefix: string, n: number): Promise<void> {
+  const c = await MiniClient.connect(27500 + i);
+  const all = [];
+  for (let k = 0; k < n; k++) all.push(c.create(`${prefix}${k}`, Buffer.from(`v${k}`)));
+  const errs = await Promise.all(all);
+  c.close();
+  expect(errs.filter((e) => e !== 0)).toEqual([]);
+}
+
+async function read(i: number, p: string): Promise<string | null> {
+  const c = await MiniClient.connect(27500 + i);
+  try {
+    const r = await c.getData(p);
+    return r.err === 0 ? (r.data?.toString() ?? '') : null;
+  } finally {
+    c.close();
+  }
+}
+
+/** A session with an ephemeral moves across all three servers, then closes on `closeOn`. */
+async function movingSession(createOn: number, closeOn: number, tag: string): Promise<void> {
+  const a = await MiniClient.connect(27500 + createOn, 10000);
+  expect(await a.create(`/eph-${tag}`, Buffer.from('e'), EPHEMERAL)).toBe(0);
+  const id = a.sessionId;
+  const pw = a.passwd;
+  a.close();
+  for (const i of [1, 2, 3].filter((x) => x !== createOn).concat(createOn)) {
+    const b = await MiniClient.connect(27500 + i, 10000, id, pw);
+    expect(b.sessionId, `session kept on server ${i}`).toBe(id);
+    expect((await b.getData(`/eph-${tag}`)).stat?.ephemeralOwner, `ephemeral seen on server ${i}`).toBe(id);
+    b.close();
+  }
+  const c = await MiniClient.connect(27500 + closeOn, 10000, id, pw);
+  expect((await c.call(CLOSE_SESSION, () => {})).err).toBe(0);
+  c.close();
+  for (const i of [1, 2, 3]) {
+    await peers.waitFor(async () => {
+      const d = await MiniClient.connect(27500 + i);
+      const r = await d.call(EXISTS, (w) => {
+        w.writeString(`/eph-${tag}`);
+        w.writeBool(false);
+      });
+      d.close();
+      return r.err === -101;
+    }, 5000, `ephemeral /eph-${tag} gone on server ${i}`);
+  }
+  const e = await MiniClient.connect(27500 + (closeOn === 3 ? 1 : 3), 10000, id, pw);
+  expect(e.timeout, 'a closed session is refused').toBe(0);
+  await e.closedPromise;
+}
+
+afterAll(async () => {
+  await stopJava('SIGKILL');
+  await peers.stopAll();
+});
+
+describe.skipIf(!HAVE_DIST || !HAVE_ZK)('a mixed ensemble: two zk-server peers and one Apache ZooKeeper 3.8 peer', () => {
+  it('follows a Java leader, then leads a Java follower, syncing both ways', async () => {
+    // 1 (ours) and 3 (Java) start: equal zxids, the larger sid leads
+    peers.start(1);
+    startJava();
+    await waitModes(['follower', 'none', 'leader'], 'Java server 3 leads, zk-server 1 follows');
+    peers.start(2);
+    await waitModes(['follower', 'follower', 'leader'], 'zk-server 2 joins the Java leader');
+    for (const i of [1, 2, 3]) await write(i, `/w${i}-`, 20); // forwarded to the Java leader
+    for (const i of [1, 2, 3]) for (const j of [1, 2, 3]) expect(await read(i, `/w${j}-19`)).toBe('v19');
+    await movingSession(3, 2, 'java-leader');
+
+    // a zk-server follower catches up with a Java leader after missing 700 txns
+    await peers.stop(2);
+    await write(3, '/c-', 700);
+    peers.start(2);
+    await waitModes(['follower', 'follower', 'leader'], 'zk-server 2 rejoins');
+    expect(await read(2, '/c-699')).toBe('v699');
+
+    // the Java leader dies: zk-server 2 leads, 1 follows; Java 3 comes back as a follower
+    await stopJava('SIGKILL');
+    await waitModes(['follower', 'leader', 'none'], 'zk-server 2 leads after the Java leader is killed');
+    expect(await read(1, '/c-699')).toBe('v699');
+    startJava();
+    await waitModes(['follower', 'leader', 'follower'], 'Java 3 follows zk-server 2');
+    await write(3, '/j-', 20); // forwarded by the Java follower to our leader
+    for (const i of [1, 2, 3]) expect(await read(i, '/j-19')).toBe('v19');
+    await movingSession(2, 3, 'zk-leader');
+
+    // a Java follower catches up with a zk-server leader past its 500-txn window (SNAP)
+    await stopJava();
+    await write(2, '/d-', 700);
+    startJava();
+    await waitModes(['follower', 'leader', 'follower'], 'Java 3 rejoins');
+    await peers.waitFor(async () => (await read(3, '/d-699')) === 'v699', 10000, 'Java 3 has /d-699');
+    expect(javaLog).toMatch(/Getting a snapshot from leader/);
+    expect(await read(3, '/w1-0')).toBe('v0');
+  }, 240000);
+});

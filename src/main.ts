@@ -12,6 +12,7 @@ import { killDeadSessions, prepareDataDirs, restore, saveSnapshot } from './pers
 import { RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
 import { QuorumPeer } from './quorum/peer';
 import { collectGarbage } from './server/gc';
+import { serverMetrics } from './server/metrics';
 
 export interface RunningServer {
   zk: ZooKeeperServer;
@@ -65,6 +66,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
       },
       'data restored',
     );
+    serverMetrics.dbinittime.add(Date.now() - t0);
     collectGarbage();
     if (dead.length) logger.info({ sessions: dead.length }, 'removed ephemerals of sessions without a session record');
     // as ZooKeeperServer.loadData: a snapshot of what was loaded, so the next start reads less log
@@ -110,9 +112,6 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
     config,
     mode: () => 'standalone',
     traceMask: { value: 0n },
-    fsyncStats: durable
-      ? () => ({ count: durable!.writer.fsyncCount, totalMs: durable!.writer.fsyncTotalMs, maxMs: durable!.writer.fsyncMaxMs })
-      : undefined,
   };
   const listener = clientListener(() => zk, ctx, config, logger);
   await listener.listen();

@@ -394,6 +394,21 @@ describe('AdminServer and /metrics', () => {
       expect(families.get(k), k).toBe('gauge');
     }
     expect(families.get('process_cpu_seconds_total')).toBe('counter');
+    // ServerMetrics (ServerMetrics.java): counters stay counters, AvgMinMax(Percentile)Counters are
+    // summaries (PrometheusMetricsProvider: quantiles 0.5/0.9/0.99 for the ADVANCED ones only)
+    for (const k of ['looking_count', 'diff_count', 'snap_count', 'commit_count', 'bytes_received_count', 'connection_request_count', 'unrecoverable_error_count']) {
+      expect(families.get(k), k).toBe('counter');
+    }
+    for (const k of ['readlatency', 'updatelatency', 'fsynctime', 'snapshottime', 'dbinittime', 'election_time', 'follower_sync_time']) {
+      expect(families.get(k), k).toBe('summary');
+    }
+    expect(text).toMatch(/^readlatency\{quantile="0\.5",\} \S+$/m);
+    expect(text).toMatch(/^readlatency\{quantile="0\.99",\} \S+$/m);
+    expect(Number(/^readlatency_count (\S+)$/m.exec(text)![1])).toBeGreaterThan(0);
+    expect(text).not.toMatch(/^fsynctime\{quantile/m); // BASIC: count and sum only
+    expect(text).toMatch(/^fsynctime_sum \S+$/m);
+    expect(Number(/^bytes_received_count (\S+)$/m.exec(text)![1])).toBeGreaterThan(0);
+    expect(families.has('avg_readlatency')).toBe(false);
     expect([...families.keys()].some((k) => k.startsWith('zk_'))).toBe(false);
     expect(families.has('version')).toBe(false);
     expect(text).toContain('# HELP znode_count znode_count\n# TYPE znode_count gauge\n');

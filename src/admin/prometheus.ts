@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import { FourLetterContext, monitorValues } from '../server/fourlw';
 import { javaDoubleString } from './json';
+import { metricFamilies, metricLines } from '../server/metrics';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -87,10 +88,13 @@ function processFamilies(): MetricFamily[] {
 export function collectMetrics(ctx: FourLetterContext, opts: { exportProcessInfo?: boolean } = {}): MetricFamily[] {
   const fams: MetricFamily[] = [];
   if (ctx.zk) {
+    // counters and summaries come as such below, not as mntr's flattened avg_/min_/... gauges
+    const fromMetrics = new Set(metricLines().map(([k]) => k));
     for (const [k, v] of monitorValues(ctx)) {
-      if (NOT_METRICS.has(k) || typeof v !== 'number') continue;
+      if (NOT_METRICS.has(k) || fromMetrics.has(k) || typeof v !== 'number') continue;
       fams.push({ name: k, help: k, type: 'gauge', samples: [{ name: k, value: v }] });
     }
+    fams.push(...metricFamilies());
   }
   if (opts.exportProcessInfo ?? true) fams.push(...processFamilies());
   return fams;

@@ -1,4 +1,5 @@
 // FileTxnSnapLog: directory checks, restore (snapshot + log replay) and purge (disk-format.md §1, §8, §10).
+import { serverMetrics } from '../server/metrics';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataTree } from '../server/datatree';
@@ -114,6 +115,7 @@ export async function restore(
     log('info', `Reading snapshot ${f}`);
     try {
       const { tree: t, info } = await readSnapshotWithInfo(f, { logger: log });
+      serverMetrics.startup_snap_load_time.add(Date.now() - t0);
       log('info', `Read snapshot ${f}: ${info.nodeCount} nodes, ${info.sessionCount} sessions in ${Date.now() - t0} ms`);
       tree = t;
       snapshotFile = f;
@@ -149,7 +151,10 @@ export async function restore(
   }
 
   const snapshotZxid = tree.lastProcessedZxid;
+  const t1 = Date.now();
   const replayed = await replayLog(tree, logDir, snapshotZxid + 1, log);
+  serverMetrics.startup_txns_load_time.add(Date.now() - t1);
+  serverMetrics.startup_txns_loaded.add(replayed);
   return { tree, lastZxid: tree.lastProcessedZxid, snapshotFile, snapshotZxid, txnsReplayed: replayed };
 }
 

@@ -1,6 +1,7 @@
 // ZooKeeper 3.8 transaction log files: <dataLogDir>/version-2/log.<hex zxid of first txn>.
 // Layout (disk-format.md §4): FileHeader "ZKLG",2,dbid 0; records `long adler32 | int len | entry | 0x42`;
 // zero padding (preallocated space). All paths taken here are the version-2 directory itself.
+import { serverMetrics } from '../server/metrics';
 import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter, DEFAULT_MAX_BUFFER } from '../jute/archive';
@@ -242,6 +243,7 @@ export class TxnLogWriter {
       const ms = Date.now() - t0;
       this.fsyncCount++;
       this.fsyncTotalMs += ms;
+      serverMetrics.fsynctime.add(ms);
       if (ms > this.fsyncMaxMs) this.fsyncMaxMs = ms;
       if (ms > this.fsyncWarnMs) {
         this.log('warn', `fsync-ing the write ahead log in ${this.curPath} took ${ms}ms which will adversely effect operation latency.`);

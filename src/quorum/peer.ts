@@ -19,6 +19,7 @@ import { FourLetterContext } from '../server/fourlw';
 import { ClientListener } from '../server/net';
 import { ServerSettings, TxnLogSink, ZooKeeperServer } from '../server/zkserver';
 import { collectGarbage } from '../server/gc';
+import { serverMetrics } from '../server/metrics';
 import { TxnHeader } from '../jute/records';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, loadEpochs, writeEpochFile } from './epochs';
 import { ElectionDecision, ElectionService } from './election';
@@ -124,6 +125,7 @@ export class QuorumPeer {
 
   /** Snapshot + txn log → DataTree (ZKDatabase.loadDataBase), and the committed-log window. */
   private async loadDb(): Promise<DataTree> {
+    const t0 = Date.now();
     const r = await restore(this.config.dataDir, this.config.dataLogDir, (lvl, msg) => {
       if (lvl === 'warn' || lvl === 'error') this.logger.warn(msg);
       else this.logger.debug(msg);
@@ -134,6 +136,7 @@ export class QuorumPeer {
       if (e.hdr.zxid > r.tree.lastProcessedZxid) break;
       this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
     }
+    serverMetrics.dbinittime.add(Date.now() - t0);
     collectGarbage();
     return r.tree;
   }
@@ -182,8 +185,10 @@ export class QuorumPeer {
         const tree = this.tree;
         const epochs = loadEpochs(this.snapDir, tree.lastProcessedZxid, (m) => this.logger.info(m));
         const t0 = Date.now();
+        serverMetrics.looking_count.add(1);
         const d = await this.election.lookForLeader(tree.lastProcessedZxid, epochs.current);
         if (this.stopped) return;
+        serverMetrics.election_time.add(Date.now() - t0);
         this.logger.info({ leader: d.leader, state: d.state, ms: Date.now() - t0 }, 'election finished');
         if (d.state === 'LEADING') await this.lead(tree, epochs.accepted, epochs.current);
         else await this.follow(d, tree, epochs.accepted, epochs.current);
@@ -263,11 +268,15 @@ export class QuorumPeer {
       }
       if (r.logAppend.length) void flush();
       for (const c of r.commit) this.remember(c);
+      serverMetrics.commit_count.add(r.commit.length);
+      serverMetrics.proposal_count.add(r.logAppend.length);
       if (r.commit.length && zk) zk.commitUpTo(r.commit[r.commit.length - 1].zxid);
       for (const s of r.send) {
         const sock = sockets.get(s.to);
         if (!sock || sock.destroyed) continue;
         const out = outs.get(sock)!;
+        if (s.packet.type === T.SNAP) serverMetrics.snap_count.add(1);
+        else if (s.packet.type === T.DIFF || s.packet.type === T.TRUNC) serverMetrics.diff_count.add(1);
         out.send(s.packet);
         if (s.snapshot) out.raw(serializeSnapStream(tree));
       }
@@ -286,6 +295,7 @@ export class QuorumPeer {
         else zk.submitRemote(sessionId, cxid, type, body, q.authinfo);
       }
       for (const x of r.touches) if (zk) for (const s of x.sessions) zk.touchRemote(s.sessionId, s.timeoutMs);
+      serverMetrics.revalidate_count.add(r.revalidations.length);
       for (const v of r.revalidations) core.revalidateReply(v.from, v.session.sessionId, !!zk && zk.revalidateRemote(v.session.sessionId, v.session.timeoutMs));
       if (r.serving && !zk) {
         zk = new ZooKeeperServer(tree, this.settings(), sink, this.logger);
@@ -403,6 +413,7 @@ export class QuorumPeer {
   private async follow(d: ElectionDecision, tree: DataTree, accepted: number, current: number): Promise<void> {
     const observer = d.state === 'OBSERVING';
     const s = await this.connectToLeader(d);
+    const syncStart = Date.now();
     s.setNoDelay(true);
     const out = new PacketBatcher(s);
     this.election.setDecided(observer ? 'OBSERVING' : 'FOLLOWING', d.leader);
@@ -489,6 +500,7 @@ export class QuorumPeer {
       for (const v of r.revalidated) zk.revalidated(v.sessionId, v.valid);
       for (let i = 0; i < r.syncs; i++) zk.syncDone();
       if (r.serving) {
+        (observer ? serverMetrics.observer_sync_time : serverMetrics.follower_sync_time).add(Date.now() - syncStart);
         this.zk = zk;
         this.ctx.zk = zk;
         this.mode = observer ? 'observer' : 'follower';
@@ -575,6 +587,7 @@ export class QuorumPeer {
             snapPending = p;
             continue;
           }
+          if (p.type === T.PROPOSAL) serverMetrics.learner_proposal_received_count.add(1);
           core.step(d.leader, p, Date.now());
           process(core.takeReady());
         }

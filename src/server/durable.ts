@@ -1,6 +1,7 @@
 // The standalone "log" stage: every txn is appended to the txn log and made durable (one fdatasync
 // per batch: group commit) before it is applied and answered; snapshots are taken every ~snapCount
 // txns, in the background, as ZooKeeper's SyncRequestProcessor does.
+import { serverMetrics } from './metrics';
 import { TxnHeader } from '../jute/records';
 import { purge, saveSnapshot, TxnLogWriter } from '../persistence';
 import { DataTree } from './datatree';
@@ -68,6 +69,7 @@ export class DurableLog implements TxnLogSink {
       .then((file) => {
         this.snapshotsTaken++;
         this.lastSnapshot = { zxid, time: Date.now() };
+        serverMetrics.snapshottime.add(Date.now() - t0);
         this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, 'snapshot written');
       })
       .catch((e: unknown) => {

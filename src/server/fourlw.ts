@@ -1,4 +1,5 @@
 // The four-letter words (ZooKeeper's server/command/*): plain-text answers on the client port.
+import { metricLines } from './metrics';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +22,6 @@ export function fourLetterWord(first4: number): string | undefined {
 export interface FourLetterContext {
   zk: ZooKeeperServer | null;
   /** the txn log's fsync counters, when the server is durable */
-  fsyncStats?(): { count: number; totalMs: number; maxMs: number };
   config: ServerConfig;
   /** standalone | leader | follower | observer */
   mode(): string;
@@ -161,8 +161,8 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
     ['non_mtls_remote_conn_count', 0],
     ['non_mtls_local_conn_count', 0],
     ['quorum_size', ctx.quorumSize?.() ?? Math.max(1, ctx.config.servers.size)],
-    ...fsyncLines(ctx),
     ...(ctx.quorumMonitor?.() ?? []),
+    ...metricLines(),
     ['heap_used_bytes', mem.heapUsed],
     ['rss_bytes', mem.rss],
   ];
@@ -279,8 +279,9 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
     case 'dirs':
       return `datadir_size: ${dirSize(path.join(ctx.config.dataDir, 'version-2'))}\nlogdir_size: ${dirSize(path.join(ctx.config.dataLogDir, 'version-2'))}\n`;
     case 'mntr':
+      // averages are Java doubles there (AvgMinMaxCounter.getAvg, ServerStats.getAvgLatency): "6.0"
       return monitorValues(ctx)
-        .map(([k, v]) => `zk_${k}\t${v}\n`)
+        .map(([k, v]) => `zk_${k}\t${typeof v === 'number' && k.startsWith('avg_') && Number.isInteger(v) ? `${v}.0` : v}\n`)
         .join('');
     case 'hash':
       return '';
@@ -291,14 +292,3 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
 export { ZK_VERSION, opAbbrev };
 
 /** ZooKeeper's fsynctime summary (zk_avg/min/max/cnt/sum_fsynctime). */
-function fsyncLines(ctx: FourLetterContext): [string, number][] {
-  const f = ctx.fsyncStats?.();
-  if (!f) return [];
-  return [
-    ['avg_fsynctime', f.count ? Number((f.totalMs / f.count).toFixed(4)) : 0],
-    ['min_fsynctime', 0],
-    ['max_fsynctime', f.maxMs],
-    ['cnt_fsynctime', f.count],
-    ['sum_fsynctime', f.totalMs],
-  ];
-}

@@ -1,5 +1,6 @@
 // The client-port adapter (ZooKeeper's NIOServerCnxnFactory): accepts sockets, cuts the byte stream
 // into frames, answers four-letter words, and hands frames to the ZooKeeperServer.
+import { serverMetrics } from './metrics';
 import * as net from 'node:net';
 import { FourLetterContext, fourLetterWord, runFourLetterWord } from './fourlw';
 import { Cnxn, Logger, ZooKeeperServer } from './zkserver';
@@ -147,6 +148,7 @@ export class ClientListener {
     sock.on('error', () => sock.destroy());
 
     sock.on('data', (chunk: Buffer) => {
+      serverMetrics.bytes_received_count.add(chunk.length);
       frames.push(chunk);
       if (first) {
         const v = frames.peekInt();

@@ -3,6 +3,7 @@
 //   -> final (apply to the DataTree, reply).
 // Reads run when they reach the head of their connection's queue, so a client always sees its own
 // earlier writes and replies leave in request order. No sockets here: connections are `Cnxn`s.
+import { serverMetrics } from './metrics';
 import { JuteReader, JuteWriter, JuteError } from '../jute/archive';
 import {
   Id,
@@ -361,6 +362,7 @@ export class ZooKeeperServer {
   }
 
   private handleConnect(c: Cnxn, frame: Buffer): void {
+    serverMetrics.connection_request_count.add(1);
     let req;
     try {
       req = readConnectRequest(new JuteReader(frame, 0, frame.length, this.settings.maxBuffer * 2));
@@ -401,6 +403,7 @@ export class ZooKeeperServer {
       return;
     }
     // reconnect to an existing session
+    serverMetrics.connection_revalidate_count.add(1);
     if (this.role === 'learner' && this.revalidator && req.passwd.equals(generatePasswd(req.sessionId))) {
       // LearnerZooKeeperServer.revalidateSession: the leader's session tracker decides
       c.sessionId = req.sessionId;
@@ -608,6 +611,7 @@ export class ZooKeeperServer {
     if (lat > c.maxLatency) c.maxLatency = lat;
     c.totalLatency += lat;
     c.latencyCount++;
+    (r.isWrite ? serverMetrics.updatelatency : serverMetrics.readlatency).add(lat);
     const s = this.stats;
     if (lat < s.minLatency) s.minLatency = lat;
     if (lat > s.maxLatency) s.maxLatency = lat;
@@ -753,6 +757,7 @@ export class ZooKeeperServer {
         try {
           await this.log.commit();
         } catch (e) {
+          serverMetrics.unrecoverable_error_count.add(1);
           this.logger.warn({ err: String(e) }, 'txn log write failed; stopping');
           process.exitCode = 10;
           this.shutdown();

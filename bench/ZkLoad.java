@@ -312,9 +312,11 @@ public class ZkLoad {
     // ---- churn ----
     static long runChurn(String dir, ZooKeeper checker) throws Exception {
         ZKClientConfig cfg = new ZKClientConfig();
-        // The NIO client's close() lingers after the server has answered closeSession; the Netty one
-        // returns when the session is closed, so the lifecycle measures the server, not that pause.
-        cfg.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
+        // Churned sessions use the Netty transport: the NIO client's close() spends ~200 ms (p50,
+        // measured against either server) on its own side after closeSession, which would hide the
+        // servers' cost; -Dzkload.churnSocket=nio shows it. Other workloads use the default NIO client.
+        if (!"nio".equals(System.getProperty("zkload.churnSocket")))
+            cfg.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
         byte[] data = new byte[size];
         List<Thread> threads = new ArrayList<>();
         final int loops = churnLoops;

@@ -402,7 +402,7 @@ function report(results, meta) {
   md += `- machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM, Linux ${m.kernel}; dataDir on ${m.fsType}; Node ${m.node}, Java ${m.java}\n`;
   md += `- command: \`${meta.command}\`\n`;
   md += `- both systems get the same zoo.cfg per node: tickTime=2000, initLimit=10, syncLimit=5, forceSync=yes, snapCount and preAllocSize default, maxClientCnxns=0, admin.enableServer=false, all on 127.0.0.1; servers log at WARN. ZooKeeper: \`java -Xmx1000m … org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg\` (Debian jars); zk-server: \`node bin/zk-server.js start-foreground zoo.cfg\`. A fresh dataDir per ensemble start.\n`;
-  md += `- ${meta.rounds} round(s); each round runs, per ensemble size, the whole matrix on ZooKeeper, then on zk-server (A B A B), one system up at a time; ${meta.warmup} s warm-up + ${meta.duration} s measured per cell.\n`;
+  md += `- ${meta.rounds} round(s); each round runs, per ensemble size, the whole matrix on ZooKeeper, then on zk-server (A B A B), one system up at a time. After each ensemble start a mixed 90/10 run at 6×16 warms up the servers' and the client's JITs and is not reported; then each cell runs ${meta.warmup} s warm-up + ${meta.duration} s measured, in the order of the tables (creates last, as they leave the most znodes behind; nothing is deleted between cells).\n`;
   md += `- load: \`bench/ZkLoad.java\` (Apache ZooKeeper Java client ${m.zkVersion}, async API, compiled at run time); ${meta.sessions} sessions, session k on server k mod N; data 100 bytes; set/get/mixed on a pool of 1,000 znodes. N×M = sessions × requests kept in flight per session. Watch: one writer session sets 8 znodes, each of the ${meta.sessions} sessions watches all 8 (getData watch, re-armed on each event); latency = from the setData call to the watcher's NodeDataChanged event; ops/s = notifications/s; a znode is set again once all watchers re-armed. Churn: 4 loops each open a session (Netty client), create 2 ephemerals, close; latency = one whole session; ops/s = sessions/s.\n`;
   md += `- values: medians over the rounds with 0 errors; latencies in µs from the async call to its callback. **Ratios are zk-server / ZooKeeper: ops/s > 1 means zk-server is faster, latency < 1 means zk-server is faster.**\n\n`;
   md += `## Goals\n\n${goals(S)}\n\n`;
@@ -474,7 +474,8 @@ function report(results, meta) {
           let rows;
           let loadErr = null;
           try {
-            rows = await runLoad(classes, ens.connect, CELLS, path.join(logs, `load-${sys}-${n}-r${round}.log`));
+            // the first cell is an untimed warm-up (JITs of the servers and of the client), dropped
+            rows = (await runLoad(classes, ens.connect, ['mixed:16', ...CELLS], path.join(logs, `load-${sys}-${n}-r${round}.log`))).slice(1);
           } catch (e) {
             loadErr = e;
             rows = [];

@@ -446,7 +446,8 @@ function report(results, meta) {
     md += `\n## Errors\n\nRuns with errors are left out of the medians.\n\n${errs.join('\n')}\n`;
     for (const p of meta.serverProblems) md += `- ${p}\n`;
   }
-  md += `\nOther measurements: [durable writes, standalone](benchmarks-durable.md) (\`npm run bench:durable\`), [leader failover](benchmarks-failover.md) (\`node bench/failover.js\`), [an earlier standalone comparison](benchmarks-standalone.md).\n`;
+  md += `\n## Running it\n\n\`npm run bench\` builds zk-server and runs this matrix (about ${Math.max(1, Math.round(meta.seconds / 60))} min here with the defaults), then rewrites this file; \`npm run bench -- --quick\` runs 6 cells for 1 round (about 2 min). Options: \`--rounds N\` (2), \`--duration S\` (5), \`--warmup S\` (1), \`--sessions K\` (6), \`--nodes 1,3\`, \`--cells get:16,set:256,watch,churn,...\`, \`--dir PATH\` (parent of the dataDirs; its file system matters), \`--out FILE\`. Needs the Debian packages zookeeper/libzookeeper-java and a JDK (\`sudo bash scripts/install-test-deps.sh\`); ports 22000–22129 on 127.0.0.1 (\`BENCH_PORT_BASE\` moves them). Every run's JSON line, the load generator's output and the servers' logs stay in the temp directory it prints.\n`;
+  md += `\nOther measurements: [durable writes, standalone](benchmarks-durable.md) (\`npm run bench:durable\`), [leader failover](benchmarks-failover.md) (\`npm run bench:failover\`), [an earlier standalone comparison](benchmarks-standalone.md).\n`;
   return md;
 }
 

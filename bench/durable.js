@@ -212,7 +212,7 @@ const median = (xs) => {
     }
   }
   const fmt = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
-  let md = `# Durable write throughput (standalone)\n\n- ${new Date().toISOString()}, ${os.hostname()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n- command: \`npm run bench\` (\`node bench/durable.js --rounds ${ROUNDS} --duration ${DURATION / 1000}\`)\n- one session keeps N setData requests (100 bytes) in flight; forceSync=yes; same load generator and file system for both; medians of ${ROUNDS} interleaved rounds. fsyncs/s from mntr \`zk_cnt_fsynctime\`.\n\n`;
+  let md = `# Durable write throughput (standalone)\n\n- ${new Date().toISOString()}, ${os.hostname()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n- command: \`npm run bench:durable\` (\`node bench/durable.js --rounds ${ROUNDS} --duration ${DURATION / 1000}\`)\n- one session keeps N setData requests (100 bytes) in flight; forceSync=yes; same load generator and file system for both; medians of ${ROUNDS} interleaved rounds. fsyncs/s from mntr \`zk_cnt_fsynctime\`.\n\n`;
   md += '| outstanding | ' + names.map((n) => `${n} ops/s | ${n} fsyncs/s | ${n} p50 µs`).join(' | ') + (names.length > 1 ? ' | ops/s zk-server / zookeeper |' : ' |') + '\n';
   md += '|---|' + names.map(() => '---|---|---').join('|') + (names.length > 1 ? '|---|' : '|') + '\n';
   for (const depth of DEPTHS) {

@@ -1,0 +1,540 @@
+#!/usr/bin/env node
+// Side-by-side benchmark matrix: a zk-server ensemble against an Apache ZooKeeper 3.8 ensemble
+// (Debian package) started with the same zoo.cfg, driven by the same load generator
+// (bench/ZkLoad.java, the ZooKeeper Java client's async API, compiled here with javac).
+// Only one system runs at a time; runs are interleaved A B A B (ZooKeeper, zk-server) per round
+// and ensemble size; the report holds medians over rounds and the ratios zk-server / ZooKeeper.
+//
+//   node bench/matrix.js [--rounds 2] [--duration 5] [--warmup 1] [--sessions 6] [--nodes 1,3]
+//                        [--quick] [--cells get:16,set:256,...] [--dir DATA_PARENT]
+//                        [--out docs/benchmarks.md] [--systems zookeeper,zk-server]
+//
+// Ports: ZooKeeper on 22000+, zk-server on 22100+ (node i: client BASE+i, quorum BASE+10+i,
+// election BASE+20+i), all on 127.0.0.1; BENCH_PORT_BASE moves both (zk-server at +100).
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+const JAVA_DIR = '/usr/share/java';
+const CLIENT_JARS = ['zookeeper', 'zookeeper-jute', 'slf4j-api', 'netty-handler', 'netty-transport', 'netty-common', 'netty-buffer', 'netty-resolver', 'netty-codec', 'netty-transport-native-epoll', 'netty-transport-native-unix-common'];
+const SERVER_EXTRA_JARS = ['commons-cli', 'snappy-java', 'metrics-core', 'jetty-server', 'jetty-servlet', 'jetty-util', 'jetty-http', 'jetty-io', 'jetty-security', 'javax.servlet-api', 'jackson-databind', 'jackson-core', 'jackson-annotations'];
+
+// ---------- options ----------
+const argv = process.argv.slice(2);
+function opt(name, dflt) {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const v = argv[i + 1];
+  if (v === undefined || v.startsWith('--')) die(`${name} needs a value`);
+  return v;
+}
+function die(msg) {
+  console.error(`bench/matrix: ${msg}`);
+  process.exit(1);
+}
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
+const QUICK = argv.includes('--quick');
+const FULL_CELLS = ['get:1', 'get:16', 'get:256', 'set:1', 'set:16', 'set:256', 'mixed:16', 'watch', 'churn', 'create:1', 'create:16', 'create:256'];
+// creates come last: they leave the most znodes behind in the ensemble for the cells after them
+const QUICK_CELLS = ['get:16', 'set:256', 'mixed:16', 'watch', 'churn', 'create:256'];
+const ROUNDS = Number(opt('--rounds', QUICK ? 1 : 2));
+const DURATION = Number(opt('--duration', QUICK ? 2 : 5));
+const WARMUP = Number(opt('--warmup', QUICK ? 0.5 : 1));
+const SESSIONS = Number(opt('--sessions', 6));
+const NODES = opt('--nodes', '1,3').split(',').map(Number);
+const CELLS = opt('--cells', (QUICK ? QUICK_CELLS : FULL_CELLS).join(',')).split(',');
+const OUT = path.resolve(opt('--out', path.join(ROOT, 'docs', 'benchmarks.md')));
+const DATA_PARENT = path.resolve(opt('--dir', os.tmpdir()));
+const SYSTEMS = opt('--systems', 'zookeeper,zk-server').split(',');
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 22000);
+const BASES = { zookeeper: PORT_BASE, 'zk-server': PORT_BASE + 100 };
+for (const [k, v] of Object.entries({ '--rounds': ROUNDS, '--duration': DURATION, '--sessions': SESSIONS })) {
+  if (!(v > 0)) die(`${k} must be a positive number`);
+}
+if (!(WARMUP >= 0)) die('--warmup must be ≥ 0');
+for (const n of NODES) if (!(n >= 1 && n <= 9)) die('--nodes takes sizes from 1 to 9');
+for (const s of SYSTEMS) if (!BASES[s]) die(`unknown system ${s} (zookeeper, zk-server)`);
+for (const c of CELLS) if (!/^(create|set|get|mixed):\d+$|^(watch|churn)$/.test(c)) die(`bad cell ${c}: create|set|get|mixed:N, watch or churn`);
+
+// ---------- prerequisites ----------
+function onPath(cmd) {
+  return (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
+}
+const missing = [];
+for (const j of ['zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-simple', 'netty-handler']) {
+  if (!fs.existsSync(`${JAVA_DIR}/${j}.jar`)) missing.push(`${JAVA_DIR}/${j}.jar (Debian package libzookeeper-java)`);
+}
+if (!onPath('java') || !onPath('javac')) missing.push('java and javac (Debian package default-jdk-headless)');
+if (missing.length) {
+  die(`Apache ZooKeeper 3.8 and a JDK from Debian are needed, missing:\n  ${missing.join('\n  ')}\nInstall them with: sudo bash scripts/install-test-deps.sh`);
+}
+if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) die('zk-server is not built: run `npm run build` first');
+const jars = (names) => names.map((j) => `${JAVA_DIR}/${j}.jar`).filter((j) => fs.existsSync(j));
+const CLIENT_CP = jars([...CLIENT_JARS, 'slf4j-nop']).join(':');
+// the server logs through slf4j-simple at WARN on stderr (zk-server likewise at warn): equal footing
+const SERVER_CP = jars([...CLIENT_JARS, ...SERVER_EXTRA_JARS, 'slf4j-simple']).join(':');
+
+// ---------- helpers ----------
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = new Set();
+function track(proc) {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  return proc;
+}
+function killAll() {
+  for (const p of children) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+process.on('exit', killAll);
+
+function ask(port, word, ms = 2000) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(word));
+    let out = '';
+    const t = setTimeout(() => s.destroy(), ms);
+    s.on('data', (d) => (out += d));
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(out);
+    });
+    s.on('error', () => resolve(''));
+  });
+}
+
+function cfgText(dataDir, base, i, n) {
+  const lines = [
+    'tickTime=2000',
+    'initLimit=10',
+    'syncLimit=5',
+    `dataDir=${dataDir}`,
+    `clientPort=${base + i}`,
+    'clientPortAddress=127.0.0.1',
+    'maxClientCnxns=0',
+    'forceSync=yes',
+    'admin.enableServer=false',
+    '4lw.commands.whitelist=*',
+  ];
+  if (n > 1) for (let k = 0; k < n; k++) lines.push(`server.${k + 1}=127.0.0.1:${base + 10 + k}:${base + 20 + k}`);
+  return lines.join('\n') + '\n';
+}
+
+function startNode(system, dir, base, i, n) {
+  const dataDir = path.join(dir, `node${i + 1}`, 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  if (n > 1) fs.writeFileSync(path.join(dataDir, 'myid'), `${i + 1}\n`);
+  const cfg = path.join(dir, `node${i + 1}`, 'zoo.cfg');
+  fs.writeFileSync(cfg, cfgText(dataDir, base, i, n));
+  const log = fs.openSync(path.join(dir, `node${i + 1}`, 'server.log'), 'w');
+  let proc;
+  if (system === 'zookeeper') {
+    proc = spawn(
+      'java',
+      ['-Xmx1000m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-Dorg.slf4j.simpleLogger.showDateTime=true', '-cp', SERVER_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg],
+      { stdio: ['ignore', log, log] },
+    );
+  } else {
+    proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, ZK_LOG_LEVEL: 'warn' },
+    });
+  }
+  fs.closeSync(log);
+  return { proc: track(proc), port: base + i, log: path.join(dir, `node${i + 1}`, 'server.log') };
+}
+
+async function startEnsemble(system, n, dir) {
+  const base = BASES[system];
+  const nodes = [];
+  for (let i = 0; i < n; i++) nodes.push(startNode(system, dir, base, i, n));
+  const deadline = Date.now() + 60000;
+  const modes = [];
+  for (const node of nodes) {
+    for (;;) {
+      if (node.proc.exitCode !== null || node.proc.signalCode !== null) {
+        throw new Error(`${system} node on port ${node.port} exited (${node.proc.exitCode ?? node.proc.signalCode}); log ${node.log}:\n${tail(node.log)}`);
+      }
+      const m = /Mode: (\w+)/.exec(await ask(node.port, 'srvr'));
+      if (m) {
+        modes.push(m[1]);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`${system} node on port ${node.port} does not serve after 60 s; log ${node.log}:\n${tail(node.log)}`);
+      await sleep(100);
+    }
+  }
+  return { nodes, modes, connect: nodes.map((x) => `127.0.0.1:${x.port}`).join(',') };
+}
+
+async function stopEnsemble(ens) {
+  await Promise.all(
+    ens.nodes.map(async ({ proc }) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(t);
+    }),
+  );
+}
+
+function tail(file, lines = 20) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+// lines at ERROR level or worse from a node's log: zk-server logs pino JSON lines (level ≥ 50), so
+// any other line there (an uncaught exception's stack, say) counts too; ZooKeeper logs through
+// slf4j-simple ("date [thread] LEVEL class - msg").
+function problemLines(file, system) {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let bad;
+    if (system === 'zk-server') {
+      try {
+        bad = Number(JSON.parse(line).level) >= 50;
+      } catch {
+        bad = true;
+      }
+    } else {
+      bad = /\] (ERROR|FATAL) /.test(line);
+    }
+    if (bad) out.push(line.length > 400 ? line.slice(0, 400) + '…' : line);
+  }
+  return out;
+}
+
+function compileLoad(tmp) {
+  const classes = path.join(tmp, 'classes');
+  fs.mkdirSync(classes, { recursive: true });
+  execFileSync('javac', ['-nowarn', '-encoding', 'UTF-8', '-cp', CLIENT_CP, '-d', classes, path.join(__dirname, 'ZkLoad.java')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return classes;
+}
+
+function runLoad(classes, connect, cells, logFile) {
+  return new Promise((resolve, reject) => {
+    const args = ['-Xmx1500m', '-cp', `${classes}:${CLIENT_CP}`, 'ZkLoad', '--connect', connect, '--cells', cells.join(','), '--sessions', String(SESSIONS), '--duration', String(DURATION), '--warmup', String(WARMUP)];
+    const p = track(spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let out = '';
+    const log = fs.createWriteStream(logFile);
+    p.stdout.on('data', (d) => {
+      out += d;
+      log.write(d);
+    });
+    p.stderr.on('data', (d) => log.write(d));
+    const limit = setTimeout(() => p.kill('SIGKILL'), (cells.length * (DURATION + WARMUP + 60) + 60) * 1000);
+    p.on('error', reject);
+    p.on('exit', (code, sig) => {
+      clearTimeout(limit);
+      log.end();
+      const rows = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      if (rows.length === 0) reject(new Error(`load generator exited ${code ?? sig} without results; see ${logFile}:\n${tail(logFile)}`));
+      else resolve(rows);
+    });
+  });
+}
+
+function machine(dir) {
+  let fsType = '?';
+  try {
+    const df = execFileSync('df', ['-T', dir], { encoding: 'utf8' }).trim().split('\n').pop().split(/\s+/);
+    fsType = `${df[1]} (${df[0]}, mounted on ${df[6]})`;
+  } catch {
+    /* no df */
+  }
+  let cpu = os.cpus()[0]?.model ?? '?';
+  let nproc = os.cpus().length;
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+  } catch {
+    /* keep os.cpus */
+  }
+  let zkVersion = '3.8';
+  try {
+    const real = fs.realpathSync(`${JAVA_DIR}/zookeeper.jar`);
+    zkVersion = /zookeeper-([\d.]+)\.jar/.exec(real)?.[1] ?? zkVersion;
+  } catch {
+    /* keep */
+  }
+  return { nproc, cpu, ramGiB: (os.totalmem() / 2 ** 30).toFixed(1), fsType, kernel: os.release(), node: process.version, java: javaVersion(), zkVersion };
+}
+
+function javaVersion() {
+  try {
+    const r = require('node:child_process').spawnSync('java', ['-version'], { encoding: 'utf8' });
+    return /version "([^"]+)"/.exec(r.stderr)?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+// ---------- report ----------
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+const fmtR = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+const cellLabel = (c) => {
+  const [w, o] = c.split(':');
+  if (w === 'watch') return 'watch notify';
+  if (w === 'churn') return 'ephemeral churn';
+  if (w === 'mixed') return 'mixed 90/10 get/set';
+  return w === 'set' ? 'setData' : w === 'get' ? 'getData' : 'create';
+};
+const shape = (c, r) => {
+  if (!r) return '';
+  const [w] = c.split(':');
+  if (w === 'watch') return `${r.sessions} watchers × ${r.outstanding} znodes`;
+  if (w === 'churn') return `${r.sessions} loops`;
+  return `${r.sessions}×${r.outstanding}`;
+};
+
+function summarize(results) {
+  // results[nodes][cell][system] = array of per-round rows
+  const s = {};
+  for (const n of Object.keys(results)) {
+    for (const c of Object.keys(results[n])) {
+      const per = {};
+      for (const sys of SYSTEMS) {
+        const rows = results[n][c][sys] ?? [];
+        const clean = rows.filter((r) => !r.failed && r.errors === 0);
+        per[sys] = {
+          rows,
+          clean,
+          errors: rows.reduce((a, r) => a + (r.failed ? 1 : r.errors), 0),
+          ops: median(clean.map((r) => r.ops_per_sec)),
+          p50: median(clean.map((r) => r.p50_us)),
+          p99: median(clean.map((r) => r.p99_us)),
+          p999: median(clean.map((r) => r.p999_us)),
+          cpu: median(clean.map((r) => r.client_cpu_pct)),
+          min: Math.min(...clean.map((r) => r.ops_per_sec)),
+          max: Math.max(...clean.map((r) => r.ops_per_sec)),
+        };
+      }
+      (s[n] ??= {})[c] = per;
+    }
+  }
+  return s;
+}
+
+function ratio(per, key) {
+  const a = per.zookeeper?.[key];
+  const b = per['zk-server']?.[key];
+  return Number.isFinite(a) && Number.isFinite(b) && a > 0 ? b / a : NaN;
+}
+
+function pairedRange(per) {
+  const a = per.zookeeper?.rows ?? [];
+  const b = per['zk-server']?.rows ?? [];
+  const rs = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i].failed || b[i].failed || a[i].errors || b[i].errors) continue;
+    rs.push(b[i].ops_per_sec / a[i].ops_per_sec);
+  }
+  return rs.length ? `${fmtR(Math.min(...rs))}–${fmtR(Math.max(...rs))}` : '–';
+}
+
+function goals(S) {
+  const out = [];
+  const three = S['3'];
+  const verdict = (ok) => (ok === null ? 'not measured' : ok ? '**met**' : '**not met**');
+  if (three) {
+    const w = ['set:256', 'create:256'].filter((c) => three[c]);
+    const rs = w.map((c) => [c, ratio(three[c], 'ops')]);
+    const ok = rs.length ? rs.every(([, r]) => r >= 1.5) : null;
+    out.push(`- Writes on 3 nodes at 256 outstanding ≥ 1.5× ZooKeeper's ops/s: ${verdict(ok)} (${rs.map(([c, r]) => `${cellLabel(c)} ${fmtR(r)}×`).join(', ') || 'no such cells'}).`);
+    const g = ['get:1', 'get:16', 'get:256'].filter((c) => three[c]);
+    const gr = g.map((c) => [c, ratio(three[c], 'ops'), ratio(three[c], 'p99')]);
+    const gok = gr.length ? gr.every(([, r, p]) => r >= 1.2 && p <= 1) : null;
+    out.push(
+      `- Reads on 3 nodes ≥ 1.2× ZooKeeper's ops/s with p99 ≤ ZooKeeper's at every concurrency: ${verdict(gok)} (${gr.map(([c, r, p]) => `${c.split(':')[1]} outstanding: ops ${fmtR(r)}×, p99 ${fmtR(p)}×`).join('; ') || 'no such cells'}).`,
+    );
+  }
+  const wr = Object.keys(S)
+    .filter((n) => S[n].watch)
+    .map((n) => [n, ratio(S[n].watch, 'p99')]);
+  const wok = wr.length ? wr.every(([, p]) => p <= 1) : null;
+  out.push(`- Watch notification p99 ≤ ZooKeeper's: ${verdict(wok)} (${wr.map(([n, p]) => `${n} node${n === '1' ? '' : 's'}: p99 ${fmtR(p)}×`).join(', ') || 'not measured'}).`);
+  return out.join('\n');
+}
+
+function report(results, meta) {
+  const S = summarize(results);
+  const m = meta.machine;
+  let md = `# Benchmarks: zk-server against Apache ZooKeeper ${m.zkVersion}\n\n`;
+  md += `Generated by \`bench/matrix.js\`; numbers from one run on one shared machine. Only the ratios, measured in the same run and interleaved, compare; absolute figures drift between runs.\n\n`;
+  md += `- date: ${meta.started} – ${meta.finished} (${Math.round(meta.seconds / 60)} min)\n`;
+  md += `- machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM, Linux ${m.kernel}; dataDir on ${m.fsType}; Node ${m.node}, Java ${m.java}\n`;
+  md += `- command: \`${meta.command}\`\n`;
+  md += `- both systems get the same zoo.cfg per node: tickTime=2000, initLimit=10, syncLimit=5, forceSync=yes, snapCount and preAllocSize default, maxClientCnxns=0, admin.enableServer=false, all on 127.0.0.1; servers log at WARN. ZooKeeper: \`java -Xmx1000m … org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg\` (Debian jars); zk-server: \`node bin/zk-server.js start-foreground zoo.cfg\`. A fresh dataDir per ensemble start.\n`;
+  md += `- ${meta.rounds} round(s); each round runs, per ensemble size, the whole matrix on ZooKeeper, then on zk-server (A B A B), one system up at a time. After each ensemble start a mixed 90/10 run at 6×16 warms up the servers' and the client's JITs and is not reported; then each cell runs ${meta.warmup} s warm-up + ${meta.duration} s measured, in the order of the tables (creates last, as they leave the most znodes behind; nothing is deleted between cells).\n`;
+  md += `- load: \`bench/ZkLoad.java\` (Apache ZooKeeper Java client ${m.zkVersion}, async API, compiled at run time); ${meta.sessions} sessions, session k on server k mod N; data 100 bytes; set/get/mixed on a pool of 1,000 znodes. N×M = sessions × requests kept in flight per session. Watch: one writer session sets 8 znodes, each of the ${meta.sessions} sessions watches all 8 (getData watch, re-armed on each event); latency = from the setData call to the watcher's NodeDataChanged event; ops/s = notifications/s; a znode is set again once all watchers re-armed. Churn: 4 loops each open a session (Netty client), create 2 ephemerals, close; latency = one whole session; ops/s = sessions/s.\n`;
+  md += `- values: medians over the rounds with 0 errors; latencies in µs from the async call to its callback. **Ratios are zk-server / ZooKeeper: ops/s > 1 means zk-server is faster, latency < 1 means zk-server is faster.**\n\n`;
+  md += `## Goals\n\n${goals(S)}\n\n`;
+  for (const n of Object.keys(S)) {
+    md += `## ${n} node${n === '1' ? '' : 's'}\n\n`;
+    md += '| workload | N×M | ZooKeeper ops/s | zk-server ops/s | ratio | ZK p50 | zk-server p50 | ratio | ZK p99 | zk-server p99 | ratio | ZK p99.9 | zk-server p99.9 | ratio | errors ZK / zk-server |\n';
+    md += '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
+    for (const c of Object.keys(S[n])) {
+      const per = S[n][c];
+      const z = per.zookeeper ?? {};
+      const k = per['zk-server'] ?? {};
+      const any = (z.rows ?? []).concat(k.rows ?? []).find((r) => !r.failed);
+      md += `| ${cellLabel(c)} | ${shape(c, any)} | ${fmt(z.ops)} | ${fmt(k.ops)} | ${fmtR(ratio(per, 'ops'))} | ${fmt(z.p50)} | ${fmt(k.p50)} | ${fmtR(ratio(per, 'p50'))} | ${fmt(z.p99)} | ${fmt(k.p99)} | ${fmtR(ratio(per, 'p99'))} | ${fmt(z.p999)} | ${fmt(k.p999)} | ${fmtR(ratio(per, 'p999'))} | ${z.errors ?? '–'} / ${k.errors ?? '–'} |\n`;
+    }
+    md += '\n';
+  }
+  md += `## Spread\n\nops/s min–max over the clean rounds, the per-round paired ratio (zk-server / ZooKeeper of the same round), and the load generator's CPU (median; 100 % = one core; with ${m.nproc} cores shared by client and servers, a client near ${m.nproc * 100} % is itself the limit).\n\n`;
+  md += '| nodes | workload | N×M | ZooKeeper ops/s | zk-server ops/s | paired ratio | client CPU % ZK / zk-server |\n|---|---|---|--:|--:|--:|--:|\n';
+  for (const n of Object.keys(S)) {
+    for (const c of Object.keys(S[n])) {
+      const per = S[n][c];
+      const z = per.zookeeper ?? {};
+      const k = per['zk-server'] ?? {};
+      const rng = (x) => (x && x.clean && x.clean.length ? `${fmt(x.min)}–${fmt(x.max)}` : '–');
+      const any = (z.rows ?? []).concat(k.rows ?? []).find((r) => !r.failed);
+      md += `| ${n} | ${cellLabel(c)} | ${shape(c, any)} | ${rng(z)} | ${rng(k)} | ${pairedRange(per)} | ${fmt(z.cpu)} / ${fmt(k.cpu)} |\n`;
+    }
+  }
+  const errs = [];
+  for (const n of Object.keys(results)) {
+    for (const c of Object.keys(results[n])) {
+      for (const sys of SYSTEMS) {
+        (results[n][c][sys] ?? []).forEach((r, i) => {
+          if (r.failed) errs.push(`- ${sys}, ${n} node(s), ${c}, round ${i + 1}: failed: ${r.failed}`);
+          else if (r.errors) errs.push(`- ${sys}, ${n} node(s), ${c}, round ${i + 1}: ${r.errors} errors ${JSON.stringify(r.error_codes)}`);
+        });
+      }
+    }
+  }
+  if (errs.length || meta.serverProblems.length) {
+    md += `\n## Errors\n\nRuns with errors are left out of the medians.\n\n${errs.join('\n')}\n`;
+    for (const p of meta.serverProblems) md += `- ${p}\n`;
+  }
+  md += `\n## Running it\n\n\`npm run bench\` builds zk-server and runs this matrix (about ${Math.max(1, Math.round(meta.seconds / 60))} min here with the defaults), then rewrites this file; \`npm run bench -- --quick\` runs 6 cells for 1 round (about 2 min). Options: \`--rounds N\` (2), \`--duration S\` (5), \`--warmup S\` (1), \`--sessions K\` (6), \`--nodes 1,3\`, \`--cells get:16,set:256,watch,churn,...\`, \`--dir PATH\` (parent of the dataDirs; its file system matters), \`--out FILE\`. Needs the Debian packages zookeeper/libzookeeper-java and a JDK (\`sudo bash scripts/install-test-deps.sh\`); ports 22000–22129 on 127.0.0.1 (\`BENCH_PORT_BASE\` moves them). Every run's JSON line, the load generator's output and the servers' logs stay in the temp directory it prints.\n`;
+  md += `\nOther measurements: [durable writes, standalone](benchmarks-durable.md) (\`npm run bench:durable\`), [leader failover](benchmarks-failover.md) (\`npm run bench:failover\`), [an earlier standalone comparison](benchmarks-standalone.md).\n`;
+  return md;
+}
+
+// ---------- main ----------
+(async () => {
+  const t0 = Date.now();
+  const started = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  fs.mkdirSync(DATA_PARENT, { recursive: true });
+  const work = fs.mkdtempSync(path.join(DATA_PARENT, 'zk-bench-matrix-'));
+  const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-bench-logs-'));
+  console.error(`bench/matrix: data under ${work}, logs and results.jsonl in ${logs}`);
+  const classes = compileLoad(logs);
+  const mach = machine(work);
+  const results = {};
+  const serverProblems = [];
+  const jsonl = path.join(logs, 'results.jsonl');
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const n of NODES) {
+        for (const sys of SYSTEMS) {
+          const dir = path.join(work, `${sys}-${n}-r${round}`);
+          fs.mkdirSync(dir, { recursive: true });
+          const tb = Date.now();
+          const ens = await startEnsemble(sys, n, dir);
+          let rows;
+          let loadErr = null;
+          try {
+            // the first cell is an untimed warm-up (JITs of the servers and of the client), dropped
+            rows = (await runLoad(classes, ens.connect, ['mixed:16', ...CELLS], path.join(logs, `load-${sys}-${n}-r${round}.log`))).slice(1);
+          } catch (e) {
+            loadErr = e;
+            rows = [];
+          }
+          const crashed = ens.nodes.filter((x) => x.proc.exitCode !== null || x.proc.signalCode !== null);
+          await stopEnsemble(ens);
+          for (const [i, node] of ens.nodes.entries()) {
+            const keep = path.join(logs, `${sys}-${n}-r${round}-node${i + 1}.log`);
+            fs.copyFileSync(node.log, keep);
+            const bad = problemLines(node.log, sys);
+            if (bad.length) serverProblems.push(`${sys}, ${n} node(s), round ${round}, node ${i + 1}: ${bad.length} ERROR-level log lines, first: \`${bad[0].replace(/`/g, "'")}\``);
+          }
+          for (const node of crashed) serverProblems.push(`${sys}, ${n} node(s), round ${round}: node on port ${node.port} exited during the load (${node.proc.exitCode ?? node.proc.signalCode})`);
+          fs.rmSync(dir, { recursive: true, force: true });
+          if (loadErr) {
+            serverProblems.push(`${sys}, ${n} node(s), round ${round}: ${String(loadErr.message).split('\n')[0]}`);
+            console.error(loadErr.message);
+          }
+          // match rows to cells by order (ZkLoad prints one line per cell, in order)
+          CELLS.forEach((c, i) => {
+            const r = rows[i] ?? { failed: 'no result' };
+            ((results[n] ??= {})[c] ??= {});
+            (results[n][c][sys] ??= []).push(r);
+            fs.appendFileSync(jsonl, JSON.stringify({ system: sys, nodes: n, round, cell: c, ...r }) + '\n');
+          });
+          const brief = rows.map((r, i) => `${CELLS[i]} ${r.failed ? 'FAILED' : Math.round(r.ops_per_sec) + '/s' + (r.errors ? ` (${r.errors} errors)` : '')}`).join(', ');
+          console.error(`round ${round}/${ROUNDS} ${sys} ${n} node(s) [${ens.modes.join(',')}] ${Math.round((Date.now() - tb) / 1000)} s: ${brief}`);
+        }
+      }
+    }
+  } finally {
+    killAll();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const cmdArgs = process.argv.slice(2).join(' ');
+  const viaNpm = process.env.npm_lifecycle_event === 'bench';
+  const command = viaNpm ? `npm run bench${cmdArgs ? ' -- ' + cmdArgs : ''}` : `node bench/matrix.js${cmdArgs ? ' ' + cmdArgs : ''}`;
+  const md = report(results, {
+    machine: mach,
+    started,
+    finished: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    seconds,
+    command,
+    rounds: ROUNDS,
+    duration: DURATION,
+    warmup: WARMUP,
+    sessions: SESSIONS,
+    serverProblems,
+  });
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, md);
+  process.stdout.write(md);
+  console.error(`bench/matrix: wrote ${OUT} after ${Math.round(seconds)} s; raw results in ${jsonl}`);
+  const bad = Object.values(results).some((byCell) => Object.values(byCell).some((bySys) => Object.values(bySys).some((rs) => rs.some((r) => r.failed || r.errors))));
+  process.exit(bad || serverProblems.length ? 2 : 0);
+})().catch((e) => {
+  console.error(`bench/matrix: ${e && e.stack ? e.stack : e}`);
+  killAll();
+  process.exit(1);
+});

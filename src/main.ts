@@ -8,7 +8,7 @@ import { FourLetterContext } from './server/fourlw';
 import { ClientListener } from './server/net';
 import { MemoryLog, TxnLogSink, ZooKeeperServer } from './server/zkserver';
 import { DurableLog, startAutopurge } from './server/durable';
-import { killDeadSessions, prepareDataDirs, restore, saveSnapshot } from './persistence';
+import { killDeadSessions, prepareDataDirs, restore } from './persistence';
 import { RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
 import { QuorumPeer } from './quorum/peer';
 import { collectGarbage } from './server/gc';
@@ -69,10 +69,6 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
     serverMetrics.dbinittime.add(Date.now() - t0);
     collectGarbage();
     if (dead.length) logger.info({ sessions: dead.length }, 'removed ephemerals of sessions without a session record');
-    // as ZooKeeperServer.loadData: a snapshot of what was loaded, so the next start reads less log
-    if (r.txnsReplayed > 0 || dead.length > 0) {
-      await saveSnapshot(tree, config.dataDir, { compression: config.snapshotCompressionMethod });
-    }
     durable = new DurableLog(
       tree,
       {
@@ -86,6 +82,10 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
       logger,
     );
     log = durable;
+    // as ZooKeeperServer.loadData: a snapshot of what was loaded, so the next start reads less log;
+    // written in the background like the periodic ones (ZooKeeper writes it before serving: for a
+    // 1M-znode tree that held clients off for seconds)
+    if (r.txnsReplayed > 0 || dead.length > 0) durable.takeSnapshot();
     purgeTimer = startAutopurge(config.dataDir, config.dataLogDir, config.autopurgeSnapRetainCount, config.autopurgePurgeInterval, logger);
   }
   const zk = new ZooKeeperServer(

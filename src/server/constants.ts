@@ -78,7 +78,10 @@ export const Err = {
 /** A request failure carrying a ZooKeeper error code. */
 export class KeeperError extends Error {
   constructor(readonly code: number, message?: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // an expected outcome (NODEEXISTS, BADVERSION, ...), thrown on hot paths: no stack trace
     super(message ?? `KeeperErrorCode ${code}`);
+    Error.stackTraceLimit = limit;
     this.name = 'KeeperError';
   }
 }

@@ -505,7 +505,10 @@ export class DataTree {
 
 export class TreeError extends Error {
   constructor(readonly code: number) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // an expected outcome (NODEEXISTS on replay, ...): no stack trace
     super(`tree error ${code}`);
+    Error.stackTraceLimit = limit;
   }
 }
 

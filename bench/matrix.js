@@ -98,9 +98,11 @@ function killAll() {
     }
   }
 }
+let workDir = null; // removed on the way out, whatever the way
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     killAll();
+    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
     process.exit(130);
   });
 }
@@ -457,6 +459,7 @@ function report(results, meta) {
   const started = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   fs.mkdirSync(DATA_PARENT, { recursive: true });
   const work = fs.mkdtempSync(path.join(DATA_PARENT, 'zk-bench-matrix-'));
+  workDir = work;
   const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-bench-logs-'));
   console.error(`bench/matrix: data under ${work}, logs and results.jsonl in ${logs}`);
   const classes = compileLoad(logs);

@@ -379,10 +379,12 @@ export class QuorumPeer {
       server.listen(me.quorumPort, this.config.quorumListenOnAllIPs ? '0.0.0.0' : me.host, () => resolve());
     });
     this.election.setDecided('LEADING', this.myid);
+    // Leader.lead pings the learners every half tick; a follower reports its sessions' activity in
+    // each PING reply, so a touch reaches the leader's session tracker within tickTime / 2
     const ticker = setInterval(() => {
       core.tick(Date.now());
       process(core.takeReady());
-    }, this.config.tickTime);
+    }, Math.max(1, Math.floor(this.config.tickTime / 2)));
     this.leaderCore = core;
     this.leaderSince = Date.now();
     process(core.takeReady());
@@ -440,6 +442,8 @@ export class QuorumPeer {
           core.request({ sessionId, cxid, type, body }, authIds);
           process(core.takeReady());
         },
+        // kept in the core until the leader's next PING, whose reply carries them
+        touch: (sessionId, timeoutMs) => core.touchSession(sessionId, timeoutMs),
       };
       z.revalidator = (sessionId, timeoutMs) => {
         if (ended) return;
@@ -493,10 +497,7 @@ export class QuorumPeer {
         zk.applyCommitted(hdr, txn);
         this.remember(c);
       }
-      for (const x of r.send) {
-        if (x.packet.type === T.PING && x.packet.data === null) x.packet.data = touches();
-        out.send(x.packet);
-      }
+      for (const x of r.send) out.send(x.packet);
       for (const v of r.revalidated) zk.revalidated(v.sessionId, v.valid);
       for (let i = 0; i < r.syncs; i++) zk.syncDone();
       if (r.serving) {
@@ -510,18 +511,6 @@ export class QuorumPeer {
         this.logger.warn({ reason: r.reason }, 'learner lost its leader');
         end();
       }
-    };
-    const touches = (): Buffer | null => {
-      if (zk.touched.size === 0) return null;
-      const out = Buffer.alloc(zk.touched.size * 12);
-      let o = 0;
-      for (const [id, to] of zk.touched) {
-        out.writeBigInt64BE(id, o);
-        out.writeInt32BE(to, o + 8);
-        o += 12;
-      }
-      zk.touched.clear();
-      return out;
     };
     const end = (): void => {
       if (ended) return;

@@ -217,9 +217,11 @@ const WRITE_OPS = new Set<number>([
   OpCode.closeSession,
 ]);
 
-/** How a learner hands a write to the leader (a Zab REQUEST packet). */
+/** How a learner talks to its leader: writes go as Zab REQUESTs, session activity in PING replies. */
 export interface Forwarder {
   forward(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void;
+  /** a client of this learner used its session: report it to the leader (LearnerSessionTracker.touchSession) */
+  touch(sessionId: bigint, timeoutMs: number): void;
 }
 
 export type ServerRole = 'standalone' | 'leader' | 'learner';
@@ -233,8 +235,6 @@ export class ZooKeeperServer {
   private readonly forwarded = new Map<string, { cnxn: Cnxn; req: Request }>();
   /** learner: sync requests waiting for the leader's SYNC, oldest first */
   private readonly pendingSyncs: { cnxn: Cnxn; req: Request }[] = [];
-  /** learner: sessions touched since the last PING, reported to the leader */
-  readonly touched = new Map<bigint, number>();
   /**
    * learner: asks the leader whether a reconnecting session is still valid (a Zab REVALIDATE);
    * the answer comes back through `revalidated`. Without it the local session table decides.
@@ -390,7 +390,7 @@ export class ZooKeeperServer {
       if (this.role === 'learner') {
         const body = Buffer.alloc(4);
         body.writeInt32BE(timeout, 0);
-        this.touched.set(id, timeout);
+        this.forwarder!.touch(id, timeout);
         this.forwarder!.forward(id, 0, OpCode.createSession, body, []);
         return;
       }
@@ -448,7 +448,7 @@ export class ZooKeeperServer {
       if (old && old !== c) this.closeCnxn(old);
       const s = this.sessions.sessions.get(sessionId);
       if (s) s.timeout = c.sessionTimeout;
-      this.touched.set(sessionId, c.sessionTimeout);
+      this.forwarder?.touch(sessionId, c.sessionTimeout);
       this.openSession(c, sessionId, c.sessionTimeout);
     }
   }
@@ -530,7 +530,7 @@ export class ZooKeeperServer {
 
   private touchSession(c: Cnxn): void {
     this.sessions.touch(c.sessionId);
-    if (this.role === 'learner') this.touched.set(c.sessionId, c.sessionTimeout);
+    if (this.role === 'learner') this.forwarder?.touch(c.sessionId, c.sessionTimeout);
   }
 
   private handleAuth(c: Cnxn, xid: number, body: JuteReader): void {

@@ -16,6 +16,38 @@ export interface PeerSpec {
   common: string[];
   /** extra lines for server i */
   extra?(i: number): string[];
+  /** zoo.cfg timing (default tickTime=500, initLimit=10, syncLimit=4) */
+  tickTime?: number;
+  initLimit?: number;
+  syncLimit?: number;
+}
+
+/** `n` distinct free loopback ports, as the OS hands them out (listen on 0, then close). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < n) {
+      const s = net.createServer();
+      servers.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve());
+      });
+      ports.push((s.address() as net.AddressInfo).port);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
+  return ports;
+}
+
+/** A 3-peer (or n-peer) spec on OS-assigned ports: client, quorum and election port per peer. */
+export async function ensembleSpec(n: number, over: Partial<PeerSpec> = {}): Promise<PeerSpec & { ports: number[] }> {
+  const ports = await freePorts(3 * n);
+  const lines: string[] = [];
+  for (let i = 1; i <= n; i++) lines.push(`server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}`);
+  return { clientPort: (i) => ports[3 * (i - 1)], common: lines, ports, ...over, ...(over.common ? { common: [...lines, ...over.common] } : {}) };
 }
 
 export class Peers {
@@ -36,9 +68,9 @@ export class Peers {
     fs.writeFileSync(path.join(dir, 'myid'), `${i}\n`);
     const file = path.join(this.root, `zoo_${i}.cfg`);
     const lines = [
-      'tickTime=500',
-      'initLimit=10',
-      'syncLimit=4',
+      `tickTime=${this.spec.tickTime ?? 500}`,
+      `initLimit=${this.spec.initLimit ?? 10}`,
+      `syncLimit=${this.spec.syncLimit ?? 4}`,
       `dataDir=${dir}`,
       `clientPort=${this.spec.clientPort(i)}`,
       'clientPortAddress=127.0.0.1',

@@ -1,0 +1,180 @@
+// Sessions held on every role of a real 3-process ensemble, with the real clients, for longer than
+// their timeout: the Java client and kazoo each keep one session with one ephemeral on the leader
+// and on both followers for at least 3x the session timeout while they ping, at tickTime=2000 (the
+// default) and at a short tickTime. Every session must survive with its ephemeral, with no
+// disconnection at all. And the converse: a client that stops sending is expired no earlier than
+// its timeout and no later than its timeout plus the expiry tick plus the leader's ping interval,
+// half a tick (a follower reports a touch in the next PING reply), on a follower as on the leader.
+//
+// This is the test that was missing when sessions held by followers expired while their clients
+// pinged (issue 11): it fails on that code (every follower-held session is LOST).
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MiniClient } from './helpers/miniclient';
+import { ensembleSpec, Peers } from './helpers/peers';
+
+const SKIP = process.env.ZK_SKIP_REAL_CLIENTS === '1';
+const JAVA_DIR = '/usr/share/java';
+const CLIENTS = path.join(__dirname, 'clients');
+const DIST = path.join(__dirname, '..', 'dist', 'cli.js');
+
+interface Outcome {
+  session: string | null;
+  states: string[];
+  exists: boolean;
+  owner: string | null;
+  sameSession: boolean;
+  error: string | null;
+}
+
+const children = new Set<ChildProcess>();
+
+function runJson(cmd: string, args: string[], limitMs: number): Promise<{ out: Outcome | null; raw: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(p);
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), limitMs);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      children.delete(p);
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      let out: Outcome | null = null;
+      try {
+        out = line ? (JSON.parse(line) as Outcome) : null;
+      } catch {
+        out = null;
+      }
+      resolve({ out, raw: `${stdout}\n--- stderr (tail)\n${stderr.slice(-3000)}`, code });
+    });
+  });
+}
+
+let javaClasses = '';
+const JAVA_CP = `${JAVA_DIR}/*`;
+
+beforeAll(async () => {
+  if (SKIP) return;
+  if (!fs.existsSync(DIST)) throw new Error(`${DIST} is missing: build first (npm test runs tsc before vitest)`);
+  for (const f of [`${JAVA_DIR}/zookeeper.jar`, '/usr/bin/python3']) {
+    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run scripts/install-test-deps.sh (or set ZK_SKIP_REAL_CLIENTS=1)`);
+  }
+  javaClasses = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-keepalive-'));
+  const c = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const p = spawn('javac', ['-nowarn', '-encoding', 'UTF-8', '-cp', JAVA_CP, '-d', javaClasses, path.join(CLIENTS, 'JavaKeepalive.java')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    p.on('close', (code) => resolve({ code, out }));
+  });
+  if (c.code !== 0) throw new Error(`javac JavaKeepalive.java failed:\n${c.out}`);
+}, 120_000);
+
+afterAll(() => {
+  for (const p of children) p.kill('SIGKILL');
+});
+
+/** The leader's and the followers' ids, once all three serve. */
+async function roles(peers: Peers): Promise<{ leader: number; followers: number[] }> {
+  await peers.waitFor(async () => (await Promise.all([1, 2, 3].map((i) => peers.mode(i)))).every((m) => m === 'leader' || m === 'follower'), 60_000, 'all three peers serving');
+  const modes = await Promise.all([1, 2, 3].map((i) => peers.mode(i)));
+  const leader = modes.indexOf('leader') + 1;
+  expect(leader, `modes ${modes}`).toBeGreaterThan(0);
+  return { leader, followers: [1, 2, 3].filter((i) => i !== leader) };
+}
+
+/** Milliseconds from `since` until `path` is gone, polled through `watcher` every 50 ms (or -1 after `limitMs`). */
+async function timeUntilGone(watcher: MiniClient, p: string, since: number, limitMs: number): Promise<number> {
+  while (Date.now() - since < limitMs) {
+    const r = await watcher.getData(p);
+    if (r.err === -101) return Date.now() - since;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return -1;
+}
+
+const CASES = [
+  { tickTime: 2000, timeoutMs: 6000, holdMs: 18_000 },
+  { tickTime: 200, timeoutMs: 2000, holdMs: 6000 },
+];
+
+describe.skipIf(SKIP).each(CASES)('sessions on every role, tickTime=$tickTime, session timeout $timeoutMs ms', ({ tickTime, timeoutMs, holdMs }) => {
+  let peers: Peers;
+  let ports: number[] = [];
+  beforeAll(async () => {
+    const spec = await ensembleSpec(3, { tickTime, initLimit: 10, syncLimit: 5 });
+    ports = [1, 2, 3].map((i) => spec.clientPort(i));
+    peers = new Peers(spec, 'zk-keepalive-');
+    for (const i of [1, 2, 3]) peers.start(i);
+  }, 60_000);
+  afterAll(async () => {
+    await peers?.stopAll();
+  });
+
+  it(`the Java client and kazoo keep their sessions and ephemerals for ${holdMs / 1000} s on the leader and on both followers`, async () => {
+    const { leader, followers } = await roles(peers);
+    const runs: { who: string; role: string; path: string; p: Promise<{ out: Outcome | null; raw: string; code: number | null }> }[] = [];
+    for (const i of [leader, ...followers]) {
+      const role = i === leader ? 'leader' : `follower ${i}`;
+      const cs = `127.0.0.1:${ports[i - 1]}`;
+      const jp = `/keepalive-java-${tickTime}-${i}`;
+      const kp = `/keepalive-kazoo-${tickTime}-${i}`;
+      runs.push({ who: 'java', role, path: jp, p: runJson('java', ['-cp', `${javaClasses}:${JAVA_CP}`, 'JavaKeepalive', cs, String(timeoutMs), String(holdMs), jp], holdMs + 60_000) });
+      runs.push({ who: 'kazoo', role, path: kp, p: runJson('/usr/bin/python3', [path.join(CLIENTS, 'kazoo_keepalive.py'), cs, String(timeoutMs / 1000), String(holdMs / 1000), kp], holdMs + 60_000) });
+    }
+    const problems: string[] = [];
+    for (const r of runs) {
+      const { out, raw } = await r.p;
+      const what = `${r.who} on the ${r.role}`;
+      if (!out) {
+        problems.push(`${what}: no result\n${raw}`);
+        continue;
+      }
+      const want = r.who === 'java' ? ['SyncConnected'] : ['CONNECTED'];
+      if (out.error) problems.push(`${what}: ${out.error} (states ${out.states.join(',')})`);
+      else if (!out.exists) problems.push(`${what}: ephemeral ${r.path} gone (states ${out.states.join(',')})`);
+      else if (out.owner !== out.session) problems.push(`${what}: ephemeral owned by ${out.owner}, session ${out.session}`);
+      else if (!out.sameSession) problems.push(`${what}: the session changed`);
+      else if (JSON.stringify(out.states) !== JSON.stringify(want)) problems.push(`${what}: connection states ${out.states.join(',')} (want only ${want})`);
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+  }, 180_000);
+
+  it('a client that stops sending is expired after its timeout, and within timeout + 1.5 ticks, on the leader and on a follower', async () => {
+    const { leader, followers } = await roles(peers);
+    const watcher = await MiniClient.connect(ports[leader - 1], 30_000);
+    try {
+      const timeout = Math.max(2 * tickTime, 2000);
+      const results: string[] = [];
+      const checks = [leader, followers[0]].map(async (i) => {
+        const role = i === leader ? 'leader' : 'follower';
+        const c = await MiniClient.connect(ports[i - 1], timeout);
+        expect(c.timeout).toBe(timeout);
+        const p = `/silent-${tickTime}-${i}`;
+        expect(await c.create(p, Buffer.from('x'), 1 /* EPHEMERAL */)).toBe(0);
+        // the create's reply is the last packet: from here on the client sends nothing
+        const since = Date.now();
+        // ZooKeeper's bound: the deadline is rounded up to the next tick; on a follower the
+        // touch reaches the leader with the next PING (every half tick); then a commit round
+        const bound = timeout + tickTime + (role === 'follower' ? tickTime / 2 : 0) + 1000;
+        const gone = await timeUntilGone(watcher, p, since, bound + 5000);
+        results.push(`${role}: gone after ${gone} ms (timeout ${timeout}, bound ${bound})`);
+        expect(gone, `${role}: the silent session's ephemeral was never deleted`).toBeGreaterThan(0);
+        expect(gone, `${role}: expired before its timeout`).toBeGreaterThanOrEqual(timeout - 50);
+        expect(gone, `${role}: expired later than timeout + tick (+ ping interval on a follower)`).toBeLessThanOrEqual(bound);
+        c.close();
+      });
+      await Promise.all(checks);
+      console.log(`silent sessions, tickTime=${tickTime}: ${results.join('; ')}`);
+    } finally {
+      watcher.close();
+    }
+  }, 120_000);
+});

@@ -186,7 +186,6 @@ describe('discovery, synchronisation and broadcast', () => {
     b.deliver(3);
     const rs = b.deliver(1);
     const sync = rs.find((r) => r.stateChange === 'SYNCHRONIZATION')!;
-    expect(sync.snapshot).toEqual({ send: [{ to: 2, zxid: z(1, 3) }] });
     expect(sync.send.find((s) => s.to === 2)).toMatchObject({ packet: { type: T.SNAP, zxid: z(1, 3) }, snapshot: true });
     const r2 = b.deliver(2);
     expect(r2[0].snapshot).toEqual({ receive: z(1, 3) });
@@ -238,8 +237,8 @@ describe('discovery, synchronisation and broadcast', () => {
   });
 });
 
-function established(): { b: Bench; L: ZabLeader; F2: ZabFollower } {
-  const L = leader();
+function established(o: Partial<ConstructorParameters<typeof ZabLeader>[0]> = {}): { b: Bench; L: ZabLeader; F2: ZabFollower } {
+  const L = leader(o);
   const F2 = follower(2, z(1, 3));
   const b = new Bench(L, new Map([[2, F2]]));
   b.take(1);
@@ -276,25 +275,39 @@ describe('broadcast details', () => {
     expect([oi.logAppend.map((t) => t.zxid), oi.commit.map((t) => t.zxid), oi.send]).toEqual([[z(2, 1)], [z(2, 1)], []]);
   });
 
-  it('PING carries the session touches; REQUEST, REVALIDATE and SYNC reach the other side', () => {
+  it('PING carries the session touches into the leader\'s tracker; REQUEST, REVALIDATE and SYNC reach the other side', () => {
     const { b, L, F2 } = established();
-    F2.touchSession(0x200000000000001n, 5000);
-    L.tick(100);
+    const sid = 0x200000000000001n;
+    L.addSession(sid, 5000, 0);
+    const deadline = L.sessions.sessions.get(sid)!.expireAt;
+    b.now = 300;
+    F2.touchSession(sid, 5000);
+    L.tick(300);
     expect(brief(b.take(1))).toEqual(['PING:200000000']);
     const [pr] = b.deliver(2);
-    expect(decodeSessionTouches(pr.send[0].packet.data)).toEqual([{ sessionId: 0x200000000000001n, timeoutMs: 5000 }]);
-    const [lt] = b.deliver(1);
-    expect(lt.touches).toEqual([{ from: 2, sessions: [{ sessionId: 0x200000000000001n, timeoutMs: 5000 }] }]);
+    expect(decodeSessionTouches(pr.send[0].packet.data)).toEqual([{ sessionId: sid, timeoutMs: 5000 }]);
+    b.deliver(1);
+    // the touch moved the deadline on by the time since the session was added (rounded up to the tick)
+    expect(L.sessions.sessions.get(sid)!.expireAt).toBe(deadline + 300);
+    // an empty PING reply is an empty payload, as Learner.ping sends it
+    L.tick(350);
+    b.take(1);
+    expect(b.deliver(2)[0].send[0].packet.data).toEqual(Buffer.alloc(0));
+    b.deliver(1);
 
     F2.request({ sessionId: 7n, cxid: 3, type: 1, body: Buffer.from('body') }, [{ scheme: 'digest', id: 'a:b' }]);
+    F2.revalidate({ sessionId: sid, timeoutMs: 4000 });
     F2.revalidate({ sessionId: 8n, timeoutMs: 4000 });
-    expect(b.take(2).send[1].packet).toEqual(packet(T.REVALIDATE, -1, encodeRevalidate({ sessionId: 8n, timeoutMs: 4000 })));
+    expect(b.take(2).send[1].packet).toEqual(packet(T.REVALIDATE, -1, encodeRevalidate({ sessionId: sid, timeoutMs: 4000 })));
     const rs = b.deliver(1);
     expect(rs[0].requests).toEqual([{ from: 2, request: { sessionId: 7n, cxid: 3, type: 1, body: Buffer.from('body') }, authinfo: [{ scheme: 'digest', id: 'a:b' }] }]);
-    expect(rs[1].revalidations).toEqual([{ from: 2, session: { sessionId: 8n, timeoutMs: 4000 } }]);
-    L.revalidateReply(2, 8n, true);
-    b.take(1);
-    expect(b.deliver(2)[0].revalidated).toEqual([{ sessionId: 8n, valid: true }]);
+    // the core answers REVALIDATE from its own tracker: a live session is valid, an unknown one not
+    expect(rs[1].revalidations).toEqual([{ from: 2, session: { sessionId: sid, timeoutMs: 4000 }, valid: true }]);
+    expect(rs[2].revalidations).toEqual([{ from: 2, session: { sessionId: 8n, timeoutMs: 4000 }, valid: false }]);
+    expect(b.deliver(2).flatMap((r) => r.revalidated)).toEqual([
+      { sessionId: sid, valid: true },
+      { sessionId: 8n, valid: false },
+    ]);
 
     // sync: immediate with nothing outstanding, else after the commit of lastProposed
     L.syncRequest(2);
@@ -309,6 +322,30 @@ describe('broadcast details', () => {
     b.take(2);
     expect(brief(b.deliver(1)[0])).toEqual(['COMMIT:200000001', 'SYNC:0']);
     expect(b.deliver(2).map((r) => r.syncs)).toEqual([0, 1]);
+  });
+
+  it('sessions: expired on a tick past the deadline, once; a new leader gives inherited sessions a full timeout', () => {
+    const L = leader({ sessions: [[5n, 400]] });
+    // not established yet: nothing expires, and the inherited session has no deadline yet
+    L.tick(10_000);
+    expect(L.takeReady().expired).toEqual([]);
+    expect(L.sessions.sessions.has(5n)).toBe(false);
+    const { L: L2 } = established({ sessions: [[5n, 400]] });
+    const at = L2.sessions.sessions.get(5n)!.expireAt;
+    expect(at).toBeGreaterThanOrEqual(400);
+    L2.tick(at - 1);
+    expect(L2.takeReady().expired).toEqual([]);
+    expect(L2.touchSession(5n, at - 1)).toBe(true);
+    const later = L2.sessions.sessions.get(5n)!.expireAt;
+    expect(later).toBeGreaterThan(at);
+    L2.tick(later);
+    expect(L2.takeReady().expired).toEqual([5n]);
+    // closing: not reported again, not touchable, not valid for REVALIDATE
+    L2.tick(later + 500);
+    expect(L2.takeReady().expired).toEqual([]);
+    expect(L2.touchSession(5n, later + 500)).toBe(false);
+    L2.removeSession(5n);
+    expect(L2.sessions.sessions.has(5n)).toBe(false);
   });
 
   it('liveness: the leader steps down without a synced quorum, a learner gives up on a silent leader', () => {

@@ -1,6 +1,9 @@
 // The Zab cores under the deterministic simulator (src/quorum/zab/sim.ts): crashes (also part-way
 // through a Ready), restarts, lost and torn log tails, partitions, reconnects, elections and client
-// proposals from one seed; Zab's invariants are checked after every event. A failure names its seed:
+// proposals and client sessions from one seed; Zab's invariants and the session rule (no leader
+// expires a session touched within its timeout through an intact path) are checked after every
+// event. The simulator drives the cores through the executor the server uses (zab/executor.ts).
+// A failure names its seed:
 // replay with `new ZabSim(seed, opts).run()`. Long run: ZAB_SEEDS=10000 npx vitest run test/zab-sim.test.ts
 import { describe, expect, it } from 'vitest';
 import { SimOptions, Violation, ZabSim } from '../src/quorum/zab/sim';
@@ -26,7 +29,7 @@ function findViolation(limit: number, opts: SimOptions): { seed: number; error: 
 
 describe('Zab simulator', () => {
   it(`${SEEDS} seeds: no invariant broken, and every run settles to one leader and identical trees`, () => {
-    const totals = { committed: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0 };
+    const totals = { committed: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0, sessions: 0, touches: 0, expired: 0 };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const sim = new ZabSim(seed, shape(seed)).run(2000);
       const unsettled = sim.settle();
@@ -39,6 +42,8 @@ describe('Zab simulator', () => {
     expect(totals.TRUNC).toBeGreaterThan(0);
     expect(totals.SNAP).toBeGreaterThan(0);
     expect(totals.DIFF).toBeGreaterThan(0);
+    expect(totals.sessions / SEEDS).toBeGreaterThan(2);
+    expect(totals.touches / SEEDS).toBeGreaterThan(100);
   }, 300_000);
 
   it('replays a seed exactly', () => {
@@ -67,6 +72,18 @@ describe('Zab simulator', () => {
       expect(found, 'the broken rule went unnoticed').not.toBeNull();
       expect(found!.error.message).toMatch(/lacks committed|where .* was committed|no established leader committed/);
     }, 120_000);
+
+    it('a learner whose PING replies drop the session touches (the follower-session bug)', () => {
+      const found = findViolation(500, { unsafeDropTouches: true });
+      expect(found, 'the broken rule went unnoticed').not.toBeNull();
+      expect(found!.error.message).toMatch(/expired session \d+ .* although it was touched through node/);
+    }, 60_000);
+
+    it('a new leader that gives the sessions it inherits no fresh timeout', () => {
+      const found = findViolation(500, { unsafeNoFreshSessionTimeout: true });
+      expect(found, 'the broken rule went unnoticed').not.toBeNull();
+      expect(found!.error.message).toMatch(/after taking it over/);
+    }, 60_000);
 
     it('the quorum-durability check flags the ACK-before-persist follower directly', () => {
       const found = findViolation(500, { crashRate: 0.02, unsafeAckBeforePersist: true });

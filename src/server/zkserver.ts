@@ -248,6 +248,8 @@ export class ZooKeeperServer {
    */
   zabCommits = false;
   readonly sessions: SessionTracker;
+  /** this server's own timer expires sessions (standalone); a leader's core does it otherwise */
+  private readonly ownsExpiry: boolean;
   readonly cnxns = new Set<Cnxn>();
   readonly bySession = new Map<bigint, Cnxn>();
   readonly stats = new ServerStats();
@@ -268,9 +270,15 @@ export class ZooKeeperServer {
     readonly log: TxnLogSink = new MemoryLog(),
     readonly logger: Logger = silentLogger,
     readonly now: () => number = () => performance.now(),
+    /**
+     * the session tracker to use; a leader passes its Zab core's, which expires sessions on the
+     * core's ticks (Ready.expired -> `expireSession`) and takes the learners' touches
+     */
+    sessions?: SessionTracker,
   ) {
     this.prep = new PrepRequestProcessor(tree, settings);
-    this.sessions = new SessionTracker(settings.tickTime, settings.serverId, now);
+    this.ownsExpiry = sessions === undefined;
+    this.sessions = sessions ?? new SessionTracker(settings.tickTime, settings.serverId, now);
     this.lastZxidAssigned = tree.lastProcessedZxid;
     // sessions restored from disk get a fresh full timeout
     for (const [id, timeout] of tree.sessions) this.sessions.add(id, timeout);
@@ -289,9 +297,11 @@ export class ZooKeeperServer {
   /** Start the expiry and container timers. */
   startTimers(): void {
     if (this.role === 'learner') return;
-    const t = setInterval(() => this.expireSessions(), this.settings.tickTime);
-    t.unref();
-    this.timers.push(t);
+    if (this.ownsExpiry) {
+      const t = setInterval(() => this.expireSessions(), this.settings.tickTime);
+      t.unref();
+      this.timers.push(t);
+    }
     if (this.settings.containerCheckIntervalMs > 0) {
       const c = setInterval(() => this.checkContainers(), this.settings.containerCheckIntervalMs);
       c.unref();
@@ -451,14 +461,6 @@ export class ZooKeeperServer {
       this.forwarder?.touch(sessionId, c.sessionTimeout);
       this.openSession(c, sessionId, c.sessionTimeout);
     }
-  }
-
-  /** Leader: answer a learner's REVALIDATE (SessionTrackerImpl.touchSession): live and not closing. */
-  revalidateRemote(sessionId: bigint, timeout: number): boolean {
-    const s = this.sessions.sessions.get(sessionId);
-    if (!s || s.closing) return false;
-    s.timeout = timeout;
-    return this.sessions.touch(sessionId);
   }
 
   private sendConnectResponse(c: Cnxn, timeout: number, id: bigint, passwd: Buffer): void {
@@ -692,14 +694,6 @@ export class ZooKeeperServer {
       }
     }
     this.queueTxn({ hdr, txn, cnxn: null, req: null });
-  }
-
-  /** Leader: sessions a learner reports as active (PING replies). */
-  touchRemote(sessionId: bigint, timeout: number): void {
-    if (!this.sessions.touch(sessionId) && !this.sessions.sessions.has(sessionId)) {
-      // a session the leader does not know (yet): nothing to extend
-      void timeout;
-    }
   }
 
   /** Learner: a txn Zab committed, in zxid order. Answers the local client that asked for it. */
@@ -1051,12 +1045,17 @@ export class ZooKeeperServer {
 
   // ---------------------------------------------------------------- timers
   expireSessions(): void {
-    for (const s of this.sessions.expired()) {
-      this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, s.id).toString(16), timeout: s.timeout }, 'Expiring session');
-      const zxid = this.lastZxidAssigned + 1;
-      const txn = this.prep.prepCloseSession(s.id, zxid);
-      this.submitTxn({ clientId: s.id, cxid: 0, zxid: 0, time: 0, type: OpCode.closeSession }, txn, null, null);
-    }
+    for (const s of this.sessions.expired()) this.expireSession(s.id);
+  }
+
+  /** Close a session whose deadline passed (already marked closing): a closeSession txn. */
+  expireSession(id: bigint): void {
+    if (!this.running) return;
+    const s = this.sessions.sessions.get(id);
+    this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, id).toString(16), timeout: s?.timeout }, 'Expiring session');
+    const zxid = this.lastZxidAssigned + 1;
+    const txn = this.prep.prepCloseSession(id, zxid);
+    this.submitTxn({ clientId: id, cxid: 0, zxid: 0, time: 0, type: OpCode.closeSession }, txn, null, null);
   }
 
   /** ContainerManager: delete empty containers (that once had children) and expired TTL nodes. */

@@ -8,13 +8,18 @@
 //   sync / NEWLEADER  currentEpoch = newEpoch       (after a quorum of ACKEPOCHs)
 //   COMMIT / INFORM / client reply  a quorum of participants has the txn durable (their ACKs, and
 //               the leader's own ACK counts only after `persisted` covers the zxid)
+//
+// Sessions (SessionTrackerImpl in LeaderZooKeeperServer) live here too: the tracker is touched by
+// the leader's own clients (`touchSession`), by the touches learners report in PING replies, and by
+// REVALIDATE; every session of the DataTree gets a fresh timeout when the epoch is established; a
+// tick hands the expired ones to the caller (`Ready.expired`), which closes them with a
+// closeSession txn. The caller adds and removes sessions as createSession / closeSession txns apply.
 import { Id } from '../../jute/records';
 import { counterOf, epochOf, intData, makeZxid, MAX_COUNTER, packet, PacketType as T, PROTOCOL_VERSION, QuorumPacket, readIntData, zxidHex } from './packets';
 import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeRevalidateReply } from './payloads';
 import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
 import { chooseSync } from './sync';
-
-
+import { SessionTracker } from '../../server/session';
 
 export interface LeaderOptions extends ZabTiming {
   myid: number;
@@ -35,8 +40,17 @@ export interface LeaderOptions extends ZabTiming {
   /** NEWLEADER payload (the last-seen config text), null by default */
   config?: Buffer | null;
   now: number;
+  /** the global sessions of the DataTree (id, timeout ms): each gets a fresh timeout once established */
+  sessions?: Iterable<[bigint, number]>;
+  /**
+   * the clock of the caller's `now` values, read when the leader's own clients touch a session
+   * between calls (the server passes Date.now); without it the latest `now` passed in is used
+   */
+  clock?: () => number;
   /** SIMULATOR SELF-TEST ONLY: commit once the leader itself has logged, without a quorum */
   unsafeCommitWithoutQuorum?: boolean;
+  /** SIMULATOR SELF-TEST ONLY: a new leader keeps no fresh timeout for the sessions it inherits */
+  unsafeNoFreshSessionTimeout?: boolean;
 }
 
 interface Peer {
@@ -82,8 +96,15 @@ export class ZabLeader {
   private readonly pendingSyncs: { sid: number; zxid: number }[] = [];
   /** the latest time the caller passed in */
   private now: number;
+  /** every global session and its deadline (SessionTrackerImpl) */
+  readonly sessions: SessionTracker;
+  private inherited: [bigint, number][];
 
   constructor(private readonly o: LeaderOptions) {
+    this.now = o.now;
+    const clock = o.clock;
+    this.sessions = new SessionTracker(o.tickTime, o.myid, clock ? () => Math.max(this.now, clock()) : () => this.now);
+    this.inherited = o.sessions ? [...o.sessions] : [];
     this.voters = new Set(o.voters);
     this.observerIds = new Set(o.observers ?? []);
     this.maxAccepted = o.acceptedEpoch;
@@ -182,21 +203,29 @@ export class ZabLeader {
         }
         return;
       case T.PING:
+        // LearnerHandler: the sessions the learner's clients used since the last PING
         if (!peer) return;
         try {
-          this.ready.touches.push({ from, sessions: decodeSessionTouches(p.data) });
+          for (const t of decodeSessionTouches(p.data)) this.touch(t.sessionId, t.timeoutMs);
         } catch (e) {
           this.ready.protocolError = `bad PING from ${from}: ${(e as Error).message}`;
         }
         return;
-      case T.REVALIDATE:
+      case T.REVALIDATE: {
+        // a client reconnected to that learner: valid = the session is live (and it is touched)
         if (!peer) return;
+        let session;
         try {
-          this.ready.revalidations.push({ from, session: decodeRevalidate(p.data) });
+          session = decodeRevalidate(p.data);
         } catch (e) {
           this.ready.protocolError = `bad REVALIDATE from ${from}: ${(e as Error).message}`;
+          return;
         }
+        const valid = this.isEstablished && this.touch(session.sessionId, session.timeoutMs);
+        this.ready.revalidations.push({ from, session, valid });
+        this.send(from, T.REVALIDATE, -1, encodeRevalidateReply({ sessionId: session.sessionId, valid }));
         return;
+      }
       default:
         this.ready.protocolError = `unexpected packet type ${p.type} from ${from}`;
     }
@@ -255,7 +284,6 @@ export class ZabLeader {
     const plan = chooseSync(this.window, this.committed, peer.peerLastZxid!, this.o.forceSnapshotSync);
     if (plan.kind === 'SNAP') {
       this.ready.send.push({ to: peer.sid, packet: packet(T.SNAP, plan.zxid), snapshot: true });
-      ((this.ready.snapshot ??= {}).send ??= []).push({ to: peer.sid, zxid: plan.zxid });
     } else this.send(peer.sid, plan.kind === 'DIFF' ? T.DIFF : T.TRUNC, plan.zxid);
     for (const t of plan.txns) {
       this.send(peer.sid, T.PROPOSAL, t.zxid, t.data);
@@ -301,6 +329,12 @@ export class ZabLeader {
     this.isEstablished = true;
     this.setState('BROADCAST');
     this.ready.serving = true;
+    // ZooKeeperServer.startup of the new leader: every session starts a full timeout from now
+    for (const [id, timeout] of this.inherited) {
+      const s = this.sessions.add(id, timeout);
+      if (this.o.unsafeNoFreshSessionTimeout) s.expireAt = this.now;
+    }
+    this.inherited = [];
     for (const p of this.peers.values()) if (p.ackedNewLeader) this.upToDate(p);
   }
 
@@ -366,9 +400,31 @@ export class ZabLeader {
     else this.pendingSyncs.push({ sid, zxid: this.proposed });
   }
 
-  /** Answer a REVALIDATE (§9): valid = the session exists and was touched. */
-  revalidateReply(sid: number, sessionId: bigint, valid: boolean): void {
-    this.send(sid, T.REVALIDATE, -1, encodeRevalidateReply({ sessionId, valid }));
+  // ---- sessions ----
+
+  /** Extend a live session by its timeout (SessionTrackerImpl.touchSession); false if unknown or closing. */
+  private touch(sessionId: bigint, timeoutMs: number): boolean {
+    const s = this.sessions.sessions.get(sessionId);
+    if (!s || s.closing) return false;
+    void timeoutMs; // the session keeps the timeout it was created with, as in SessionTrackerImpl
+    return this.sessions.touch(sessionId);
+  }
+
+  /** A client of the leader itself used its session. */
+  touchSession(sessionId: bigint, now: number): boolean {
+    this.now = Math.max(this.now, now);
+    return this.sessions.touch(sessionId);
+  }
+
+  /** A createSession txn applied: track the session from now. */
+  addSession(sessionId: bigint, timeoutMs: number, now: number): void {
+    this.now = Math.max(this.now, now);
+    this.sessions.add(sessionId, timeoutMs);
+  }
+
+  /** A closeSession txn applied. */
+  removeSession(sessionId: bigint): void {
+    this.sessions.remove(sessionId);
   }
 
   // ---- liveness ----
@@ -376,6 +432,8 @@ export class ZabLeader {
   tick(now: number): void {
     if (this.st === 'LOOKING') return;
     this.now = Math.max(this.now, now);
+    // SessionTrackerImpl.run: sessions past their deadline are closing; the caller closes them
+    if (this.isEstablished) for (const s of this.sessions.expired()) this.ready.expired.push(s.id);
     // LearnerHandler's SO_TIMEOUT until the NEWLEADER ACK: initLimit ticks per read
     for (const p of [...this.peers.values()]) {
       if (!p.ackedNewLeader && now - p.lastHeard > this.o.initLimit * this.o.tickTime) this.drop(p.sid, `learner ${p.sid} silent for initLimit during sync`);

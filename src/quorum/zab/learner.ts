@@ -36,6 +36,8 @@ export interface LearnerOptions extends ZabTiming {
   unsafeAckBeforePersist?: boolean;
   /** SIMULATOR SELF-TEST ONLY (ZOOKEEPER-4643): write currentEpoch and ACK NEWLEADER before the synced txns are durable */
   unsafeAckNewLeaderBeforePersist?: boolean;
+  /** SIMULATOR SELF-TEST ONLY: PING replies carry no session touches (the follower-session bug of issue 11) */
+  unsafeDropTouches?: boolean;
 }
 
 type SyncMode = 'DIFF' | 'TRUNC' | 'SNAP';
@@ -306,6 +308,7 @@ export class ZabLearner {
   }
 
   private takeTouches(): SessionTouch[] {
+    if (this.o.unsafeDropTouches) this.touched.clear();
     const out = [...this.touched].map(([sessionId, timeoutMs]) => ({ sessionId, timeoutMs }));
     this.touched.clear();
     return out;

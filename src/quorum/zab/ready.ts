@@ -12,8 +12,10 @@
 //   4. `commit`: apply to the DataTree in this order.
 //   5. `send`: write the packets, per destination in order. A send entry with `snapshot` set is a
 //      SNAP: write the serialized DataTree (which after step 4 is at `packet.zxid`) right after it.
-//   6. the rest (`requests`, `touches`, `revalidations`, `revalidated`, `syncs`, `close`,
-//      `stateChange`, `serving`) in any order after 5.
+//   6. `close`, then the rest (`requests`, `expired`, `revalidated`, `syncs`, `stateChange`,
+//      `serving`) in any order after 5.
+// src/quorum/zab/executor.ts carries a Ready out in exactly this order, for the server and the
+// simulator alike.
 // So everything in `writeEpoch` and `truncate`/`snapshot` is durable before any packet of the same
 // Ready leaves; nothing in `send` ever depends on a `logAppend` of the same Ready (the cores only
 // produce ACKs and the NEWLEADER ACK from `persisted`).
@@ -43,8 +45,8 @@ export interface Ready {
   writeEpoch: { accepted?: number; current?: number };
   /** learner (TRUNC): keep the txn log up to and including this zxid */
   truncate?: number;
-  /** leader: learners that get a snapshot after their SNAP; learner: the snapshot to install */
-  snapshot?: { send?: { to: number; zxid: number }[]; receive?: number };
+  /** learner (SNAP): install the snapshot stream that followed SNAP, at this zxid */
+  snapshot?: { receive: number };
   stateChange?: ZabState;
   /** start (true) or stop (false) serving clients */
   serving?: boolean;
@@ -56,10 +58,10 @@ export interface Ready {
   close: number[];
   /** leader: forwarded client writes, to run through the request pipeline */
   requests: { from: number; request: ForwardedRequest; authinfo: Id[] }[];
-  /** leader: session activity reported in PING replies */
-  touches: { from: number; sessions: SessionTouch[] }[];
-  /** leader: REVALIDATE questions; answer with `revalidateReply` */
-  revalidations: { from: number; session: SessionTouch }[];
+  /** leader: sessions past their deadline; close each with a closeSession txn */
+  expired: bigint[];
+  /** leader: REVALIDATE questions the core answered (for metrics and logs) */
+  revalidations: { from: number; session: SessionTouch; valid: boolean }[];
   /** learner: REVALIDATE answers from the leader */
   revalidated: RevalidateReply[];
   /** learner: SYNC packets received (release that many pending client syncs, oldest first) */
@@ -67,7 +69,7 @@ export interface Ready {
 }
 
 export function emptyReady(): Ready {
-  return { send: [], logAppend: [], commit: [], writeEpoch: {}, close: [], requests: [], touches: [], revalidations: [], revalidated: [], syncs: 0 };
+  return { send: [], logAppend: [], commit: [], writeEpoch: {}, close: [], requests: [], expired: [], revalidations: [], revalidated: [], syncs: 0 };
 }
 
 export function isEmptyReady(r: Ready): boolean {
@@ -81,9 +83,11 @@ export function isEmptyReady(r: Ready): boolean {
     r.snapshot === undefined &&
     r.stateChange === undefined &&
     r.serving === undefined &&
+    r.reason === undefined &&
+    r.protocolError === undefined &&
     r.close.length === 0 &&
     r.requests.length === 0 &&
-    r.touches.length === 0 &&
+    r.expired.length === 0 &&
     r.revalidations.length === 0 &&
     r.revalidated.length === 0 &&
     r.syncs === 0

@@ -2,8 +2,22 @@
 // everything: a network of FIFO connections with random delays (reordering only across
 // connections), losses when a connection closes, partitions, disks whose non-fsynced suffix a crash
 // loses or tears, crashes in the middle of carrying out a Ready, restarts, a simplified
-// FastLeaderElection and client proposals. Zab's invariants are checked after every event; a
+// FastLeaderElection, client proposals and client sessions that ping through whichever peer they
+// are connected to. Zab's invariants and the session rule are checked after every event; a
 // failing seed replays exactly (`new ZabSim(seed, opts).run()`).
+//
+// Every Ready is carried out by the executor the QuorumPeer uses (executor.ts: `ReadyLoop` and
+// `carryOut`), through a host that models the disk, the network and the DataTree; a crash part-way
+// through a Ready is the host stopping the executor between two operations.
+//
+// Sessions: a createSession txn is "S+<id>:<timeout>", a closeSession txn "S-<id>". Clients attach
+// to a serving peer whose DataTree holds their session and touch it every timeout/4 (the leader's
+// core directly, a learner's core for its next PING reply). The rule checked: no leader expires a
+// session within its timeout of a touch made through a path that stayed intact (the peer in
+// BROADCAST under that leader, the connection between them never closed or partitioned) and had
+// time to arrive (one leader PING interval and two network delays); and no leader expires a
+// session before a full timeout since it took the session over (established, or the create applied).
+import { ReadyLoop, ZabHost } from './executor';
 import { ZabLeader } from './leader';
 import { ZabFollower, ZabLearner, ZabObserver } from './learner';
 import { epochOf, PacketType as T, QuorumPacket, zxidHex } from './packets';
@@ -40,6 +54,13 @@ export interface SimOptions {
   unsafeAckBeforePersist?: boolean;
   unsafeAckNewLeaderBeforePersist?: boolean;
   unsafeCommitWithoutQuorum?: boolean;
+  /** SELF-TEST: learners' PING replies carry no session touches */
+  unsafeDropTouches?: boolean;
+  /** SELF-TEST: a new leader gives inherited sessions no fresh timeout */
+  unsafeNoFreshSessionTimeout?: boolean;
+  /** per step: a client creates a session (at most `maxSessions` live) */
+  sessionRate?: number;
+  maxSessions?: number;
 }
 
 export class Violation extends Error {}
@@ -95,7 +116,36 @@ interface SimNode {
   /** a snapshot that arrived with SNAP, for the Ready that installs it */
   inbound?: Txn[];
   createdSeq: number;
+  /** the executor of the current core */
+  loop: ReadyLoop | null;
+  /** the global sessions of the DataTree: id -> timeout */
+  sessions: Map<bigint, number>;
+  /** leader: when it was established, and when each session was added to its tracker */
+  establishedAt: number;
+  sessionSince: Map<bigint, number>;
+  /** a crash decided for the Ready being carried out: stop before this operation */
+  crashAt: number;
 }
+
+interface Touch {
+  at: number;
+  /** the peer the client touched, and that peer's core (createdSeq) */
+  node: number;
+  coreSeq: number;
+  /** learner: its connection to the leader then; leader: null */
+  conn: Conn | null;
+}
+
+interface SimClient {
+  id: bigint;
+  timeout: number;
+  node: number | null;
+  nextPing: number;
+  touches: Touch[];
+  closed: boolean;
+}
+
+const SESSION_TOUCH_ARRIVAL = 10 /* the leader's PING interval (one tick here) */ + 2 * 6; /* two network delays */
 
 const TICK = 10;
 const TIMING = { tickTime: TICK, initLimit: 10, syncLimit: 5 };
@@ -120,7 +170,11 @@ export class ZabSim {
   private faults = true;
   private proposals = true;
   private readonly trail: string[] = [];
-  readonly stats = { DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0 };
+  readonly stats = { DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0, sessions: 0, touches: 0, expired: 0 };
+  readonly clients = new Map<bigint, SimClient>();
+  private nextSession = 1n;
+  /** every partition so far: [the set, start, end] */
+  private readonly partitions: { set: Set<number>; start: number; end: number }[] = [];
 
   constructor(
     readonly seed: number,
@@ -145,6 +199,11 @@ export class ZabSim {
         restartAt: -1,
         serving: false,
         createdSeq: 0,
+        loop: null,
+        sessions: new Map(),
+        establishedAt: -1,
+        sessionSince: new Map(),
+        crashAt: -1,
       });
     }
   }
@@ -277,6 +336,8 @@ export class ZabSim {
     if (keep < b.length && this.rnd() < 0.5) n.disk.log.push({ ...b[keep], torn: true });
     n.disk.buffer = [];
     n.up = false;
+    n.loop?.stop();
+    n.loop = null;
     n.leader = null;
     n.learner = null;
     n.serving = false;
@@ -301,11 +362,29 @@ export class ZabSim {
   private rebuild(n: SimNode): void {
     n.tree = n.disk.log.map((r) => ({ zxid: r.zxid, data: r.data }));
     n.checked = 0;
+    n.sessions = new Map();
+    for (const t of n.tree) this.applySession(n, t);
+  }
+
+  /** A createSession / closeSession txn reaching a DataTree: its session table follows. */
+  private applySession(n: SimNode, t: Txn): { id: bigint; timeout?: number } | null {
+    const d = t.data.toString();
+    const m = /^S([+-])(\d+)(?::(\d+))?\|/.exec(d);
+    if (!m) return null;
+    const id = BigInt(m[2]);
+    if (m[1] === '+') {
+      n.sessions.set(id, Number(m[3]));
+      return { id, timeout: Number(m[3]) };
+    }
+    n.sessions.delete(id);
+    return { id };
   }
 
   /** The core gave up (LOOKING): close its connections, flush the log, reload the DataTree. */
   private retire(n: SimNode): void {
     for (const c of [...(n.conn ? [n.conn] : []), ...n.conns.values()]) this.close(c, n.id);
+    n.loop?.stop();
+    n.loop = null;
     n.leader = null;
     n.learner = null;
     n.serving = false;
@@ -314,41 +393,50 @@ export class ZabSim {
     this.rebuild(n);
   }
 
-  // ---- carrying out a Ready ----
+  // ---- carrying out a Ready: the server's executor, with this host ----
 
   private process(n: SimNode): void {
     const core = this.core(n);
-    if (!core || !n.up) return;
-    const r: Ready = core.takeReady();
-    // the leader is established when its core decides so (a quorum acked NEWLEADER), whatever
-    // happens to the rest of this Ready
-    if (r.stateChange === 'BROADCAST' && n.leader) this.established(n, n.leader);
-    const ops: (() => void)[] = [];
-    if (r.truncate !== undefined) ops.push(() => this.truncate(n, r.truncate!));
-    if (r.snapshot?.receive !== undefined) ops.push(() => this.installSnapshot(n, r.snapshot!.receive!));
-    if (r.writeEpoch.accepted !== undefined) ops.push(() => ((n.disk.accepted = r.writeEpoch.accepted!), this.checkEpochFiles(n)));
-    if (r.writeEpoch.current !== undefined) ops.push(() => ((n.disk.current = r.writeEpoch.current!), this.checkEpochFiles(n)));
-    for (const t of r.logAppend) ops.push(() => this.append(n, t));
-    ops.push(() => {
-      for (const t of r.commit) this.apply(n, t);
-    });
-    for (const s of r.send) ops.push(() => this.sendFrom(n, s.to, s.packet, s.snapshot === true));
-    if (this.faults && this.rnd() < (this.opts.midReadyCrashRate ?? 0.003) && ops.length > 1) {
-      const cut = this.int(ops.length);
-      for (let i = 0; i < cut; i++) ops[i]();
-      this.stats.midReadyCrashes++;
-      return this.crash(n, `mid-Ready after ${cut}/${ops.length} ops`);
-    }
-    for (const op of ops) op();
-    for (const sid of r.close) {
-      const c = n.conns.get(sid);
-      if (c) this.close(c, n.id);
-    }
-    if (r.protocolError && !this.unsafe()) this.fail(`node ${n.id}: protocol error: ${r.protocolError}`);
-    if (r.stateChange) this.note(`node ${n.id} ${n.leader ? 'leader' : 'learner'} → ${r.stateChange}${r.reason ? ` (${r.reason})` : ''}`);
-    if (r.serving !== undefined) n.serving = r.serving;
+    if (!core || !n.up || !n.loop) return;
+    n.loop.run();
+    if (!n.up || this.core(n) !== core) return; // crashed part-way
     if (n.serving) this.checkTree(n);
     if (core.state === 'LOOKING') this.retire(n);
+  }
+
+  private host(n: SimNode): ZabHost {
+    return {
+      begin: (r: Ready) => {
+        // the leader is established when its core decides so (a quorum acked NEWLEADER), whatever
+        // happens to the rest of this Ready
+        if (r.stateChange === 'BROADCAST' && n.leader) this.established(n, n.leader);
+        n.crashAt = -1;
+      },
+      proceed: (op, ops) => {
+        if (op === 0 && this.faults && this.rnd() < (this.opts.midReadyCrashRate ?? 0.003) && ops > 1) n.crashAt = this.int(ops);
+        if (op !== n.crashAt) return true;
+        this.stats.midReadyCrashes++;
+        this.crash(n, `mid-Ready after ${op}/${ops} ops`);
+        return false;
+      },
+      truncate: (z) => this.truncate(n, z),
+      installSnapshot: (z) => this.installSnapshot(n, z),
+      writeAcceptedEpoch: (e) => ((n.disk.accepted = e), this.checkEpochFiles(n)),
+      writeCurrentEpoch: (e) => ((n.disk.current = e), this.checkEpochFiles(n)),
+      append: (t) => this.append(n, t),
+      apply: (t) => this.apply(n, t),
+      send: (to, p, snapshot) => this.sendFrom(n, to, p, snapshot),
+      close: (sid) => {
+        const c = n.conns.get(sid);
+        if (c) this.close(c, n.id);
+      },
+      expire: (ids) => this.expireSessions(n, ids),
+      serving: (on) => (n.serving = on),
+      stateChanged: (st, reason) => this.note(`node ${n.id} ${n.leader ? 'leader' : 'learner'} → ${st}${reason ? ` (${reason})` : ''}`),
+      protocolError: (msg) => {
+        if (!this.unsafe()) this.fail(`node ${n.id}: protocol error: ${msg}`);
+      },
+    };
   }
 
   private unsafe(): boolean {
@@ -374,6 +462,8 @@ export class ZabSim {
     n.disk.buffer = [];
     n.tree = s.slice();
     n.checked = 0;
+    n.sessions = new Map();
+    for (const t of n.tree) this.applySession(n, t);
     this.checkEpochFiles(n);
   }
 
@@ -404,6 +494,19 @@ export class ZabSim {
     if (t.zxid <= prev) this.fail(`node ${n.id}: applies ${zxidHex(t.zxid)} after ${zxidHex(prev)}`);
     if (this.proposed.get(t.zxid) !== t.data.toString()) this.fail(`node ${n.id}: applies ${zxidHex(t.zxid)} that nobody proposed with these bytes`);
     n.tree.push(t);
+    const sess = this.applySession(n, t);
+    if (sess) {
+      if (sess.timeout === undefined) {
+        const c = this.clients.get(sess.id);
+        if (c) c.closed = true;
+      }
+      if (n.leader) {
+        if (sess.timeout !== undefined) {
+          n.leader.addSession(sess.id, sess.timeout, this.now);
+          n.sessionSince.set(sess.id, this.now);
+        } else n.leader.removeSession(sess.id);
+      }
+    }
     if (n.leader) {
       if (this.opts.checkDurableQuorum !== false) this.checkDurableQuorum(n, t);
       if (n.leader.established) this.checkTree(n);
@@ -464,6 +567,8 @@ export class ZabSim {
       return this.checkTree(n);
     }
     this.maxEpoch = e;
+    n.establishedAt = this.now;
+    n.sessionSince = new Map([...n.sessions.keys()].map((id) => [id, this.now]));
     // no committed txn is lost: the new leader's history holds all of them, in order
     const c = this.committed;
     if (n.tree.length < c.length) this.fail(`leader ${n.id} of epoch ${e} lacks committed ${zxidHex(c[n.tree.length].zxid)} (has ${n.tree.length} of ${c.length})`);
@@ -504,9 +609,12 @@ export class ZabSim {
         committedLog: chosen.tree.slice(-(this.opts.committedLogCount ?? 20)),
         committedLogCount: this.opts.committedLogCount ?? 20,
         now: this.now,
+        sessions: chosen.sessions,
         unsafeCommitWithoutQuorum: this.opts.unsafeCommitWithoutQuorum,
+        unsafeNoFreshSessionTimeout: this.opts.unsafeNoFreshSessionTimeout,
       });
       chosen.createdSeq = ++this.coreSeq;
+      chosen.loop = new ReadyLoop(chosen.leader, this.host(chosen));
       this.process(chosen);
       // the voters that elected it follow it (FOLLOWING); the rest find it later
       for (const f of pool.slice(0, size)) if (f !== chosen && chosen.leader) this.follow(f, chosen);
@@ -535,10 +643,107 @@ export class ZabSim {
         now: this.now,
         unsafeAckBeforePersist: this.opts.unsafeAckBeforePersist,
         unsafeAckNewLeaderBeforePersist: this.opts.unsafeAckNewLeaderBeforePersist,
+        unsafeDropTouches: this.opts.unsafeDropTouches,
       };
       n.learner = n.observer ? new ZabObserver(o) : new ZabFollower(o);
       n.createdSeq = ++this.coreSeq;
+      n.loop = new ReadyLoop(n.learner, this.host(n));
       this.process(n);
+    }
+  }
+
+  // ---- sessions ----
+
+  /** Propose a txn through an established leader in BROADCAST; false if it cannot take one now. */
+  private proposeThrough(l: SimNode, data: (zxid: number) => string): boolean {
+    const core = l.leader;
+    if (!core || core.state !== 'BROADCAST' || !l.up) return false;
+    const zxid = core.lastProposed + 1;
+    const d = data(zxid);
+    if (this.proposed.get(zxid) !== undefined) this.fail(`zxid ${zxidHex(zxid)} proposed twice (by ${l.id})`);
+    this.proposed.set(zxid, d);
+    return core.propose(Buffer.from(d), zxid);
+  }
+
+  private createSession(): void {
+    const live = [...this.clients.values()].filter((c) => !c.closed).length;
+    if (live >= (this.opts.maxSessions ?? 4) || this.rnd() > (this.opts.sessionRate ?? 0.01)) return;
+    const ls = this.leaders().filter((l) => l.leader!.state === 'BROADCAST');
+    if (!ls.length) return;
+    const l = ls[this.int(ls.length)];
+    const id = this.nextSession++;
+    const timeout = 60 + 10 * this.int(10);
+    if (!this.proposeThrough(l, (z) => `S+${id}:${timeout}|s${this.seed}-z${zxidHex(z)}`)) return;
+    this.clients.set(id, { id, timeout, node: null, nextPing: 0, touches: [], closed: false });
+    this.stats.sessions++;
+    this.process(l);
+  }
+
+  /** Each live client (re)attaches to a serving peer that knows its session and pings every timeout/4. */
+  private clientsPing(): void {
+    for (const c of this.clients.values()) {
+      if (c.closed) continue;
+      let n = c.node === null ? null : this.node(c.node);
+      if (n && !(n.up && n.serving && this.core(n) && n.sessions.has(c.id))) {
+        n = null;
+        c.node = null;
+      }
+      if (!n) {
+        if (this.rnd() > 0.5) continue;
+        const cands = this.nodes.filter((x) => x.up && x.serving && this.core(x) && x.sessions.has(c.id));
+        if (!cands.length) continue;
+        n = cands[this.int(cands.length)];
+        c.node = n.id;
+        c.nextPing = this.now; // connecting touches the session
+      }
+      if (this.now < c.nextPing) continue;
+      c.nextPing = this.now + Math.floor(c.timeout / 4);
+      this.stats.touches++;
+      if (n.leader) {
+        if (n.leader.state !== 'BROADCAST') continue;
+        n.leader.touchSession(c.id, this.now);
+        c.touches.push({ at: this.now, node: n.id, coreSeq: n.createdSeq, conn: null });
+      } else if (n.learner && n.learner.state === 'BROADCAST') {
+        n.learner.touchSession(c.id, c.timeout);
+        c.touches.push({ at: this.now, node: n.id, coreSeq: n.createdSeq, conn: n.conn });
+      }
+      if (c.touches.length > 40) c.touches.splice(0, c.touches.length - 40);
+    }
+  }
+
+  /** Was the path from `n` (core `coreSeq`, connection `conn`) to leader `l` unbroken from `at` until now? */
+  private intact(t: Touch, l: SimNode): boolean {
+    const n = this.node(t.node);
+    if (!n.up || n.createdSeq !== t.coreSeq) return false;
+    if (t.conn === null) return n === l;
+    if (t.conn.leader !== l.id || n.conn !== t.conn || l.conns.get(n.id) !== t.conn) return false;
+    for (const p of this.partitions) {
+      if (p.end < t.at || p.start > this.now) continue;
+      if (p.set.has(n.id) !== p.set.has(l.id)) return false;
+    }
+    return true;
+  }
+
+  /** The leader's core says these sessions are past their deadline: check the rule, then close them. */
+  private expireSessions(l: SimNode, ids: bigint[]): void {
+    for (const id of ids) {
+      this.stats.expired++;
+      const c = this.clients.get(id);
+      const timeout = l.sessions.get(id);
+      if (c && timeout !== undefined) {
+        const since = l.sessionSince.get(id);
+        if (since !== undefined && this.now < since + timeout) {
+          this.fail(`leader ${l.id} expired session ${id} at ${this.now}, ${this.now - since} after taking it over (timeout ${timeout})`);
+        }
+        for (const t of c.touches) {
+          if (t.at <= this.now - timeout || t.at + SESSION_TOUCH_ARRIVAL > this.now) continue;
+          if (this.intact(t, l)) {
+            this.fail(`leader ${l.id} expired session ${id} (timeout ${timeout}) although it was touched through node ${t.node} at ${t.at} over an intact path`);
+          }
+        }
+      }
+      this.note(`leader ${l.id} expires session ${id}`);
+      this.proposeThrough(l, (z) => `S-${id}|s${this.seed}-z${zxidHex(z)}`);
     }
   }
 
@@ -555,11 +760,13 @@ export class ZabSim {
       if (!this.partition && rnd() < (this.opts.partitionRate ?? 0.002)) {
         this.partition = new Set(this.nodes.filter(() => rnd() < 0.5).map((n) => n.id));
         this.partitionEnd = this.now + 20 + this.int(200);
+        this.partitions.push({ set: this.partition, start: this.now, end: Infinity });
         this.stats.partitions++;
         this.note(`partition [${[...this.partition]}] until ${this.partitionEnd}`);
       }
     }
     if (this.partition && this.now >= this.partitionEnd) {
+      this.partitions[this.partitions.length - 1].end = this.now;
       this.partition = null;
       this.note('partition healed');
     }
@@ -576,7 +783,9 @@ export class ZabSim {
         core.propose(Buffer.from(data), zxid);
         this.process(l);
       }
+      this.createSession();
     }
+    this.clientsPing();
     this.deliver();
     for (const n of this.nodes) {
       if (!n.up || n.fsyncAt < 0 || n.fsyncAt > this.now) continue;
@@ -608,6 +817,7 @@ export class ZabSim {
    */
   settle(steps = 1500): string | null {
     this.faults = false;
+    if (this.partition) this.partitions[this.partitions.length - 1].end = this.now;
     this.partition = null;
     for (const n of this.nodes) if (!n.up) n.restartAt = this.now;
     for (let i = 0; i < steps; i++) {

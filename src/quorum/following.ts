@@ -1,0 +1,270 @@
+// FOLLOWING / OBSERVING: a Zab learner core (zab/learner.ts) bound to the connection to the leader,
+// the txn log and a ZooKeeperServer in the learner role. Every Ready is carried out by the shared
+// executor (zab/executor.ts); this file is the host. A SNAP's snapshot stream is read and made
+// durable before the core hears SNAP, so the core's `installSnapshot` finds it in place.
+import * as net from 'node:net';
+import { DataTree } from '../server/datatree';
+import { collectGarbage } from '../server/gc';
+import { serverMetrics } from '../server/metrics';
+import { deserializeTxn } from '../server/txn';
+import { ZooKeeperServer } from '../server/zkserver';
+import { ElectionDecision } from './election';
+import { RoleContext } from './role';
+import { parseSnapStream } from './snapstream';
+import { GroupCommit } from './zkdb';
+import { ReadyLoop, ZabHost } from './zab/executor';
+import { ZabFollower, ZabLearner, ZabObserver } from './zab/learner';
+import { PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
+import { RevalidateReply } from './zab/payloads';
+import { Txn } from './zab/ready';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Learner.connectToLeader: keep trying within initLimit (at most 5 s: a leader that never answers is gone). */
+export async function connectToLeader(ctx: RoleContext, leaderId: number): Promise<net.Socket> {
+  const leader = ctx.config.servers.get(leaderId)!;
+  const deadline = Date.now() + Math.min(ctx.config.initLimit * ctx.config.tickTime, 5000);
+  for (;;) {
+    const sock = await new Promise<net.Socket | null>((resolve) => {
+      const s = net.connect({ host: leader.host, port: leader.quorumPort });
+      s.once('connect', () => resolve(s));
+      s.once('error', () => {
+        s.destroy();
+        resolve(null);
+      });
+    });
+    if (sock) return sock;
+    if (ctx.stopping || Date.now() >= deadline) throw new Error(`could not connect to leader ${leaderId} at ${leader.host}:${leader.quorumPort}`);
+    await sleep(50);
+  }
+}
+
+export class LearnerRole implements ZabHost {
+  readonly core: ZabLearner;
+  private readonly loop: ReadyLoop;
+  private readonly log: GroupCommit;
+  private readonly out: PacketBatcher;
+  private readonly observer: boolean;
+  private zk: ZooKeeperServer;
+  private ended = false;
+  private ticker: NodeJS.Timeout | null = null;
+  private done!: () => void;
+  private readonly finished = new Promise<void>((r) => (this.done = r));
+  private readonly syncStart = Date.now();
+  // SNAP: the stream that follows the packet, read before the core sees the packet
+  private readonly stream = new QuorumPacketDecoder();
+  private snapPending: QuorumPacket | null = null;
+  private snapTried = 0;
+  private snapQuiet = false;
+  private snapTimer: NodeJS.Timeout | null = null;
+  private busy = false;
+
+  constructor(
+    private readonly ctx: RoleContext,
+    private readonly d: ElectionDecision,
+    private tree: DataTree,
+    private readonly sock: net.Socket,
+    accepted: number,
+    current: number,
+  ) {
+    this.observer = d.state === 'OBSERVING';
+    const c = ctx.config;
+    const opts = {
+      myid: ctx.myid,
+      leader: d.leader,
+      acceptedEpoch: accepted,
+      currentEpoch: current,
+      lastLoggedZxid: tree.lastProcessedZxid,
+      tickTime: c.tickTime,
+      initLimit: c.initLimit,
+      syncLimit: c.syncLimit,
+      now: Date.now(),
+    };
+    this.core = this.observer ? new ZabObserver(opts) : new ZabFollower(opts);
+    this.loop = new ReadyLoop(this.core, this);
+    this.log = new GroupCommit(
+      ctx.db.newWriter(),
+      (upTo) => {
+        this.core.persisted(upTo);
+        this.loop.run();
+      },
+      () => this.ended,
+    );
+    sock.setNoDelay(true);
+    this.out = new PacketBatcher(sock);
+    this.zk = this.newZk(tree);
+  }
+
+  private newZk(tree: DataTree): ZooKeeperServer {
+    const z = new ZooKeeperServer(tree, this.ctx.settings(), { append() {}, commit: () => Promise.resolve() }, this.ctx.logger);
+    z.role = 'learner';
+    z.forwarder = {
+      forward: (sessionId, cxid, type, body, authIds) => {
+        if (this.ended) return;
+        this.core.request({ sessionId, cxid, type, body }, authIds);
+        this.loop.run();
+      },
+      // kept in the core until the leader's next PING, whose reply carries them
+      touch: (sessionId, timeoutMs) => this.core.touchSession(sessionId, timeoutMs),
+    };
+    z.revalidator = (sessionId, timeoutMs) => {
+      if (this.ended) return;
+      this.core.revalidate({ sessionId, timeoutMs });
+      this.loop.run();
+    };
+    return z;
+  }
+
+  /** Follow until the connection or the core gives up, or the peer stops. */
+  async run(): Promise<void> {
+    this.ctx.decided(this.observer ? 'OBSERVING' : 'FOLLOWING', this.d.leader);
+    this.sock.on('data', (chunk: Buffer) => {
+      this.stream.push(chunk);
+      if (this.snapTimer) {
+        clearTimeout(this.snapTimer);
+        this.snapTimer = null;
+      }
+      void this.pump();
+    });
+    this.sock.on('close', () => {
+      this.core.disconnected();
+      this.loop.run();
+      this.end();
+    });
+    this.sock.on('error', () => this.sock.destroy());
+    this.ticker = setInterval(() => {
+      this.core.tick(Date.now());
+      this.loop.run();
+    }, this.ctx.config.tickTime);
+    this.loop.run();
+    await this.finished;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.loop.stop();
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.snapTimer) clearTimeout(this.snapTimer);
+    this.sock.destroy();
+    this.zk.shutdown();
+    this.ctx.serving('looking', null);
+    this.log.close().then(this.done, this.done);
+  }
+
+  /** Packets from the leader, in order; a SNAP waits for its whole snapshot stream. */
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (;;) {
+        if (this.ended) return;
+        if (this.snapPending) {
+          if (!(await this.receiveSnapshot())) return;
+          continue;
+        }
+        const p = this.stream.next();
+        if (!p) return;
+        if (p.type === T.SNAP) {
+          this.snapPending = p;
+          continue;
+        }
+        if (p.type === T.PROPOSAL) serverMetrics.learner_proposal_received_count.add(1);
+        this.core.step(this.d.leader, p, Date.now());
+        this.loop.run();
+      }
+    } catch (e) {
+      this.ctx.logger.warn({ err: String(e) }, 'sync with the leader failed');
+      this.ctx.db.invalidate();
+      this.end();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Parse the snapshot stream after SNAP once it is complete, make it durable, then step SNAP. */
+  private async receiveSnapshot(): Promise<boolean> {
+    const snap = this.snapPending!;
+    // parsing restarts from the beginning: try again only once the buffered stream has doubled,
+    // or when the bytes stop coming (so a large SNAP costs O(n), not O(n²))
+    const have = this.stream.buffered().length;
+    if (have < 2 * this.snapTried && !this.snapQuiet) {
+      if (!this.snapTimer) this.snapTimer = setTimeout(() => ((this.snapTimer = null), (this.snapQuiet = true), void this.pump()), 20);
+      return false;
+    }
+    this.snapQuiet = false;
+    const parsed = parseSnapStream(this.stream.buffered(), 0, snap.zxid);
+    if (!parsed) {
+      this.snapTried = have;
+      return false;
+    }
+    this.snapTried = 0;
+    this.stream.consume(parsed.end);
+    await this.log.close();
+    await this.ctx.db.installSnapshot(parsed.tree);
+    if (this.ended) return false;
+    this.log.setWriter(this.ctx.db.newWriter());
+    this.tree = parsed.tree;
+    this.zk.shutdown();
+    this.zk = this.newZk(this.tree);
+    collectGarbage(); // the old tree and the stream's bytes
+    this.snapPending = null;
+    this.core.step(this.d.leader, snap, Date.now());
+    this.loop.run();
+    return true;
+  }
+
+  // ---- ZabHost ----
+
+  proceed(): boolean {
+    return !this.ended;
+  }
+  truncate(zxid: number): void {
+    // the tree holds txns the leader does not have: cut the log, reload from disk and rejoin
+    this.ctx.db.truncate(zxid);
+    this.ctx.logger.info({ zxid: zxid.toString(16) }, 'TRUNC: txn log cut; reloading and rejoining');
+    this.end();
+  }
+  installSnapshot(zxid: number): void {
+    // receiveSnapshot made it durable before the core saw SNAP
+    if (this.tree.lastProcessedZxid !== zxid) throw new Error(`SNAP at ${zxid.toString(16)} but the installed tree is at ${this.tree.lastProcessedZxid.toString(16)}`);
+  }
+  writeAcceptedEpoch(e: number): void {
+    this.ctx.db.writeAcceptedEpoch(e);
+  }
+  writeCurrentEpoch(e: number): void {
+    this.ctx.db.writeCurrentEpoch(e);
+  }
+  append(t: Txn): void {
+    this.log.append(t);
+  }
+  apply(t: Txn): void {
+    const { hdr, txn } = deserializeTxn(t.data);
+    this.zk.applyCommitted(hdr, txn);
+    this.ctx.db.remember(t);
+  }
+  send(_to: number, packet: QuorumPacket): void {
+    this.out.send(packet);
+  }
+  close(): void {}
+  revalidated(replies: RevalidateReply[]): void {
+    for (const v of replies) this.zk.revalidated(v.sessionId, v.valid);
+  }
+  synced(count: number): void {
+    for (let i = 0; i < count; i++) this.zk.syncDone();
+  }
+  serving(on: boolean): void {
+    if (!on) return;
+    (this.observer ? serverMetrics.observer_sync_time : serverMetrics.follower_sync_time).add(Date.now() - this.syncStart);
+    this.ctx.serving(this.observer ? 'observer' : 'follower', this.zk);
+    this.ctx.logger.info({ leader: this.d.leader, sync: this.core.syncMode }, `${this.observer ? 'OBSERVING' : 'FOLLOWING'}: serving clients`);
+  }
+  stateChanged(state: string, reason: string | undefined): void {
+    if (state !== 'LOOKING') return;
+    this.ctx.logger.warn({ reason }, 'learner lost its leader');
+    this.end();
+  }
+  protocolError(message: string): void {
+    this.ctx.logger.warn({ err: message }, 'Zab protocol error from the leader');
+  }
+}

@@ -1,0 +1,237 @@
+// LEADING: the Zab leader core (zab/leader.ts) bound to the quorum port, the txn log and a
+// ZooKeeperServer in the leader role. Every Ready is carried out by the shared executor
+// (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
+import * as net from 'node:net';
+import { OpCode } from '../server/constants';
+import { serverMetrics } from '../server/metrics';
+import { serializeTxn } from '../server/txn';
+import { TxnLogSink, ZooKeeperServer } from '../server/zkserver';
+import { DataTree } from '../server/datatree';
+import { Id, TxnHeader } from '../jute/records';
+import { RoleContext } from './role';
+import { serializeSnapStream } from './snapstream';
+import { GroupCommit, COMMIT_LOG_COUNT } from './zkdb';
+import { ReadyLoop, ZabHost } from './zab/executor';
+import { ZabLeader } from './zab/leader';
+import { makeZxid, PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
+import { ForwardedRequest } from './zab/payloads';
+import { Txn } from './zab/ready';
+
+export class LeaderRole implements ZabHost {
+  readonly core: ZabLeader;
+  readonly since = Date.now();
+  private readonly loop: ReadyLoop;
+  private readonly log: GroupCommit;
+  private readonly sockets = new Map<number, net.Socket>();
+  private readonly outs = new Map<net.Socket, PacketBatcher>();
+  private server: net.Server | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private zk: ZooKeeperServer | null = null;
+  private ended = false;
+  private done!: () => void;
+  private readonly finished = new Promise<void>((r) => (this.done = r));
+
+  constructor(
+    private readonly ctx: RoleContext,
+    private readonly tree: DataTree,
+    accepted: number,
+    current: number,
+  ) {
+    const c = ctx.config;
+    this.core = new ZabLeader({
+      myid: ctx.myid,
+      voters: ctx.voters,
+      observers: ctx.observers,
+      acceptedEpoch: accepted,
+      currentEpoch: current,
+      lastZxid: tree.lastProcessedZxid,
+      committedLog: ctx.db.committedLog(),
+      committedLogCount: COMMIT_LOG_COUNT,
+      tickTime: c.tickTime,
+      initLimit: c.initLimit,
+      syncLimit: c.syncLimit,
+      now: Date.now(),
+      sessions: tree.sessions,
+      clock: Date.now,
+    });
+    this.loop = new ReadyLoop(this.core, this);
+    this.log = new GroupCommit(
+      ctx.db.newWriter(),
+      (upTo) => {
+        this.core.persisted(upTo);
+        this.loop.run();
+      },
+      () => this.ended,
+    );
+  }
+
+  /** Lead until the core steps down or the peer stops. */
+  async run(): Promise<void> {
+    const me = this.ctx.config.servers.get(this.ctx.myid)!;
+    const server = net.createServer((sock) => this.accept(sock));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(me.quorumPort, this.ctx.config.quorumListenOnAllIPs ? '0.0.0.0' : me.host, () => resolve());
+    });
+    this.ctx.decided('LEADING', this.ctx.myid);
+    // Leader.lead pings the learners every half tick; a follower reports its sessions' activity in
+    // each PING reply, so a touch reaches the session tracker within tickTime / 2
+    this.ticker = setInterval(() => {
+      this.core.tick(Date.now());
+      this.loop.run();
+    }, Math.max(1, Math.floor(this.ctx.config.tickTime / 2)));
+    this.loop.run();
+    await this.finished;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.loop.stop();
+    if (this.ticker) clearInterval(this.ticker);
+    this.server?.close();
+    for (const s of this.sockets.values()) s.destroy();
+    this.zk?.shutdown();
+    this.ctx.serving('looking', null);
+    this.log.close().then(this.done, this.done);
+  }
+
+  private accept(sock: net.Socket): void {
+    sock.setNoDelay(true);
+    this.outs.set(sock, new PacketBatcher(sock));
+    const stream = new QuorumPacketDecoder();
+    let sid = -1;
+    sock.on('data', (chunk: Buffer) => {
+      stream.push(chunk);
+      try {
+        for (let p = stream.next(); p; p = stream.next()) {
+          if (this.ended) return;
+          if (sid < 0) {
+            sid = this.identify(sock, p);
+            if (sid < 0) return;
+          }
+          this.core.step(sid, p, Date.now());
+          this.loop.run();
+        }
+      } catch (e) {
+        this.ctx.logger.warn({ sid, err: String(e) }, 'bad packet from learner; closing its connection');
+        sock.destroy();
+      }
+    });
+    sock.on('close', () => {
+      this.outs.delete(sock);
+      if (sid >= 0 && this.sockets.get(sid) === sock) {
+        this.sockets.delete(sid);
+        this.core.disconnected(sid);
+      }
+    });
+    sock.on('error', () => sock.destroy());
+  }
+
+  /** The first packet names the learner (FOLLOWERINFO / OBSERVERINFO); a new connection replaces its old one. */
+  private identify(sock: net.Socket, p: QuorumPacket): number {
+    if ((p.type !== T.FOLLOWERINFO && p.type !== T.OBSERVERINFO) || !p.data || p.data.length < 8) {
+      sock.destroy();
+      return -1;
+    }
+    const sid = Number(p.data.readBigInt64BE(0));
+    const old = this.sockets.get(sid);
+    if (old) {
+      this.sockets.delete(sid);
+      old.destroy();
+      this.core.disconnected(sid);
+    }
+    this.sockets.set(sid, sock);
+    return sid;
+  }
+
+  // ---- ZabHost ----
+
+  proceed(): boolean {
+    return !this.ended;
+  }
+  truncate(): void {
+    throw new Error('a leader never truncates');
+  }
+  installSnapshot(): void {
+    throw new Error('a leader never installs a snapshot');
+  }
+  writeAcceptedEpoch(e: number): void {
+    this.ctx.db.writeAcceptedEpoch(e);
+  }
+  writeCurrentEpoch(e: number): void {
+    this.ctx.db.writeCurrentEpoch(e);
+  }
+  append(t: Txn): void {
+    serverMetrics.proposal_count.add(1);
+    this.log.append(t);
+  }
+  apply(t: Txn): void {
+    serverMetrics.commit_count.add(1);
+    this.ctx.db.remember(t);
+    // the pipeline applies the txn it proposed, and answers its client
+    this.zk?.commitUpTo(t.zxid);
+  }
+  send(to: number, packet: QuorumPacket, snapshot: boolean): void {
+    const sock = this.sockets.get(to);
+    if (!sock || sock.destroyed) return;
+    const out = this.outs.get(sock)!;
+    if (packet.type === T.SNAP) serverMetrics.snap_count.add(1);
+    else if (packet.type === T.DIFF || packet.type === T.TRUNC) serverMetrics.diff_count.add(1);
+    out.send(packet);
+    // the tree is exactly at the last commit here: the executor applies before it sends
+    if (snapshot) out.raw(serializeSnapStream(this.tree));
+  }
+  close(sid: number): void {
+    const sock = this.sockets.get(sid);
+    if (sock) {
+      this.sockets.delete(sid);
+      sock.destroy();
+    }
+  }
+  forwarded(reqs: { from: number; request: ForwardedRequest; authinfo: Id[] }[]): void {
+    for (const q of reqs) {
+      const { sessionId, cxid, type, body } = q.request;
+      if (type === OpCode.sync) this.core.syncRequest(q.from);
+      else this.zk?.submitRemote(sessionId, cxid, type, body, q.authinfo);
+    }
+  }
+  expire(ids: bigint[]): void {
+    for (const id of ids) this.zk?.expireSession(id);
+  }
+  revalidations(rs: { valid: boolean }[]): void {
+    serverMetrics.revalidate_count.add(rs.length);
+  }
+  serving(on: boolean): void {
+    if (!on || this.zk) return;
+    const sink: TxnLogSink = {
+      append: (hdr: TxnHeader, txn) => {
+        if (this.ended || this.core.state !== 'BROADCAST') return; // stepping down: the client hears it from the closed connection
+        if (!this.core.propose(serializeTxn(hdr, txn), hdr.zxid)) return;
+        this.loop.run();
+      },
+      // never used: zabCommits makes the server wait for commitUpTo
+      commit: () => Promise.resolve(),
+    };
+    const zk = new ZooKeeperServer(this.tree, this.ctx.settings(), sink, this.ctx.logger, undefined, this.core.sessions);
+    zk.role = 'leader';
+    zk.zabCommits = true;
+    zk.setZxidBase(makeZxid(this.core.newEpoch, 0));
+    zk.startTimers();
+    this.zk = zk;
+    this.ctx.serving('leader', zk);
+    this.ctx.logger.info({ epoch: this.core.newEpoch }, 'LEADING: serving clients');
+  }
+  stateChanged(state: string, reason: string | undefined): void {
+    if (state !== 'LOOKING') return;
+    this.ctx.logger.warn({ reason }, 'leader stepping down');
+    this.end();
+  }
+  protocolError(message: string): void {
+    this.ctx.logger.warn({ err: message }, 'Zab protocol error from a learner');
+  }
+  dropped(reason: string): void {
+    this.ctx.logger.info({ reason }, 'leader dropped a learner');
+  }
+}

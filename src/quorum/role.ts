@@ -1,0 +1,25 @@
+// What a role (leading.ts, following.ts) needs from its QuorumPeer: the configuration, the
+// database, and a way to say that it serves clients (or no longer does).
+import type pino from 'pino';
+import { ServerConfig } from '../config/types';
+import { ServerSettings, ZooKeeperServer } from '../server/zkserver';
+import { ZKDatabase } from './zkdb';
+
+export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking';
+
+export interface RoleContext {
+  readonly config: ServerConfig;
+  readonly logger: pino.Logger;
+  readonly myid: number;
+  readonly db: ZKDatabase;
+  /** participants (voting members) */
+  readonly voters: number[];
+  readonly observers: number[];
+  settings(): ServerSettings;
+  /** the election's result is in effect (FLE answers later notifications with it) */
+  decided(state: 'LEADING' | 'FOLLOWING' | 'OBSERVING', leader: number): void;
+  /** the role serves clients through `zk` (null: no longer) */
+  serving(mode: PeerMode, zk: ZooKeeperServer | null): void;
+  /** the peer is shutting down */
+  readonly stopping: boolean;
+}

@@ -1,0 +1,200 @@
+// ZKDatabase: a peer's durable state and the in-memory database built from it — the DataTree (with
+// its sessions), the txn log and snapshots in dataDir, the epoch files, and the committed-log
+// window the leader DIFFs from. It outlives roles: when a role ends, the txns logged beyond the
+// tree are applied to it (ZooKeeperServer.shutdown's fastForwardDataBase), so the next election
+// and sync start at once instead of re-reading the snapshot and the whole txn log. Only a TRUNC
+// (which cuts history the tree already holds) or an error makes the peer reload from disk.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type pino from 'pino';
+import { ServerConfig } from '../config/types';
+import { prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateLog, TxnLogWriter } from '../persistence';
+import { DataTree } from '../server/datatree';
+import { collectGarbage } from '../server/gc';
+import { serverMetrics } from '../server/metrics';
+import { ACCEPTED_EPOCH, CURRENT_EPOCH, Epochs, loadEpochs, writeEpochFile } from './epochs';
+import { Txn } from './zab/ready';
+
+/** zookeeper.commitLogCount: committed txns kept in memory for DIFF syncs */
+export const COMMIT_LOG_COUNT = 500;
+
+export class ZKDatabase {
+  readonly snapDir: string;
+  readonly logDir: string;
+  /** the in-memory database, kept across roles; null = (re)load from disk */
+  private tree: DataTree | null = null;
+  /** the last txns applied to the tree, oldest first (ZKDatabase.committedLog) */
+  private window: Txn[] = [];
+
+  constructor(
+    readonly config: ServerConfig,
+    private readonly logger: pino.Logger,
+  ) {
+    const dirs = prepareDataDirs(config.dataDir, config.dataLogDir);
+    this.snapDir = dirs.snapDir;
+    this.logDir = dirs.logDir;
+  }
+
+  /** The DataTree, loaded from the snapshot and the txn log if it is not in memory. */
+  async load(): Promise<DataTree> {
+    if (this.tree) return this.tree;
+    const t0 = Date.now();
+    const r = await restore(this.config.dataDir, this.config.dataLogDir, (lvl, msg) => {
+      if (lvl === 'warn' || lvl === 'error') this.logger.warn(msg);
+      else this.logger.debug(msg);
+    });
+    this.initConfigNode(r.tree);
+    this.window = [];
+    for (const e of readTxnLog(this.logDir, r.snapshotZxid + 1)) {
+      if (e.hdr.zxid > r.tree.lastProcessedZxid) break;
+      this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
+    }
+    serverMetrics.dbinittime.add(Date.now() - t0);
+    collectGarbage();
+    this.tree = r.tree;
+    return r.tree;
+  }
+
+  /** The next role reloads from disk. */
+  invalidate(): void {
+    this.tree = null;
+  }
+
+  get loaded(): DataTree | null {
+    return this.tree;
+  }
+
+  epochs(lastZxid: number): Epochs {
+    return loadEpochs(this.snapDir, lastZxid, (m) => this.logger.info(m));
+  }
+
+  writeAcceptedEpoch(e: number): void {
+    writeEpochFile(this.snapDir, ACCEPTED_EPOCH, e);
+  }
+
+  writeCurrentEpoch(e: number): void {
+    writeEpochFile(this.snapDir, CURRENT_EPOCH, e);
+  }
+
+  /** A committed txn applied to the tree: keep it for DIFF syncs. */
+  remember(t: Txn): void {
+    this.window.push(t);
+    if (this.window.length > 2 * COMMIT_LOG_COUNT) this.window.splice(0, this.window.length - COMMIT_LOG_COUNT);
+  }
+
+  committedLog(): Txn[] {
+    return this.window.slice(-COMMIT_LOG_COUNT);
+  }
+
+  newWriter(): TxnLogWriter {
+    return new TxnLogWriter(this.logDir, { preAllocSize: this.config.preAllocSize, forceSync: this.config.forceSync });
+  }
+
+  /** ZKDatabase.fastForwardDataBase: apply what the txn log holds beyond the tree. */
+  fastForward(): void {
+    const tree = this.tree;
+    if (!tree) return;
+    let n = 0;
+    for (const e of readTxnLog(this.logDir, tree.lastProcessedZxid + 1)) {
+      if (e.hdr.zxid <= tree.lastProcessedZxid) continue;
+      tree.processTxn(e.hdr, e.txn);
+      this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
+      n++;
+    }
+    if (n) this.logger.info({ txns: n, zxid: tree.lastProcessedZxid.toString(16) }, 'fast-forwarded the database from the txn log');
+  }
+
+  /** TRUNC: cut the txn log after `zxid`, drop snapshots beyond it; the tree is reloaded. */
+  truncate(zxid: number): void {
+    truncateLog(this.logDir, zxid);
+    for (const f of fs.readdirSync(this.snapDir)) {
+      const m = /^snapshot\.([0-9a-f]+)/.exec(f);
+      if (m && parseInt(m[1], 16) > zxid) fs.unlinkSync(path.join(this.snapDir, f));
+    }
+    this.tree = null;
+  }
+
+  /** SNAP: the leader's tree replaces ours; persist it and drop the txn log files it supersedes. */
+  async installSnapshot(tree: DataTree): Promise<void> {
+    for (const f of fs.readdirSync(this.logDir)) if (f.startsWith('log.')) fs.unlinkSync(path.join(this.logDir, f));
+    await saveSnapshot(tree, this.config.dataDir, {});
+    this.initConfigNode(tree);
+    this.tree = tree;
+    this.window = [];
+  }
+
+  /** The membership text ZooKeeper keeps in /zookeeper/config (QuorumMaj.toString). */
+  configText(): string {
+    const lines = [...this.config.servers.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((sv) => `server.${sv.id}=${sv.host}:${sv.quorumPort}:${sv.electionPort}:${sv.type}${sv.clientPort !== undefined ? `;${sv.clientHost}:${sv.clientPort}` : ''}`);
+    return lines.join('\n') + '\nversion=0';
+  }
+
+  /** ZKDatabase.initConfigInZKDatabase: version -1, mzxid = the config version (0). */
+  initConfigNode(tree: DataTree): void {
+    const n = tree.getNode('/zookeeper/config');
+    if (!n) return;
+    n.data = Buffer.from(this.configText(), 'utf8');
+    n.version = -1;
+    n.mzxid = 0;
+    n.mtime = Date.now();
+  }
+}
+
+/**
+ * Group commit for a role's txn log: appends are written at once; one fdatasync, started after the
+ * current event-loop turn, covers everything appended so far, and the core hears `persisted(upTo)`
+ * after it. Appends made during an fsync are covered by the next one.
+ */
+export class GroupCommit {
+  private appendedMax = -1;
+  private flushing = false;
+  private scheduled = false;
+
+  constructor(
+    private writer: TxnLogWriter,
+    private readonly persisted: (upTo: number) => void,
+    private readonly ended: () => boolean,
+  ) {}
+
+  get log(): TxnLogWriter {
+    return this.writer;
+  }
+
+  append(t: Txn): void {
+    this.writer.append(t.data, t.zxid);
+    this.appendedMax = Math.max(this.appendedMax, t.zxid);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        void this.flush();
+      });
+    }
+  }
+
+  /** Continue on a new writer (after a SNAP replaced the log; the old one was closed). */
+  setWriter(w: TxnLogWriter): void {
+    this.writer = w;
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.writer.pendingCount > 0) {
+        const upTo = this.appendedMax;
+        await this.writer.commit();
+        if (this.ended()) return;
+        this.persisted(upTo);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// The production peer (election, Zab roles on the shared executor, request pipeline) as three
+// voters and an observer in this process, on OS-assigned ports (test/helpers/inproc.ts), with a
+// short tickTime: sessions on every role outlive several timeouts while their clients ping, survive
+// a leader change, and a silent one is expired by the new leader only after a full timeout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JuteWriter } from '../src/jute/archive';
+import { OpCode } from '../src/server/constants';
+import { InProcEnsemble } from './helpers/inproc';
+import { MiniClient } from './helpers/miniclient';
+
+const TICK = 100;
+const EPHEMERAL = 1;
+
+/** A client that pings every third of its timeout, as the Java client does when idle. */
+function pinger(c: MiniClient): () => void {
+  const t = setInterval(() => {
+    if (c.closed) return;
+    const w = new JuteWriter(16);
+    const at = w.beginFrame();
+    w.writeInt(-2).writeInt(OpCode.ping);
+    w.endFrame(at);
+    c.sendRaw(w.finish());
+  }, Math.floor(c.timeout / 3));
+  return () => clearInterval(t);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('an in-process ensemble (3 voters, 1 observer)', () => {
+  let e: InProcEnsemble;
+  const stops: (() => void)[] = [];
+  const clients: MiniClient[] = [];
+  beforeAll(async () => {
+    e = await InProcEnsemble.create({ voters: 3, observers: 1, tickTime: TICK });
+    await e.startAll();
+    await e.waitFor(() => e.serving(), 20_000, 'every peer serving');
+  }, 30_000);
+  afterAll(async () => {
+    for (const s of stops) s();
+    for (const c of clients) c.close();
+    await e?.stopAll();
+  });
+
+  it('sessions on the leader, both followers and the observer live for 4x their timeout while pinging', async () => {
+    const timeout = 10 * TICK;
+    const held: { i: number; c: MiniClient; path: string }[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const c = await MiniClient.connect(e.port(i), timeout);
+      clients.push(c);
+      expect(c.timeout).toBe(timeout);
+      const path = `/held-${i}`;
+      expect(await c.create(path, Buffer.from('x'), EPHEMERAL)).toBe(0);
+      stops.push(pinger(c));
+      held.push({ i, c, path });
+    }
+    expect(new Set(held.map((h) => e.mode(h.i)))).toEqual(new Set(['leader', 'follower', 'observer']));
+    await sleep(4 * timeout);
+    const check = await MiniClient.connect(e.port(e.leader()), timeout);
+    clients.push(check);
+    for (const h of held) {
+      expect(h.c.closed, `the connection of the client on peer ${h.i} (${e.mode(h.i)}) was closed`).toBe(false);
+      const r = await check.getData(h.path);
+      expect(r.err, `ephemeral of the session on peer ${h.i} (${e.mode(h.i)})`).toBe(0);
+      expect(r.stat!.ephemeralOwner).toBe(h.c.sessionId);
+    }
+  }, 30_000);
+
+  it('after the leader stops, sessions held on the other peers survive; a silent one expires a full timeout after the new leader takes over', async () => {
+    const timeout = 10 * TICK;
+    const old = e.leader();
+    const others = [1, 2, 3, 4].filter((i) => i !== old);
+    const live: { c: MiniClient; path: string }[] = [];
+    for (const i of others) {
+      const c = await MiniClient.connect(e.port(i), timeout);
+      clients.push(c);
+      const path = `/survive-${i}`;
+      expect(await c.create(path, Buffer.from('x'), EPHEMERAL)).toBe(0);
+      stops.push(pinger(c));
+      live.push({ c, path });
+    }
+    const silent = await MiniClient.connect(e.port(others[0]), timeout);
+    expect(await silent.create('/silent', Buffer.from('x'), EPHEMERAL)).toBe(0);
+    await sleep(2 * TICK); // let the create's touch reach the leader
+    await e.stop(old);
+    const t0 = Date.now();
+    // the old leader's followers lose it and elect a new one; their clients are cut off meanwhile
+    await e.waitFor(() => e.leader() > 0 && e.serving(), 20_000, 'a new leader');
+    const tookOver = Date.now();
+    // the clients held on followers were disconnected by the role change: reconnect them with their
+    // session (as a real client does) and go on pinging
+    for (const l of live) {
+      if (!l.c.closed) continue;
+      const i = others.find((x) => e.mode(x) !== 'down')!;
+      const c = await MiniClient.connect(e.port(i), timeout, l.c.sessionId, l.c.passwd);
+      clients.push(c);
+      expect(c.sessionId, 'the session was still valid at the new leader').toBe(l.c.sessionId);
+      stops.push(pinger(c));
+      l.c = c;
+    }
+    const check = await MiniClient.connect(e.port(e.leader()), timeout);
+    clients.push(check);
+    stops.push(pinger(check));
+    // the silent session's ephemeral must stay until a full timeout after the new leader took over
+    for (;;) {
+      const r = await check.getData('/silent');
+      const elapsed = Date.now() - tookOver;
+      if (r.err !== 0) {
+        expect(elapsed, 'the new leader expired an inherited session before a full timeout').toBeGreaterThanOrEqual(timeout - 2 * TICK);
+        expect(Date.now() - t0, 'the silent session was never expired').toBeLessThan(timeout + 20_000);
+        break;
+      }
+      expect(elapsed, 'the silent session lived on long after its timeout').toBeLessThan(timeout * 4);
+      await sleep(20);
+    }
+    await sleep(3 * timeout);
+    for (const l of live) {
+      const r = await check.getData(l.path);
+      expect(r.err, `ephemeral ${l.path} after the leader change`).toBe(0);
+      expect(r.stat!.ephemeralOwner).toBe(l.c.sessionId);
+    }
+    silent.close();
+  }, 60_000);
+});

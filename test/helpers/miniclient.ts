@@ -30,17 +30,17 @@ export class MiniClient {
     this.closedPromise = new Promise((r) => (this.onClosed = r));
   }
 
-  static async connect(port: number, timeoutMs = 10000, sessionId = 0n, passwd: Buffer = Buffer.alloc(16)): Promise<MiniClient> {
+  static async connect(port: number, timeoutMs = 10000, sessionId = 0n, passwd: Buffer = Buffer.alloc(16), host = '127.0.0.1'): Promise<MiniClient> {
     const c = new MiniClient();
-    await c.open(port, timeoutMs, sessionId, passwd);
+    await c.open(port, timeoutMs, sessionId, passwd, host);
     return c;
   }
 
-  private open(port: number, timeoutMs: number, sessionId: bigint, passwd: Buffer): Promise<void> {
+  private open(port: number, timeoutMs: number, sessionId: bigint, passwd: Buffer, host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.connected = resolve;
       this.failed = reject;
-      this.sock = net.connect({ host: '127.0.0.1', port });
+      this.sock = net.connect({ host, port });
       this.sock.setNoDelay(true);
       this.sock.on('connect', () => {
         const w = new JuteWriter();

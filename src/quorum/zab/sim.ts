@@ -10,14 +10,12 @@
 // `carryOut`), through a host that models the disk, the network and the DataTree; a crash part-way
 // through a Ready is the host stopping the executor between two operations.
 //
-// Sessions: a createSession txn is "S+<id>:<timeout>", a closeSession txn "S-<id>". Clients attach
-// to a serving peer whose DataTree holds their session and touch it every timeout/4 (the leader's
-// core directly, a learner's core for its next PING reply). The rule checked: no leader expires a
-// session within its timeout of a touch made through a path that stayed intact (the peer in
-// BROADCAST under that leader, the connection between them never closed or partitioned) and had
-// time to arrive (one leader PING interval and two network delays); and no leader expires a
-// session before a full timeout since it took the session over (established, or the create applied).
+// Client sessions and the session rule live in sim-sessions.ts.
+//
+// Longer than 600 lines on purpose: the network, disks, crashes, elections and invariant checks
+// share one seeded state and one event order, and are read together when a seed fails.
 import { ReadyLoop, ZabHost } from './executor';
+import { parseSessionTxn, SessionTxn, SimSessions } from './sim-sessions';
 import { ZabLeader } from './leader';
 import { ZabFollower, ZabLearner, ZabObserver } from './learner';
 import { epochOf, PacketType as T, QuorumPacket, zxidHex } from './packets';
@@ -127,25 +125,6 @@ interface SimNode {
   crashAt: number;
 }
 
-interface Touch {
-  at: number;
-  /** the peer the client touched, and that peer's core (createdSeq) */
-  node: number;
-  coreSeq: number;
-  /** learner: its connection to the leader then; leader: null */
-  conn: Conn | null;
-}
-
-interface SimClient {
-  id: bigint;
-  timeout: number;
-  node: number | null;
-  nextPing: number;
-  touches: Touch[];
-  closed: boolean;
-}
-
-const SESSION_TOUCH_ARRIVAL = 10 /* the leader's PING interval (one tick here) */ + 2 * 6; /* two network delays */
 
 const TICK = 10;
 const TIMING = { tickTime: TICK, initLimit: 10, syncLimit: 5 };
@@ -171,10 +150,10 @@ export class ZabSim {
   private proposals = true;
   private readonly trail: string[] = [];
   readonly stats = { DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0, sessions: 0, touches: 0, expired: 0 };
-  readonly clients = new Map<bigint, SimClient>();
-  private nextSession = 1n;
+  /** the client sessions and the session rule (sim-sessions.ts) */
+  readonly sessions: SimSessions = new SimSessions(this);
   /** every partition so far: [the set, start, end] */
-  private readonly partitions: { set: Set<number>; start: number; end: number }[] = [];
+  readonly partitions: { set: Set<number>; start: number; end: number }[] = [];
 
   constructor(
     readonly seed: number,
@@ -210,20 +189,20 @@ export class ZabSim {
 
   // ---- helpers ----
 
-  private note(s: string): void {
+  note(s: string): void {
     this.trail.push(`t=${this.now} ${s}`);
     if (this.trail.length > 60) this.trail.shift();
   }
 
-  private fail(msg: string): never {
+  fail(msg: string): never {
     throw new Violation(`seed ${this.seed}: t=${this.now}: ${msg}\n  ${this.trail.join('\n  ')}`);
   }
 
-  private node(id: number): SimNode {
+  node(id: number): SimNode {
     return this.nodes[id - 1];
   }
 
-  private int(n: number): number {
+  int(n: number): number {
     return Math.floor(this.rnd() * n);
   }
 
@@ -242,12 +221,12 @@ export class ZabSim {
     return l.length ? l[l.length - 1].zxid : 0;
   }
 
-  private core(n: SimNode): ZabLeader | ZabLearner | null {
+  core(n: SimNode): ZabLeader | ZabLearner | null {
     return n.leader ?? n.learner;
   }
 
   /** an active leader: up, not LOOKING */
-  private leaders(): SimNode[] {
+  leaders(): SimNode[] {
     return this.nodes.filter((n) => n.up && n.leader && n.leader.state !== 'LOOKING');
   }
 
@@ -367,17 +346,11 @@ export class ZabSim {
   }
 
   /** A createSession / closeSession txn reaching a DataTree: its session table follows. */
-  private applySession(n: SimNode, t: Txn): { id: bigint; timeout?: number } | null {
-    const d = t.data.toString();
-    const m = /^S([+-])(\d+)(?::(\d+))?\|/.exec(d);
-    if (!m) return null;
-    const id = BigInt(m[2]);
-    if (m[1] === '+') {
-      n.sessions.set(id, Number(m[3]));
-      return { id, timeout: Number(m[3]) };
-    }
-    n.sessions.delete(id);
-    return { id };
+  private applySession(n: SimNode, t: Txn): SessionTxn | null {
+    const x = parseSessionTxn(t);
+    if (x?.timeout !== undefined) n.sessions.set(x.id, x.timeout);
+    else if (x) n.sessions.delete(x.id);
+    return x;
   }
 
   /** The core gave up (LOOKING): close its connections, flush the log, reload the DataTree. */
@@ -395,7 +368,7 @@ export class ZabSim {
 
   // ---- carrying out a Ready: the server's executor, with this host ----
 
-  private process(n: SimNode): void {
+  process(n: SimNode): void {
     const core = this.core(n);
     if (!core || !n.up || !n.loop) return;
     n.loop.run();
@@ -430,7 +403,7 @@ export class ZabSim {
         const c = n.conns.get(sid);
         if (c) this.close(c, n.id);
       },
-      expire: (ids) => this.expireSessions(n, ids),
+      expire: (ids) => this.sessions.expire(n, ids),
       serving: (on) => (n.serving = on),
       stateChanged: (st, reason) => this.note(`node ${n.id} ${n.leader ? 'leader' : 'learner'} → ${st}${reason ? ` (${reason})` : ''}`),
       protocolError: (msg) => {
@@ -496,10 +469,7 @@ export class ZabSim {
     n.tree.push(t);
     const sess = this.applySession(n, t);
     if (sess) {
-      if (sess.timeout === undefined) {
-        const c = this.clients.get(sess.id);
-        if (c) c.closed = true;
-      }
+      if (sess.timeout === undefined) this.sessions.closed(sess.id);
       if (n.leader) {
         if (sess.timeout !== undefined) {
           n.leader.addSession(sess.id, sess.timeout, this.now);
@@ -652,10 +622,8 @@ export class ZabSim {
     }
   }
 
-  // ---- sessions ----
-
   /** Propose a txn through an established leader in BROADCAST; false if it cannot take one now. */
-  private proposeThrough(l: SimNode, data: (zxid: number) => string): boolean {
+  proposeThrough(l: SimNode, data: (zxid: number) => string): boolean {
     const core = l.leader;
     if (!core || core.state !== 'BROADCAST' || !l.up) return false;
     const zxid = core.lastProposed + 1;
@@ -663,88 +631,6 @@ export class ZabSim {
     if (this.proposed.get(zxid) !== undefined) this.fail(`zxid ${zxidHex(zxid)} proposed twice (by ${l.id})`);
     this.proposed.set(zxid, d);
     return core.propose(Buffer.from(d), zxid);
-  }
-
-  private createSession(): void {
-    const live = [...this.clients.values()].filter((c) => !c.closed).length;
-    if (live >= (this.opts.maxSessions ?? 4) || this.rnd() > (this.opts.sessionRate ?? 0.01)) return;
-    const ls = this.leaders().filter((l) => l.leader!.state === 'BROADCAST');
-    if (!ls.length) return;
-    const l = ls[this.int(ls.length)];
-    const id = this.nextSession++;
-    const timeout = 60 + 10 * this.int(10);
-    if (!this.proposeThrough(l, (z) => `S+${id}:${timeout}|s${this.seed}-z${zxidHex(z)}`)) return;
-    this.clients.set(id, { id, timeout, node: null, nextPing: 0, touches: [], closed: false });
-    this.stats.sessions++;
-    this.process(l);
-  }
-
-  /** Each live client (re)attaches to a serving peer that knows its session and pings every timeout/4. */
-  private clientsPing(): void {
-    for (const c of this.clients.values()) {
-      if (c.closed) continue;
-      let n = c.node === null ? null : this.node(c.node);
-      if (n && !(n.up && n.serving && this.core(n) && n.sessions.has(c.id))) {
-        n = null;
-        c.node = null;
-      }
-      if (!n) {
-        if (this.rnd() > 0.5) continue;
-        const cands = this.nodes.filter((x) => x.up && x.serving && this.core(x) && x.sessions.has(c.id));
-        if (!cands.length) continue;
-        n = cands[this.int(cands.length)];
-        c.node = n.id;
-        c.nextPing = this.now; // connecting touches the session
-      }
-      if (this.now < c.nextPing) continue;
-      c.nextPing = this.now + Math.floor(c.timeout / 4);
-      this.stats.touches++;
-      if (n.leader) {
-        if (n.leader.state !== 'BROADCAST') continue;
-        n.leader.touchSession(c.id, this.now);
-        c.touches.push({ at: this.now, node: n.id, coreSeq: n.createdSeq, conn: null });
-      } else if (n.learner && n.learner.state === 'BROADCAST') {
-        n.learner.touchSession(c.id, c.timeout);
-        c.touches.push({ at: this.now, node: n.id, coreSeq: n.createdSeq, conn: n.conn });
-      }
-      if (c.touches.length > 40) c.touches.splice(0, c.touches.length - 40);
-    }
-  }
-
-  /** Was the path from `n` (core `coreSeq`, connection `conn`) to leader `l` unbroken from `at` until now? */
-  private intact(t: Touch, l: SimNode): boolean {
-    const n = this.node(t.node);
-    if (!n.up || n.createdSeq !== t.coreSeq) return false;
-    if (t.conn === null) return n === l;
-    if (t.conn.leader !== l.id || n.conn !== t.conn || l.conns.get(n.id) !== t.conn) return false;
-    for (const p of this.partitions) {
-      if (p.end < t.at || p.start > this.now) continue;
-      if (p.set.has(n.id) !== p.set.has(l.id)) return false;
-    }
-    return true;
-  }
-
-  /** The leader's core says these sessions are past their deadline: check the rule, then close them. */
-  private expireSessions(l: SimNode, ids: bigint[]): void {
-    for (const id of ids) {
-      this.stats.expired++;
-      const c = this.clients.get(id);
-      const timeout = l.sessions.get(id);
-      if (c && timeout !== undefined) {
-        const since = l.sessionSince.get(id);
-        if (since !== undefined && this.now < since + timeout) {
-          this.fail(`leader ${l.id} expired session ${id} at ${this.now}, ${this.now - since} after taking it over (timeout ${timeout})`);
-        }
-        for (const t of c.touches) {
-          if (t.at <= this.now - timeout || t.at + SESSION_TOUCH_ARRIVAL > this.now) continue;
-          if (this.intact(t, l)) {
-            this.fail(`leader ${l.id} expired session ${id} (timeout ${timeout}) although it was touched through node ${t.node} at ${t.at} over an intact path`);
-          }
-        }
-      }
-      this.note(`leader ${l.id} expires session ${id}`);
-      this.proposeThrough(l, (z) => `S-${id}|s${this.seed}-z${zxidHex(z)}`);
-    }
   }
 
   // ---- the step ----
@@ -783,9 +669,9 @@ export class ZabSim {
         core.propose(Buffer.from(data), zxid);
         this.process(l);
       }
-      this.createSession();
+      this.sessions.create();
     }
-    this.clientsPing();
+    this.sessions.ping();
     this.deliver();
     for (const n of this.nodes) {
       if (!n.up || n.fsyncAt < 0 || n.fsyncAt > this.now) continue;

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# A chaos run (../shared/chaos/run.sh) against a 3-peer zk-server ensemble whose peers each run in
+# their own network namespace (../shared/chaos/netns.sh), so the nemesis can partition them as
+# well as kill and pause them. Needs root. Usage:
+#   .ci/chaos-netns.sh [--duration SECS] [--seed N] [--faults LIST] [--consistency MODE]
+# Exit status: run.sh's (0 only when every check passed).
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+CHAOS=${CHAOS_DIR:-$HERE/../../shared/chaos}
+BIN="$HERE/../bin/zk-server.js"
+PREFIX=zkci
+NET=10.79.0
+ROOT=/tmp/zk-server-ci/chaos
+DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) DURATION=$2; shift 2 ;;
+    --seed) SEED=$2; shift 2 ;;
+    --faults) FAULTS=$2; shift 2 ;;
+    --consistency) CONSISTENCY=$2; shift 2 ;;
+    *) echo "chaos-netns.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ -x "$CHAOS/run.sh" ] || { echo "chaos-netns.sh: $CHAOS/run.sh not found" >&2; exit 2; }
+NETNS="$CHAOS/netns.sh --prefix $PREFIX"
+
+rm -rf "$ROOT"; mkdir -p "$ROOT"
+bash $NETNS setup 3 --net $NET
+cleanup() {
+  for i in 1 2 3; do
+    pid=$(cat "$ROOT/n$i/pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null
+  done
+  sleep 0.3
+  bash $NETNS teardown
+}
+trap cleanup EXIT
+for i in 1 2 3; do
+  mkdir -p "$ROOT/n$i"; echo "$i" > "$ROOT/n$i/myid"
+  cat > "$ROOT/zoo$i.cfg" <<CFG
+tickTime=1000
+initLimit=10
+syncLimit=5
+dataDir=$ROOT/n$i
+clientPort=2181
+clientPortAddress=$NET.$i
+maxClientCnxns=0
+4lw.commands.whitelist=*
+admin.enableServer=false
+server.1=$NET.1:2888:3888
+server.2=$NET.2:2888:3888
+server.3=$NET.3:2888:3888
+CFG
+done
+cat > "$ROOT/node.sh" <<SH
+#!/usr/bin/env bash
+# node.sh start|kill|pause|resume ID
+i=\$2; pidf=$ROOT/n\$i/pid
+case "\$1" in
+  start) nohup bash $NETNS exec \$i node $BIN start-foreground $ROOT/zoo\$i.cfg >> $ROOT/log\$i 2>&1 & echo \$! > \$pidf ;;
+  kill) kill -9 \$(cat \$pidf) 2>/dev/null; true ;;
+  pause) kill -STOP \$(cat \$pidf) 2>/dev/null; true ;;
+  resume) kill -CONT \$(cat \$pidf) 2>/dev/null; true ;;
+esac
+SH
+chmod +x "$ROOT/node.sh"
+for i in 1 2 3; do "$ROOT/node.sh" start $i; done
+sleep 3
+bash "$CHAOS/run.sh" --connect "$NET.1:2181,$NET.2:2181,$NET.3:2181" --nodes "1 2 3" \
+  --kill-cmd "$ROOT/node.sh kill {id}" --start-cmd "$ROOT/node.sh start {id}" \
+  --pause-cmd "$ROOT/node.sh pause {id}" --resume-cmd "$ROOT/node.sh resume {id}" \
+  --partition-cmd "bash $NETNS isolate {id}" --heal-cmd "bash $NETNS heal {id}" \
+  --cut-cmd "bash $NETNS cut {id}" --uncut-cmd "bash $NETNS uncut {id}" \
+  --faults "$FAULTS" --consistency "$CONSISTENCY" --duration "$DURATION" --seed "$SEED"
+rc=$?
+if [ $rc -ne 0 ]; then
+  for i in 1 2 3; do echo "== peer $i log (last 40 lines)"; tail -40 "$ROOT/log$i"; done
+fi
+exit $rc

@@ -9,7 +9,7 @@ import { ClientListener } from './server/net';
 import { MemoryLog, TxnLogSink, ZooKeeperServer } from './server/zkserver';
 import { DurableLog, startAutopurge } from './server/durable';
 import { killDeadSessions, prepareDataDirs, restore } from './persistence';
-import { RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
+import { AdminContext, RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
 import { QuorumPeer } from './quorum/peer';
 import { collectGarbage } from './server/gc';
 import { serverMetrics } from './server/metrics';
@@ -167,7 +167,7 @@ export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerC
 /** A quorum peer: the client port answers only while the peer is in a quorum (LEADING/FOLLOWING/OBSERVING). */
 export async function startQuorumPeer(config: ServerConfig, logger: pino.Logger): Promise<RunningServer> {
   for (const k of config.ignoredKeys) logger.info({ key: k }, 'config key accepted but not implemented; ignored');
-  const ctx: FourLetterContext = {
+  const ctx: AdminContext = {
     zk: null,
     config,
     mode: () => (peer.mode === 'looking' ? 'looking' : peer.mode),
@@ -188,6 +188,12 @@ export async function startQuorumPeer(config: ServerConfig, logger: pino.Logger)
       return out;
     },
     quorumSize: () => peer.quorumSize,
+    // the admin `leader` and `zabstate` commands (LeaderCommand, ZabStateCommand)
+    leader: () => {
+      const id = peer.leaderId;
+      return id < 0 ? null : { id, address: config.servers.get(id)?.host ?? null };
+    },
+    zabState: () => peer.zabPhase,
     quorumConf: () => {
       const me = config.servers.get(config.myid!)!;
       let out = `initLimit=${config.initLimit}\nsyncLimit=${config.syncLimit}\nelectionAlg=${config.electionAlg}\n`;

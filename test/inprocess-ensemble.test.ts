@@ -31,7 +31,7 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
   const stops: (() => void)[] = [];
   const clients: MiniClient[] = [];
   beforeAll(async () => {
-    e = await InProcEnsemble.create({ voters: 3, observers: 1, tickTime: TICK });
+    e = await InProcEnsemble.create({ voters: 3, observers: 1, tickTime: TICK, admin: true });
     await e.startAll();
     await e.waitFor(() => e.serving(), 20_000, 'every peer serving');
   }, 30_000);
@@ -39,6 +39,16 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     for (const s of stops) s();
     for (const c of clients) c.close();
     await e?.stopAll();
+  });
+
+  it('the AdminServer `leader` and `zabstate` commands on every role (LeaderCommand, ZabStateCommand)', async () => {
+    const L = e.leader();
+    for (let i = 1; i <= 4; i++) {
+      const leader = await e.admin(i, 'leader');
+      expect(leader, `leader on peer ${i} (${e.mode(i)})`).toMatchObject({ is_leader: i === L, leader_id: L, leader_ip: '127.0.0.1', command: 'leader', error: null });
+      const z = await e.admin(i, 'zabstate');
+      expect(z, `zabstate on peer ${i} (${e.mode(i)})`).toMatchObject({ myid: i, is_leader: i === L, voting: i <= 3, zabstate: 'broadcast' });
+    }
   });
 
   it('sessions on the leader, both followers and the observer live for 4x their timeout while pinging', async () => {

@@ -17,12 +17,15 @@ export interface InProcOptions {
   initLimit?: number;
   syncLimit?: number;
   extra?: string[];
+  /** run each peer's AdminServer on a free loopback port (`adminPort(i)`) */
+  admin?: boolean;
 }
 
 export class InProcEnsemble {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-inproc-'));
   readonly servers = new Map<number, RunningServer>();
   readonly clientPorts: number[] = [];
+  readonly adminPorts: number[] = [];
   private lines: string[] = [];
   readonly size: number;
 
@@ -33,6 +36,7 @@ export class InProcEnsemble {
   static async create(o: InProcOptions = {}): Promise<InProcEnsemble> {
     const e = new InProcEnsemble(o);
     const ports = await freePorts(3 * e.size);
+    if (o.admin) e.adminPorts.push(...(await freePorts(e.size)));
     for (let i = 1; i <= e.size; i++) {
       e.clientPorts.push(ports[3 * i - 3]);
       const observer = i > (o.voters ?? 3);
@@ -43,6 +47,16 @@ export class InProcEnsemble {
 
   port(i: number): number {
     return this.clientPorts[i - 1];
+  }
+
+  adminPort(i: number): number {
+    return this.adminPorts[i - 1];
+  }
+
+  /** GET /commands/NAME of peer i's AdminServer, as JSON */
+  async admin(i: number, name: string): Promise<Record<string, unknown>> {
+    const r = await fetch(`http://127.0.0.1:${this.adminPort(i)}/commands/${name}`);
+    return (await r.json()) as Record<string, unknown>;
   }
 
   private cfg(i: number): string {
@@ -59,7 +73,7 @@ export class InProcEnsemble {
       `clientPort=${this.port(i)}`,
       'clientPortAddress=127.0.0.1',
       '4lw.commands.whitelist=*',
-      'admin.enableServer=false',
+      ...(this.o.admin ? ['admin.enableServer=true', 'admin.serverAddress=127.0.0.1', `admin.serverPort=${this.adminPort(i)}`] : ['admin.enableServer=false']),
       ...(observer ? ['peerType=observer'] : []),
       ...this.lines,
       ...(this.o.extra ?? []),

@@ -10,4 +10,7 @@ if [ "${ZK_SKIP_REAL_CLIENTS:-}" != "1" ]; then
   bash scripts/install-test-deps.sh
 fi
 npx tsc -p tsconfig.json
+npx tsc -p tsconfig.test.json
+# the layers of src/ (.dependency-cruiser.cjs): no import upwards, no cycle, pure Zab cores
+npx depcruise src --config .dependency-cruiser.cjs
 npx vitest run "$@"

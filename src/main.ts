@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type pino from 'pino';
 import { ServerConfig } from './config/types';
-import { DataTree } from './server/datatree';
+import { DataTree } from './data/datatree';
 import { FourLetterContext } from './server/fourlw';
 import { ClientListener } from './server/net';
 import { MemoryLog, TxnLogSink, ZooKeeperServer } from './server/zkserver';
@@ -11,8 +11,8 @@ import { DurableLog, startAutopurge } from './server/durable';
 import { killDeadSessions, prepareDataDirs, restore } from './persistence';
 import { AdminContext, RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
 import { QuorumPeer } from './quorum/peer';
-import { collectGarbage } from './server/gc';
-import { serverMetrics } from './server/metrics';
+import { collectGarbage } from './util/gc';
+import { serverMetrics } from './util/metrics';
 
 export interface RunningServer {
   zk: ZooKeeperServer;

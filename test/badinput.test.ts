@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JuteWriter } from '../src/jute/archive';
 import { RunningServer } from '../src/main';
-import { Err, OpCode } from '../src/server/constants';
+import { Err, OpCode } from '../src/data/constants';
 import { createBody, OPEN_ACL_UNSAFE, RawClient } from './helpers/rawclient';
 import { startTestServer } from './helpers/server';
 

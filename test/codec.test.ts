@@ -40,10 +40,10 @@ import {
   writeWatcherEvent,
 } from '../src/jute/records';
 import { digestOf } from '../src/server/auth';
-import { OpCode, ownerTtl, ttlOwner } from '../src/server/constants';
+import { OpCode, ownerTtl, ttlOwner } from '../src/data/constants';
 import { readMultiOps, formatSeq } from '../src/server/prep';
-import { generatePasswd } from '../src/server/session';
-import { deserializeTxn, readTxnBody, serializeTxn, Txn, writeTxnBody } from '../src/server/txn';
+import { generatePasswd } from '../src/data/session';
+import { deserializeTxn, readTxnBody, serializeTxn, Txn, writeTxnBody } from '../src/data/txn';
 import { op, readMultiResponse, writeMulti } from './helpers/rawclient';
 
 const hex = (s: string): string => s.replace(/\s+/g, '');

@@ -4,7 +4,7 @@
 // a leader change, and a silent one is expired by the new leader only after a full timeout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JuteWriter } from '../src/jute/archive';
-import { OpCode } from '../src/server/constants';
+import { OpCode } from '../src/data/constants';
 import { InProcEnsemble } from './helpers/inproc';
 import { MiniClient } from './helpers/miniclient';
 

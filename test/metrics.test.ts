@@ -1,7 +1,7 @@
 // ServerMetrics as ZooKeeper 3.8 prints them: mntr's avg/min/max/cnt/sum (+ p50/p95/p99/p999 for the
 // ADVANCED summaries) and the Prometheus families of PrometheusMetricsProvider.
 import { describe, expect, it } from 'vitest';
-import { Counter, metricFamilies, metricLines, resetServerMetrics, serverMetrics, Summary } from '../src/server/metrics';
+import { Counter, metricFamilies, metricLines, resetServerMetrics, serverMetrics, Summary } from '../src/util/metrics';
 
 describe('server metrics', () => {
   it('a summary keeps count, sum, min, max and a 4-decimal average (AvgMinMaxCounter)', () => {

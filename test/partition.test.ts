@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JuteWriter } from '../src/jute/archive';
-import { OpCode } from '../src/server/constants';
+import { OpCode } from '../src/data/constants';
 import { MiniClient } from './helpers/miniclient';
 import { NetNs } from './helpers/netns';
 import { BIN } from './helpers/peers';

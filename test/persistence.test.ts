@@ -5,9 +5,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { dumpZk, HAVE_ZK, HELPER, java, killStarted, normJavaDump, startZk, stopZk } from './helpers/apache-zk';
 import { TxnHeader, ACL } from '../src/jute/records';
-import { DataTree, SYSTEM_PATHS } from '../src/server/datatree';
-import { OpCode, ttlOwner, CONTAINER_EPHEMERAL_OWNER } from '../src/server/constants';
-import { Txn } from '../src/server/txn';
+import { DataTree, SYSTEM_PATHS } from '../src/data/datatree';
+import { OpCode, ttlOwner, CONTAINER_EPHEMERAL_OWNER } from '../src/data/constants';
+import { Txn } from '../src/data/txn';
 import {
   findValidSnapshots,
   getLastLoggedZxid,

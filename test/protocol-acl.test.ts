@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACL } from '../src/jute/records';
 import { RunningServer } from '../src/main';
 import { digestOf } from '../src/server/auth';
-import { Err, Perms } from '../src/server/constants';
+import { Err, Perms } from '../src/data/constants';
 import { CREATOR_ALL_ACL, op, OPEN_ACL_UNSAFE, RawClient, READ_ACL_UNSAFE } from './helpers/rawclient';
 import { startTestServer } from './helpers/server';
 

@@ -3,7 +3,7 @@
 // check ops, multiRead's independent results.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunningServer } from '../src/main';
-import { Err, EventType, OpCode } from '../src/server/constants';
+import { Err, EventType, OpCode } from '../src/data/constants';
 import { op, OPEN_ACL_UNSAFE, RawClient, writeMulti } from './helpers/rawclient';
 import { startTestServer } from './helpers/server';
 

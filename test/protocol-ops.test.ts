@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStat } from '../src/jute/records';
 import { RunningServer } from '../src/main';
-import { CONTAINER_EPHEMERAL_OWNER, Err, OpCode } from '../src/server/constants';
+import { CONTAINER_EPHEMERAL_OWNER, Err, OpCode } from '../src/data/constants';
 import { createBody, OPEN_ACL_UNSAFE, pathBool, pathOnly, RawClient, READ_ACL_UNSAFE } from './helpers/rawclient';
 import { startTestServer } from './helpers/server';
 

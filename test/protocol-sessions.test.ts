@@ -3,8 +3,8 @@
 // expired TTL nodes. A short tickTime keeps expiry fast.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RunningServer } from '../src/main';
-import { Err, EventType, OpCode } from '../src/server/constants';
-import { generatePasswd } from '../src/server/session';
+import { Err, EventType, OpCode } from '../src/data/constants';
+import { generatePasswd } from '../src/data/session';
 import { OPEN_ACL_UNSAFE, RawClient, until } from './helpers/rawclient';
 import { startTestServer } from './helpers/server';
 

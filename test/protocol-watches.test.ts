@@ -2,7 +2,7 @@
 // persistent and recursive watches, removeWatches/checkWatches, setWatches after a reconnect.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RunningServer } from '../src/main';
-import { AddWatchMode, Err, EventType, WatcherType } from '../src/server/constants';
+import { AddWatchMode, Err, EventType, WatcherType } from '../src/data/constants';
 import { RawClient } from './helpers/rawclient';
 import { startTestServer } from './helpers/server';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JuteReader, JuteWriter } from '../src/jute/archive';
 import { readStat, writeACLs } from '../src/jute/records';
 import { digestOf } from '../src/server/auth';
-import { Err, EventType, OpCode } from '../src/server/constants';
+import { Err, EventType, OpCode } from '../src/data/constants';
 import { RunningServer } from '../src/main';
 import { MiniClient } from './helpers/miniclient';
 import { startTestServer } from './helpers/server';

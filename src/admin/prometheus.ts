@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import { FourLetterContext, monitorValues } from '../server/fourlw';
 import { javaDoubleString } from './json';
-import { metricFamilies, metricLines } from '../server/metrics';
+import { metricFamilies, metricLines } from '../util/metrics';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

@@ -1,9 +1,9 @@
 // FileTxnSnapLog: directory checks, restore (snapshot + log replay) and purge (disk-format.md §1, §8, §10).
-import { serverMetrics } from '../server/metrics';
+import { serverMetrics } from '../util/metrics';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataTree } from '../server/datatree';
-import { OP_NAMES } from '../server/constants';
+import { DataTree } from '../data/datatree';
+import { OP_NAMES } from '../data/constants';
 import { findValidSnapshots, readSnapshotWithInfo, writeSnapshot, WriteSnapshotOptions } from './snapshot';
 import { getLastLoggedZxid, readTxnLog, selectLogFiles } from './txnlog';
 import {

@@ -6,8 +6,8 @@ import { pipeline } from 'stream/promises';
 import * as zlib from 'zlib';
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { ACL, readACLs, writeACLs } from '../jute/records';
-import { AclCache, bytesToLatin1, DataNode, DataTree, parentOf } from '../server/datatree';
-import { CONTAINER_EPHEMERAL_OWNER, ownerTtl } from '../server/constants';
+import { AclCache, bytesToLatin1, DataNode, DataTree, parentOf } from '../data/datatree';
+import { CONTAINER_EPHEMERAL_OWNER, ownerTtl } from '../data/constants';
 import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
 import { fileHeader } from './txnlog';
 import {

@@ -1,12 +1,12 @@
 // ZooKeeper 3.8 transaction log files: <dataLogDir>/version-2/log.<hex zxid of first txn>.
 // Layout (disk-format.md §4): FileHeader "ZKLG",2,dbid 0; records `long adler32 | int len | entry | 0x42`;
 // zero padding (preallocated space). All paths taken here are the version-2 directory itself.
-import { serverMetrics } from '../server/metrics';
+import { serverMetrics } from '../util/metrics';
 import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter, DEFAULT_MAX_BUFFER } from '../jute/archive';
 import { readTxnHeader, TxnHeader } from '../jute/records';
-import { readTxnBody, serializeTxn, Txn } from '../server/txn';
+import { readTxnBody, serializeTxn, Txn } from '../data/txn';
 import {
   adler32,
   FORMAT_VERSION,

@@ -3,10 +3,10 @@
 // executor (zab/executor.ts); this file is the host. A SNAP's snapshot stream is read and made
 // durable before the core hears SNAP, so the core's `installSnapshot` finds it in place.
 import * as net from 'node:net';
-import { DataTree } from '../server/datatree';
-import { collectGarbage } from '../server/gc';
-import { serverMetrics } from '../server/metrics';
-import { deserializeTxn } from '../server/txn';
+import { DataTree } from '../data/datatree';
+import { collectGarbage } from '../util/gc';
+import { serverMetrics } from '../util/metrics';
+import { deserializeTxn } from '../data/txn';
 import { ZooKeeperServer } from '../server/zkserver';
 import { ElectionDecision } from './election';
 import { RoleContext } from './role';

@@ -2,11 +2,11 @@
 // ZooKeeperServer in the leader role. Every Ready is carried out by the shared executor
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
 import * as net from 'node:net';
-import { OpCode } from '../server/constants';
-import { serverMetrics } from '../server/metrics';
-import { serializeTxn } from '../server/txn';
+import { OpCode } from '../data/constants';
+import { serverMetrics } from '../util/metrics';
+import { serializeTxn } from '../data/txn';
 import { TxnLogSink, ZooKeeperServer } from '../server/zkserver';
-import { DataTree } from '../server/datatree';
+import { DataTree } from '../data/datatree';
 import { Id, TxnHeader } from '../jute/records';
 import { RoleContext } from './role';
 import { serializeSnapStream } from './snapstream';

@@ -2,7 +2,7 @@
 // header and no checksum — sessions, the ACL map, the node list ended by "/", then "BenWasHere".
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { readACLs, writeACLs } from '../jute/records';
-import { DataNode, DataTree, parentOf } from '../server/datatree';
+import { DataNode, DataTree, parentOf } from '../data/datatree';
 import { clearTree, indexNodeOwner, writeStatPersisted } from '../persistence/snapshot';
 
 export const SNAP_SIGNATURE = 'BenWasHere';

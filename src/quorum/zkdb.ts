@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import type pino from 'pino';
 import { ServerConfig } from '../config/types';
 import { prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateLog, TxnLogWriter } from '../persistence';
-import { DataTree } from '../server/datatree';
-import { collectGarbage } from '../server/gc';
-import { serverMetrics } from '../server/metrics';
+import { DataTree } from '../data/datatree';
+import { collectGarbage } from '../util/gc';
+import { serverMetrics } from '../util/metrics';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, Epochs, loadEpochs, writeEpochFile } from './epochs';
 import { Txn } from './zab/ready';
 

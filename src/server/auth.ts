@@ -2,7 +2,7 @@
 // IPAuthenticationProvider, ZooKeeperServer.checkACL, PrepRequestProcessor.fixupACL).
 import { createHash } from 'node:crypto';
 import { ACL, Id } from '../jute/records';
-import { Err, KeeperError, Perms } from './constants';
+import { Err, KeeperError, Perms } from '../data/constants';
 
 export function digestOf(userPass: string): string {
   const i = userPass.indexOf(':');

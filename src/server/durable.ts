@@ -1,11 +1,11 @@
 // The standalone "log" stage: every txn is appended to the txn log and made durable (one fdatasync
 // per batch: group commit) before it is applied and answered; snapshots are taken every ~snapCount
 // txns, in the background, as ZooKeeper's SyncRequestProcessor does.
-import { serverMetrics } from './metrics';
+import { serverMetrics } from '../util/metrics';
 import { TxnHeader } from '../jute/records';
 import { purge, saveSnapshot, TxnLogWriter } from '../persistence';
-import { DataTree } from './datatree';
-import { Txn } from './txn';
+import { DataTree } from '../data/datatree';
+import { Txn } from '../data/txn';
 import { Logger, TxnLogSink } from './zkserver';
 
 export interface DurableLogOptions {

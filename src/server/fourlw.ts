@@ -1,5 +1,5 @@
 // The four-letter words (ZooKeeper's server/command/*): plain-text answers on the client port.
-import { metricLines } from './metrics';
+import { metricLines } from '../util/metrics';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,6 +1,6 @@
 // The client-port adapter (ZooKeeper's NIOServerCnxnFactory): accepts sockets, cuts the byte stream
 // into frames, answers four-letter words, and hands frames to the ZooKeeperServer.
-import { serverMetrics } from './metrics';
+import { serverMetrics } from '../util/metrics';
 import * as net from 'node:net';
 import { FourLetterContext, fourLetterWord, runFourLetterWord } from './fourlw';
 import { Cnxn, Logger, ZooKeeperServer } from './zkserver';

@@ -20,10 +20,10 @@ import {
   ownerTtl,
   Perms,
   ttlOwner,
-} from './constants';
-import { DataTree, parentOf, SYSTEM_PATHS } from './datatree';
-import { pathProblem } from './paths';
-import { Txn } from './txn';
+} from '../data/constants';
+import { DataTree, parentOf, SYSTEM_PATHS } from '../data/datatree';
+import { pathProblem } from '../data/paths';
+import { Txn } from '../data/txn';
 
 export interface ChangeRecord {
   zxid: number;

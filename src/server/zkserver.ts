@@ -3,7 +3,7 @@
 //   -> final (apply to the DataTree, reply).
 // Reads run when they reach the head of their connection's queue, so a client always sees its own
 // earlier writes and replies leave in request order. No sockets here: connections are `Cnxn`s.
-import { serverMetrics } from './metrics';
+import { serverMetrics } from '../util/metrics';
 import { JuteReader, JuteWriter, JuteError } from '../jute/archive';
 import {
   Id,
@@ -21,12 +21,12 @@ import {
   writeWatcherEvent,
 } from '../jute/records';
 import { checkACL, digestOf, hasPerm } from './auth';
-import { AddWatchMode, Err, KeeperError, OP_NAMES, OpCode, Perms, WatcherType, Xid } from './constants';
-import { DataTree, ProcessResult } from './datatree';
+import { AddWatchMode, Err, KeeperError, OP_NAMES, OpCode, Perms, WatcherType, Xid } from '../data/constants';
+import { DataTree, ProcessResult } from '../data/datatree';
 import { PrepRequestProcessor, readMultiOps } from './prep';
-import { generatePasswd, SessionTracker } from './session';
-import { Txn } from './txn';
-import { Watcher } from './watches';
+import { generatePasswd, SessionTracker } from '../data/session';
+import { Txn } from '../data/txn';
+import { Watcher } from '../data/watches';
 
 export interface ServerSettings {
   serverId: number;

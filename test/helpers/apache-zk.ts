@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { SYSTEM_PATHS } from '../../src/server/datatree';
+import { SYSTEM_PATHS } from '../../src/data/datatree';
 
 const execFileP = promisify(execFile);
 

@@ -2,7 +2,7 @@
 import * as net from 'node:net';
 import { JuteReader, JuteWriter } from '../../src/jute/archive';
 import { readConnectResponse, readReplyHeader, readStat, readWatcherEvent, Stat, writeConnectRequest } from '../../src/jute/records';
-import { OpCode } from '../../src/server/constants';
+import { OpCode } from '../../src/data/constants';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 

@@ -18,7 +18,7 @@ import {
   writeConnectRequest,
   writeMultiHeader,
 } from '../../src/jute/records';
-import { OpCode, Xid } from '../../src/server/constants';
+import { OpCode, Xid } from '../../src/data/constants';
 
 export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 export const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];

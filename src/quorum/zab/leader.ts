@@ -19,7 +19,7 @@ import { counterOf, epochOf, intData, makeZxid, MAX_COUNTER, packet, PacketType 
 import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeRevalidateReply } from './payloads';
 import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
 import { chooseSync } from './sync';
-import { SessionTracker } from '../../server/session';
+import { SessionTracker } from '../../data/session';
 
 export interface LeaderOptions extends ZabTiming {
   myid: number;

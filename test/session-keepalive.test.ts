@@ -8,73 +8,20 @@
 //
 // This is the test that was missing when sessions held by followers expired while their clients
 // pinged (issue 11): it fails on that code (every follower-held session is LOST).
-import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { children, hold, prepareClients } from './helpers/keepalive';
 import { MiniClient } from './helpers/miniclient';
 import { ensembleSpec, Peers } from './helpers/peers';
 
 const SKIP = process.env.ZK_SKIP_REAL_CLIENTS === '1';
-const JAVA_DIR = '/usr/share/java';
-const CLIENTS = path.join(__dirname, 'clients');
 const DIST = path.join(__dirname, '..', 'dist', 'cli.js');
-
-interface Outcome {
-  session: string | null;
-  states: string[];
-  exists: boolean;
-  owner: string | null;
-  sameSession: boolean;
-  error: string | null;
-}
-
-const children = new Set<ChildProcess>();
-
-function runJson(cmd: string, args: string[], limitMs: number): Promise<{ out: Outcome | null; raw: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(p);
-    let stdout = '';
-    let stderr = '';
-    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => p.kill('SIGKILL'), limitMs);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      children.delete(p);
-      const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      let out: Outcome | null = null;
-      try {
-        out = line ? (JSON.parse(line) as Outcome) : null;
-      } catch {
-        out = null;
-      }
-      resolve({ out, raw: `${stdout}\n--- stderr (tail)\n${stderr.slice(-3000)}`, code });
-    });
-  });
-}
-
-let javaClasses = '';
-const JAVA_CP = `${JAVA_DIR}/*`;
 
 beforeAll(async () => {
   if (SKIP) return;
   if (!fs.existsSync(DIST)) throw new Error(`${DIST} is missing: build first (npm test runs tsc before vitest)`);
-  for (const f of [`${JAVA_DIR}/zookeeper.jar`, '/usr/bin/python3']) {
-    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run scripts/install-test-deps.sh (or set ZK_SKIP_REAL_CLIENTS=1)`);
-  }
-  javaClasses = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-keepalive-'));
-  const c = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn('javac', ['-nowarn', '-encoding', 'UTF-8', '-cp', JAVA_CP, '-d', javaClasses, path.join(CLIENTS, 'JavaKeepalive.java')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (out += d));
-    p.on('close', (code) => resolve({ code, out }));
-  });
-  if (c.code !== 0) throw new Error(`javac JavaKeepalive.java failed:\n${c.out}`);
+  await prepareClients();
 }, 120_000);
 
 afterAll(() => {
@@ -120,30 +67,18 @@ describe.skipIf(SKIP).each(CASES)('sessions on every role, tickTime=$tickTime, s
 
   it(`the Java client and kazoo keep their sessions and ephemerals for ${holdMs / 1000} s on the leader and on both followers`, async () => {
     const { leader, followers } = await roles(peers);
-    const runs: { who: string; role: string; path: string; p: Promise<{ out: Outcome | null; raw: string; code: number | null }> }[] = [];
+    const runs: Promise<string | null>[] = [];
+    const names: string[] = [];
     for (const i of [leader, ...followers]) {
       const role = i === leader ? 'leader' : `follower ${i}`;
       const cs = `127.0.0.1:${ports[i - 1]}`;
-      const jp = `/keepalive-java-${tickTime}-${i}`;
-      const kp = `/keepalive-kazoo-${tickTime}-${i}`;
-      runs.push({ who: 'java', role, path: jp, p: runJson('java', ['-cp', `${javaClasses}:${JAVA_CP}`, 'JavaKeepalive', cs, String(timeoutMs), String(holdMs), jp], holdMs + 60_000) });
-      runs.push({ who: 'kazoo', role, path: kp, p: runJson('/usr/bin/python3', [path.join(CLIENTS, 'kazoo_keepalive.py'), cs, String(timeoutMs / 1000), String(holdMs / 1000), kp], holdMs + 60_000) });
-    }
-    const problems: string[] = [];
-    for (const r of runs) {
-      const { out, raw } = await r.p;
-      const what = `${r.who} on the ${r.role}`;
-      if (!out) {
-        problems.push(`${what}: no result\n${raw}`);
-        continue;
+      for (const who of ['java', 'kazoo'] as const) {
+        names.push(`${who} on the ${role}`);
+        runs.push(hold(who, cs, timeoutMs, holdMs, `/keepalive-${who}-${tickTime}-${i}`));
       }
-      const want = r.who === 'java' ? ['SyncConnected'] : ['CONNECTED'];
-      if (out.error) problems.push(`${what}: ${out.error} (states ${out.states.join(',')})`);
-      else if (!out.exists) problems.push(`${what}: ephemeral ${r.path} gone (states ${out.states.join(',')})`);
-      else if (out.owner !== out.session) problems.push(`${what}: ephemeral owned by ${out.owner}, session ${out.session}`);
-      else if (!out.sameSession) problems.push(`${what}: the session changed`);
-      else if (JSON.stringify(out.states) !== JSON.stringify(want)) problems.push(`${what}: connection states ${out.states.join(',')} (want only ${want})`);
     }
+    const results = await Promise.all(runs);
+    const problems = results.flatMap((r, k) => (r === null ? [] : [`${names[k]}: ${r}`]));
     expect(problems, problems.join('\n')).toEqual([]);
   }, 180_000);
 

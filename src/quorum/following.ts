@@ -7,7 +7,7 @@ import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
 import { serverMetrics } from '../util/metrics';
 import { deserializeTxn } from '../data/txn';
-import { ZooKeeperServer } from '../server/zkserver';
+import { LearnerZooKeeperServer } from '../server/learnerzk';
 import { ElectionDecision } from './election';
 import { RoleContext } from './role';
 import { parseSnapStream } from './snapstream';
@@ -45,7 +45,7 @@ export class LearnerRole implements ZabHost {
   private readonly log: GroupCommit;
   private readonly out: PacketBatcher;
   private readonly observer: boolean;
-  private zk: ZooKeeperServer;
+  private zk: LearnerZooKeeperServer;
   private ended = false;
   private ticker: NodeJS.Timeout | null = null;
   private done!: () => void;
@@ -95,24 +95,26 @@ export class LearnerRole implements ZabHost {
     this.zk = this.newZk(tree);
   }
 
-  private newZk(tree: DataTree): ZooKeeperServer {
-    const z = new ZooKeeperServer(tree, this.ctx.settings(), { append() {}, commit: () => Promise.resolve() }, this.ctx.logger);
-    z.role = 'learner';
-    z.forwarder = {
-      forward: (sessionId, cxid, type, body, authIds) => {
-        if (this.ended) return;
-        this.core.request({ sessionId, cxid, type, body }, authIds);
-        this.loop.run();
+  private newZk(tree: DataTree): LearnerZooKeeperServer {
+    return new LearnerZooKeeperServer(
+      tree,
+      this.ctx.settings(),
+      {
+        forward: (sessionId, cxid, type, body, authIds) => {
+          if (this.ended) return;
+          this.core.request({ sessionId, cxid, type, body }, authIds);
+          this.loop.run();
+        },
+        // kept in the core until the leader's next PING, whose reply carries them
+        touch: (sessionId, timeoutMs) => this.core.touchSession(sessionId, timeoutMs),
+        revalidate: (sessionId, timeoutMs) => {
+          if (this.ended) return;
+          this.core.revalidate({ sessionId, timeoutMs });
+          this.loop.run();
+        },
       },
-      // kept in the core until the leader's next PING, whose reply carries them
-      touch: (sessionId, timeoutMs) => this.core.touchSession(sessionId, timeoutMs),
-    };
-    z.revalidator = (sessionId, timeoutMs) => {
-      if (this.ended) return;
-      this.core.revalidate({ sessionId, timeoutMs });
-      this.loop.run();
-    };
-    return z;
+      this.ctx.logger,
+    );
   }
 
   /** Follow until the connection or the core gives up, or the peer stops. */

@@ -5,7 +5,8 @@ import * as net from 'node:net';
 import { OpCode } from '../data/constants';
 import { serverMetrics } from '../util/metrics';
 import { serializeTxn } from '../data/txn';
-import { TxnLogSink, ZooKeeperServer } from '../server/zkserver';
+import { LeaderZooKeeperServer } from '../server/leaderzk';
+import { TxnLogSink } from '../server/zkserver';
 import { DataTree } from '../data/datatree';
 import { Id, TxnHeader } from '../jute/records';
 import { RoleContext } from './role';
@@ -26,7 +27,7 @@ export class LeaderRole implements ZabHost {
   private readonly outs = new Map<net.Socket, PacketBatcher>();
   private server: net.Server | null = null;
   private ticker: NodeJS.Timeout | null = null;
-  private zk: ZooKeeperServer | null = null;
+  private zk: LeaderZooKeeperServer | null = null;
   private ended = false;
   private done!: () => void;
   private readonly finished = new Promise<void>((r) => (this.done = r));
@@ -211,12 +212,10 @@ export class LeaderRole implements ZabHost {
         if (!this.core.propose(serializeTxn(hdr, txn), hdr.zxid)) return;
         this.loop.run();
       },
-      // never used: zabCommits makes the server wait for commitUpTo
+      // never used: the leader's server waits for commitUpTo
       commit: () => Promise.resolve(),
     };
-    const zk = new ZooKeeperServer(this.tree, this.ctx.settings(), sink, this.ctx.logger, undefined, this.core.sessions);
-    zk.role = 'leader';
-    zk.zabCommits = true;
+    const zk = new LeaderZooKeeperServer(this.tree, this.ctx.settings(), sink, this.ctx.logger, this.core.sessions);
     zk.setZxidBase(makeZxid(this.core.newEpoch, 0));
     zk.startTimers();
     this.zk = zk;

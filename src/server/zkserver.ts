@@ -1,32 +1,32 @@
-// ZooKeeperServer: the request pipeline of a standalone server.
+// ZooKeeperServer: the request pipeline every role shares, and the standalone server itself.
 //   receive (framing, handshake, decode) -> prep (txn for writes) -> log (durable, group commit)
 //   -> final (apply to the DataTree, reply).
+// The quorum roles change a few stages (as ZooKeeper's LeaderZooKeeperServer and
+// FollowerZooKeeperServer do): leaderzk.ts proposes txns to Zab and applies them when Zab pushes a
+// commit; learnerzk.ts forwards writes to the leader and applies what the leader commits.
 // Reads run when they reach the head of their connection's queue, so a client always sees its own
 // earlier writes and replies leave in request order. No sockets here: connections are `Cnxn`s.
 import { serverMetrics } from '../util/metrics';
 import { JuteReader, JuteWriter, JuteError } from '../jute/archive';
 import {
-  Id,
   readAuthPacket,
   readConnectRequest,
-  readPathType,
-  readPathWatch,
-  readSetWatches,
   TxnHeader,
-  writeACLs,
   writeConnectResponse,
-  writeMultiHeader,
   writeReplyHeader,
-  writeStat,
-  writeWatcherEvent,
 } from '../jute/records';
-import { checkACL, digestOf, hasPerm } from './auth';
-import { AddWatchMode, Err, KeeperError, OP_NAMES, OpCode, Perms, WatcherType, Xid } from '../data/constants';
-import { DataTree, ProcessResult } from '../data/datatree';
-import { PrepRequestProcessor, readMultiOps } from './prep';
+import { digestOf } from './auth';
+import { Err, KeeperError, OpCode, Xid } from '../data/constants';
+import { DataTree } from '../data/datatree';
+import { PrepRequestProcessor } from './prep';
 import { generatePasswd, SessionTracker } from '../data/session';
 import { Txn } from '../data/txn';
-import { Watcher } from '../data/watches';
+import { addAuthId, Cnxn, CnxnIO, Logger, opAbbrev, Request, ServerStats, silentLogger } from './cnxn';
+import { runRead } from './reads';
+import { buildWriteReply } from './replies';
+
+export { Cnxn, opAbbrev, ServerStats } from './cnxn';
+export type { CnxnIO, Logger } from './cnxn';
 
 export interface ServerSettings {
   serverId: number;
@@ -58,130 +58,11 @@ export class MemoryLog implements TxnLogSink {
   }
 }
 
-/** A client connection as the protocol sees it; the net adapter implements the I/O. */
-export interface CnxnIO {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  /** Queue bytes for the socket (one frame or more). */
-  write(buf: Buffer): void;
-  /** Flush what is queued, then close. */
-  close(): void;
-  /** Stop / resume reading from the socket (throttling). */
-  pause?(): void;
-  resume?(): void;
-}
-
-export interface Logger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  debug(obj: unknown, msg?: string): void;
-}
-
-const silentLogger: Logger = { info() {}, warn() {}, debug() {} };
-
-interface Request {
-  xid: number;
-  type: number;
-  body: JuteReader;
-  /** set when the reply is ready (or the request needs none) */
-  done: boolean;
-  reply: Buffer | null;
-  isWrite: boolean;
-  started: number;
-  /** close the connection after this reply */
-  closeAfter: boolean;
-}
-
-interface PendingTxn {
+export interface PendingTxn {
   hdr: TxnHeader;
   txn: Txn;
   cnxn: Cnxn | null;
   req: Request | null;
-}
-
-/** Per-connection protocol state. */
-export class Cnxn implements Watcher {
-  sessionId = 0n;
-  sessionTimeout = 0;
-  authIds: Id[] = [];
-  /** 'new' until the ConnectRequest, 'handshake' while the session is being created */
-  state: 'new' | 'handshake' | 'open' | 'closed' = 'new';
-  /** whether the client sent the readOnly byte */
-  sentReadOnly = false;
-  /** reading is paused: too many requests in flight */
-  throttled = false;
-  readonly queue: Request[] = [];
-  /** frames that arrived while the handshake was pending */
-  held: Buffer[] = [];
-  readonly established = Date.now();
-  packetsReceived = 0;
-  packetsSent = 0;
-  lastOp = 'NA';
-  lastCxid = -1;
-  lastZxid = -1;
-  lastResponseTime = 0;
-  lastLatency = 0;
-  minLatency = Number.MAX_SAFE_INTEGER;
-  maxLatency = 0;
-  totalLatency = 0;
-  latencyCount = 0;
-  private out: JuteWriter | null = null;
-  private flushScheduled = false;
-
-  constructor(
-    readonly io: CnxnIO,
-    private readonly server: ZooKeeperServer,
-  ) {
-    this.authIds.push({ scheme: 'ip', id: io.remoteAddress.replace(/^::ffff:/, '') });
-  }
-
-  /** A writer for the next outgoing frame(s); flushed with one socket write per batch. */
-  writer(): JuteWriter {
-    if (!this.out) this.out = new JuteWriter(512);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.server.scheduleFlush(this);
-    }
-    return this.out;
-  }
-
-  flush(): void {
-    this.flushScheduled = false;
-    const w = this.out;
-    if (w && w.offset > 0 && this.state !== 'closed') {
-      this.out = null;
-      this.io.write(w.finish());
-    }
-  }
-
-  process(type: number, state: number, path: string): void {
-    if (this.state === 'closed') return;
-    const w = this.writer();
-    const at = w.beginFrame();
-    writeReplyHeader(w, Xid.NOTIFICATION, -1, 0);
-    writeWatcherEvent(w, { type, state, path });
-    w.endFrame(at);
-    this.packetsSent++;
-    this.server.stats.packetsSent++;
-  }
-}
-
-export class ServerStats {
-  packetsReceived = 0;
-  packetsSent = 0;
-  minLatency = Number.MAX_SAFE_INTEGER;
-  maxLatency = 0;
-  totalLatency = 0;
-  count = 0;
-  authFailed = 0;
-  reset(): void {
-    this.packetsReceived = 0;
-    this.packetsSent = 0;
-    this.minLatency = Number.MAX_SAFE_INTEGER;
-    this.maxLatency = 0;
-    this.totalLatency = 0;
-    this.count = 0;
-  }
 }
 
 const READ_OPS = new Set<number>([
@@ -217,50 +98,22 @@ const WRITE_OPS = new Set<number>([
   OpCode.closeSession,
 ]);
 
-/** How a learner talks to its leader: writes go as Zab REQUESTs, session activity in PING replies. */
-export interface Forwarder {
-  forward(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void;
-  /** a client of this learner used its session: report it to the leader (LearnerSessionTracker.touchSession) */
-  touch(sessionId: bigint, timeoutMs: number): void;
-}
-
 export type ServerRole = 'standalone' | 'leader' | 'learner';
 
 export class ZooKeeperServer {
   readonly prep: PrepRequestProcessor;
-  /** standalone and leader prepare txns; a learner forwards writes and applies what Zab commits */
-  role: ServerRole = 'standalone';
-  forwarder: Forwarder | null = null;
-  /** learner: writes sent to the leader, by session and cxid, waiting for their commit */
-  private readonly forwarded = new Map<string, { cnxn: Cnxn; req: Request }>();
-  /** learner: sync requests waiting for the leader's SYNC, oldest first */
-  private readonly pendingSyncs: { cnxn: Cnxn; req: Request }[] = [];
-  /**
-   * learner: asks the leader whether a reconnecting session is still valid (a Zab REVALIDATE);
-   * the answer comes back through `revalidated`. Without it the local session table decides.
-   */
-  revalidator: ((sessionId: bigint, timeout: number) => void) | null = null;
-  /** learner: reconnects waiting for the leader's REVALIDATE answer, by session */
-  private readonly revalidating = new Map<bigint, Cnxn[]>();
-  /**
-   * leader: Zab decides when a txn commits and calls `commitUpTo` synchronously, so the DataTree
-   * is exactly at the last committed zxid whenever the leader serializes it for a SNAP sync.
-   */
-  zabCommits = false;
   readonly sessions: SessionTracker;
-  /** this server's own timer expires sessions (standalone); a leader's core does it otherwise */
-  private readonly ownsExpiry: boolean;
   readonly cnxns = new Set<Cnxn>();
   readonly bySession = new Map<bigint, Cnxn>();
   readonly stats = new ServerStats();
-  private lastZxidAssigned: number;
-  private pendingTxns: PendingTxn[] = [];
+  protected lastZxidAssigned: number;
+  protected pendingTxns: PendingTxn[] = [];
   private committing = false;
   private dirty: Cnxn[] = [];
   private flushQueued = false;
-  private timers: NodeJS.Timeout[] = [];
+  protected timers: NodeJS.Timeout[] = [];
   /** create sessions waiting for their txn: sessionId -> connection */
-  private readonly creating = new Map<bigint, Cnxn>();
+  protected readonly creating = new Map<bigint, Cnxn>();
   readonly startTime = Date.now();
   running = true;
 
@@ -270,18 +123,24 @@ export class ZooKeeperServer {
     readonly log: TxnLogSink = new MemoryLog(),
     readonly logger: Logger = silentLogger,
     readonly now: () => number = () => performance.now(),
-    /**
-     * the session tracker to use; a leader passes its Zab core's, which expires sessions on the
-     * core's ticks (Ready.expired -> `expireSession`) and takes the learners' touches
-     */
+    /** the session tracker to use (a leader passes its Zab core's); by default its own */
     sessions?: SessionTracker,
   ) {
     this.prep = new PrepRequestProcessor(tree, settings);
-    this.ownsExpiry = sessions === undefined;
     this.sessions = sessions ?? new SessionTracker(settings.tickTime, settings.serverId, now);
     this.lastZxidAssigned = tree.lastProcessedZxid;
     // sessions restored from disk get a fresh full timeout
     for (const [id, timeout] of tree.sessions) this.sessions.add(id, timeout);
+  }
+
+  /** standalone, leader or learner (mntr, srvr) */
+  get role(): ServerRole {
+    return 'standalone';
+  }
+
+  /** reads.ts: what a read runs against */
+  get skipACL(): boolean {
+    return this.settings.skipACL;
   }
 
   get lastProcessedZxid(): number {
@@ -294,14 +153,15 @@ export class ZooKeeperServer {
     return n;
   }
 
-  /** Start the expiry and container timers. */
+  /** Start the session expiry and container timers. */
   startTimers(): void {
-    if (this.role === 'learner') return;
-    if (this.ownsExpiry) {
-      const t = setInterval(() => this.expireSessions(), this.settings.tickTime);
-      t.unref();
-      this.timers.push(t);
-    }
+    const t = setInterval(() => this.expireSessions(), this.settings.tickTime);
+    t.unref();
+    this.timers.push(t);
+    this.startContainerTimer();
+  }
+
+  protected startContainerTimer(): void {
     if (this.settings.containerCheckIntervalMs > 0) {
       const c = setInterval(() => this.checkContainers(), this.settings.containerCheckIntervalMs);
       c.unref();
@@ -397,35 +257,12 @@ export class ZooKeeperServer {
       c.sessionId = id;
       c.state = 'handshake';
       this.creating.set(id, c);
-      if (this.role === 'learner') {
-        const body = Buffer.alloc(4);
-        body.writeInt32BE(timeout, 0);
-        this.forwarder!.touch(id, timeout);
-        this.forwarder!.forward(id, 0, OpCode.createSession, body, []);
-        return;
-      }
-      this.submitTxn(
-        { clientId: id, cxid: 0, zxid: 0, time: 0, type: OpCode.createSession },
-        { type: OpCode.createSession, timeOut: timeout },
-        c,
-        null,
-      );
+      this.createSession(c, id, timeout);
       return;
     }
     // reconnect to an existing session
     serverMetrics.connection_revalidate_count.add(1);
-    if (this.role === 'learner' && this.revalidator && req.passwd.equals(generatePasswd(req.sessionId))) {
-      // LearnerZooKeeperServer.revalidateSession: the leader's session tracker decides
-      c.sessionId = req.sessionId;
-      c.state = 'handshake';
-      const waiting = this.revalidating.get(req.sessionId);
-      if (waiting) waiting.push(c);
-      else {
-        this.revalidating.set(req.sessionId, [c]);
-        this.revalidator(req.sessionId, timeout);
-      }
-      return;
-    }
+    if (req.passwd.equals(generatePasswd(req.sessionId)) && this.revalidateSession(c, req.sessionId, timeout)) return;
     const s = this.sessions.sessions.get(req.sessionId);
     const ok = s !== undefined && !s.closing && req.passwd.equals(generatePasswd(req.sessionId));
     if (!ok) {
@@ -441,29 +278,20 @@ export class ZooKeeperServer {
     this.openSession(c, req.sessionId, timeout);
   }
 
-  /** Learner: the leader answered a REVALIDATE. */
-  revalidated(sessionId: bigint, valid: boolean): void {
-    const waiting = this.revalidating.get(sessionId);
-    if (!waiting) return;
-    this.revalidating.delete(sessionId);
-    for (const c of waiting) {
-      if (c.state !== 'handshake' || !this.cnxns.has(c)) continue;
-      if (!valid) {
-        this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, sessionId).toString(16) }, 'the leader says the session is invalid; refusing the reconnect');
-        this.sendConnectResponse(c, 0, 0n, Buffer.alloc(16));
-        this.closeCnxn(c);
-        continue;
-      }
-      const old = this.bySession.get(sessionId);
-      if (old && old !== c) this.closeCnxn(old);
-      const s = this.sessions.sessions.get(sessionId);
-      if (s) s.timeout = c.sessionTimeout;
-      this.forwarder?.touch(sessionId, c.sessionTimeout);
-      this.openSession(c, sessionId, c.sessionTimeout);
-    }
+  /** A new session: its createSession txn (a learner forwards it to the leader instead). */
+  protected createSession(c: Cnxn, id: bigint, timeout: number): void {
+    this.submitTxn({ clientId: id, cxid: 0, zxid: 0, time: 0, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeout }, c, null);
   }
 
-  private sendConnectResponse(c: Cnxn, timeout: number, id: bigint, passwd: Buffer): void {
+  /**
+   * A reconnect with the right password: true if someone else decides (a learner asks the leader
+   * with REVALIDATE and answers later); false to decide from this server's session table.
+   */
+  protected revalidateSession(_c: Cnxn, _sessionId: bigint, _timeout: number): boolean {
+    return false;
+  }
+
+  protected sendConnectResponse(c: Cnxn, timeout: number, id: bigint, passwd: Buffer): void {
     const w = c.writer();
     const at = w.beginFrame();
     writeConnectResponse(w, {
@@ -478,7 +306,7 @@ export class ZooKeeperServer {
     this.stats.packetsSent++;
   }
 
-  private openSession(c: Cnxn, id: bigint, timeout: number): void {
+  protected openSession(c: Cnxn, id: bigint, timeout: number): void {
     c.sessionId = id;
     c.sessionTimeout = timeout;
     c.state = 'open';
@@ -508,7 +336,7 @@ export class ZooKeeperServer {
       this.handleAuth(c, xid, body);
       return;
     }
-    const isWrite = WRITE_OPS.has(type) || (this.role === 'learner' && type === OpCode.sync);
+    const isWrite = this.isWrite(type);
     if (!isWrite && !READ_OPS.has(type)) {
       this.logger.warn({ remote: c.io.remoteAddress, type }, 'unknown opcode, closing connection');
       const w = new JuteWriter(32);
@@ -530,9 +358,14 @@ export class ZooKeeperServer {
     }
   }
 
-  private touchSession(c: Cnxn): void {
+  /** Requests that go through the write path (a learner adds sync, which the leader orders). */
+  protected isWrite(type: number): boolean {
+    return WRITE_OPS.has(type);
+  }
+
+  /** A request, ping or connect used the session. */
+  protected touchSession(c: Cnxn): void {
     this.sessions.touch(c.sessionId);
-    if (this.role === 'learner') this.forwarder?.touch(c.sessionId, c.sessionTimeout);
   }
 
   private handleAuth(c: Cnxn, xid: number, body: JuteReader): void {
@@ -576,13 +409,13 @@ export class ZooKeeperServer {
   }
 
   /** Send replies from the head of the queue; run reads that reach the head. */
-  private drain(c: Cnxn): void {
+  protected drain(c: Cnxn): void {
     const q = c.queue;
     while (q.length > 0 && c.state === 'open') {
       const head = q[0];
       if (!head.done) {
         if (head.isWrite) return;
-        this.runRead(c, head);
+        runRead(this, c, head);
       }
       q.shift();
       if (c.throttled && q.length < (this.settings.globalOutstandingLimit ?? 1000) / 2) {
@@ -622,19 +455,11 @@ export class ZooKeeperServer {
   }
 
   // ---------------------------------------------------------------- writes
-  private nextZxid(): number {
+  protected nextZxid(): number {
     return ++this.lastZxidAssigned;
   }
 
-  private submitWrite(c: Cnxn, req: Request): void {
-    if (this.role === 'learner') {
-      if (req.type === OpCode.closeSession) req.closeAfter = true;
-      const body = req.body.buf.subarray(req.body.offset, req.body.end);
-      if (req.type === OpCode.sync) this.pendingSyncs.push({ cnxn: c, req });
-      else this.forwarded.set(`${c.sessionId}:${req.xid}`, { cnxn: c, req });
-      this.forwarder!.forward(c.sessionId, req.xid, req.type, body, c.authIds);
-      return;
-    }
+  protected submitWrite(c: Cnxn, req: Request): void {
     const zxid = this.nextZxid();
     const hdr: TxnHeader = { clientId: c.sessionId, cxid: req.xid, zxid, time: Date.now(), type: req.type };
     let txn: Txn;
@@ -665,62 +490,6 @@ export class ZooKeeperServer {
     this.queueTxn({ hdr, txn, cnxn: c, req });
   }
 
-  /** Leader of a new epoch: the next txn gets zxid base + 1. */
-  setZxidBase(zxid: number): void {
-    this.lastZxidAssigned = zxid;
-  }
-
-  /** Leader: a write a learner forwarded (REQUEST). Its reply is the learner's job. */
-  submitRemote(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void {
-    const zxid = this.nextZxid();
-    const hdr: TxnHeader = { clientId: sessionId, cxid, zxid, time: Date.now(), type };
-    let txn: Txn;
-    if (type === OpCode.createSession) {
-      txn = { type: OpCode.createSession, timeOut: body.length >= 4 ? body.readInt32BE(0) : this.settings.minSessionTimeout };
-    } else if (type === OpCode.closeSession) {
-      txn = this.prep.prepCloseSession(sessionId, zxid);
-      const s = this.sessions.sessions.get(sessionId);
-      if (s) s.closing = true;
-    } else {
-      try {
-        txn = this.prep.prepare({ sessionId, type, body: new JuteReader(body), authIds }, zxid, hdr.time);
-      } catch (e) {
-        hdr.type = OpCode.error;
-        txn = { type: OpCode.error, err: e instanceof KeeperError ? e.code : Err.MARSHALLINGERROR };
-      }
-      if (txn.type === OpCode.check) {
-        hdr.type = OpCode.error;
-        txn = { type: OpCode.error, err: 0 };
-      }
-    }
-    this.queueTxn({ hdr, txn, cnxn: null, req: null });
-  }
-
-  /** Learner: a txn Zab committed, in zxid order. Answers the local client that asked for it. */
-  applyCommitted(hdr: TxnHeader, txn: Txn): void {
-    const key = `${hdr.clientId}:${hdr.cxid}`;
-    const f = hdr.type === OpCode.createSession ? undefined : this.forwarded.get(key);
-    if (f) this.forwarded.delete(key);
-    if (hdr.zxid > this.lastZxidAssigned) this.lastZxidAssigned = hdr.zxid;
-    this.applyTxn({ hdr, txn, cnxn: f?.cnxn ?? null, req: f?.req ?? null });
-  }
-
-  /** Learner: the leader's SYNC arrived; the oldest pending sync is answered. */
-  syncDone(): void {
-    const p = this.pendingSyncs.shift();
-    if (!p) return;
-    const w = new JuteWriter(64);
-    const at = w.beginFrame();
-    writeReplyHeader(w, p.req.xid, this.tree.lastProcessedZxid, 0);
-    const r = p.req.body;
-    const path = r.remaining() >= 4 ? r.readStr() : '/';
-    w.writeString(path);
-    w.endFrame(at);
-    p.req.reply = w.finish();
-    p.req.done = true;
-    this.drain(p.cnxn);
-  }
-
   /** Internal txns (session create/expiry, container deletion) */
   submitTxn(hdr: TxnHeader, txn: Txn, cnxn: Cnxn | null, req: Request | null): void {
     hdr.zxid = this.nextZxid();
@@ -728,18 +497,15 @@ export class ZooKeeperServer {
     this.queueTxn({ hdr, txn, cnxn, req });
   }
 
-  private queueTxn(p: PendingTxn): void {
+  protected queueTxn(p: PendingTxn): void {
     this.log.append(p.hdr, p.txn);
     this.pendingTxns.push(p);
-    if (!this.committing && !this.zabCommits) void this.commitLoop();
+    this.logged();
   }
 
-  /** Leader: Zab committed everything up to `zxid`; apply those txns now, in order. */
-  commitUpTo(zxid: number): void {
-    let i = 0;
-    const q = this.pendingTxns;
-    while (i < q.length && q[i].hdr.zxid <= zxid) this.applyTxn(q[i++]);
-    if (i > 0) this.pendingTxns = i === q.length ? [] : q.slice(i);
+  /** Txns were queued: standalone makes them durable (group commit), then applies them. */
+  protected logged(): void {
+    if (!this.committing) void this.commitLoop();
   }
 
   private async commitLoop(): Promise<void> {
@@ -764,7 +530,7 @@ export class ZooKeeperServer {
     }
   }
 
-  private applyTxn(p: PendingTxn): void {
+  protected applyTxn(p: PendingTxn): void {
     const { hdr, txn, cnxn, req } = p;
     const rc = this.tree.processTxn(hdr, txn);
     this.prep.applied(hdr.zxid);
@@ -787,260 +553,9 @@ export class ZooKeeperServer {
       }
     }
     if (!cnxn || !req) return;
-    req.reply = this.buildWriteReply(req, hdr, rc);
+    req.reply = buildWriteReply(this.tree, req, hdr, rc);
     req.done = true;
     this.drain(cnxn);
-  }
-
-  private buildWriteReply(req: Request, hdr: TxnHeader, rc: ProcessResult): Buffer {
-    const w = new JuteWriter(128);
-    const at = w.beginFrame();
-    const zxid = this.tree.lastProcessedZxid;
-    if (rc.err !== 0 || hdr.type === OpCode.error) {
-      writeReplyHeader(w, req.xid, zxid, rc.err);
-      w.endFrame(at);
-      return w.finish();
-    }
-    writeReplyHeader(w, req.xid, zxid, 0);
-    switch (req.type) {
-      case OpCode.create:
-        w.writeString(rc.path!);
-        break;
-      case OpCode.create2:
-      case OpCode.createContainer:
-      case OpCode.createTTL:
-        w.writeString(rc.path!);
-        writeStat(w, rc.stat!);
-        break;
-      case OpCode.setData:
-      case OpCode.setACL:
-        writeStat(w, rc.stat!);
-        break;
-      case OpCode.multi:
-        for (const sub of rc.multi!) {
-          if (sub.err !== 0 || sub.type === OpCode.error) {
-            writeMultiHeader(w, -1, false, sub.err);
-            w.writeInt(sub.err);
-            continue;
-          }
-          switch (sub.type) {
-            case OpCode.create:
-              writeMultiHeader(w, OpCode.create, false, 0);
-              w.writeString(sub.path!);
-              break;
-            case OpCode.create2:
-            case OpCode.createContainer:
-            case OpCode.createTTL:
-              writeMultiHeader(w, OpCode.create2, false, 0);
-              w.writeString(sub.path!);
-              writeStat(w, sub.stat!);
-              break;
-            case OpCode.delete:
-            case OpCode.deleteContainer:
-              writeMultiHeader(w, OpCode.delete, false, 0);
-              break;
-            case OpCode.setData:
-              writeMultiHeader(w, OpCode.setData, false, 0);
-              writeStat(w, sub.stat!);
-              break;
-            case OpCode.check:
-              writeMultiHeader(w, OpCode.check, false, 0);
-              break;
-          }
-        }
-        writeMultiHeader(w, -1, true, -1);
-        break;
-      default:
-        break;
-    }
-    w.endFrame(at);
-    return w.finish();
-  }
-
-  // ---------------------------------------------------------------- reads
-  private runRead(c: Cnxn, req: Request): void {
-    const w = new JuteWriter(128);
-    const at = w.beginFrame();
-    const zxid = this.tree.lastProcessedZxid;
-    writeReplyHeader(w, req.xid, zxid, 0);
-    const bodyStart = w.offset;
-    let err: number = Err.OK;
-    try {
-      this.read(c, req, w);
-    } catch (e) {
-      if (e instanceof KeeperError) err = e.code;
-      else if (e instanceof JuteError) err = Err.MARSHALLINGERROR;
-      else {
-        this.logger.warn({ err: String(e), type: req.type }, 'unexpected error serving a read');
-        err = Err.SYSTEMERROR;
-      }
-    }
-    if (req.type === OpCode.ping) {
-      w.offset = bodyStart - 16;
-      writeReplyHeader(w, Xid.PING, zxid, 0);
-    } else if (err !== Err.OK) {
-      w.offset = bodyStart - 16;
-      writeReplyHeader(w, req.xid, zxid, err);
-    }
-    w.endFrame(at);
-    req.reply = w.finish();
-    req.done = true;
-  }
-
-  private node(path: string) {
-    const n = this.tree.getNode(path);
-    if (!n) throw new KeeperError(Err.NONODE, path);
-    return n;
-  }
-
-  private read(c: Cnxn, req: Request, w: JuteWriter): void {
-    const r = req.body;
-    const skip = this.settings.skipACL;
-    switch (req.type) {
-      case OpCode.ping:
-        return;
-      case OpCode.exists: {
-        const { path, watch } = readPathWatch(r);
-        if (path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS);
-        if (watch) this.tree.addDataWatch(path, c);
-        writeStat(w, this.node(path).stat());
-        return;
-      }
-      case OpCode.getData: {
-        const { path, watch } = readPathWatch(r);
-        const n = this.node(path);
-        checkACL(this.tree.aclOf(n), Perms.READ, c.authIds, skip);
-        if (watch) this.tree.addDataWatch(path, c);
-        w.writeLatin1(n.raw);
-        writeStat(w, n.stat());
-        return;
-      }
-      case OpCode.getChildren:
-      case OpCode.getChildren2: {
-        const { path, watch } = readPathWatch(r);
-        const n = this.node(path);
-        checkACL(this.tree.aclOf(n), Perms.READ, c.authIds, skip);
-        if (watch) this.tree.addChildWatch(path, c);
-        w.writeInt(n.children.size);
-        for (const ch of n.children) w.writeString(ch);
-        if (req.type === OpCode.getChildren2) writeStat(w, n.stat());
-        return;
-      }
-      case OpCode.getACL: {
-        const path = r.readStr();
-        const n = this.node(path);
-        const acl = this.tree.aclOf(n);
-        checkACL(acl, Perms.READ | Perms.ADMIN, c.authIds, skip);
-        if (hasPerm(acl, Perms.ADMIN, c.authIds, skip)) writeACLs(w, acl);
-        else
-          writeACLs(
-            w,
-            acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: 'digest', id: a.id.id.replace(/:.*/, ':x') } } : a)),
-          );
-        writeStat(w, n.stat());
-        return;
-      }
-      case OpCode.getAllChildrenNumber: {
-        const path = r.readStr();
-        const n = this.node(path);
-        checkACL(this.tree.aclOf(n), Perms.READ, c.authIds, skip);
-        w.writeInt(this.tree.countDescendants(path));
-        return;
-      }
-      case OpCode.getEphemerals: {
-        const prefix = r.readString();
-        const all = this.tree.ephemerals.get(c.sessionId) ?? new Set<string>();
-        const list: string[] = [];
-        const p = prefix?.trim();
-        for (const e of all) if (!p || p === '/' || e.startsWith(prefix!)) list.push(e);
-        w.writeVector(list, (x, s) => x.writeString(s));
-        return;
-      }
-      case OpCode.sync: {
-        w.writeString(r.readStr());
-        return;
-      }
-      case OpCode.checkWatches:
-      case OpCode.removeWatches: {
-        const { path, type } = readPathType(r);
-        if (type !== WatcherType.Children && type !== WatcherType.Data && type !== WatcherType.Any) {
-          throw new KeeperError(Err.MARSHALLINGERROR);
-        }
-        const data = type !== WatcherType.Children;
-        const child = type !== WatcherType.Data;
-        let found = false;
-        if (req.type === OpCode.checkWatches) {
-          found = (data && this.tree.dataWatches.has(path, c)) || (child && this.tree.childWatches.has(path, c));
-        } else {
-          if (data && this.tree.dataWatches.remove(path, c)) found = true;
-          if (child && this.tree.childWatches.remove(path, c)) found = true;
-        }
-        if (!found) throw new KeeperError(Err.NOWATCHER);
-        return;
-      }
-      case OpCode.addWatch: {
-        const path = r.readStr();
-        const mode = r.readInt();
-        if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) {
-          // WatcherMode.fromZooDef throws; FinalRequestProcessor answers MARSHALLINGERROR
-          throw new KeeperError(Err.MARSHALLINGERROR);
-        }
-        this.tree.addPersistentWatch(path, c, mode === AddWatchMode.PERSISTENT_RECURSIVE);
-        w.writeInt(0);
-        return;
-      }
-      case OpCode.setWatches:
-      case OpCode.setWatches2: {
-        const s = readSetWatches(r, req.type === OpCode.setWatches2);
-        this.tree.setWatches(
-          s.relativeZxid,
-          s.dataWatches,
-          s.existWatches,
-          s.childWatches,
-          s.persistentWatches,
-          s.persistentRecursiveWatches,
-          c,
-        );
-        return;
-      }
-      case OpCode.whoAmI: {
-        w.writeVector(c.authIds, (x, id) => {
-          x.writeString(id.scheme);
-          x.writeString(id.scheme === 'digest' ? id.id.split(':')[0] : id.scheme === 'ip' ? id.id : '');
-        });
-        return;
-      }
-      case OpCode.multiRead: {
-        const ops = readMultiOps(r, true);
-        for (const op of ops) {
-          const { path, } = readPathWatch(op.body);
-          const n = this.tree.getNode(path);
-          let err: number = Err.OK;
-          if (!n) err = Err.NONODE;
-          else if (!hasPerm(this.tree.aclOf(n), Perms.READ, c.authIds, skip)) err = Err.NOAUTH;
-          if (err !== Err.OK || !n) {
-            writeMultiHeader(w, -1, false, err);
-            w.writeInt(err);
-            continue;
-          }
-          if (op.type === OpCode.getData) {
-            writeMultiHeader(w, OpCode.getData, false, 0);
-            w.writeLatin1(n.raw);
-            writeStat(w, n.stat());
-          } else {
-            writeMultiHeader(w, OpCode.getChildren, false, 0);
-            w.writeInt(n.children.size);
-            for (const ch of n.children) w.writeString(ch);
-          }
-        }
-        writeMultiHeader(w, -1, true, -1);
-        return;
-      }
-      case OpCode.sasl:
-        throw new KeeperError(Err.UNIMPLEMENTED);
-      default:
-        throw new KeeperError(Err.UNIMPLEMENTED);
-    }
   }
 
   // ---------------------------------------------------------------- timers
@@ -1087,38 +602,4 @@ export class ZooKeeperServer {
     }
     this.submitTxn({ clientId: 0n, cxid: 0, zxid: 0, time: 0, type: OpCode.deleteContainer }, txn, null, null);
   }
-}
-
-/** A connection's auth ids are a set (ServerCnxn.authInfo): adding one twice keeps one. */
-function addAuthId(c: Cnxn, id: Id): void {
-  if (!c.authIds.some((x) => x.scheme === id.scheme && x.id === id.id)) c.authIds.push(id);
-}
-
-const OP_ABBREV: Record<number, string> = {
-  [OpCode.create]: 'CREA',
-  [OpCode.create2]: 'CRE2',
-  [OpCode.createContainer]: 'CREC',
-  [OpCode.createTTL]: 'CRET',
-  [OpCode.delete]: 'DELE',
-  [OpCode.exists]: 'EXIS',
-  [OpCode.getData]: 'GETD',
-  [OpCode.setData]: 'SETD',
-  [OpCode.getACL]: 'GETA',
-  [OpCode.setACL]: 'SETA',
-  [OpCode.getChildren]: 'GETC',
-  [OpCode.getChildren2]: 'GETC',
-  [OpCode.sync]: 'SYNC',
-  [OpCode.ping]: 'PING',
-  [OpCode.multi]: 'MULT',
-  [OpCode.multiRead]: 'MLTR',
-  [OpCode.check]: 'CHEC',
-  [OpCode.closeSession]: 'CLOS',
-  [OpCode.setWatches]: 'SETW',
-  [OpCode.setWatches2]: 'STW2',
-  [OpCode.addWatch]: 'ADDW',
-  [OpCode.whoAmI]: 'HOMI',
-};
-
-export function opAbbrev(type: number): string {
-  return OP_ABBREV[type] ?? (OP_NAMES[type] ?? 'UNKNOWN').toUpperCase().substring(0, 4);
 }

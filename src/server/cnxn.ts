@@ -1,0 +1,166 @@
+// A client connection as the request pipeline sees it (ServerCnxn): session, auth ids, the queue
+// of requests in reply order, batched output, per-connection statistics. No sockets here: the
+// net adapter (net.ts) implements CnxnIO.
+import { JuteReader, JuteWriter } from '../jute/archive';
+import { Id, writeReplyHeader, writeWatcherEvent } from '../jute/records';
+import { OP_NAMES, OpCode, Xid } from '../data/constants';
+import { Watcher } from '../data/watches';
+
+/** A client connection as the protocol sees it; the net adapter implements the I/O. */
+export interface CnxnIO {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Queue bytes for the socket (one frame or more). */
+  write(buf: Buffer): void;
+  /** Flush what is queued, then close. */
+  close(): void;
+  /** Stop / resume reading from the socket (throttling). */
+  pause?(): void;
+  resume?(): void;
+}
+
+export interface Logger {
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, debug() {} };
+
+export interface Request {
+  xid: number;
+  type: number;
+  body: JuteReader;
+  /** set when the reply is ready (or the request needs none) */
+  done: boolean;
+  reply: Buffer | null;
+  isWrite: boolean;
+  started: number;
+  /** close the connection after this reply */
+  closeAfter: boolean;
+}
+
+/** What a connection needs from its server: output batching and the server-wide counters. */
+export interface CnxnOwner {
+  scheduleFlush(c: Cnxn): void;
+  readonly stats: ServerStats;
+}
+
+/** Per-connection protocol state. */
+export class Cnxn implements Watcher {
+  sessionId = 0n;
+  sessionTimeout = 0;
+  authIds: Id[] = [];
+  /** 'new' until the ConnectRequest, 'handshake' while the session is being created */
+  state: 'new' | 'handshake' | 'open' | 'closed' = 'new';
+  /** whether the client sent the readOnly byte */
+  sentReadOnly = false;
+  /** reading is paused: too many requests in flight */
+  throttled = false;
+  readonly queue: Request[] = [];
+  /** frames that arrived while the handshake was pending */
+  held: Buffer[] = [];
+  readonly established = Date.now();
+  packetsReceived = 0;
+  packetsSent = 0;
+  lastOp = 'NA';
+  lastCxid = -1;
+  lastZxid = -1;
+  lastResponseTime = 0;
+  lastLatency = 0;
+  minLatency = Number.MAX_SAFE_INTEGER;
+  maxLatency = 0;
+  totalLatency = 0;
+  latencyCount = 0;
+  private out: JuteWriter | null = null;
+  private flushScheduled = false;
+
+  constructor(
+    readonly io: CnxnIO,
+    private readonly server: CnxnOwner,
+  ) {
+    this.authIds.push({ scheme: 'ip', id: io.remoteAddress.replace(/^::ffff:/, '') });
+  }
+
+  /** A writer for the next outgoing frame(s); flushed with one socket write per batch. */
+  writer(): JuteWriter {
+    if (!this.out) this.out = new JuteWriter(512);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.server.scheduleFlush(this);
+    }
+    return this.out;
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    const w = this.out;
+    if (w && w.offset > 0 && this.state !== 'closed') {
+      this.out = null;
+      this.io.write(w.finish());
+    }
+  }
+
+  process(type: number, state: number, path: string): void {
+    if (this.state === 'closed') return;
+    const w = this.writer();
+    const at = w.beginFrame();
+    writeReplyHeader(w, Xid.NOTIFICATION, -1, 0);
+    writeWatcherEvent(w, { type, state, path });
+    w.endFrame(at);
+    this.packetsSent++;
+    this.server.stats.packetsSent++;
+  }
+}
+
+export class ServerStats {
+  packetsReceived = 0;
+  packetsSent = 0;
+  minLatency = Number.MAX_SAFE_INTEGER;
+  maxLatency = 0;
+  totalLatency = 0;
+  count = 0;
+  authFailed = 0;
+  reset(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.minLatency = Number.MAX_SAFE_INTEGER;
+    this.maxLatency = 0;
+    this.totalLatency = 0;
+    this.count = 0;
+  }
+}
+
+/** A connection's auth ids are a set (ServerCnxn.authInfo): adding one twice keeps one. */
+export function addAuthId(c: Cnxn, id: Id): void {
+  if (!c.authIds.some((x) => x.scheme === id.scheme && x.id === id.id)) c.authIds.push(id);
+}
+
+const OP_ABBREV: Record<number, string> = {
+  [OpCode.create]: 'CREA',
+  [OpCode.create2]: 'CRE2',
+  [OpCode.createContainer]: 'CREC',
+  [OpCode.createTTL]: 'CRET',
+  [OpCode.delete]: 'DELE',
+  [OpCode.exists]: 'EXIS',
+  [OpCode.getData]: 'GETD',
+  [OpCode.setData]: 'SETD',
+  [OpCode.getACL]: 'GETA',
+  [OpCode.setACL]: 'SETA',
+  [OpCode.getChildren]: 'GETC',
+  [OpCode.getChildren2]: 'GETC',
+  [OpCode.sync]: 'SYNC',
+  [OpCode.ping]: 'PING',
+  [OpCode.multi]: 'MULT',
+  [OpCode.multiRead]: 'MLTR',
+  [OpCode.check]: 'CHEC',
+  [OpCode.closeSession]: 'CLOS',
+  [OpCode.setWatches]: 'SETW',
+  [OpCode.setWatches2]: 'STW2',
+  [OpCode.addWatch]: 'ADDW',
+  [OpCode.whoAmI]: 'HOMI',
+};
+
+export function opAbbrev(type: number): string {
+  return OP_ABBREV[type] ?? (OP_NAMES[type] ?? 'UNKNOWN').toUpperCase().substring(0, 4);
+}

@@ -1,0 +1,71 @@
+// LeaderZooKeeperServer: the pipeline of the quorum's leader. Its log stage is Zab: every txn is
+// proposed (the TxnLogSink of LeaderRole, src/quorum/leading.ts) and applied only when Zab pushes
+// its commit (`commitUpTo`, synchronously from the executor's apply step), so the DataTree is
+// exactly at the last committed zxid whenever the leader serializes it for a SNAP sync. Sessions
+// are the Zab core's tracker: the core expires them on its ticks and the leader closes each with
+// `expireSession`. Writes its learners forward arrive through `submitRemote`.
+import { JuteReader } from '../jute/archive';
+import { Id, TxnHeader } from '../jute/records';
+import { Err, KeeperError, OpCode } from '../data/constants';
+import { DataTree } from '../data/datatree';
+import { SessionTracker } from '../data/session';
+import { Txn } from '../data/txn';
+import { Logger } from './cnxn';
+import { ServerRole, ServerSettings, TxnLogSink, ZooKeeperServer } from './zkserver';
+
+export class LeaderZooKeeperServer extends ZooKeeperServer {
+  constructor(tree: DataTree, settings: ServerSettings, proposals: TxnLogSink, logger: Logger, sessions: SessionTracker) {
+    super(tree, settings, proposals, logger, undefined, sessions);
+  }
+
+  override get role(): ServerRole {
+    return 'leader';
+  }
+
+  /** The Zab core expires sessions (Ready.expired -> expireSession); only containers have a timer here. */
+  override startTimers(): void {
+    this.startContainerTimer();
+  }
+
+  /** Txns wait for Zab's commit (`commitUpTo`) instead of a local fsync. */
+  protected override logged(): void {}
+
+  /** Leader of a new epoch: the next txn gets zxid base + 1. */
+  setZxidBase(zxid: number): void {
+    this.lastZxidAssigned = zxid;
+  }
+
+  /** Zab committed everything up to `zxid`: apply those txns now, in order, and answer their clients. */
+  commitUpTo(zxid: number): void {
+    let i = 0;
+    const q = this.pendingTxns;
+    while (i < q.length && q[i].hdr.zxid <= zxid) this.applyTxn(q[i++]);
+    if (i > 0) this.pendingTxns = i === q.length ? [] : q.slice(i);
+  }
+
+  /** A write a learner forwarded (REQUEST). Its reply is the learner's job. */
+  submitRemote(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void {
+    const zxid = this.nextZxid();
+    const hdr: TxnHeader = { clientId: sessionId, cxid, zxid, time: Date.now(), type };
+    let txn: Txn;
+    if (type === OpCode.createSession) {
+      txn = { type: OpCode.createSession, timeOut: body.length >= 4 ? body.readInt32BE(0) : this.settings.minSessionTimeout };
+    } else if (type === OpCode.closeSession) {
+      txn = this.prep.prepCloseSession(sessionId, zxid);
+      const s = this.sessions.sessions.get(sessionId);
+      if (s) s.closing = true;
+    } else {
+      try {
+        txn = this.prep.prepare({ sessionId, type, body: new JuteReader(body), authIds }, zxid, hdr.time);
+      } catch (e) {
+        hdr.type = OpCode.error;
+        txn = { type: OpCode.error, err: e instanceof KeeperError ? e.code : Err.MARSHALLINGERROR };
+      }
+      if (txn.type === OpCode.check) {
+        hdr.type = OpCode.error;
+        txn = { type: OpCode.error, err: 0 };
+      }
+    }
+    this.queueTxn({ hdr, txn, cnxn: null, req: null });
+  }
+}

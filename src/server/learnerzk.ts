@@ -1,0 +1,132 @@
+// LearnerZooKeeperServer (a follower's or an observer's pipeline, as ZooKeeper's
+// FollowerZooKeeperServer / ObserverZooKeeperServer): reads are served from the local DataTree;
+// writes, syncs and session creation go to the leader as Zab REQUESTs (the Forwarder, bound to
+// the learner core by LearnerRole in src/quorum/following.ts); the txns the leader commits are
+// applied in zxid order (`applyCommitted`), answering the local client that asked for each. A
+// reconnecting session is revalidated with the leader (REVALIDATE) before it is answered, and
+// every use of a session is reported to the core for the next PING reply.
+import { JuteWriter } from '../jute/archive';
+import { Id, TxnHeader, writeReplyHeader } from '../jute/records';
+import { OpCode } from '../data/constants';
+import { DataTree } from '../data/datatree';
+import { Txn } from '../data/txn';
+import { Cnxn, Logger, Request } from './cnxn';
+import { ServerRole, ServerSettings, ZooKeeperServer } from './zkserver';
+
+/** How a learner talks to its leader: writes go as Zab REQUESTs, session activity in PING replies. */
+export interface Forwarder {
+  forward(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void;
+  /** a client of this learner used its session: report it to the leader (LearnerSessionTracker.touchSession) */
+  touch(sessionId: bigint, timeoutMs: number): void;
+  /** a client reconnected with this session: ask the leader (REVALIDATE); the answer comes to `revalidated` */
+  revalidate(sessionId: bigint, timeoutMs: number): void;
+}
+
+export class LearnerZooKeeperServer extends ZooKeeperServer {
+  /** writes sent to the leader, by session and cxid, waiting for their commit */
+  private readonly forwarded = new Map<string, { cnxn: Cnxn; req: Request }>();
+  /** sync requests waiting for the leader's SYNC, oldest first */
+  private readonly pendingSyncs: { cnxn: Cnxn; req: Request }[] = [];
+  /** reconnects waiting for the leader's REVALIDATE answer, by session */
+  private readonly revalidating = new Map<bigint, Cnxn[]>();
+
+  constructor(
+    tree: DataTree,
+    settings: ServerSettings,
+    private readonly leader: Forwarder,
+    logger: Logger,
+  ) {
+    super(tree, settings, undefined, logger);
+  }
+
+  override get role(): ServerRole {
+    return 'learner';
+  }
+
+  /** The leader expires sessions and deletes containers. */
+  override startTimers(): void {}
+
+  protected override isWrite(type: number): boolean {
+    return super.isWrite(type) || type === OpCode.sync;
+  }
+
+  protected override touchSession(c: Cnxn): void {
+    super.touchSession(c);
+    this.leader.touch(c.sessionId, c.sessionTimeout);
+  }
+
+  protected override createSession(_c: Cnxn, id: bigint, timeout: number): void {
+    const body = Buffer.alloc(4);
+    body.writeInt32BE(timeout, 0);
+    this.leader.touch(id, timeout);
+    this.leader.forward(id, 0, OpCode.createSession, body, []);
+  }
+
+  /** LearnerZooKeeperServer.revalidateSession: the leader's session tracker decides. */
+  protected override revalidateSession(c: Cnxn, sessionId: bigint, timeout: number): boolean {
+    c.sessionId = sessionId;
+    c.state = 'handshake';
+    const waiting = this.revalidating.get(sessionId);
+    if (waiting) waiting.push(c);
+    else {
+      this.revalidating.set(sessionId, [c]);
+      this.leader.revalidate(sessionId, timeout);
+    }
+    return true;
+  }
+
+  /** The leader answered a REVALIDATE. */
+  revalidated(sessionId: bigint, valid: boolean): void {
+    const waiting = this.revalidating.get(sessionId);
+    if (!waiting) return;
+    this.revalidating.delete(sessionId);
+    for (const c of waiting) {
+      if (c.state !== 'handshake' || !this.cnxns.has(c)) continue;
+      if (!valid) {
+        this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, sessionId).toString(16) }, 'the leader says the session is invalid; refusing the reconnect');
+        this.sendConnectResponse(c, 0, 0n, Buffer.alloc(16));
+        this.closeCnxn(c);
+        continue;
+      }
+      const old = this.bySession.get(sessionId);
+      if (old && old !== c) this.closeCnxn(old);
+      const s = this.sessions.sessions.get(sessionId);
+      if (s) s.timeout = c.sessionTimeout;
+      this.leader.touch(sessionId, c.sessionTimeout);
+      this.openSession(c, sessionId, c.sessionTimeout);
+    }
+  }
+
+  protected override submitWrite(c: Cnxn, req: Request): void {
+    if (req.type === OpCode.closeSession) req.closeAfter = true;
+    const body = req.body.buf.subarray(req.body.offset, req.body.end);
+    if (req.type === OpCode.sync) this.pendingSyncs.push({ cnxn: c, req });
+    else this.forwarded.set(`${c.sessionId}:${req.xid}`, { cnxn: c, req });
+    this.leader.forward(c.sessionId, req.xid, req.type, body, c.authIds);
+  }
+
+  /** A txn Zab committed, in zxid order. Answers the local client that asked for it. */
+  applyCommitted(hdr: TxnHeader, txn: Txn): void {
+    const key = `${hdr.clientId}:${hdr.cxid}`;
+    const f = hdr.type === OpCode.createSession ? undefined : this.forwarded.get(key);
+    if (f) this.forwarded.delete(key);
+    if (hdr.zxid > this.lastZxidAssigned) this.lastZxidAssigned = hdr.zxid;
+    this.applyTxn({ hdr, txn, cnxn: f?.cnxn ?? null, req: f?.req ?? null });
+  }
+
+  /** The leader's SYNC arrived: the oldest pending sync is answered. */
+  syncDone(): void {
+    const p = this.pendingSyncs.shift();
+    if (!p) return;
+    const w = new JuteWriter(64);
+    const at = w.beginFrame();
+    writeReplyHeader(w, p.req.xid, this.tree.lastProcessedZxid, 0);
+    const r = p.req.body;
+    const path = r.remaining() >= 4 ? r.readStr() : '/';
+    w.writeString(path);
+    w.endFrame(at);
+    p.req.reply = w.finish();
+    p.req.done = true;
+    this.drain(p.cnxn);
+  }
+}

@@ -1,0 +1,71 @@
+// The reply of a write, built once its txn is applied (FinalRequestProcessor's write half).
+import { JuteWriter } from '../jute/archive';
+import { TxnHeader, writeMultiHeader, writeReplyHeader, writeStat } from '../jute/records';
+import { OpCode } from '../data/constants';
+import { DataTree, ProcessResult } from '../data/datatree';
+import { Request } from './cnxn';
+
+export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc: ProcessResult): Buffer {
+  const w = new JuteWriter(128);
+  const at = w.beginFrame();
+  const zxid = tree.lastProcessedZxid;
+  if (rc.err !== 0 || hdr.type === OpCode.error) {
+    writeReplyHeader(w, req.xid, zxid, rc.err);
+    w.endFrame(at);
+    return w.finish();
+  }
+  writeReplyHeader(w, req.xid, zxid, 0);
+  switch (req.type) {
+    case OpCode.create:
+      w.writeString(rc.path!);
+      break;
+    case OpCode.create2:
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+      w.writeString(rc.path!);
+      writeStat(w, rc.stat!);
+      break;
+    case OpCode.setData:
+    case OpCode.setACL:
+      writeStat(w, rc.stat!);
+      break;
+    case OpCode.multi:
+      for (const sub of rc.multi!) {
+        if (sub.err !== 0 || sub.type === OpCode.error) {
+          writeMultiHeader(w, -1, false, sub.err);
+          w.writeInt(sub.err);
+          continue;
+        }
+        switch (sub.type) {
+          case OpCode.create:
+            writeMultiHeader(w, OpCode.create, false, 0);
+            w.writeString(sub.path!);
+            break;
+          case OpCode.create2:
+          case OpCode.createContainer:
+          case OpCode.createTTL:
+            writeMultiHeader(w, OpCode.create2, false, 0);
+            w.writeString(sub.path!);
+            writeStat(w, sub.stat!);
+            break;
+          case OpCode.delete:
+          case OpCode.deleteContainer:
+            writeMultiHeader(w, OpCode.delete, false, 0);
+            break;
+          case OpCode.setData:
+            writeMultiHeader(w, OpCode.setData, false, 0);
+            writeStat(w, sub.stat!);
+            break;
+          case OpCode.check:
+            writeMultiHeader(w, OpCode.check, false, 0);
+            break;
+        }
+      }
+      writeMultiHeader(w, -1, true, -1);
+      break;
+    default:
+      break;
+  }
+  w.endFrame(at);
+  return w.finish();
+}

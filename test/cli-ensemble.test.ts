@@ -1,13 +1,14 @@
 // The command line for each peer of a 3-node ensemble, as an operator types it: start (daemon, pid
 // file in dataDir), status before and after a quorum exists, stop, with zkServer.sh's outputs and
 // exit codes; bin/zkServer.sh for one peer with a bare config name looked up in ZOOCFGDIR.
-// Ports: client 27101-27103, quorum 27201-27203, election 27301-27303.
+// Ports come from the OS (client, quorum, election per peer).
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts, requireDist } from './helpers/peers';
 
 const execFileP = promisify(execFile);
 const ROOT = path.join(__dirname, '..');
@@ -26,6 +27,7 @@ async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Pr
 }
 const cli = (...args: string[]): Promise<{ out: string; code: number }> => run(process.execPath, [BIN, ...args]);
 
+let ports: number[] = [];
 function cfg(i: number): string {
   const dir = path.join(root, `data${i}`);
   fs.mkdirSync(dir, { recursive: true });
@@ -38,12 +40,10 @@ function cfg(i: number): string {
       'initLimit=10',
       'syncLimit=4',
       `dataDir=${dir}`,
-      `clientPort=${27100 + i}`,
+      `clientPort=${ports[3 * (i - 1)]}`,
       'clientPortAddress=127.0.0.1',
       'admin.enableServer=false',
-      'server.1=127.0.0.1:27201:27301',
-      'server.2=127.0.0.1:27202:27302',
-      'server.3=127.0.0.1:27203:27303',
+      ...[1, 2, 3].map((j) => `server.${j}=127.0.0.1:${ports[3 * j - 2]}:${ports[3 * j - 1]}`),
     ].join('\n') + '\n',
   );
   return file;
@@ -78,7 +78,11 @@ afterAll(async () => {
   }
 });
 
-describe.skipIf(!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')))('zk-server CLI on each peer of an ensemble', () => {
+describe('zk-server CLI on each peer of an ensemble', () => {
+  beforeAll(async () => {
+    requireDist();
+    ports = await freePorts(9);
+  });
   it('start, status, stop per peer with zkServer.sh outputs and exit codes', async () => {
     // a lone peer starts (the process runs and waits for a quorum) but serves no client
     const s1 = await cli('start', cfg(1));
@@ -88,7 +92,7 @@ describe.skipIf(!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')))('zk-server CL
     const pid1 = Number(fs.readFileSync(pidFile(1), 'utf8'));
     expect(alive(pid1)).toBe(true);
     const lone = await cli('status', cfg(1));
-    expect(lone.out).toContain('Client port found: 27101. Client address: 127.0.0.1.');
+    expect(lone.out).toContain(`Client port found: ${ports[0]}. Client address: 127.0.0.1.`);
     expect(lone.out).toContain('Error contacting service. It is probably not running.');
     expect(lone.code).toBe(1);
 

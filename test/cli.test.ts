@@ -6,7 +6,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireDist } from './helpers/peers';
 
 const execFileP = promisify(execFile);
 const ROOT = path.join(__dirname, '..');
@@ -41,7 +42,8 @@ afterAll(async () => {
   for (const f of fs.readdirSync(confDir)) if (f.endsWith('.cfg')) await cli(['stop', path.join(confDir, f)]);
 });
 
-describe.skipIf(!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')))('zk-server CLI', () => {
+describe('zk-server CLI', () => {
+  beforeAll(() => requireDist());
   it('start, status, stop with zkServer.sh outputs and exit codes; the wrapper finds a bare name in ZOOCFGDIR', async () => {
     const port = await freePort();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-data-'));

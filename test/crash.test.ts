@@ -5,11 +5,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
+import { requireDist } from './helpers/peers';
 
 const CHILD = path.join(__dirname, 'helpers', 'child-server.js');
-const DIST = path.join(__dirname, '..', 'dist', 'main.js');
 
 function startChild(dataDir: string, snapCount: number): Promise<{ proc: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
@@ -40,7 +40,8 @@ afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-describe.skipIf(!fs.existsSync(DIST))('crash durability (kill -9 under load)', () => {
+describe('crash durability (kill -9 under load)', () => {
+  beforeAll(() => requireDist());
   it('keeps every acknowledged create and setData across many kill -9 rounds', async () => {
     const seed = Number(process.env.CRASH_SEED ?? 12345);
     const rounds = Number(process.env.CRASH_ROUNDS ?? 12);

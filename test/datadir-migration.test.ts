@@ -4,9 +4,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dumpZk, HAVE_ZK, HELPER, java, killStarted, startZk, stopZk } from './helpers/apache-zk';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dumpZk, HELPER, java, killStarted, startZk, stopZk } from './helpers/apache-zk';
 import { startTestServer } from './helpers/server';
+import { requireApacheZk, SKIP_REAL } from './helpers/peers';
 
 afterEach(async () => {
   await killStarted();
@@ -19,7 +20,8 @@ function tmpDataDir(): string {
   return d;
 }
 
-describe.skipIf(!HAVE_ZK)('dataDir migration with Apache ZooKeeper 3.8', () => {
+describe.skipIf(SKIP_REAL)('dataDir migration with Apache ZooKeeper 3.8', () => {
+  beforeAll(() => requireApacheZk());
   it('Apache ZooKeeper serves the tree that zk-server wrote', async () => {
     const dataDir = tmpDataDir();
     const ours = await startTestServer({ dataDir, dataLogDir: dataDir, maxSessionTimeout: 60000 });

@@ -2,21 +2,22 @@
 // forwards writes, gets every commit (INFORM), shows `Mode: observer`, and does not count for a
 // quorum. Sessions that move between servers are revalidated with the leader (Zab REVALIDATE):
 // a live session keeps its id and ephemerals, a closed one or a wrong password is refused.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
-import { HAVE_DIST, Peers } from './helpers/peers';
+import { freePorts, Peers, requireDist } from './helpers/peers';
 
-const CLIENT = 21911; // client ports 21911-21914, quorum 28911-28914, election 38911-38914
 const EPHEMERAL = 1;
 const CLOSE_SESSION = -11;
-const peers = new Peers(
-  {
-    clientPort: (i) => CLIENT + i - 1,
-    common: ['server.1=127.0.0.1:28911:38911', 'server.2=127.0.0.1:28912:38912', 'server.3=127.0.0.1:28913:38913', 'server.4=127.0.0.1:28914:38914:observer'],
-    extra: (i) => (i === 4 ? ['peerType=observer'] : []),
-  },
-  'zk-observer-',
-);
+// ports from the OS: client, quorum, election per server
+let ports: number[] = [];
+let peers: Peers;
+const port = (i: number): number => ports[3 * (i - 1)];
+beforeAll(async () => {
+  requireDist();
+  ports = await freePorts(12);
+  const line = (i: number): string => `server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}${i === 4 ? ':observer' : ''}`;
+  peers = new Peers({ clientPort: port, common: [1, 2, 3, 4].map(line), extra: (i) => (i === 4 ? ['peerType=observer'] : []) }, 'zk-observer-');
+});
 const start = (i: number): void => peers.start(i);
 const stop = (i: number): Promise<void> => peers.stop(i);
 const ask = (i: number, w: string): Promise<string> => peers.ask(i, w);
@@ -24,7 +25,7 @@ const mode = (i: number): Promise<string> => peers.mode(i);
 const waitFor = (f: () => Promise<boolean>, ms: number, what: string): Promise<void> => peers.waitFor(f, ms, what);
 
 async function read(i: number, p: string): Promise<string | null> {
-  const c = await MiniClient.connect(CLIENT + i - 1).catch(() => null);
+  const c = await MiniClient.connect(port(i)).catch(() => null);
   if (!c) return null;
   try {
     const r = await c.getData(p);
@@ -35,15 +36,17 @@ async function read(i: number, p: string): Promise<string | null> {
 }
 
 afterAll(async () => {
-  await peers.stopAll();
+  await peers?.stopAll();
 });
 
-describe.skipIf(!HAVE_DIST)('observers and session revalidation', () => {
+describe('observers and session revalidation', () => {
   it('an observer does not make a quorum, then serves reads, forwards writes and gets every commit', async () => {
     start(1);
     start(4);
-    await new Promise((r) => setTimeout(r, 2000));
-    // one participant and an observer are no quorum of three voters
+    // both processes answer, and through several election rounds neither serves: one participant
+    // and an observer are no quorum of three voters
+    await waitFor(async () => (await ask(1, 'srvr')) !== '' && (await ask(4, 'srvr')) !== '', 20000, 'servers 1 and 4 answering');
+    await new Promise((r) => setTimeout(r, 4 * 500));
     expect(await mode(1)).toBe('none');
     expect(await mode(4)).toBe('none');
 
@@ -59,13 +62,13 @@ describe.skipIf(!HAVE_DIST)('observers and session revalidation', () => {
     expect(mntr).toMatch(/zk_synced_observers\s+1/);
 
     // a write through the observer is forwarded, committed, and read everywhere
-    const o = await MiniClient.connect(CLIENT + 3);
+    const o = await MiniClient.connect(port(4));
     expect(await o.create('/from-observer', Buffer.from('o'))).toBe(0);
     expect((await o.getData('/from-observer')).data?.toString()).toBe('o');
     o.close();
     for (const i of [1, 2, 3]) expect(await read(i, '/from-observer')).toBe('o');
     // a write through a participant reaches the observer (INFORM)
-    const p = await MiniClient.connect(CLIENT + leader - 1);
+    const p = await MiniClient.connect(port(leader));
     for (let k = 0; k < 20; k++) expect(await p.create(`/inform-${k}`, Buffer.from(String(k)))).toBe(0);
     p.close();
     await waitFor(async () => (await read(4, '/inform-19')) === '19', 5000, 'the observer sees the last write');
@@ -86,14 +89,14 @@ describe.skipIf(!HAVE_DIST)('observers and session revalidation', () => {
     const modes = await Promise.all([1, 2, 3].map(mode));
     const follower = modes.indexOf('follower') + 1;
     const other = [1, 2, 3, 4].find((i) => i !== follower && (i === 4 || modes[i - 1] !== 'none'))!;
-    const a = await MiniClient.connect(CLIENT + follower - 1, 10000);
+    const a = await MiniClient.connect(port(follower), 10000);
     expect(await a.create('/moving', Buffer.from('x'), EPHEMERAL)).toBe(0);
     const id = a.sessionId;
     const pw = a.passwd;
     a.close(); // the socket drops; the session lives on
 
     for (const i of [other, 4, follower]) {
-      const b = await MiniClient.connect(CLIENT + i - 1, 10000, id, pw);
+      const b = await MiniClient.connect(port(i), 10000, id, pw);
       expect(b.sessionId, `reconnect on server ${i}`).toBe(id);
       expect(b.timeout).toBeGreaterThan(0);
       expect((await b.getData('/moving')).stat?.ephemeralOwner).toBe(id);
@@ -102,17 +105,17 @@ describe.skipIf(!HAVE_DIST)('observers and session revalidation', () => {
 
     const bad = Buffer.from(pw);
     bad[0] ^= 0xff;
-    const w = await MiniClient.connect(CLIENT + other - 1, 10000, id, bad);
+    const w = await MiniClient.connect(port(other), 10000, id, bad);
     expect(w.timeout).toBe(0);
     expect(w.sessionId).toBe(0n);
     await w.closedPromise;
 
-    const c = await MiniClient.connect(CLIENT + 3, 10000, id, pw);
+    const c = await MiniClient.connect(port(4), 10000, id, pw);
     expect((await c.call(CLOSE_SESSION, () => {})).err).toBe(0);
     c.close();
     await waitFor(async () => (await read(follower, '/moving')) === null, 5000, 'the ephemeral goes with the closed session');
     for (const i of [follower, 4]) {
-      const d = await MiniClient.connect(CLIENT + i - 1, 10000, id, pw);
+      const d = await MiniClient.connect(port(i), 10000, id, pw);
       expect(d.timeout, `closed session refused on server ${i}`).toBe(0);
       await d.closedPromise;
     }

@@ -2,32 +2,32 @@
 // election, Zab sync (DIFF and SNAP) and broadcast in both directions, writes forwarded across
 // implementations, sessions that move between a Java and a zk-server peer (REVALIDATE to the other
 // kind's leader), ephemerals removed everywhere when their session closes.
-// Servers 1 and 2 are zk-server, server 3 is Java. Ports: client 27501-27503, quorum 27601-27603,
-// election 27701-27703.
+// Servers 1 and 2 are zk-server, server 3 is Java; ports come from the OS.
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
-import { HAVE_DIST, Peers } from './helpers/peers';
+import { ensembleSpec, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 
 const JARS = [
   'zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-simple', 'commons-cli', 'snappy-java', 'metrics-core', 'netty-handler',
   'netty-transport', 'netty-common', 'netty-buffer', 'netty-codec', 'netty-resolver', 'netty-transport-native-unix-common',
   'netty-transport-classes-epoll', 'jackson-databind', 'jackson-core', 'jackson-annotations', 'audience-annotations',
 ].map((j) => `/usr/share/java/${j}.jar`);
-const HAVE_ZK = fs.existsSync('/usr/share/java/zookeeper.jar') && fs.existsSync('/usr/share/java/slf4j-simple.jar');
 const EPHEMERAL = 1;
 const CLOSE_SESSION = -11;
 const EXISTS = 3;
 
-const peers = new Peers(
-  {
-    clientPort: (i) => 27500 + i,
-    common: ['server.1=127.0.0.1:27601:27701', 'server.2=127.0.0.1:27602:27702', 'server.3=127.0.0.1:27603:27703'],
-  },
-  'zk-mixed-',
-);
+let spec: PeerSpec;
+let peers: Peers;
+const port = (i: number): number => spec.clientPort(i);
+beforeAll(async () => {
+  requireDist();
+  if (!SKIP_REAL) requireApacheZk();
+  spec = await ensembleSpec(3);
+  peers = new Peers(spec, 'zk-mixed-');
+});
 let java: ChildProcess | null = null;
 let javaLog = '';
 
@@ -62,7 +62,7 @@ async function waitModes(want: string[], what: string): Promise<void> {
 }
 
 async function write(i: number, prefix: string, n: number): Promise<void> {
-  const c = await MiniClient.connect(27500 + i);
+  const c = await MiniClient.connect(port(i));
   const all = [];
   for (let k = 0; k < n; k++) all.push(c.create(`${prefix}${k}`, Buffer.from(`v${k}`)));
   const errs = await Promise.all(all);
@@ -71,7 +71,7 @@ async function write(i: number, prefix: string, n: number): Promise<void> {
 }
 
 async function read(i: number, p: string): Promise<string | null> {
-  const c = await MiniClient.connect(27500 + i);
+  const c = await MiniClient.connect(port(i));
   try {
     const r = await c.getData(p);
     return r.err === 0 ? (r.data?.toString() ?? '') : null;
@@ -82,23 +82,23 @@ async function read(i: number, p: string): Promise<string | null> {
 
 /** A session with an ephemeral moves across all three servers, then closes on `closeOn`. */
 async function movingSession(createOn: number, closeOn: number, tag: string): Promise<void> {
-  const a = await MiniClient.connect(27500 + createOn, 10000);
+  const a = await MiniClient.connect(port(createOn), 10000);
   expect(await a.create(`/eph-${tag}`, Buffer.from('e'), EPHEMERAL)).toBe(0);
   const id = a.sessionId;
   const pw = a.passwd;
   a.close();
   for (const i of [1, 2, 3].filter((x) => x !== createOn).concat(createOn)) {
-    const b = await MiniClient.connect(27500 + i, 10000, id, pw);
+    const b = await MiniClient.connect(port(i), 10000, id, pw);
     expect(b.sessionId, `session kept on server ${i}`).toBe(id);
     expect((await b.getData(`/eph-${tag}`)).stat?.ephemeralOwner, `ephemeral seen on server ${i}`).toBe(id);
     b.close();
   }
-  const c = await MiniClient.connect(27500 + closeOn, 10000, id, pw);
+  const c = await MiniClient.connect(port(closeOn), 10000, id, pw);
   expect((await c.call(CLOSE_SESSION, () => {})).err).toBe(0);
   c.close();
   for (const i of [1, 2, 3]) {
     await peers.waitFor(async () => {
-      const d = await MiniClient.connect(27500 + i);
+      const d = await MiniClient.connect(port(i));
       const r = await d.call(EXISTS, (w) => {
         w.writeString(`/eph-${tag}`);
         w.writeBool(false);
@@ -107,17 +107,17 @@ async function movingSession(createOn: number, closeOn: number, tag: string): Pr
       return r.err === -101;
     }, 5000, `ephemeral /eph-${tag} gone on server ${i}`);
   }
-  const e = await MiniClient.connect(27500 + (closeOn === 3 ? 1 : 3), 10000, id, pw);
+  const e = await MiniClient.connect(port(closeOn === 3 ? 1 : 3), 10000, id, pw);
   expect(e.timeout, 'a closed session is refused').toBe(0);
   await e.closedPromise;
 }
 
 afterAll(async () => {
   await stopJava('SIGKILL');
-  await peers.stopAll();
+  await peers?.stopAll();
 });
 
-describe.skipIf(!HAVE_DIST || !HAVE_ZK)('a mixed ensemble: two zk-server peers and one Apache ZooKeeper 3.8 peer', () => {
+describe.skipIf(SKIP_REAL)('a mixed ensemble: two zk-server peers and one Apache ZooKeeper 3.8 peer', () => {
   it('follows a Java leader, then leads a Java follower, syncing both ways', async () => {
     // 1 (ours) and 3 (Java) start: equal zxids, the larger sid leads
     peers.start(1);

@@ -1,9 +1,10 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'fs';
 import { syncBuiltinESMExports } from 'node:module';
 import * as os from 'os';
 import * as path from 'path';
-import { dumpZk, HAVE_ZK, HELPER, java, killStarted, normJavaDump, startZk, stopZk } from './helpers/apache-zk';
+import { requireApacheZk, SKIP_REAL } from './helpers/peers';
+import { dumpZk, HELPER, java, killStarted, normJavaDump, startZk, stopZk } from './helpers/apache-zk';
 import { TxnHeader, ACL } from '../src/jute/records';
 import { DataTree, SYSTEM_PATHS } from '../src/data/datatree';
 import { OpCode, ttlOwner, CONTAINER_EPHEMERAL_OWNER } from '../src/data/constants';
@@ -474,7 +475,8 @@ afterEach(async () => {
   await killStarted();
 });
 
-describe.skipIf(!HAVE_ZK)('interop with Apache ZooKeeper 3.8', () => {
+describe.skipIf(SKIP_REAL)('interop with Apache ZooKeeper 3.8', () => {
+  beforeAll(() => requireApacheZk());
   it.each(['', 'gz', 'snappy'] as const)('SnapshotFormatter reads our snapshot (compression "%s")', async (compression) => {
     const b = new Builder();
     populate(b);

@@ -7,7 +7,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const BIN = path.join(__dirname, '..', '..', 'bin', 'zk-server.js');
-export const HAVE_DIST = fs.existsSync(path.join(__dirname, '..', '..', 'dist', 'cli.js'));
+export const DIST = path.join(__dirname, '..', '..', 'dist', 'cli.js');
+
+/** Tests that start real processes run dist/: fail, saying what to do, when it was not built. */
+export function requireDist(): void {
+  if (!fs.existsSync(DIST)) throw new Error(`${DIST} is missing: build first with \`npx tsc -p tsconfig.json\` (npm test builds before it runs the tests)`);
+}
+
+/** The Debian packages of Apache ZooKeeper 3.8 and its clients: fail, saying what to do, when absent. */
+export function requireApacheZk(): void {
+  for (const f of ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-simple.jar', '/usr/bin/java']) {
+    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run scripts/install-test-deps.sh (or set ZK_SKIP_REAL_CLIENTS=1 to skip the tests that need Apache ZooKeeper)`);
+  }
+}
+
+/** ZK_SKIP_REAL_CLIENTS=1: the explicit opt-out of every test that drives Apache ZooKeeper or its clients */
+export const SKIP_REAL = process.env.ZK_SKIP_REAL_CLIENTS === '1';
 
 export interface PeerSpec {
   /** client port of server i (1-based) */

@@ -1,5 +1,5 @@
 // Process-level start-up: choose the mode, restore data, start serving, stop cleanly on signals.
-import type pino from 'pino';
+import type { Logger } from './util/log';
 import { ServerConfig } from './config/types';
 import { RunningServer, startQuorumPeer, startStandalone } from './main';
 
@@ -7,7 +7,7 @@ export function isQuorumConfig(config: ServerConfig): boolean {
   return config.servers.size > 1 || (config.servers.size === 1 && !config.standaloneEnabled);
 }
 
-export async function startServerProcess(config: ServerConfig, logger: pino.Logger): Promise<RunningServer> {
+export async function startServerProcess(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const running = isQuorumConfig(config) ? await startQuorumPeer(config, logger) : await startStandalone(config, { logger });
   let stopping = false;
   const stop = (sig: string): void => {

@@ -1,7 +1,7 @@
 // Starting and stopping a server process from a parsed config.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type pino from 'pino';
+import type { Logger } from './util/log';
 import { ServerConfig } from './config/types';
 import { DataTree } from './data/datatree';
 import { FourLetterContext } from './server/fourlw';
@@ -25,7 +25,7 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
-  logger: pino.Logger;
+  logger: Logger;
   /** keep everything in memory (tests of the protocol alone); default: the txn log and snapshots */
   inMemory?: boolean;
   onStop?: () => Promise<void>;
@@ -45,12 +45,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
   } else {
     const t0 = Date.now();
     const { logDir } = prepareDataDirs(config.dataDir, config.dataLogDir);
-    const plog = (level: string, msg: string): void => {
-      if (level === 'warn' || level === 'error') logger.warn(msg);
-      else if (level === 'info') logger.info(msg);
-      else logger.debug(msg);
-    };
-    const r = await restore(config.dataDir, config.dataLogDir, plog, {
+    const r = await restore(config.dataDir, config.dataLogDir, logger, {
       snapshot: { compression: config.snapshotCompressionMethod },
     });
     tree = r.tree;
@@ -137,7 +132,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
 }
 
 /** The AdminServer and the Prometheus endpoint, when configured. A port in use is logged, not fatal (as ZooKeeper). */
-export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerConfig, logger: pino.Logger): Promise<RunningHttpServer[]> {
+export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerConfig, logger: Logger): Promise<RunningHttpServer[]> {
   const out: RunningHttpServer[] = [];
   if (config.adminEnableServer) {
     try {
@@ -165,7 +160,7 @@ export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerC
 }
 
 /** A quorum peer: the client port answers only while the peer is in a quorum (LEADING/FOLLOWING/OBSERVING). */
-export async function startQuorumPeer(config: ServerConfig, logger: pino.Logger): Promise<RunningServer> {
+export async function startQuorumPeer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   for (const k of config.ignoredKeys) logger.info({ key: k }, 'config key accepted but not implemented; ignored');
   const ctx: AdminContext = {
     zk: null,
@@ -229,7 +224,7 @@ export async function startQuorumPeer(config: ServerConfig, logger: pino.Logger)
   } as RunningServer;
 }
 
-function clientListener(zk: () => ZooKeeperServer | null, ctx: FourLetterContext, config: ServerConfig, logger: pino.Logger): ClientListener {
+function clientListener(zk: () => ZooKeeperServer | null, ctx: FourLetterContext, config: ServerConfig, logger: Logger): ClientListener {
   return new ClientListener(
     zk,
     ctx,

@@ -4,6 +4,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import * as os from 'os';
 import * as path from 'path';
 import { requireApacheZk, SKIP_REAL } from './helpers/peers';
+import { loggerOf } from '../src/util/log';
 import { dumpZk, HELPER, java, killStarted, normJavaDump, startZk, stopZk } from './helpers/apache-zk';
 import { TxnHeader, ACL } from '../src/jute/records';
 import { DataTree, SYSTEM_PATHS } from '../src/data/datatree';
@@ -336,7 +337,7 @@ describe('txn log', () => {
     const f = path.join(dir, 'log.1');
     const good = fs.readFileSync(f);
     const warnings: string[] = [];
-    const logger = (lvl: string, m: string) => lvl === 'warn' && warnings.push(m);
+    const logger = loggerOf((lvl, m) => void (lvl === 'warn' && warnings.push(m)));
     // incomplete record appended at the end
     const extra = marshallTxnEntry({ clientId: 0n, cxid: 0, zxid: 4, time: 4, type: OpCode.delete }, { type: OpCode.delete, path: '/n0' });
     const partial = Buffer.alloc(12 + 10);
@@ -418,7 +419,7 @@ describe('restore and purge', () => {
     const dataDir = tmpDir();
     const logRoot = tmpDir();
     const logs: string[] = [];
-    const logger = (_l: string, m: string) => logs.push(m);
+    const logger = loggerOf((_l, m) => void logs.push(m));
     const w = new TxnLogWriter(v2(logRoot), { preAllocSize: 8192 });
     const b = new Builder(new DataTree(), w);
     const snapDir = v2(dataDir);

@@ -6,11 +6,11 @@ import { ZabLeader } from '../src/quorum/zab/leader';
 import { ZabFollower, ZabLearner, ZabObserver } from '../src/quorum/zab/learner';
 import { intData, makeZxid, packet, PacketType as T, QuorumPacket } from '../src/quorum/zab/packets';
 import { decodeSessionTouches, encodeRevalidate } from '../src/quorum/zab/payloads';
-import { Ready, Txn } from '../src/quorum/zab/ready';
+import { Ready, ZabTxn } from '../src/quorum/zab/ready';
 import { chooseSync } from '../src/quorum/zab/sync';
 
 const z = makeZxid;
-const txn = (e: number, c: number): Txn => ({ zxid: z(e, c), data: Buffer.from(`t${e}.${c}`) });
+const txn = (e: number, c: number): ZabTxn => ({ zxid: z(e, c), data: Buffer.from(`t${e}.${c}`) });
 const log = (...zs: [number, number][]) => zs.map(([e, c]) => txn(e, c));
 const TIMING = { tickTime: 100, initLimit: 10, syncLimit: 5 };
 const brief = (r: Ready, to?: number) => r.send.filter((s) => to === undefined || s.to === to).map((s) => `${name(s.packet.type)}:${s.packet.zxid.toString(16)}`);

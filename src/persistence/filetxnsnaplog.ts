@@ -9,9 +9,9 @@ import { getLastLoggedZxid, readTxnLog, selectLogFiles } from './txnlog';
 import {
   listDataFiles,
   LOG_PREFIX,
-  noopLogger,
+  silentLogger,
   PersistenceError,
-  PersistenceLogger,
+  Logger,
   SNAP_PREFIX,
   VERSION_DIR,
   yieldToEventLoop,
@@ -92,7 +92,7 @@ export interface RestoreResult {
 export async function restore(
   dataDir: string,
   dataLogDir: string = dataDir,
-  log: PersistenceLogger = noopLogger,
+  log: Logger = silentLogger,
   opts: RestoreOptions = {},
 ): Promise<RestoreResult> {
   const { snapDir, logDir } = prepareDataDirs(dataDir, dataLogDir, opts);
@@ -112,16 +112,16 @@ export async function restore(
   const candidates = findValidSnapshots(snapDir, opts.maxSnapshots ?? 100);
   for (const f of candidates) {
     const t0 = Date.now();
-    log('info', `Reading snapshot ${f}`);
+    log.info(`Reading snapshot ${f}`);
     try {
       const { tree: t, info } = await readSnapshotWithInfo(f, { logger: log });
       serverMetrics.startup_snap_load_time.add(Date.now() - t0);
-      log('info', `Read snapshot ${f}: ${info.nodeCount} nodes, ${info.sessionCount} sessions in ${Date.now() - t0} ms`);
+      log.info(`Read snapshot ${f}: ${info.nodeCount} nodes, ${info.sessionCount} sessions in ${Date.now() - t0} ms`);
       tree = t;
       snapshotFile = f;
       break;
     } catch (e) {
-      log('warn', `problem reading snap file ${f}: ${(e as Error).message}`);
+      log.warn(`problem reading snap file ${f}: ${(e as Error).message}`);
     }
   }
   if (!tree && candidates.length > 0) {
@@ -133,17 +133,17 @@ export async function restore(
       if (!opts.trustEmptySnapshot) {
         throw new PersistenceError('No snapshot found, but there are log entries. Something is broken!');
       }
-      log('warn', 'No snapshot found, but there are log entries. This should only be allowed during upgrading.');
+      log.warn('No snapshot found, but there are log entries. This should only be allowed during upgrading.');
       tree = new DataTree();
       tree.lastProcessedZxid = 0;
     } else if (trustEmptyDb) {
       tree = new DataTree();
       tree.lastProcessedZxid = 0;
       const f = await writeSnapshot(tree, snapDir, 0, { ...opts.snapshot, logger: log });
-      log('info', `Empty database: wrote ${path.basename(f)}`);
+      log.info(`Empty database: wrote ${path.basename(f)}`);
       return { tree, lastZxid: 0, snapshotFile: f, snapshotZxid: 0, txnsReplayed: 0 };
     } else {
-      log('warn', 'Unexpected empty data tree, setting zxid to -1');
+      log.warn('Unexpected empty data tree, setting zxid to -1');
       tree = new DataTree();
       tree.lastProcessedZxid = -1;
       return { tree, lastZxid: -1, snapshotFile: null, snapshotZxid: -1, txnsReplayed: 0 };
@@ -159,7 +159,7 @@ export async function restore(
 }
 
 /** fastForwardFromEdits: apply every logged txn with zxid >= fromZxid to `tree`. Returns the count. */
-export async function replayLog(tree: DataTree, logDir: string, fromZxid: number, log: PersistenceLogger = noopLogger): Promise<number> {
+export async function replayLog(tree: DataTree, logDir: string, fromZxid: number, log: Logger = silentLogger): Promise<number> {
   const t0 = Date.now();
   let n = 0;
   let highest = tree.lastProcessedZxid;
@@ -167,11 +167,11 @@ export async function replayLog(tree: DataTree, logDir: string, fromZxid: number
   for (const e of readTxnLog(logDir, fromZxid, { logger: log })) {
     if (first === -1) first = e.hdr.zxid;
     if (e.hdr.zxid < highest) {
-      log('error', `${zxidHex(highest)}(highestZxid) > ${zxidHex(e.hdr.zxid)}(next log) for type ${e.hdr.type}`);
+      log.error(`${zxidHex(highest)}(highestZxid) > ${zxidHex(e.hdr.zxid)}(next log) for type ${e.hdr.type}`);
     } else highest = e.hdr.zxid;
     try {
       const res = tree.processTxn(e.hdr, e.txn);
-      if (res.err !== 0) log('debug', `Ignoring processTxn failure hdr: ${e.hdr.type} : error: ${res.err}`);
+      if (res.err !== 0) log.debug(`Ignoring processTxn failure hdr: ${e.hdr.type} : error: ${res.err}`);
     } catch (err) {
       throw new PersistenceError(
         `Failed to process transaction type: ${OP_NAMES[e.hdr.type] ?? e.hdr.type} zxid ${zxidHex(e.hdr.zxid)} error: ${(err as Error).message}`,
@@ -183,7 +183,7 @@ export async function replayLog(tree: DataTree, logDir: string, fromZxid: number
     if (n % 10000 === 0) await yieldToEventLoop();
   }
   if (n > 0) {
-    log('info', `Replayed ${n} txns (zxid ${zxidHex(first)}..${zxidHex(highest)}) in ${Date.now() - t0} ms`);
+    log.info(`Replayed ${n} txns (zxid ${zxidHex(first)}..${zxidHex(highest)}) in ${Date.now() - t0} ms`);
   }
   return n;
 }
@@ -202,7 +202,7 @@ export function killDeadSessions(tree: DataTree): bigint[] {
  * PurgeTxnLog.purge: keep the `retainCount` newest valid snapshots and the logs needed to replay from
  * the oldest of them; delete older `snapshot.*` and `log.*` files. Returns the deleted paths.
  */
-export function purge(dataDir: string, dataLogDir: string = dataDir, retainCount = 3, log: PersistenceLogger = noopLogger): string[] {
+export function purge(dataDir: string, dataLogDir: string = dataDir, retainCount = 3, log: Logger = silentLogger): string[] {
   if (retainCount < 3) throw new RangeError('count should be greater than or equal to 3');
   const snapDir = path.join(dataDir, VERSION_DIR);
   const logDir = path.join(dataLogDir, VERSION_DIR);
@@ -217,12 +217,12 @@ export function purge(dataDir: string, dataLogDir: string = dataDir, retainCount
   ];
   const deleted: string[] = [];
   for (const f of victims) {
-    log('info', `Removing file: ${new Date().toISOString()}\t${f.path}`);
+    log.info(`Removing file: ${new Date().toISOString()}\t${f.path}`);
     try {
       fs.unlinkSync(f.path);
       deleted.push(f.path);
     } catch (e) {
-      log('warn', `Failed to remove ${f.path}: ${(e as Error).message}`);
+      log.warn(`Failed to remove ${f.path}: ${(e as Error).message}`);
     }
   }
   return deleted;

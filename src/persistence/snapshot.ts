@@ -14,9 +14,9 @@ import {
   Adler32,
   adler32,
   listDataFiles,
-  noopLogger,
+  silentLogger,
   PersistenceError,
-  PersistenceLogger,
+  Logger,
   SNAP_MAGIC,
   SNAP_PREFIX,
   SnapCompression,
@@ -34,7 +34,7 @@ export interface WriteSnapshotOptions {
   atomic?: boolean;
   /** yield to the event loop after this many nodes (default 1000) */
   yieldEvery?: number;
-  logger?: PersistenceLogger;
+  logger?: Logger;
 }
 
 export interface SnapshotInfo {
@@ -73,7 +73,7 @@ export async function writeSnapshot(
   if (compression !== '' && compression !== 'gz' && compression !== 'snappy') {
     throw new Error(`unknown snapshot compression "${compression as string}"`);
   }
-  const log = opts.logger ?? noopLogger;
+  const log = opts.logger ?? silentLogger;
   const yieldEvery = opts.yieldEvery ?? 1000;
   const finalPath = path.join(snapDir, snapFileName(zxid, compression));
   const atomic = opts.atomic ?? true;
@@ -159,7 +159,7 @@ export async function writeSnapshot(
     await fs.promises.unlink(writePath).catch(() => {});
     throw e;
   }
-  log('info', `Snapshot ${path.basename(finalPath)} written: ${nodeCount} nodes in ${Date.now() - t0} ms`);
+  log.info(`Snapshot ${path.basename(finalPath)} written: ${nodeCount} nodes in ${Date.now() - t0} ms`);
   return finalPath;
 }
 
@@ -297,7 +297,7 @@ function* parseSnapshot(
   buf: Buffer,
   file: string,
   tree: DataTree,
-  log: PersistenceLogger,
+  log: Logger,
   every: number,
 ): Generator<number | undefined, SnapshotInfo, number | undefined> {
   const zxid = zxidFromName(path.basename(file), SNAP_PREFIX);
@@ -374,7 +374,7 @@ function* parseSnapshot(
         runKnown = aclRef === -1 || tree.acls.byRef.has(aclRef);
       }
       runCount++;
-      if (!runKnown) log('warn', `Ignoring acl ${aclRef} of ${key} as it does not exist in the cache (snapshot ${file})`);
+      if (!runKnown) log.warn(`Ignoring acl ${aclRef} of ${key} as it does not exist in the cache (snapshot ${file})`);
       indexNodeOwner(tree, key, node.ephemeralOwner);
       if (++count % every === 0) yield;
     }
@@ -429,7 +429,7 @@ function ensureSystemNodes(tree: DataTree): void {
 }
 
 export interface ReadSnapshotOptions {
-  logger?: PersistenceLogger;
+  logger?: Logger;
   /** load into this tree instead of a new one (its state is replaced) */
   tree?: DataTree;
 }
@@ -442,7 +442,7 @@ export function readSnapshotSync(file: string, opts: ReadSnapshotOptions = {}): 
 export function readSnapshotWithInfoSync(file: string, opts: ReadSnapshotOptions = {}): { tree: DataTree; info: SnapshotInfo } {
   const buf = decodeFile(file, fs.readFileSync(file));
   const tree = opts.tree ?? new DataTree();
-  const gen = parseSnapshot(buf, file, tree, opts.logger ?? noopLogger, 1 << 30);
+  const gen = parseSnapshot(buf, file, tree, opts.logger ?? silentLogger, 1 << 30);
   const crc = runningChecksum(buf);
   let step = gen.next();
   while (!step.done) step = gen.next(step.value === undefined ? undefined : crc(step.value));
@@ -468,7 +468,7 @@ export async function readSnapshot(file: string, opts: ReadSnapshotOptions = {})
 export async function readSnapshotWithInfo(file: string, opts: ReadSnapshotOptions = {}): Promise<{ tree: DataTree; info: SnapshotInfo }> {
   const buf = await decodeFileAsync(file, await fs.promises.readFile(file));
   const tree = opts.tree ?? new DataTree();
-  const gen = parseSnapshot(buf, file, tree, opts.logger ?? noopLogger, 10000);
+  const gen = parseSnapshot(buf, file, tree, opts.logger ?? silentLogger, 10000);
   const crc = runningChecksum(buf);
   let step = gen.next();
   while (!step.done) {

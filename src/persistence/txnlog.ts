@@ -14,9 +14,9 @@ import {
   LOG_PREFIX,
   logFileName,
   NamedFile,
-  noopLogger,
+  silentLogger,
   PersistenceError,
-  PersistenceLogger,
+  Logger,
   TXNLOG_MAGIC,
   zxidHex,
 } from './util';
@@ -42,7 +42,7 @@ export interface TxnLogWriterOptions {
   fsyncWarningThresholdMs?: number;
   /** Roll to a new file after a flush once the current file holds more than this many bytes (-1 = off). */
   txnLogSizeLimit?: number;
-  logger?: PersistenceLogger;
+  logger?: Logger;
 }
 
 /** Frame one entry (TxnHeader + body [+ TxnDigest]) as a log record. */
@@ -98,7 +98,7 @@ export class TxnLogWriter {
   readonly forceSync: boolean;
   private readonly fsyncWarnMs: number;
   private readonly sizeLimit: number;
-  private readonly log: PersistenceLogger;
+  private readonly log: Logger;
 
   private segments: Segment[] = [];
   private rollRequested = true; // no file open yet
@@ -130,7 +130,7 @@ export class TxnLogWriter {
     this.forceSync = opts.forceSync ?? true;
     this.fsyncWarnMs = opts.fsyncWarningThresholdMs ?? 1000;
     this.sizeLimit = opts.txnLogSizeLimit ?? -1;
-    this.log = opts.logger ?? noopLogger;
+    this.log = opts.logger ?? silentLogger;
   }
 
   /** Path of the file currently being written (null before the first flush after a roll). */
@@ -152,7 +152,7 @@ export class TxnLogWriter {
     if (this.closed) throw new Error('TxnLogWriter is closed');
     if (this.failed) throw this.failed;
     if (zxid <= this.lastZxidSeen) {
-      this.log('warn', `Current zxid ${zxidHex(zxid)} is <= ${zxidHex(this.lastZxidSeen)} for ${entry.length}-byte txn`);
+      this.log.warn(`Current zxid ${zxidHex(zxid)} is <= ${zxidHex(this.lastZxidSeen)} for ${entry.length}-byte txn`);
     }
     this.lastZxidSeen = zxid;
     let seg = this.segments[this.segments.length - 1];
@@ -246,7 +246,7 @@ export class TxnLogWriter {
       serverMetrics.fsynctime.add(ms);
       if (ms > this.fsyncMaxMs) this.fsyncMaxMs = ms;
       if (ms > this.fsyncWarnMs) {
-        this.log('warn', `fsync-ing the write ahead log in ${this.curPath} took ${ms}ms which will adversely effect operation latency.`);
+        this.log.warn(`fsync-ing the write ahead log in ${this.curPath} took ${ms}ms which will adversely effect operation latency.`);
       }
     }
     this.dirty = false;
@@ -265,7 +265,7 @@ export class TxnLogWriter {
     if (seg.newFileZxid !== null) {
       await this.closeCurrent();
       const p = path.join(this.logDir, logFileName(seg.newFileZxid));
-      this.log('info', `Creating new log file: ${logFileName(seg.newFileZxid)}`);
+      this.log.info(`Creating new log file: ${logFileName(seg.newFileZxid)}`);
       const fh = await fs.promises.open(p, 'w');
       this.fh = fh;
       this.curPath = p;
@@ -333,7 +333,7 @@ export interface TxnLogEntry {
 }
 
 export interface TxnLogReadOptions {
-  logger?: PersistenceLogger;
+  logger?: Logger;
   /** jute.maxbuffer (default 0xfffff); records longer than this + 1024 are "Unreasonable length". */
   maxBuffer?: number;
 }
@@ -421,7 +421,7 @@ interface RawIterItem {
  * the last file (a torn write), which is ignored with a warning.
  */
 function* iterateRecords(files: NamedFile[], allLast: NamedFile | undefined, opts: TxnLogReadOptions): Generator<RawIterItem> {
-  const log = opts.logger ?? noopLogger;
+  const log = opts.logger ?? silentLogger;
   const maxLen = (opts.maxBuffer ?? DEFAULT_MAX_BUFFER) + 1024;
   for (const f of files) {
     const isLastFile = allLast !== undefined && f.path === allLast.path;
@@ -431,7 +431,7 @@ function* iterateRecords(files: NamedFile[], allLast: NamedFile | undefined, opt
       const hdr = c.read(0, FILE_HEADER_SIZE);
       if (hdr.length < FILE_HEADER_SIZE) {
         if (isLastFile) {
-          log('warn', `Ignoring empty or truncated last txn log file ${f.path} (${c.size} bytes)`);
+          log.warn(`Ignoring empty or truncated last txn log file ${f.path} (${c.size} bytes)`);
           continue;
         }
         throw new PersistenceError(`Transaction log: ${f.path} is truncated (${c.size} bytes, no file header)`, f.path, 0);
@@ -444,13 +444,13 @@ function* iterateRecords(files: NamedFile[], allLast: NamedFile | undefined, opt
       for (;;) {
         const r = readRawRecord(c, off, maxLen, f.path);
         if (r.kind === 'eof') {
-          if (r.torn) log('warn', `Ignoring torn record in ${f.path} at offset ${r.offset}: ${r.reason}`);
+          if (r.torn) log.warn(`Ignoring torn record in ${f.path} at offset ${r.offset}: ${r.reason}`);
           break;
         }
         if (!r.crcOk) {
           const next = isLastFile ? readRawRecordSafe(c, r.end, maxLen, f.path) : null;
           if (isLastFile && next !== null && next.kind === 'eof') {
-            log('warn', `Ignoring torn final record in ${f.path} at offset ${r.offset}: CRC check failed`);
+            log.warn(`Ignoring torn final record in ${f.path} at offset ${r.offset}: CRC check failed`);
             break;
           }
           throw new PersistenceError(`CRC check failed in ${f.path} at offset ${r.offset}`, f.path, r.offset);
@@ -524,7 +524,7 @@ export function getLastLoggedZxid(logDir: string, opts: TxnLogReadOptions = {}):
   try {
     for (const it of iterateRecords([newest], newest, opts)) zxid = it.hdr.zxid;
   } catch (e) {
-    (opts.logger ?? noopLogger)('warn', `Unexpected exception reading ${newest.path}: ${(e as Error).message}`);
+    (opts.logger ?? silentLogger).warn(`Unexpected exception reading ${newest.path}: ${(e as Error).message}`);
   }
   return zxid;
 }
@@ -550,13 +550,13 @@ export function truncateLog(logDir: string, zxid: number, opts: TxnLogReadOption
   }
   if (!hit) return false;
   fs.truncateSync(hit.file.path, hit.end);
-  const log = opts.logger ?? noopLogger;
+  const log = opts.logger ?? silentLogger;
   for (const f of all) {
     if (f.zxid > hit.file.zxid) {
       try {
         fs.unlinkSync(f.path);
       } catch (e) {
-        log('warn', `Unable to truncate ${f.path}: ${(e as Error).message}`);
+        log.warn(`Unable to truncate ${f.path}: ${(e as Error).message}`);
       }
     }
   }

@@ -3,10 +3,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** Optional logging/progress callback used by all persistence functions. */
-export type PersistenceLogger = (level: LogLevel, msg: string) => void;
-export const noopLogger: PersistenceLogger = () => {};
+import { Logger, silentLogger } from '../util/log';
+
+export { silentLogger };
+export type { Logger };
 
 export const VERSION_DIR = 'version-2';
 export const LOG_PREFIX = 'log';
@@ -47,11 +48,9 @@ export function adler32(buf: Uint8Array, start = 0, end = buf.length): number {
   return new Adler32().update(buf, start, end).value;
 }
 
-/** Lowercase hex, no prefix, no padding (Long.toHexString). Handles negative longs as two's complement. */
-export function zxidHex(zxid: number): string {
-  if (zxid < 0) return BigInt.asUintN(64, BigInt(zxid)).toString(16);
-  return zxid.toString(16);
-}
+import { zxidHex } from '../data/zxid';
+
+export { zxidHex };
 
 /** Util.getZxidFromName: split on '.', need >= 2 parts and part[0] == prefix; -1 on failure. */
 export function zxidFromName(name: string, prefix: string): number {

@@ -1,7 +1,7 @@
 // ElectionService: binds the FastLeaderElection core (src/quorum/fle) to the election port
 // (src/quorum/cnx) and real time. lookForLeader() runs one election; afterwards the core keeps
 // answering LOOKING peers with the decided vote, so late joiners learn the leader.
-import type pino from 'pino';
+import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { QuorumCnxManager } from './cnx/manager';
 import { FastLeaderElection } from './fle/fle';
@@ -20,7 +20,7 @@ export class ElectionService {
 
   constructor(
     private readonly config: ServerConfig,
-    private readonly logger: pino.Logger,
+    private readonly logger: Logger,
   ) {
     const me = config.servers.get(config.myid!)!;
     const peers = new Map<number, { host: string; port: number }>();

@@ -6,9 +6,9 @@ import * as path from 'node:path';
 export const ACCEPTED_EPOCH = 'acceptedEpoch';
 export const CURRENT_EPOCH = 'currentEpoch';
 
-export function epochOf(zxid: number): number {
-  return Math.floor(zxid / 4294967296);
-}
+import { epochOf } from '../data/zxid';
+
+export { epochOf };
 
 export function readEpochFile(snapDir: string, name: string): number | null {
   const f = path.join(snapDir, name);

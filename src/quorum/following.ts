@@ -16,7 +16,7 @@ import { ReadyLoop, ZabHost } from './zab/executor';
 import { ZabFollower, ZabLearner, ZabObserver } from './zab/learner';
 import { PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
 import { RevalidateReply } from './zab/payloads';
-import { Txn } from './zab/ready';
+import { ZabTxn } from './zab/ready';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -237,10 +237,10 @@ export class LearnerRole implements ZabHost {
   writeCurrentEpoch(e: number): void {
     this.ctx.db.writeCurrentEpoch(e);
   }
-  append(t: Txn): void {
+  append(t: ZabTxn): void {
     this.log.append(t);
   }
-  apply(t: Txn): void {
+  apply(t: ZabTxn): void {
     const { hdr, txn } = deserializeTxn(t.data);
     this.zk.applyCommitted(hdr, txn);
     this.ctx.db.remember(t);

@@ -16,7 +16,7 @@ import { ReadyLoop, ZabHost } from './zab/executor';
 import { ZabLeader } from './zab/leader';
 import { makeZxid, PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
 import { ForwardedRequest } from './zab/payloads';
-import { Txn } from './zab/ready';
+import { ZabTxn } from './zab/ready';
 
 export class LeaderRole implements ZabHost {
   readonly core: ZabLeader;
@@ -164,11 +164,11 @@ export class LeaderRole implements ZabHost {
   writeCurrentEpoch(e: number): void {
     this.ctx.db.writeCurrentEpoch(e);
   }
-  append(t: Txn): void {
+  append(t: ZabTxn): void {
     serverMetrics.proposal_count.add(1);
     this.log.append(t);
   }
-  apply(t: Txn): void {
+  apply(t: ZabTxn): void {
     serverMetrics.commit_count.add(1);
     this.ctx.db.remember(t);
     // the pipeline applies the txn it proposed, and answers its client

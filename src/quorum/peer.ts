@@ -1,7 +1,7 @@
 // QuorumPeer: the process-level loop of an ensemble member. LOOKING (FastLeaderElection) →
 // LEADING (leading.ts) / FOLLOWING or OBSERVING (following.ts) → back to LOOKING when that ends.
 // The database (zkdb.ts) survives a role change; see there for when it is reloaded from disk.
-import type pino from 'pino';
+import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { FourLetterContext } from '../server/fourlw';
 import { ClientListener } from '../server/net';
@@ -32,7 +32,7 @@ export class QuorumPeer implements RoleContext {
 
   constructor(
     readonly config: ServerConfig,
-    readonly logger: pino.Logger,
+    readonly logger: Logger,
     readonly ctx: FourLetterContext,
   ) {
     this.db = new ZKDatabase(config, logger);

@@ -1,6 +1,6 @@
 // What a role (leading.ts, following.ts) needs from its QuorumPeer: the configuration, the
 // database, and a way to say that it serves clients (or no longer does).
-import type pino from 'pino';
+import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { ServerSettings, ZooKeeperServer } from '../server/zkserver';
 import { ZKDatabase } from './zkdb';
@@ -9,7 +9,7 @@ export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking';
 
 export interface RoleContext {
   readonly config: ServerConfig;
-  readonly logger: pino.Logger;
+  readonly logger: Logger;
   readonly myid: number;
   readonly db: ZKDatabase;
   /** participants (voting members) */

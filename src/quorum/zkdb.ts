@@ -6,14 +6,14 @@
 // (which cuts history the tree already holds) or an error makes the peer reload from disk.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type pino from 'pino';
+import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateLog, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
 import { serverMetrics } from '../util/metrics';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, Epochs, loadEpochs, writeEpochFile } from './epochs';
-import { Txn } from './zab/ready';
+import { ZabTxn } from './zab/ready';
 
 /** zookeeper.commitLogCount: committed txns kept in memory for DIFF syncs */
 export const COMMIT_LOG_COUNT = 500;
@@ -24,11 +24,11 @@ export class ZKDatabase {
   /** the in-memory database, kept across roles; null = (re)load from disk */
   private tree: DataTree | null = null;
   /** the last txns applied to the tree, oldest first (ZKDatabase.committedLog) */
-  private window: Txn[] = [];
+  private window: ZabTxn[] = [];
 
   constructor(
     readonly config: ServerConfig,
-    private readonly logger: pino.Logger,
+    private readonly logger: Logger,
   ) {
     const dirs = prepareDataDirs(config.dataDir, config.dataLogDir);
     this.snapDir = dirs.snapDir;
@@ -39,10 +39,7 @@ export class ZKDatabase {
   async load(): Promise<DataTree> {
     if (this.tree) return this.tree;
     const t0 = Date.now();
-    const r = await restore(this.config.dataDir, this.config.dataLogDir, (lvl, msg) => {
-      if (lvl === 'warn' || lvl === 'error') this.logger.warn(msg);
-      else this.logger.debug(msg);
-    });
+    const r = await restore(this.config.dataDir, this.config.dataLogDir, this.logger);
     this.initConfigNode(r.tree);
     this.window = [];
     for (const e of readTxnLog(this.logDir, r.snapshotZxid + 1)) {
@@ -77,12 +74,12 @@ export class ZKDatabase {
   }
 
   /** A committed txn applied to the tree: keep it for DIFF syncs. */
-  remember(t: Txn): void {
+  remember(t: ZabTxn): void {
     this.window.push(t);
     if (this.window.length > 2 * COMMIT_LOG_COUNT) this.window.splice(0, this.window.length - COMMIT_LOG_COUNT);
   }
 
-  committedLog(): Txn[] {
+  committedLog(): ZabTxn[] {
     return this.window.slice(-COMMIT_LOG_COUNT);
   }
 
@@ -162,7 +159,7 @@ export class GroupCommit {
     return this.writer;
   }
 
-  append(t: Txn): void {
+  append(t: ZabTxn): void {
     this.writer.append(t.data, t.zxid);
     this.appendedMax = Math.max(this.appendedMax, t.zxid);
     if (!this.scheduled) {

@@ -19,13 +19,8 @@ export interface CnxnIO {
   resume?(): void;
 }
 
-export interface Logger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  debug(obj: unknown, msg?: string): void;
-}
-
-export const silentLogger: Logger = { info() {}, warn() {}, debug() {} };
+export type { Logger } from '../util/log';
+export { silentLogger } from '../util/log';
 
 export interface Request {
   xid: number;

@@ -34,7 +34,7 @@ export class DurableLog implements TxnLogSink {
     this.writer = new TxnLogWriter(opts.logDir, {
       preAllocSize: opts.preAllocSize,
       forceSync: opts.forceSync,
-      logger: (level, msg) => (level === 'warn' || level === 'error' ? logger.warn({}, msg) : logger.debug({}, msg)),
+      logger,
     });
     this.resetRoll();
   }

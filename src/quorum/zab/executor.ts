@@ -15,7 +15,7 @@
 // carried out re-entrantly: the loop takes the core's next Ready once the current one is done.
 import { QuorumPacket } from './packets';
 import { ForwardedRequest, RevalidateReply } from './payloads';
-import { isEmptyReady, Ready, Txn, ZabState } from './ready';
+import { isEmptyReady, Ready, ZabTxn, ZabState } from './ready';
 import { Id } from '../../jute/records';
 
 /** What a Zab core offers its executor. */
@@ -39,9 +39,9 @@ export interface ZabHost {
   writeAcceptedEpoch(epoch: number): void;
   writeCurrentEpoch(epoch: number): void;
   /** append to the txn log; report durability to the core with `persisted` (group commit) */
-  append(t: Txn): void;
+  append(t: ZabTxn): void;
   /** apply a committed txn to the DataTree */
-  apply(t: Txn): void;
+  apply(t: ZabTxn): void;
   /** write a packet to `to`; `snapshot`: follow it with the DataTree's snapshot stream */
   send(to: number, packet: QuorumPacket, snapshot: boolean): void;
   /** leader: close this learner's connection */

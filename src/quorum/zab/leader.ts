@@ -17,7 +17,7 @@
 import { Id } from '../../jute/records';
 import { counterOf, epochOf, intData, makeZxid, MAX_COUNTER, packet, PacketType as T, PROTOCOL_VERSION, QuorumPacket, readIntData, zxidHex } from './packets';
 import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeRevalidateReply } from './payloads';
-import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
+import { emptyReady, Ready, ZabTxn, ZabState, ZabTiming } from './ready';
 import { chooseSync } from './sync';
 import { SessionTracker } from '../../data/session';
 
@@ -32,7 +32,7 @@ export interface LeaderOptions extends ZabTiming {
   /** lastProcessedZxid: the DataTree (loaded from snapshot + the whole txn log) is at this zxid */
   lastZxid: number;
   /** tail of the leader's history, oldest first, ending at lastZxid (may be empty) */
-  committedLog: Txn[];
+  committedLog: ZabTxn[];
   /** committedLog window size (zookeeper.commitLogCount, default 500) */
   committedLogCount?: number;
   /** zookeeper.forceSnapshotSync */
@@ -70,7 +70,7 @@ interface Peer {
 }
 
 interface Outstanding {
-  txn: Txn;
+  txn: ZabTxn;
   acks: Set<number>;
   proposedAt: number;
 }
@@ -87,7 +87,7 @@ export class ZabLeader {
   private epoch = -1;
   private deadline: number;
   private isEstablished = false;
-  private readonly window: Txn[];
+  private readonly window: ZabTxn[];
   private readonly windowMax: number;
   private readonly outstanding: Outstanding[] = [];
   private proposed: number;
@@ -262,7 +262,7 @@ export class ZabLeader {
     // StateSummary.isMoreRecentThan against the leader's state at election
     const e = this.o.currentEpoch;
     if (theirCurrent !== -1 && (theirCurrent > e || (theirCurrent === e && lastZxid > this.o.lastZxid))) {
-      return this.drop(peer.sid, `Follower ${peer.sid} is ahead of the leader (${theirCurrent}, ${zxidHex(lastZxid)})`);
+      return this.drop(peer.sid, `Follower ${peer.sid} is ahead of the leader (${theirCurrent}, 0x${zxidHex(lastZxid)})`);
     }
     peer.peerLastZxid = lastZxid;
     // Leader.waitForEpochAck: only a learner that newly accepted this epoch (currentEpoch != -1)
@@ -298,12 +298,12 @@ export class ZabLeader {
 
   private onAck(peer: Peer, zxid: number): void {
     if (!peer.forwarding) {
-      this.ready.protocolError = `ACK ${zxidHex(zxid)} from ${peer.sid} before its sync`;
+      this.ready.protocolError = `ACK 0x${zxidHex(zxid)} from ${peer.sid} before its sync`;
       return;
     }
     if (counterOf(zxid) === 0) {
       // NEWLEADER ACK, or the final ACK after UPTODATE (ignored)
-      if (zxid !== makeZxid(this.epoch, 0)) return this.drop(peer.sid, `NEWLEADER ACK from sid: ${peer.sid} is from a different epoch - current ${zxidHex(makeZxid(this.epoch, 0))} received ${zxidHex(zxid)}`);
+      if (zxid !== makeZxid(this.epoch, 0)) return this.drop(peer.sid, `NEWLEADER ACK from sid: ${peer.sid} is from a different epoch - current 0x${zxidHex(makeZxid(this.epoch, 0))} received 0x${zxidHex(zxid)}`);
       if (peer.ackedNewLeader) return;
       peer.ackedNewLeader = true;
       if (this.isEstablished) this.upToDate(peer);
@@ -313,7 +313,7 @@ export class ZabLeader {
     if (peer.observer) return;
     if (!peer.ackedNewLeader) {
       // ZOOKEEPER-4685: a proposal ACK must not overtake the NEWLEADER ACK
-      this.ready.protocolError = `ACK ${zxidHex(zxid)} from ${peer.sid} before its NEWLEADER ACK`;
+      this.ready.protocolError = `ACK 0x${zxidHex(zxid)} from ${peer.sid} before its NEWLEADER ACK`;
       return;
     }
     const o = this.outstanding.find((x) => x.txn.zxid === zxid);
@@ -352,7 +352,7 @@ export class ZabLeader {
    */
   propose(txnBytes: Buffer, zxid: number): boolean {
     if (this.st !== 'BROADCAST') throw new Error(`not leading (${this.st})`);
-    if (zxid !== this.proposed + 1) throw new Error(`zxid ${zxidHex(zxid)} is not lastProposed+1 (${zxidHex(this.proposed + 1)})`);
+    if (zxid !== this.proposed + 1) throw new Error(`zxid 0x${zxidHex(zxid)} is not lastProposed+1 (0x${zxidHex(this.proposed + 1)})`);
     if (counterOf(zxid) >= MAX_COUNTER) {
       this.stepDown('zxid lower 32 bits have rolled over, forcing re-election, and therefore new epoch start');
       return false;

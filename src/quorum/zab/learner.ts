@@ -18,7 +18,7 @@
 import { Id } from '../../jute/records';
 import { encodeLearnerInfo, epochOf, makeZxid, packet, PacketType as T, PROTOCOL_VERSION, intData, QuorumPacket, readIntData, zxidHex } from './packets';
 import { decodeRevalidateReply, encodeRequest, encodeRevalidate, encodeSessionTouches, ForwardedRequest, SessionTouch } from './payloads';
-import { emptyReady, Ready, Txn, ZabState, ZabTiming } from './ready';
+import { emptyReady, Ready, ZabTxn, ZabState, ZabTiming } from './ready';
 
 
 
@@ -57,9 +57,9 @@ export class ZabLearner {
   private persistedUpTo: number;
   private committed: number;
   /** proposals received and not yet committed, in zxid order */
-  private readonly pending: Txn[] = [];
+  private readonly pending: ZabTxn[] = [];
   /** new-epoch txns waiting for currentEpoch to be written */
-  private readonly held: Txn[] = [];
+  private readonly held: ZabTxn[] = [];
   /** NEWLEADER received, its ACK waiting for the synced txns to be durable */
   private newLeaderZxid = -1;
   private newLeaderAcked = false;
@@ -147,7 +147,7 @@ export class ZabLearner {
         if (this.observer && this.st === 'BROADCAST') return;
         return this.commit(p.zxid);
       case T.INFORM:
-        if (!this.observer) return this.fail(`INFORM ${zxidHex(p.zxid)} sent to a follower`, true);
+        if (!this.observer) return this.fail(`INFORM 0x${zxidHex(p.zxid)} sent to a follower`, true);
         this.onProposal({ zxid: p.zxid, data: p.data ?? Buffer.alloc(0) });
         return this.commit(p.zxid);
       case T.NEWLEADER:
@@ -217,9 +217,9 @@ export class ZabLearner {
     if (p.type === T.SNAP) this.persistedUpTo = z;
   }
 
-  private onProposal(t: Txn): void {
-    if (!this.mode) return this.fail(`proposal ${zxidHex(t.zxid)} before DIFF/TRUNC/SNAP`, true);
-    if (t.zxid <= this.lastReceived) return this.fail(`proposal ${zxidHex(t.zxid)} not after ${zxidHex(this.lastReceived)}`, true);
+  private onProposal(t: ZabTxn): void {
+    if (!this.mode) return this.fail(`proposal 0x${zxidHex(t.zxid)} before DIFF/TRUNC/SNAP`, true);
+    if (t.zxid <= this.lastReceived) return this.fail(`proposal 0x${zxidHex(t.zxid)} not after 0x${zxidHex(this.lastReceived)}`, true);
     this.lastReceived = t.zxid;
     this.pending.push(t);
     if (!this.newLeaderAcked && epochOf(t.zxid) >= this.epoch && !this.o.unsafeAckNewLeaderBeforePersist) this.held.push(t);
@@ -230,7 +230,7 @@ export class ZabLearner {
     }
   }
 
-  private append(t: Txn): void {
+  private append(t: ZabTxn): void {
     this.ready.logAppend.push(t);
     this.lastAppended = t.zxid;
   }
@@ -239,7 +239,7 @@ export class ZabLearner {
     const head = this.pending[0];
     if (!head || head.zxid !== zxid) {
       // Follower exits with UNMATCHED_TXN_COMMIT (code 12)
-      return this.fail(`Committing zxid ${zxidHex(zxid)} but next pending txn ${head ? zxidHex(head.zxid) : 'none'}`, true);
+      return this.fail(`Committing zxid 0x${zxidHex(zxid)} but next pending txn ${head ? zxidHex(head.zxid) : 'none'}`, true);
     }
     this.pending.shift();
     this.committed = zxid;

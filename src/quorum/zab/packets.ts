@@ -3,6 +3,7 @@
 // arithmetic. No I/O here.
 import { JuteError, JuteReader, JuteWriter } from '../../jute/archive';
 import { Id } from '../../jute/records';
+import { counterOf, epochOf, makeZxid, MAX_COUNTER, zxidHex } from '../../data/zxid';
 
 export const PacketType = {
   REQUEST: 1,
@@ -47,21 +48,7 @@ export function packet(type: number, zxid: number, data: Buffer | null = null, a
 
 // ---- zxids (S/server/util/ZxidUtils.java); zxids stay below 2^53, so plain numbers are exact ----
 
-const TWO_32 = 4294967296;
-export const MAX_COUNTER = 0xffffffff;
-
-export function epochOf(zxid: number): number {
-  return Math.floor(zxid / TWO_32);
-}
-export function counterOf(zxid: number): number {
-  return zxid - epochOf(zxid) * TWO_32;
-}
-export function makeZxid(epoch: number, counter: number): number {
-  return epoch * TWO_32 + (counter >>> 0);
-}
-export function zxidHex(zxid: number): string {
-  return '0x' + zxid.toString(16);
-}
+export { counterOf, epochOf, makeZxid, MAX_COUNTER, zxidHex };
 
 // ---- QuorumPacket codec ----
 

@@ -24,7 +24,7 @@ import { QuorumPacket } from './packets';
 import { ForwardedRequest, RevalidateReply, SessionTouch } from './payloads';
 
 /** A txn as Zab sees it: TxnHeader + body (+ digest), opaque. */
-export interface Txn {
+export interface ZabTxn {
   zxid: number;
   data: Buffer;
 }
@@ -40,8 +40,8 @@ export interface Send {
 
 export interface Ready {
   send: Send[];
-  logAppend: Txn[];
-  commit: Txn[];
+  logAppend: ZabTxn[];
+  commit: ZabTxn[];
   writeEpoch: { accepted?: number; current?: number };
   /** learner (TRUNC): keep the txn log up to and including this zxid */
   truncate?: number;

@@ -11,7 +11,7 @@
 import { ZabLeader } from './leader';
 import { ZabLearner } from './learner';
 import { zxidHex } from './packets';
-import { Txn } from './ready';
+import { ZabTxn } from './ready';
 
 /** the part of a simulated connection the rule looks at */
 export interface SessionConn {
@@ -61,7 +61,7 @@ export interface SessionTxn {
 }
 
 /** A createSession / closeSession txn of the simulator, or null. */
-export function parseSessionTxn(t: Txn): SessionTxn | null {
+export function parseSessionTxn(t: ZabTxn): SessionTxn | null {
   const m = /^S([+-])(\d+)(?::(\d+))?\|/.exec(t.data.toString());
   if (!m) return null;
   return m[1] === '+' ? { id: BigInt(m[2]), timeout: Number(m[3]) } : { id: BigInt(m[2]) };
@@ -107,7 +107,7 @@ export class SimSessions {
     const l = ls[this.w.int(ls.length)];
     const id = this.nextSession++;
     const timeout = 60 + 10 * this.w.int(10);
-    if (!this.w.proposeThrough(l, (z) => `S+${id}:${timeout}|s${this.w.seed}-z${zxidHex(z)}`)) return;
+    if (!this.w.proposeThrough(l, (z) => `S+${id}:${timeout}|s${this.w.seed}-z0x${zxidHex(z)}`)) return;
     this.clients.set(id, { id, timeout, node: null, nextPing: 0, touches: [], closed: false });
     this.w.stats.sessions++;
     this.w.process(l);
@@ -177,7 +177,7 @@ export class SimSessions {
         }
       }
       this.w.note(`leader ${l.id} expires session ${id}`);
-      this.w.proposeThrough(l, (z) => `S-${id}|s${this.w.seed}-z${zxidHex(z)}`);
+      this.w.proposeThrough(l, (z) => `S-${id}|s${this.w.seed}-z0x${zxidHex(z)}`);
     }
   }
 }

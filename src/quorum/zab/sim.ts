@@ -19,7 +19,7 @@ import { parseSessionTxn, SessionTxn, SimSessions } from './sim-sessions';
 import { ZabLeader } from './leader';
 import { ZabFollower, ZabLearner, ZabObserver } from './learner';
 import { epochOf, PacketType as T, QuorumPacket, zxidHex } from './packets';
-import { Ready, Txn } from './ready';
+import { Ready, ZabTxn } from './ready';
 
 export function prng(seed: number): () => number {
   let a = seed >>> 0 || 1;
@@ -63,7 +63,7 @@ export interface SimOptions {
 
 export class Violation extends Error {}
 
-interface Rec extends Txn {
+interface Rec extends ZabTxn {
   torn?: boolean;
 }
 
@@ -71,7 +71,7 @@ interface Disk {
   /** durable records */
   log: Rec[];
   /** written, not yet fsynced */
-  buffer: Txn[];
+  buffer: ZabTxn[];
   accepted: number;
   current: number;
 }
@@ -91,7 +91,7 @@ interface Msg {
   at: number;
   /** null: the connection closed (EOF after everything sent before) */
   packet: QuorumPacket | null;
-  snapshot?: Txn[];
+  snapshot?: ZabTxn[];
 }
 
 interface SimNode {
@@ -105,14 +105,14 @@ interface SimNode {
   conn: Conn | null;
   conns: Map<number, Conn>;
   /** the DataTree as the sequence of applied txns */
-  tree: Txn[];
+  tree: ZabTxn[];
   /** tree[0..checked) verified against the committed sequence */
   checked: number;
   fsyncAt: number;
   restartAt: number;
   serving: boolean;
   /** a snapshot that arrived with SNAP, for the Ready that installs it */
-  inbound?: Txn[];
+  inbound?: ZabTxn[];
   createdSeq: number;
   /** the executor of the current core */
   loop: ReadyLoop | null;
@@ -140,7 +140,7 @@ export class ZabSim {
   private partition: Set<number> | null = null;
   private partitionEnd = 0;
   /** the committed sequence (every applied sequence must be a prefix of it) */
-  readonly committed: Txn[] = [];
+  readonly committed: ZabTxn[] = [];
   private readonly proposed = new Map<number, string>();
   private readonly leadersByEpoch = new Map<number, number>();
   /** the highest epoch established so far */
@@ -232,7 +232,7 @@ export class ZabSim {
 
   // ---- network ----
 
-  private send(conn: Conn, from: number, to: number, packet: QuorumPacket | null, snapshot?: Txn[]): void {
+  private send(conn: Conn, from: number, to: number, packet: QuorumPacket | null, snapshot?: ZabTxn[]): void {
     const at = Math.max(this.now + 1 + this.int(6), conn.lastAt.get(to) ?? 0);
     conn.lastAt.set(to, at);
     this.msgs.push({ seq: this.seq++, conn, from, to, at, packet, snapshot });
@@ -301,7 +301,7 @@ export class ZabSim {
     const d = n.disk;
     const last = this.lastDurable(n);
     if (d.current > d.accepted) this.fail(`node ${n.id}: currentEpoch ${d.current} > acceptedEpoch ${d.accepted}`);
-    if (epochOf(last) > d.accepted) this.fail(`node ${n.id}: logged ${zxidHex(last)} above acceptedEpoch ${d.accepted}`);
+    if (epochOf(last) > d.accepted) this.fail(`node ${n.id}: logged 0x${zxidHex(last)} above acceptedEpoch ${d.accepted}`);
   }
 
   private crash(n: SimNode, why: string): void {
@@ -335,7 +335,7 @@ export class ZabSim {
     if (e > n.disk.current) n.disk.current = e;
     this.checkEpochFiles(n);
     this.rebuild(n);
-    this.note(`restart ${n.id} (epochs ${n.disk.accepted}/${n.disk.current}, last ${zxidHex(this.lastDurable(n))})`);
+    this.note(`restart ${n.id} (epochs ${n.disk.accepted}/${n.disk.current}, last 0x${zxidHex(this.lastDurable(n))})`);
   }
 
   private rebuild(n: SimNode): void {
@@ -346,7 +346,7 @@ export class ZabSim {
   }
 
   /** A createSession / closeSession txn reaching a DataTree: its session table follows. */
-  private applySession(n: SimNode, t: Txn): SessionTxn | null {
+  private applySession(n: SimNode, t: ZabTxn): SessionTxn | null {
     const x = parseSessionTxn(t);
     if (x?.timeout !== undefined) n.sessions.set(x.id, x.timeout);
     else if (x) n.sessions.delete(x.id);
@@ -430,7 +430,7 @@ export class ZabSim {
     n.inbound = undefined;
     if (!s) this.fail(`node ${n.id}: SNAP without a snapshot stream`);
     const last = s.length ? s[s.length - 1].zxid : 0;
-    if (last !== z) this.fail(`node ${n.id}: snapshot ends at ${zxidHex(last)}, SNAP says ${zxidHex(z)}`);
+    if (last !== z) this.fail(`node ${n.id}: snapshot ends at 0x${zxidHex(last)}, SNAP says 0x${zxidHex(z)}`);
     n.disk.log = s.map((t) => ({ ...t }));
     n.disk.buffer = [];
     n.tree = s.slice();
@@ -440,9 +440,9 @@ export class ZabSim {
     this.checkEpochFiles(n);
   }
 
-  private append(n: SimNode, t: Txn): void {
+  private append(n: SimNode, t: ZabTxn): void {
     const last = this.lastLogged(n);
-    if (t.zxid <= last) this.fail(`node ${n.id}: appends ${zxidHex(t.zxid)} after ${zxidHex(last)}`);
+    if (t.zxid <= last) this.fail(`node ${n.id}: appends 0x${zxidHex(t.zxid)} after 0x${zxidHex(last)}`);
     n.disk.buffer.push(t);
     if (n.fsyncAt < 0) n.fsyncAt = this.now + 1 + this.int(4);
   }
@@ -451,21 +451,21 @@ export class ZabSim {
     if (p.type === T.DIFF) this.stats.DIFF++;
     const conn = n.leader ? n.conns.get(to) : n.conn;
     if (!conn) return;
-    let snap: Txn[] | undefined;
+    let snap: ZabTxn[] | undefined;
     if (snapshot) {
       snap = n.tree.slice();
       const last = snap.length ? snap[snap.length - 1].zxid : 0;
-      if (last !== p.zxid) this.fail(`leader ${n.id}: SNAP ${zxidHex(p.zxid)} but its DataTree is at ${zxidHex(last)}`);
+      if (last !== p.zxid) this.fail(`leader ${n.id}: SNAP 0x${zxidHex(p.zxid)} but its DataTree is at 0x${zxidHex(last)}`);
     }
     this.send(conn, n.id, to, p, snap);
   }
 
   // ---- invariants ----
 
-  private apply(n: SimNode, t: Txn): void {
+  private apply(n: SimNode, t: ZabTxn): void {
     const prev = n.tree.length ? n.tree[n.tree.length - 1].zxid : 0;
-    if (t.zxid <= prev) this.fail(`node ${n.id}: applies ${zxidHex(t.zxid)} after ${zxidHex(prev)}`);
-    if (this.proposed.get(t.zxid) !== t.data.toString()) this.fail(`node ${n.id}: applies ${zxidHex(t.zxid)} that nobody proposed with these bytes`);
+    if (t.zxid <= prev) this.fail(`node ${n.id}: applies 0x${zxidHex(t.zxid)} after 0x${zxidHex(prev)}`);
+    if (this.proposed.get(t.zxid) !== t.data.toString()) this.fail(`node ${n.id}: applies 0x${zxidHex(t.zxid)} that nobody proposed with these bytes`);
     n.tree.push(t);
     const sess = this.applySession(n, t);
     if (sess) {
@@ -486,12 +486,12 @@ export class ZabSim {
       const i = n.tree.length - 1;
       if (ld.up && ld.leader && ld.leader.newEpoch === n.learner.newEpoch) {
         const lt = ld.tree[i];
-        if (!lt || lt.zxid !== t.zxid || !lt.data.equals(t.data)) this.fail(`node ${n.id} applied ${zxidHex(t.zxid)} at ${i}, its leader ${ld.id} has ${lt ? zxidHex(lt.zxid) : 'nothing'}`);
+        if (!lt || lt.zxid !== t.zxid || !lt.data.equals(t.data)) this.fail(`node ${n.id} applied 0x${zxidHex(t.zxid)} at ${i}, its leader ${ld.id} has ${lt ? zxidHex(lt.zxid) : 'nothing'}`);
       }
     }
   }
 
-  private checkDurableQuorum(leader: SimNode, t: Txn): void {
+  private checkDurableQuorum(leader: SimNode, t: ZabTxn): void {
     let n = 0;
     for (const x of this.nodes) {
       if (x.observer) continue;
@@ -503,7 +503,7 @@ export class ZabSim {
         }
       }
     }
-    if (n * 2 <= this.voterCount) this.fail(`leader ${leader.id} committed ${zxidHex(t.zxid)} held durably by only ${n} voters`);
+    if (n * 2 <= this.voterCount) this.fail(`leader ${leader.id} committed 0x${zxidHex(t.zxid)} held durably by only ${n} voters`);
   }
 
   /** Every applied sequence is a prefix of the committed one; the established leader extends it. */
@@ -512,12 +512,12 @@ export class ZabSim {
     for (let i = n.checked; i < n.tree.length; i++) {
       const t = n.tree[i];
       if (i < c.length) {
-        if (c[i].zxid !== t.zxid || !c[i].data.equals(t.data)) this.fail(`node ${n.id} has ${zxidHex(t.zxid)} at ${i} where ${zxidHex(c[i].zxid)} was committed`);
+        if (c[i].zxid !== t.zxid || !c[i].data.equals(t.data)) this.fail(`node ${n.id} has 0x${zxidHex(t.zxid)} at ${i} where 0x${zxidHex(c[i].zxid)} was committed`);
       } else if (n.leader && n.leader.established && n.leader.newEpoch === this.maxEpoch) {
-        if (this.proposed.get(t.zxid) !== t.data.toString()) this.fail(`leader ${n.id} commits ${zxidHex(t.zxid)} that was never proposed`);
+        if (this.proposed.get(t.zxid) !== t.data.toString()) this.fail(`leader ${n.id} commits 0x${zxidHex(t.zxid)} that was never proposed`);
         c.push(t);
       } else {
-        this.fail(`node ${n.id} serves ${zxidHex(t.zxid)} that no leader of the newest epoch committed`);
+        this.fail(`node ${n.id} serves 0x${zxidHex(t.zxid)} that no leader of the newest epoch committed`);
       }
     }
     n.checked = n.tree.length;
@@ -541,7 +541,7 @@ export class ZabSim {
     n.sessionSince = new Map([...n.sessions.keys()].map((id) => [id, this.now]));
     // no committed txn is lost: the new leader's history holds all of them, in order
     const c = this.committed;
-    if (n.tree.length < c.length) this.fail(`leader ${n.id} of epoch ${e} lacks committed ${zxidHex(c[n.tree.length].zxid)} (has ${n.tree.length} of ${c.length})`);
+    if (n.tree.length < c.length) this.fail(`leader ${n.id} of epoch ${e} lacks committed 0x${zxidHex(c[n.tree.length].zxid)} (has ${n.tree.length} of ${c.length})`);
     n.checked = 0;
     this.checkTree(n);
   }
@@ -567,7 +567,7 @@ export class ZabSim {
       }
       const chosen = pool.slice(0, size).sort((a, b) => this.best(a, b))[0];
       this.stats.elections++;
-      this.note(`elect ${chosen.id} from [${pool.slice(0, size).map((x) => x.id)}] (epochs ${chosen.disk.accepted}/${chosen.disk.current}, last ${zxidHex(this.lastDurable(chosen))})`);
+      this.note(`elect ${chosen.id} from [${pool.slice(0, size).map((x) => x.id)}] (epochs ${chosen.disk.accepted}/${chosen.disk.current}, last 0x${zxidHex(this.lastDurable(chosen))})`);
       chosen.leader = new ZabLeader({
         ...TIMING,
         myid: chosen.id,
@@ -628,7 +628,7 @@ export class ZabSim {
     if (!core || core.state !== 'BROADCAST' || !l.up) return false;
     const zxid = core.lastProposed + 1;
     const d = data(zxid);
-    if (this.proposed.get(zxid) !== undefined) this.fail(`zxid ${zxidHex(zxid)} proposed twice (by ${l.id})`);
+    if (this.proposed.get(zxid) !== undefined) this.fail(`zxid 0x${zxidHex(zxid)} proposed twice (by ${l.id})`);
     this.proposed.set(zxid, d);
     return core.propose(Buffer.from(d), zxid);
   }
@@ -662,9 +662,9 @@ export class ZabSim {
         const core = l.leader!;
         if (core.state !== 'BROADCAST' || rnd() > (this.opts.proposeRate ?? 0.15)) continue;
         const zxid = core.lastProposed + 1;
-        const data = `s${this.seed}-n${l.id}-z${zxidHex(zxid)}-${this.int(1e9)}`;
+        const data = `s${this.seed}-n${l.id}-z0x${zxidHex(zxid)}-${this.int(1e9)}`;
         const known = this.proposed.get(zxid);
-        if (known !== undefined) this.fail(`zxid ${zxidHex(zxid)} proposed twice (by ${l.id})`);
+        if (known !== undefined) this.fail(`zxid 0x${zxidHex(zxid)} proposed twice (by ${l.id})`);
         this.proposed.set(zxid, data);
         core.propose(Buffer.from(data), zxid);
         this.process(l);

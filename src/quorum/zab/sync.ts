@@ -2,14 +2,14 @@
 // LearnerHandler.syncFollower + queueCommittedProposals), as a pure function of the committed-log
 // window, the leader's lastProcessedZxid and the learner's lastLoggedZxid (from ACKEPOCH).
 import { counterOf, epochOf } from './packets';
-import { Txn } from './ready';
+import { ZabTxn } from './ready';
 
 export interface SyncPlan {
   kind: 'DIFF' | 'TRUNC' | 'SNAP';
   /** the op packet's zxid: DIFF → maxCommittedLog (or peerLastZxid), TRUNC → keep-up-to, SNAP → lastProcessedZxid */
   zxid: number;
   /** committed txns to send as PROPOSAL + COMMIT pairs after the op packet */
-  txns: Txn[];
+  txns: ZabTxn[];
   /** the last zxid the learner will have from the sync packets (startForwarding's lastQueued) */
   lastQueued: number;
 }
@@ -18,7 +18,7 @@ export interface SyncPlan {
  * @param window the in-memory committedLog (oldest first, contiguous, ends at lastProcessed when
  *   non-empty); an empty window stands for min = max = lastProcessed.
  */
-export function chooseSync(window: readonly Txn[], lastProcessed: number, peerLast: number, forceSnapshot = false): SyncPlan {
+export function chooseSync(window: readonly ZabTxn[], lastProcessed: number, peerLast: number, forceSnapshot = false): SyncPlan {
   const snap: SyncPlan = { kind: 'SNAP', zxid: lastProcessed, txns: [], lastQueued: lastProcessed };
   if (forceSnapshot) return snap;
   const minC = window.length ? window[0].zxid : lastProcessed;
@@ -32,12 +32,12 @@ export function chooseSync(window: readonly Txn[], lastProcessed: number, peerLa
 }
 
 /** null = fall back to SNAP (a TRUNC across an epoch boundary, or no op packet decided). */
-export function queueCommittedProposals(window: readonly Txn[], peerLast: number, maxC: number): SyncPlan | null {
+export function queueCommittedProposals(window: readonly ZabTxn[], peerLast: number, maxC: number): SyncPlan | null {
   const peerOnEpochBoundary = counterOf(peerLast) === 0;
   let op: { kind: 'DIFF' | 'TRUNC'; zxid: number } | null = null;
   let prev = -1;
   let queued = peerLast;
-  const txns: Txn[] = [];
+  const txns: ZabTxn[] = [];
   for (const t of window) {
     if (t.zxid < peerLast) {
       prev = t.zxid;

@@ -7,6 +7,7 @@ import { JuteWriter } from '../src/jute/archive';
 import { OpCode } from '../src/data/constants';
 import { InProcEnsemble } from './helpers/inproc';
 import { MiniClient } from './helpers/miniclient';
+import { serverMetrics } from '../src/util/metrics';
 
 const TICK = 100;
 const EPHEMERAL = 1;
@@ -50,6 +51,30 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
       expect(z, `zabstate on peer ${i} (${e.mode(i)})`).toMatchObject({ myid: i, is_leader: i === L, voting: i <= 3, zabstate: 'broadcast' });
     }
   });
+
+  it('a follower that missed more than the committed-log window rejoins by SNAP (the incremental stream reader) with every write', async () => {
+    const L = e.leader();
+    const f = [1, 2, 3].find((i) => i !== L)!;
+    await e.stop(f);
+    const c = await MiniClient.connect(e.port(L), 10 * TICK);
+    const stop = pinger(c);
+    const writes: Promise<number>[] = [];
+    for (let k = 0; k < 700; k++) writes.push(c.create(`/snap-${k}`, Buffer.alloc(2000, k % 256)));
+    expect((await Promise.all(writes)).filter((x) => x !== 0)).toEqual([]);
+    const snaps = serverMetrics.snap_count.value;
+    await e.start(f);
+    await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    expect(serverMetrics.snap_count.value, 'the leader sent a SNAP').toBeGreaterThan(snaps);
+    const r = await MiniClient.connect(e.port(f), 10 * TICK);
+    for (const k of [0, 349, 699]) {
+      const g = await r.getData(`/snap-${k}`);
+      expect(g.err, `/snap-${k} on the rejoined follower`).toBe(0);
+      expect(g.data).toEqual(Buffer.alloc(2000, k % 256));
+    }
+    stop();
+    r.close();
+    c.close();
+  }, 60_000);
 
   it('sessions on the leader, both followers and the observer live for 4x their timeout while pinging', async () => {
     const timeout = 10 * TICK;

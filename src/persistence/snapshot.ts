@@ -5,14 +5,14 @@ import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import * as zlib from 'zlib';
 import { JuteReader, JuteWriter } from '../jute/archive';
-import { ACL, readACLs, writeACLs } from '../jute/records';
-import { AclCache, bytesToLatin1, DataNode, DataTree, parentOf } from '../data/datatree';
-import { CONTAINER_EPHEMERAL_OWNER, ownerTtl } from '../data/constants';
+import { DataNode, DataTree, parentOf } from '../data/datatree';
 import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
 import { fileHeader } from './txnlog';
+import { BodySink, encodeTreeBody, TreeBodyError, TreeBodyParser } from './treebody';
+
+export { clearTree, indexNodeOwner, writeStatPersisted } from './treebody';
 import {
   Adler32,
-  adler32,
   listDataFiles,
   silentLogger,
   PersistenceError,
@@ -93,48 +93,20 @@ export async function writeSnapshot(
       return out;
     };
     w.writeRaw(fileHeader(SNAP_MAGIC, -1n));
-    // sessions (copied up front: the map may change while we yield)
-    const sessions = [...tree.sessions];
-    w.writeInt(sessions.length);
-    for (const [id, to] of sessions) {
-      w.writeBigLong(id);
-      w.writeInt(to);
-    }
-    // ACL cache
-    const acls = new Map<number, ACL[]>(tree.acls.byRef);
-    w.writeInt(acls.size);
-    for (const [ref, list] of acls) {
-      w.writeLong(ref);
-      writeACLs(w, list);
-      if (w.offset >= CHUNK) yield take();
-    }
-    // pre-order node list; the root is written with path ""
-    const stack: string[] = ['/'];
-    let sinceYield = 0;
-    while (stack.length > 0) {
-      const p = stack.pop()!;
-      const n = tree.nodes.get(p);
-      if (!n) continue; // deleted while we were writing; replay recreates what is needed
-      if (n.aclRef !== -1 && !acls.has(n.aclRef) && n.czxid > zxid) {
-        // created after the snapshot started with an ACL list not in the written map: leave it (and
-        // its subtree, also newer) to log replay rather than store a dangling ACL reference
-        continue;
+    // the tree body (treebody.ts); a fuzzy snapshot: the tree may change while we yield
+    const sink: BodySink = { w };
+    const body = encodeTreeBody(tree, sink, { chunk: CHUNK, nodesPerPause: yieldEvery, fuzzyZxid: zxid });
+    for (let step = body.next(); ; step = body.next()) {
+      if (step.done) {
+        nodeCount = step.value;
+        break;
       }
-      w.writeString(p === '/' ? '' : p);
-      w.writeLatin1(n.raw);
-      w.writeLong(n.aclRef);
-      writeStatPersisted(w, n);
-      nodeCount++;
-      const kids = [...n.children];
-      const prefix = p === '/' ? '/' : p + '/';
-      for (let i = kids.length - 1; i >= 0; i--) stack.push(prefix + kids[i]);
-      if (w.offset >= CHUNK) yield take();
-      if (++sinceYield >= yieldEvery) {
-        sinceYield = 0;
-        await yieldToEventLoop();
+      if (w.offset >= CHUNK) {
+        yield take();
+        sink.w = w;
       }
+      await yieldToEventLoop();
     }
-    w.writeString('/');
     writeSeal(w, crc, flushed);
     // ZxidDigest: zeros ("empty", never compared) per the interop recommendation, then seal 2
     w.writeLong(0);
@@ -185,17 +157,6 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export function writeStatPersisted(w: JuteWriter, n: DataNode): void {
-  w.writeLong(n.czxid);
-  w.writeLong(n.mzxid);
-  w.writeLong(n.ctime);
-  w.writeLong(n.mtime);
-  w.writeInt(n.version);
-  w.writeInt(n.cversion);
-  w.writeInt(n.aversion);
-  w.writeBigLong(n.ephemeralOwner);
-  w.writeLong(n.pzxid);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -269,29 +230,6 @@ async function decodeFileAsync(file: string, raw: Buffer): Promise<Buffer> {
   return decodeFile(file, raw);
 }
 
-/** Replace the tree's state by an empty one (no nodes, no sessions, fresh ACL cache). */
-export function clearTree(tree: DataTree): void {
-  tree.nodes.clear();
-  tree.ephemerals.clear();
-  tree.containers.clear();
-  tree.ttls.clear();
-  tree.sessions.clear();
-  (tree as unknown as { acls: AclCache }).acls = new AclCache();
-  tree.approximateDataSize = 0;
-}
-
-/** Register `path` in the ephemerals/containers/ttls indexes exactly as DataTree.createNode does. */
-export function indexNodeOwner(tree: DataTree, p: string, owner: bigint): void {
-  if (owner === 0n) return; // most znodes: no BigInt arithmetic for them
-  if (owner === CONTAINER_EPHEMERAL_OWNER) tree.containers.add(p);
-  else if (ownerTtl(owner) >= 0) tree.ttls.add(p);
-  else if (owner !== 0n) {
-    let s = tree.ephemerals.get(owner);
-    if (!s) tree.ephemerals.set(owner, (s = new Set()));
-    s.add(p);
-  }
-}
-
 /** Parse a decompressed snapshot into `tree`; yields every `every` nodes (for the async variant). */
 function* parseSnapshot(
   buf: Buffer,
@@ -311,74 +249,18 @@ function* parseSnapshot(
     if (magic !== SNAP_MAGIC) fail(`mismatching magic headers ${magic} != ${SNAP_MAGIC}`);
     r.readInt(); // version
     r.readBigLong(); // dbid
-    clearTree(tree);
-    const nSessions = r.readInt();
-    if (nSessions < 0) fail(`bad session count ${nSessions}`);
-    for (let i = 0; i < nSessions; i++) {
-      const id = r.readBigLong();
-      tree.sessions.set(id, r.readInt());
-    }
-    const nAcls = r.readInt();
-    if (nAcls < 0) fail(`bad ACL map size ${nAcls}`);
-    for (let i = 0; i < nAcls; i++) {
-      const ref = r.readLong();
-      const list = readACLs(r) ?? [];
-      tree.acls.put(ref, list);
-    }
-    let count = 0;
-    // siblings come one after another (depth-first order): remember the last parent looked up
-    let lastParentPath = '';
-    let lastParent: DataNode | undefined;
-    // ACL reference counts, added per run of equal refs (most znodes share one ACL)
-    let runRef = -1;
-    let runCount = 0;
-    let runKnown = true;
+    // the tree body (treebody.ts), parsed in place; pauses every `every` znodes
+    const body = new TreeBodyParser(tree, `snapshot ${file}`, log, r.offset);
+    body.push(buf.subarray(r.offset));
     for (;;) {
-      const p = r.readStr();
-      if (p === '/') break;
-      const dataCopy = r.readLatin1();
-      const aclRef = r.readLong();
-      const node = new DataNode(
-        dataCopy,
-        aclRef,
-        r.readLong(), // czxid
-        r.readLong(), // mzxid
-        r.readLong(), // ctime
-        r.readLong(), // mtime
-        r.readInt(), // version
-        r.readInt(), // cversion
-        r.readInt(), // aversion
-        r.readOwner(), // ephemeralOwner
-        r.readLong(), // pzxid
-      );
-      const key = p === '' ? '/' : p;
-      if (p !== '') {
-        const cut = p.lastIndexOf('/');
-        let parent: DataNode | undefined;
-        if (lastParent !== undefined && cut === (lastParentPath === '/' ? 0 : lastParentPath.length) && p.startsWith(lastParentPath)) parent = lastParent;
-        else {
-          const parentPath = cut <= 0 ? '/' : p.substring(0, cut);
-          parent = tree.nodes.get(parentPath);
-          if (!parent) fail(`Invalid Datatree, unable to find parent ${parentPath} of path ${p}`);
-          lastParentPath = parentPath;
-          lastParent = parent;
-        }
-        parent!.addChild(p.substring(cut + 1));
-      }
-      tree.nodes.set(key, node);
-      tree.approximateDataSize += key.length + (dataCopy ? dataCopy.length : 0);
-      if (aclRef !== runRef) {
-        if (runCount > 0) tree.acls.addUsage(runRef, runCount);
-        runRef = aclRef;
-        runCount = 0;
-        runKnown = aclRef === -1 || tree.acls.byRef.has(aclRef);
-      }
-      runCount++;
-      if (!runKnown) log.warn(`Ignoring acl ${aclRef} of ${key} as it does not exist in the cache (snapshot ${file})`);
-      indexNodeOwner(tree, key, node.ephemeralOwner);
-      if (++count % every === 0) yield;
+      const st = body.parse(every, true);
+      if (st === 'done') break;
+      if (st === 'more') fail('truncated snapshot');
+      yield;
     }
-    if (runCount > 0) tree.acls.addUsage(runRef, runCount);
+    r.offset = body.offset;
+    const count = body.nodeCount;
+    const nSessions = body.sessionCount;
     const seal1At = r.offset;
     const val = r.readLong();
     // the driver answers a yielded offset with the Adler-32 of the file up to it
@@ -407,13 +289,13 @@ function* parseSnapshot(
         r.readStr();
       }
     }
-    tree.acls.purgeUnused();
     if (!tree.nodes.has('/')) fail('snapshot has no root node');
     ensureSystemNodes(tree);
     tree.lastProcessedZxid = zxid; // the file name is authoritative
     return { file, zxid, nodeCount: count, sessionCount: nSessions, digest, storedLastProcessedZxid: stored };
   } catch (e) {
     if (e instanceof PersistenceError) throw e;
+    if (e instanceof TreeBodyError) throw new PersistenceError(e.message, file, e.offset);
     throw new PersistenceError(`${(e as Error).message} in snapshot ${file} at offset ${r.offset}`, file, r.offset);
   }
 }

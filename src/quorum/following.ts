@@ -1,7 +1,8 @@
 // FOLLOWING / OBSERVING: a Zab learner core (zab/learner.ts) bound to the connection to the leader,
 // the txn log and a ZooKeeperServer in the learner role. Every Ready is carried out by the shared
-// executor (zab/executor.ts); this file is the host. A SNAP's snapshot stream is read and made
-// durable before the core hears SNAP, so the core's `installSnapshot` finds it in place.
+// executor (zab/executor.ts); this file is the host. A SNAP's snapshot stream is parsed as it
+// arrives (snapstream.ts) and made durable before the core hears SNAP, so the core's
+// `installSnapshot` finds it in place.
 import * as net from 'node:net';
 import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
@@ -10,7 +11,7 @@ import { deserializeTxn } from '../data/txn';
 import { LearnerZooKeeperServer } from '../server/learnerzk';
 import { ElectionDecision } from './election';
 import { RoleContext } from './role';
-import { parseSnapStream } from './snapstream';
+import { SnapStreamReader } from './snapstream';
 import { GroupCommit } from './zkdb';
 import { ReadyLoop, ZabHost } from './zab/executor';
 import { ZabFollower, ZabLearner, ZabObserver } from './zab/learner';
@@ -54,9 +55,7 @@ export class LearnerRole implements ZabHost {
   // SNAP: the stream that follows the packet, read before the core sees the packet
   private readonly stream = new QuorumPacketDecoder();
   private snapPending: QuorumPacket | null = null;
-  private snapTried = 0;
-  private snapQuiet = false;
-  private snapTimer: NodeJS.Timeout | null = null;
+  private snapReader: SnapStreamReader | null = null;
   private busy = false;
 
   constructor(
@@ -122,10 +121,6 @@ export class LearnerRole implements ZabHost {
     this.ctx.decided(this.observer ? 'OBSERVING' : 'FOLLOWING', this.d.leader);
     this.sock.on('data', (chunk: Buffer) => {
       this.stream.push(chunk);
-      if (this.snapTimer) {
-        clearTimeout(this.snapTimer);
-        this.snapTimer = null;
-      }
       void this.pump();
     });
     this.sock.on('close', () => {
@@ -147,7 +142,6 @@ export class LearnerRole implements ZabHost {
     this.ended = true;
     this.loop.stop();
     if (this.ticker) clearInterval(this.ticker);
-    if (this.snapTimer) clearTimeout(this.snapTimer);
     this.sock.destroy();
     this.zk.shutdown();
     this.ctx.serving('looking', null);
@@ -184,29 +178,25 @@ export class LearnerRole implements ZabHost {
     }
   }
 
-  /** Parse the snapshot stream after SNAP once it is complete, make it durable, then step SNAP. */
+  /** Feed the snapshot stream after SNAP to its incremental reader; once complete, make it durable, then step SNAP. */
   private async receiveSnapshot(): Promise<boolean> {
     const snap = this.snapPending!;
-    // parsing restarts from the beginning: try again only once the buffered stream has doubled,
-    // or when the bytes stop coming (so a large SNAP costs O(n), not O(n²))
-    const have = this.stream.buffered().length;
-    if (have < 2 * this.snapTried && !this.snapQuiet) {
-      if (!this.snapTimer) this.snapTimer = setTimeout(() => ((this.snapTimer = null), (this.snapQuiet = true), void this.pump()), 20);
-      return false;
+    const reader = (this.snapReader ??= new SnapStreamReader(snap.zxid, this.ctx.logger));
+    const b = this.stream.buffered();
+    if (b.length) {
+      reader.push(Buffer.from(b)); // buffered() is only valid until the decoder's next push
+      this.stream.consume(b.length);
     }
-    this.snapQuiet = false;
-    const parsed = parseSnapStream(this.stream.buffered(), 0, snap.zxid);
-    if (!parsed) {
-      this.snapTried = have;
-      return false;
-    }
-    this.snapTried = 0;
-    this.stream.consume(parsed.end);
+    const tree = reader.read();
+    if (!tree) return false;
+    // the decoder is empty: what followed the stream are the next packets
+    this.stream.push(reader.remainder());
+    this.snapReader = null;
     await this.log.close();
-    await this.ctx.db.installSnapshot(parsed.tree);
+    await this.ctx.db.installSnapshot(tree);
     if (this.ended) return false;
     this.log.setWriter(this.ctx.db.newWriter());
-    this.tree = parsed.tree;
+    this.tree = tree;
     this.zk.shutdown();
     this.zk = this.newZk(this.tree);
     collectGarbage(); // the old tree and the stream's bytes

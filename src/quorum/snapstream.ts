@@ -1,95 +1,77 @@
-// The snapshot stream a leader sends after SNAP (ZKDatabase.serializeSnapshot): raw jute, no file
-// header and no checksum — sessions, the ACL map, the node list ended by "/", then "BenWasHere".
-import { JuteReader, JuteWriter } from '../jute/archive';
-import { readACLs, writeACLs } from '../jute/records';
-import { DataNode, DataTree, parentOf } from '../data/datatree';
-import { clearTree, indexNodeOwner, writeStatPersisted } from '../persistence/snapshot';
+// The snapshot stream a leader sends after SNAP (LearnerHandler: ZKDatabase.serializeSnapshot,
+// then the string "BenWasHere"): the tree body of src/persistence/treebody.ts, raw — no file
+// header, no checksum — followed by the signature. One codec with snapshot files.
+import { JuteError, JuteReader, JuteWriter } from '../jute/archive';
+import { DataTree } from '../data/datatree';
+import { encodeTreeBody, TreeBodyParser } from '../persistence/treebody';
+import { Logger } from '../util/log';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
 
 export function serializeSnapStream(tree: DataTree): Buffer {
-  const w = new JuteWriter(1 << 16);
-  w.writeInt(tree.sessions.size);
-  for (const [id, to] of tree.sessions) {
-    w.writeBigLong(id);
-    w.writeInt(to);
-  }
-  w.writeInt(tree.acls.byRef.size);
-  for (const [ref, list] of tree.acls.byRef) {
-    w.writeLong(ref);
-    writeACLs(w, list);
-  }
-  const stack = ['/'];
-  while (stack.length) {
-    const p = stack.pop()!;
-    const n = tree.nodes.get(p)!;
-    w.writeString(p === '/' ? '' : p);
-    w.writeLatin1(n.raw);
-    w.writeLong(n.aclRef);
-    writeStatPersisted(w, n);
-    const prefix = p === '/' ? '/' : p + '/';
-    for (const c of n.children) stack.push(prefix + c);
-  }
-  w.writeString('/');
-  w.writeString(SNAP_SIGNATURE);
-  return Buffer.from(w.finish());
+  const sink = { w: new JuteWriter(1 << 16) };
+  const body = encodeTreeBody(tree, sink);
+  while (!body.next().done);
+  sink.w.writeString(SNAP_SIGNATURE);
+  return Buffer.from(sink.w.finish());
 }
 
 /**
- * Parse a snapshot stream from `r`. Returns null when more bytes are needed (the reader's offset is
- * then unchanged), else the tree and the bytes consumed.
+ * Reads a SNAP stream incrementally: `push` the bytes as they arrive; `read()` returns the tree
+ * (at `zxid`) once the body and the signature are complete, null while more bytes are needed.
+ * `remainder()` then holds the bytes that followed the stream (the next quorum packets).
  */
-export function parseSnapStream(buf: Buffer, offset: number, zxid: number): { tree: DataTree; end: number } | null {
-  const r = new JuteReader(buf, offset, buf.length, Number.MAX_SAFE_INTEGER);
-  try {
-    const tree = new DataTree();
-    clearTree(tree);
-    const ns = r.readInt();
-    for (let i = 0; i < ns; i++) {
-      const id = r.readBigLong();
-      tree.sessions.set(id, r.readInt());
-    }
-    const na = r.readInt();
-    for (let i = 0; i < na; i++) {
-      const ref = r.readLong();
-      tree.acls.put(ref, readACLs(r) ?? []);
-    }
-    // the constructor's /zookeeper/config ACL ref is replaced by the stream's map
-    for (;;) {
-      const p = r.readStr();
-      if (p === '/') break;
-      const data = r.readLatin1();
-      const aclRef = r.readLong();
-      const node = new DataNode(
-        data,
-        aclRef,
-        r.readLong(),
-        r.readLong(),
-        r.readLong(),
-        r.readLong(),
-        r.readInt(),
-        r.readInt(),
-        r.readInt(),
-        r.readOwner(),
-        r.readLong(),
-      );
-      const key = p === '' ? '/' : p;
-      if (p !== '') {
-        const parent = tree.nodes.get(parentOf(p));
-        if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentOf(p)} of path ${p}`);
-        parent.addChild(p.substring(p.lastIndexOf('/') + 1));
-      }
-      tree.nodes.set(key, node);
-      tree.acls.addUsage(aclRef);
-      indexNodeOwner(tree, key, node.ephemeralOwner);
-    }
-    const sig = r.readStr();
-    if (sig !== SNAP_SIGNATURE) throw new Error('Missing signature');
-    tree.acls.purgeUnused();
-    tree.lastProcessedZxid = zxid;
-    return { tree, end: r.offset };
-  } catch (e) {
-    if ((e as Error).message.startsWith('record truncated')) return null;
-    throw e;
+export class SnapStreamReader {
+  private readonly body: TreeBodyParser;
+  private tail: Buffer = Buffer.alloc(0);
+  private done = false;
+
+  constructor(
+    private readonly zxid: number,
+    log?: Logger,
+  ) {
+    this.body = new TreeBodyParser(new DataTree(), 'the SNAP stream from the leader', log);
   }
+
+  get nodeCount(): number {
+    return this.body.nodeCount;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.done) this.tail = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    else this.body.push(chunk);
+  }
+
+  read(): DataTree | null {
+    if (this.done) return this.body.tree;
+    if (this.body.parse() !== 'done') return null;
+    const rest = this.body.remainder();
+    const r = new JuteReader(rest, 0, rest.length, Number.MAX_SAFE_INTEGER);
+    let sig: string;
+    try {
+      sig = r.readStr();
+    } catch (e) {
+      if (e instanceof JuteError && e.message.startsWith('record truncated')) return null;
+      throw e;
+    }
+    if (sig !== SNAP_SIGNATURE) throw new Error(`Missing signature in the SNAP stream from the leader (got ${JSON.stringify(sig.slice(0, 40))})`);
+    this.done = true;
+    this.tail = rest.subarray(r.offset);
+    this.body.tree.lastProcessedZxid = this.zxid;
+    return this.body.tree;
+  }
+
+  /** the bytes after the stream (once `read()` returned the tree) */
+  remainder(): Buffer {
+    return this.tail;
+  }
+}
+
+/** Parse a complete SNAP stream from `buf` at `offset`: the tree and the offset after it, or null if incomplete. */
+export function parseSnapStream(buf: Buffer, offset: number, zxid: number): { tree: DataTree; end: number } | null {
+  const reader = new SnapStreamReader(zxid);
+  reader.push(buf.subarray(offset));
+  const tree = reader.read();
+  if (!tree) return null;
+  return { tree, end: buf.length - reader.remainder().length };
 }

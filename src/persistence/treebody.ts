@@ -1,0 +1,309 @@
+// The DataTree as ZooKeeper serializes it (SerializeUtils.serializeSnapshot + DataTree.serialize):
+// the sessions (count, then id and timeout each), the ACL cache (count, then reference and ACL list
+// each), then every znode in pre-order — path (the root as ""), data, ACL reference, StatPersisted —
+// ended by the path "/". Snapshot files wrap it in a file header and Adler-32 seals (snapshot.ts);
+// the SNAP sync stream sends it raw, followed by the signature "BenWasHere" (quorum/snapstream.ts).
+// This file is the one encoder and the one parser of that body for both.
+import { JuteError, JuteReader, JuteWriter } from '../jute/archive';
+import { ACL, readACLs, writeACLs } from '../jute/records';
+import { AclCache, DataNode, DataTree } from '../data/datatree';
+import { CONTAINER_EPHEMERAL_OWNER, ownerTtl } from '../data/constants';
+import { Logger, silentLogger } from './util';
+
+export function writeStatPersisted(w: JuteWriter, n: DataNode): void {
+  w.writeLong(n.czxid);
+  w.writeLong(n.mzxid);
+  w.writeLong(n.ctime);
+  w.writeLong(n.mtime);
+  w.writeInt(n.version);
+  w.writeInt(n.cversion);
+  w.writeInt(n.aversion);
+  w.writeBigLong(n.ephemeralOwner);
+  w.writeLong(n.pzxid);
+}
+
+/** Where the encoder writes; the caller may swap `w` for a fresh writer whenever the encoder pauses. */
+export interface BodySink {
+  w: JuteWriter;
+}
+
+export interface EncodeOptions {
+  /** pause (yield) once the writer holds this many bytes */
+  chunk?: number;
+  /** also pause after this many znodes (the caller yields to the event loop there) */
+  nodesPerPause?: number;
+  /**
+   * a fuzzy snapshot of a tree that keeps changing while the caller yields (ZooKeeper's snapshots):
+   * the snapshot's zxid. A znode created after it whose ACL list is not in the written map is left
+   * out (with its subtree, also newer): log replay recreates it. Znodes deleted meanwhile are skipped.
+   */
+  fuzzyZxid?: number;
+}
+
+/**
+ * Write the tree body into `sink.w`. A generator: it pauses (yields) when the writer holds
+ * `chunk` bytes or after `nodesPerPause` znodes, so the caller can take the bytes or yield to the
+ * event loop; it returns the number of znodes written. Sessions and the ACL map are copied first.
+ */
+export function* encodeTreeBody(tree: DataTree, sink: BodySink, opts: EncodeOptions = {}): Generator<void, number, void> {
+  const chunk = opts.chunk ?? Infinity;
+  const perPause = opts.nodesPerPause ?? Infinity;
+  const sessions = [...tree.sessions];
+  sink.w.writeInt(sessions.length);
+  for (const [id, to] of sessions) {
+    sink.w.writeBigLong(id);
+    sink.w.writeInt(to);
+  }
+  const acls = new Map<number, ACL[]>(tree.acls.byRef);
+  sink.w.writeInt(acls.size);
+  for (const [ref, list] of acls) {
+    sink.w.writeLong(ref);
+    writeACLs(sink.w, list);
+    if (sink.w.offset >= chunk) yield;
+  }
+  const fuzzy = opts.fuzzyZxid;
+  const stack: string[] = ['/'];
+  let count = 0;
+  let sincePause = 0;
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    const n = tree.nodes.get(p);
+    if (!n) continue;
+    if (fuzzy !== undefined && n.aclRef !== -1 && !acls.has(n.aclRef) && n.czxid > fuzzy) continue;
+    const w = sink.w;
+    w.writeString(p === '/' ? '' : p);
+    w.writeLatin1(n.raw);
+    w.writeLong(n.aclRef);
+    writeStatPersisted(w, n);
+    count++;
+    const kids = [...n.children];
+    const prefix = p === '/' ? '/' : p + '/';
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(prefix + kids[i]);
+    if (w.offset >= chunk || ++sincePause >= perPause) {
+      sincePause = 0;
+      yield;
+    }
+  }
+  sink.w.writeString('/');
+  return count;
+}
+
+/** Replace the tree's state by an empty one (no nodes, no sessions, fresh ACL cache). */
+export function clearTree(tree: DataTree): void {
+  tree.nodes.clear();
+  tree.ephemerals.clear();
+  tree.containers.clear();
+  tree.ttls.clear();
+  tree.sessions.clear();
+  (tree as unknown as { acls: AclCache }).acls = new AclCache();
+  tree.approximateDataSize = 0;
+}
+
+/** Register `path` in the ephemerals/containers/ttls indexes exactly as DataTree.createNode does. */
+export function indexNodeOwner(tree: DataTree, p: string, owner: bigint): void {
+  if (owner === 0n) return; // most znodes: no BigInt arithmetic for them
+  if (owner === CONTAINER_EPHEMERAL_OWNER) tree.containers.add(p);
+  else if (ownerTtl(owner) >= 0) tree.ttls.add(p);
+  else {
+    let s = tree.ephemerals.get(owner);
+    if (!s) tree.ephemerals.set(owner, (s = new Set()));
+    s.add(p);
+  }
+}
+
+export type ParseState = 'done' | 'more' | 'paused';
+
+/** A malformed tree body: the message names where (`where` of the parser) and the stream offset. */
+export class TreeBodyError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * An incremental parser of the tree body into a DataTree: feed it bytes as they come (`push`),
+ * call `parse()`; it returns 'more' when it needs bytes, 'paused' after `maxNodes` znodes, 'done'
+ * at the end of the body. Each record is parsed once: a record cut off by the end of the bytes so
+ * far is parsed again, whole, when more arrive (so the work is linear in the body's size, however
+ * the bytes are chunked). Errors (a znode whose parent is missing, a negative count, bad jute)
+ * throw, naming `where` and the offset.
+ */
+export class TreeBodyParser {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** stream offset of buf[0] */
+  private base: number;
+  private phase: 'sessionCount' | 'sessions' | 'aclCount' | 'acls' | 'nodes' | 'done' = 'sessionCount';
+  private left = 0;
+  nodeCount = 0;
+  sessionCount = 0;
+  // siblings come one after another (depth-first order): the last parent looked up
+  private lastParentPath = '';
+  private lastParent: DataNode | undefined;
+  // ACL reference counts, added per run of equal refs (most znodes share one ACL)
+  private runRef = -1;
+  private runCount = 0;
+  private runKnown = true;
+
+  constructor(
+    readonly tree: DataTree,
+    private readonly where: string,
+    private readonly log: Logger = silentLogger,
+    /** stream offset of the first byte pushed (for messages and `offset`) */
+    startOffset = 0,
+  ) {
+    this.base = startOffset;
+    clearTree(tree);
+  }
+
+  /** stream offset of the next byte to parse (after 'done': of the first byte after the body) */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** The next bytes of the stream (the parser keeps a reference to `chunk`; do not reuse it). */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.pos >= this.buf.length) {
+      this.base += this.buf.length;
+      this.buf = chunk;
+    } else {
+      const rest = this.buf.subarray(this.pos);
+      this.base += this.pos;
+      this.buf = Buffer.concat([rest, chunk]);
+    }
+    this.pos = 0;
+  }
+
+  /** The bytes pushed but not parsed (after 'done': whatever followed the body). */
+  remainder(): Buffer {
+    return this.buf.subarray(this.pos);
+  }
+
+  /**
+   * Parse what is buffered. `final`: no more bytes will come (a file), so a record cut short is an
+   * error rather than a reason to wait.
+   */
+  parse(maxNodes = Infinity, final = false): ParseState {
+    const r = new JuteReader(this.buf, this.pos, this.buf.length, Number.MAX_SAFE_INTEGER);
+    let nodes = 0;
+    for (;;) {
+      const at = r.offset;
+      try {
+        switch (this.phase) {
+          case 'done':
+            return 'done';
+          case 'sessionCount':
+            this.left = r.readInt();
+            if (this.left < 0) this.fail(`bad session count ${this.left}`, at);
+            this.sessionCount = this.left;
+            this.phase = 'sessions';
+            break;
+          case 'sessions': {
+            if (this.left === 0) {
+              this.phase = 'aclCount';
+              break;
+            }
+            const id = r.readBigLong();
+            this.tree.sessions.set(id, r.readInt());
+            this.left--;
+            break;
+          }
+          case 'aclCount':
+            this.left = r.readInt();
+            if (this.left < 0) this.fail(`bad ACL map size ${this.left}`, at);
+            this.phase = 'acls';
+            break;
+          case 'acls': {
+            if (this.left === 0) {
+              this.phase = 'nodes';
+              break;
+            }
+            const ref = r.readLong();
+            this.tree.acls.put(ref, readACLs(r) ?? []);
+            this.left--;
+            break;
+          }
+          case 'nodes':
+            if (nodes >= maxNodes) return 'paused';
+            if (!this.node(r, at)) {
+              this.finish();
+              this.phase = 'done';
+            } else nodes++;
+            break;
+        }
+      } catch (e) {
+        // a record cut off by the end of the bytes so far: parse it again, whole, when more come
+        // (a vector whose count exceeds the bytes so far is one too)
+        if (!final && e instanceof JuteError && /^(record truncated|Unreasonable vector length = \d)/.test(e.message)) return 'more';
+        throw e;
+      }
+      this.pos = r.offset;
+    }
+  }
+
+  private fail(msg: string, at: number): never {
+    throw new TreeBodyError(`${msg} in ${this.where} at offset ${this.base + at}`, this.base + at);
+  }
+
+  /** One znode record; false at the end marker "/". */
+  private node(r: JuteReader, at: number): boolean {
+    const p = r.readStr();
+    if (p === '/') return false;
+    const data = r.readLatin1();
+    const aclRef = r.readLong();
+    const node = new DataNode(
+      data,
+      aclRef,
+      r.readLong(), // czxid
+      r.readLong(), // mzxid
+      r.readLong(), // ctime
+      r.readLong(), // mtime
+      r.readInt(), // version
+      r.readInt(), // cversion
+      r.readInt(), // aversion
+      r.readOwner(), // ephemeralOwner
+      r.readLong(), // pzxid
+    );
+    const tree = this.tree;
+    const key = p === '' ? '/' : p;
+    if (p !== '') {
+      const cut = p.lastIndexOf('/');
+      let parent: DataNode | undefined;
+      const lp = this.lastParentPath;
+      if (this.lastParent !== undefined && cut === (lp === '/' ? 0 : lp.length) && p.startsWith(lp)) parent = this.lastParent;
+      else {
+        const parentPath = cut <= 0 ? '/' : p.substring(0, cut);
+        parent = tree.nodes.get(parentPath);
+        if (!parent) this.fail(`Invalid Datatree, unable to find parent ${parentPath} of path ${p}`, at);
+        this.lastParentPath = parentPath;
+        this.lastParent = parent;
+      }
+      parent.addChild(p.substring(cut + 1));
+    }
+    tree.nodes.set(key, node);
+    tree.approximateDataSize += key.length + (data ? data.length : 0);
+    if (aclRef !== this.runRef) {
+      if (this.runCount > 0) tree.acls.addUsage(this.runRef, this.runCount);
+      this.runRef = aclRef;
+      this.runCount = 0;
+      this.runKnown = aclRef === -1 || tree.acls.byRef.has(aclRef);
+    }
+    this.runCount++;
+    if (!this.runKnown) this.log.warn(`Ignoring acl ${aclRef} of ${key} as it does not exist in the cache (${this.where})`);
+    indexNodeOwner(tree, key, node.ephemeralOwner);
+    this.nodeCount++;
+    return true;
+  }
+
+  private finish(): void {
+    if (this.runCount > 0) this.tree.acls.addUsage(this.runRef, this.runCount);
+    this.runCount = 0;
+    this.tree.acls.purgeUnused();
+  }
+}

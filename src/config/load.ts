@@ -1,8 +1,9 @@
 // zoo.cfg loader: java.util.Properties syntax, ZooKeeper 3.8's keys and defaults, and errors that
-// name the file, the line and the key (docs/config.md).
+// name the file, the line and the key (docs/configuration.md). The keys themselves: keys.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, QuorumServerSpec, ServerConfig } from './types';
+import { INT_MAX, INT_MIN, isQpcKey, specOf } from './keys';
 
 export interface PropLine {
   key: string;
@@ -95,156 +96,6 @@ export function parseJvmFlags(flags: string): Map<string, string> {
     out.set(m[1], (m[2] ?? '').replace(/^(["'])(.*)\1$/, '$2'));
   }
   return out;
-}
-
-// ---------------------------------------------------------------- key catalogue
-
-/**
- * qpc: parsed by QuorumPeerConfig.parseProperties (not a system property);
- * sys: read as the system property `zookeeper.<key>` (zoo.cfg or -Dzookeeper.<key>);
- * jvm: a system property without the prefix (-D<key>); zk-server also accepts it in zoo.cfg.
- */
-type Origin = 'qpc' | 'sys' | 'jvm';
-type Kind = 'int' | 'long' | 'port' | 'port0' | 'bool' | 'yesno' | 'double' | 'string';
-interface KeySpec {
-  origin: Origin;
-  kind: Kind;
-  /** implemented by zk-server (else listed in ignoredKeys) */
-  impl: boolean;
-  min?: number;
-}
-
-const INT_MIN = -2147483648;
-const INT_MAX = 2147483647;
-
-const K = (origin: Origin, kind: Kind, impl: boolean, min?: number): KeySpec => ({ origin, kind, impl, min });
-
-const KEYS: Record<string, KeySpec> = {
-  // QuorumPeerConfig.parseProperties
-  tickTime: K('qpc', 'int', true, 1),
-  initLimit: K('qpc', 'int', true, 1),
-  syncLimit: K('qpc', 'int', true, 1),
-  connectToLearnerMasterLimit: K('qpc', 'int', false, 0),
-  dataDir: K('qpc', 'string', true),
-  dataLogDir: K('qpc', 'string', true),
-  clientPort: K('qpc', 'port0', true),
-  clientPortAddress: K('qpc', 'string', true),
-  secureClientPort: K('qpc', 'port0', false),
-  secureClientPortAddress: K('qpc', 'string', false),
-  clientPortListenBacklog: K('qpc', 'int', true),
-  maxClientCnxns: K('qpc', 'int', true, 0),
-  minSessionTimeout: K('qpc', 'int', true),
-  maxSessionTimeout: K('qpc', 'int', true),
-  localSessionsEnabled: K('qpc', 'bool', false),
-  localSessionsUpgradingEnabled: K('qpc', 'bool', false),
-  electionAlg: K('qpc', 'int', true),
-  quorumListenOnAllIPs: K('qpc', 'bool', true),
-  peerType: K('qpc', 'string', true),
-  syncEnabled: K('qpc', 'bool', false),
-  observerMasterPort: K('qpc', 'port', false),
-  dynamicConfigFile: K('qpc', 'string', false),
-  standaloneEnabled: K('qpc', 'bool', true),
-  reconfigEnabled: K('qpc', 'bool', true),
-  'autopurge.snapRetainCount': K('qpc', 'int', true),
-  'autopurge.purgeInterval': K('qpc', 'int', true),
-  sslQuorum: K('qpc', 'bool', false),
-  portUnification: K('qpc', 'bool', false),
-  sslQuorumReloadCertFiles: K('qpc', 'bool', false),
-  'quorum.auth.enableSasl': K('qpc', 'bool', false),
-  'quorum.auth.serverRequireSasl': K('qpc', 'bool', false),
-  'quorum.auth.learnerRequireSasl': K('qpc', 'bool', false),
-  'quorum.auth.learner.saslLoginContext': K('qpc', 'string', false),
-  'quorum.auth.server.saslLoginContext': K('qpc', 'string', false),
-  'quorum.auth.kerberos.servicePrincipal': K('qpc', 'string', false),
-  'quorum.cnxn.threads.size': K('qpc', 'int', false),
-  'jvm.pause.monitor': K('qpc', 'bool', false),
-  'jvm.pause.info-threshold.ms': K('qpc', 'long', false),
-  'jvm.pause.warn-threshold.ms': K('qpc', 'long', false),
-  'jvm.pause.sleep.time.ms': K('qpc', 'long', false),
-  'metricsProvider.className': K('qpc', 'string', true),
-  'metricsProvider.httpHost': K('qpc', 'string', true),
-  'metricsProvider.httpPort': K('qpc', 'port0', true),
-  'multiAddress.enabled': K('qpc', 'bool', false),
-  'multiAddress.reachabilityCheckTimeoutMs': K('qpc', 'int', false),
-  'multiAddress.reachabilityCheckEnabled': K('qpc', 'bool', false),
-  oraclePath: K('qpc', 'string', false),
-
-  // zookeeper.<key> system properties
-  '4lw.commands.whitelist': K('sys', 'string', true),
-  'admin.enableServer': K('sys', 'bool', true),
-  'admin.serverAddress': K('sys', 'string', true),
-  'admin.serverPort': K('sys', 'port0', true),
-  'admin.commandURL': K('sys', 'string', true),
-  'admin.idleTimeout': K('sys', 'int', false),
-  'admin.httpVersion': K('sys', 'int', false),
-  'admin.portUnification': K('sys', 'bool', false),
-  'admin.forceHttps': K('sys', 'bool', false),
-  snapCount: K('sys', 'int', true),
-  snapSizeLimitInKb: K('sys', 'long', false),
-  txnLogSizeLimitInKb: K('sys', 'long', false),
-  preAllocSize: K('sys', 'long', true, 1),
-  forceSync: K('sys', 'yesno', true),
-  'fsync.warningthresholdms': K('sys', 'long', false),
-  globalOutstandingLimit: K('sys', 'int', true, 1),
-  maxCnxns: K('sys', 'int', false, 0),
-  skipACL: K('sys', 'yesno', true),
-  'DigestAuthenticationProvider.superDigest': K('sys', 'string', true),
-  'DigestAuthenticationProvider.digestAlg': K('sys', 'string', false),
-  'DigestAuthenticationProvider.enabled': K('sys', 'bool', false),
-  superUser: K('sys', 'string', false),
-  'X509AuthenticationProvider.superUser': K('sys', 'string', false),
-  'enforce.auth.enabled': K('sys', 'bool', false),
-  'enforce.auth.schemes': K('sys', 'string', false),
-  sessionRequireClientSASLAuth: K('sys', 'bool', false),
-  extendedTypesEnabled: K('sys', 'bool', true),
-  emulate353TTLNodes: K('sys', 'bool', false),
-  'digest.enabled': K('sys', 'bool', false),
-  'closeSessionTxn.enabled': K('sys', 'bool', false),
-  'snapshot.compression.method': K('sys', 'string', true),
-  'snapshot.trust.empty': K('sys', 'bool', false),
-  'db.autocreate': K('sys', 'bool', false),
-  'datadir.autocreate': K('sys', 'bool', false),
-  commitLogCount: K('sys', 'int', false),
-  snapshotSizeFactor: K('sys', 'double', false),
-  forceSnapshotSync: K('sys', 'bool', false),
-  leaderServes: K('sys', 'yesno', false),
-  cnxTimeout: K('sys', 'int', false),
-  quorumCnxnTimeoutMs: K('sys', 'long', false),
-  electionPortBindRetry: K('sys', 'int', false),
-  'fastleader.minNotificationInterval': K('sys', 'int', false),
-  'fastleader.maxNotificationInterval': K('sys', 'int', false),
-  'observer.reconnectDelayMs': K('sys', 'long', false),
-  'observer.election.DelayMs': K('sys', 'long', false),
-  'leader.maxConcurrentSnapSyncs': K('sys', 'int', false),
-  'leader.maxConcurrentDiffSyncs': K('sys', 'int', false),
-  serverCnxnFactory: K('sys', 'string', false),
-  'nio.numSelectorThreads': K('sys', 'int', false),
-  'nio.numWorkerThreads': K('sys', 'int', false),
-  'nio.sessionlessCnxnTimeout': K('sys', 'int', false),
-  largeRequestThreshold: K('sys', 'int', false),
-  largeRequestMaxBytes: K('sys', 'int', false),
-  enforceQuota: K('sys', 'bool', false),
-  enableEagerACLCheck: K('sys', 'bool', false),
-  'jute.maxbuffer.extrasize': K('sys', 'int', false),
-
-  // JVM-only properties (no zookeeper. prefix), also accepted in zoo.cfg by zk-server
-  'jute.maxbuffer': K('jvm', 'int', true, 1),
-  'znode.container.checkIntervalMs': K('jvm', 'int', true, 1),
-  'znode.container.maxPerMinute': K('jvm', 'int', true, 1),
-  'znode.container.maxNeverUsedIntervalMs': K('jvm', 'long', false, 0),
-  'readonlymode.enabled': K('jvm', 'bool', false),
-  'follower.nodelay': K('jvm', 'bool', false),
-};
-
-/** Key families parsed by QuorumPeerConfig (not system properties). */
-const QPC_PREFIXES = ['server.', 'group.', 'weight.', 'metricsProvider.'];
-
-function specOf(key: string): KeySpec | undefined {
-  return Object.prototype.hasOwnProperty.call(KEYS, key) ? KEYS[key] : undefined;
-}
-
-function isQpcKey(key: string): boolean {
-  return specOf(key)?.origin === 'qpc' || QPC_PREFIXES.some((p) => key.startsWith(p));
 }
 
 // ---------------------------------------------------------------- loader

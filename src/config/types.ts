@@ -1,4 +1,4 @@
-// The parsed form of a zoo.cfg. Every field has ZooKeeper 3.8's default; see docs/config.md.
+// The parsed form of a zoo.cfg. Every field has ZooKeeper 3.8's default; see docs/configuration.md (the keys: src/config/keys.ts).
 
 export interface QuorumServerSpec {
   id: number;

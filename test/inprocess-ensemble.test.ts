@@ -2,6 +2,8 @@
 // voters and an observer in this process, on OS-assigned ports (test/helpers/inproc.ts), with a
 // short tickTime: sessions on every role outlive several timeouts while their clients ping, survive
 // a leader change, and a silent one is expired by the new leader only after a full timeout.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JuteWriter } from '../src/jute/archive';
 import { OpCode } from '../src/data/constants';
@@ -71,6 +73,28 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
       expect(g.err, `/snap-${k} on the rejoined follower`).toBe(0);
       expect(g.data).toEqual(Buffer.alloc(2000, k % 256));
     }
+    stop();
+    r.close();
+    c.close();
+  }, 60_000);
+
+  it('a follower whose dataDir was wiped (myid kept) rejoins by SNAP with every committed write', async () => {
+    const L = e.leader();
+    const f = [1, 2, 3].find((i) => i !== L)!;
+    const c = await MiniClient.connect(e.port(L), 10 * TICK);
+    const stop = pinger(c);
+    for (let k = 0; k < 50; k++) expect(await c.create(`/wiped-${k}`, Buffer.from(`w${k}`))).toBe(0);
+    await e.stop(f);
+    const dir = path.join(e.root, `node${f}`);
+    for (const x of fs.readdirSync(dir)) if (x !== 'myid') fs.rmSync(path.join(dir, x), { recursive: true, force: true });
+    const snaps = serverMetrics.snap_count.value;
+    await e.start(f);
+    await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    expect(serverMetrics.snap_count.value, 'the leader sent a SNAP').toBeGreaterThan(snaps);
+    const r = await MiniClient.connect(e.port(f), 10 * TICK);
+    for (const k of [0, 25, 49]) expect((await r.getData(`/wiped-${k}`)).data?.toString(), `/wiped-${k}`).toBe(`w${k}`);
+    // and it made what it received durable: a snapshot in its new dataDir
+    expect(fs.readdirSync(path.join(dir, 'version-2')).some((x) => x.startsWith('snapshot.'))).toBe(true);
     stop();
     r.close();
     c.close();

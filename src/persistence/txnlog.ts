@@ -2,6 +2,7 @@
 // Layout (disk-format.md §4): FileHeader "ZKLG",2,dbid 0; records `long adler32 | int len | entry | 0x42`;
 // zero padding (preallocated space). All paths taken here are the version-2 directory itself.
 import { serverMetrics } from '../util/metrics';
+import { defaultFileIO, FileIO, LogFile } from './fileio';
 import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter, DEFAULT_MAX_BUFFER } from '../jute/archive';
@@ -43,6 +44,8 @@ export interface TxnLogWriterOptions {
   /** Roll to a new file after a flush once the current file holds more than this many bytes (-1 = off). */
   txnLogSizeLimit?: number;
   logger?: Logger;
+  /** the file operations (tests inject disk faults here; default: node:fs, or ZK_FAULT_INJECT's) */
+  io?: FileIO;
 }
 
 /** Frame one entry (TxnHeader + body [+ TxnDigest]) as a log record. */
@@ -110,7 +113,8 @@ export class TxnLogWriter {
   private closed = false;
 
   // current file state (owned by the flush loop)
-  private fh: fs.promises.FileHandle | null = null;
+  private fh: LogFile | null = null;
+  private readonly io: FileIO;
   private curPath: string | null = null;
   private position = 0;
   private currentSize = 0;
@@ -131,6 +135,7 @@ export class TxnLogWriter {
     this.fsyncWarnMs = opts.fsyncWarningThresholdMs ?? 1000;
     this.sizeLimit = opts.txnLogSizeLimit ?? -1;
     this.log = opts.logger ?? silentLogger;
+    this.io = opts.io ?? defaultFileIO;
   }
 
   /** Path of the file currently being written (null before the first flush after a roll). */
@@ -266,7 +271,7 @@ export class TxnLogWriter {
       await this.closeCurrent();
       const p = path.join(this.logDir, logFileName(seg.newFileZxid));
       this.log.info(`Creating new log file: ${logFileName(seg.newFileZxid)}`);
-      const fh = await fs.promises.open(p, 'w');
+      const fh = await this.io.create(p);
       this.fh = fh;
       this.curPath = p;
       await writeFully(fh, fileHeader(TXNLOG_MAGIC, 0n), 0);
@@ -311,9 +316,9 @@ export function paddedSize(position: number, fileSize: number, preAlloc: number)
  * Written synchronously: a write into the page cache takes microseconds, while a thread-pool round
  * trip costs tens of them on every group commit; only the fdatasync runs off the event loop.
  */
-async function writeFully(fh: fs.promises.FileHandle, buf: Buffer, position: number): Promise<void> {
+async function writeFully(fh: LogFile, buf: Buffer, position: number): Promise<void> {
   let off = 0;
-  while (off < buf.length) off += fs.writeSync(fh.fd, buf, off, buf.length - off, position + off);
+  while (off < buf.length) off += fh.write(buf, off, buf.length - off, position + off);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
 import { serverMetrics } from '../util/metrics';
+import { ExitCode, fatal } from '../util/fatal';
 import { deserializeTxn } from '../data/txn';
 import { LearnerZooKeeperServer } from '../server/learnerzk';
 import { ElectionDecision } from './election';
@@ -88,6 +89,7 @@ export class LearnerRole implements ZabHost {
         this.loop.run();
       },
       () => this.ended,
+      (e) => this.logFailed(e),
     );
     sock.setNoDelay(true);
     this.out = new PacketBatcher(sock);
@@ -204,6 +206,15 @@ export class LearnerRole implements ZabHost {
     this.core.step(this.d.leader, snap, Date.now());
     this.loop.run();
     return true;
+  }
+
+  /** SyncRequestProcessor's IOException: stop at once (nothing more is acknowledged), and the process exits. */
+  private logFailed(e: unknown): void {
+    serverMetrics.unrecoverable_error_count.add(1);
+    this.ctx.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
+    this.ctx.db.invalidate();
+    this.end();
+    fatal(ExitCode.TXNLOG_ERROR, 'txn log write failed', e);
   }
 
   // ---- ZabHost ----

@@ -4,6 +4,7 @@
 import * as net from 'node:net';
 import { OpCode } from '../data/constants';
 import { serverMetrics } from '../util/metrics';
+import { ExitCode, fatal } from '../util/fatal';
 import { serializeTxn } from '../data/txn';
 import { LeaderZooKeeperServer } from '../server/leaderzk';
 import { TxnLogSink } from '../server/zkserver';
@@ -63,6 +64,7 @@ export class LeaderRole implements ZabHost {
         this.loop.run();
       },
       () => this.ended,
+      (e) => this.logFailed(e),
     );
   }
 
@@ -145,6 +147,15 @@ export class LeaderRole implements ZabHost {
     }
     this.sockets.set(sid, sock);
     return sid;
+  }
+
+  /** SyncRequestProcessor's IOException: stop at once (nothing more is acknowledged), and the process exits. */
+  private logFailed(e: unknown): void {
+    serverMetrics.unrecoverable_error_count.add(1);
+    this.ctx.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
+    this.ctx.db.invalidate();
+    this.end();
+    fatal(ExitCode.TXNLOG_ERROR, 'txn log write failed', e);
   }
 
   // ---- ZabHost ----

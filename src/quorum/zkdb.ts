@@ -153,6 +153,8 @@ export class GroupCommit {
     private writer: TxnLogWriter,
     private readonly persisted: (upTo: number) => void,
     private readonly ended: () => boolean,
+    /** the log could not be written or synced: nothing appended since may be acknowledged */
+    private readonly failed: (e: unknown) => void,
   ) {}
 
   get log(): TxnLogWriter {
@@ -190,6 +192,8 @@ export class GroupCommit {
         if (this.ended()) return;
         this.persisted(upTo);
       }
+    } catch (e) {
+      if (!this.ended()) this.failed(e);
     } finally {
       this.flushing = false;
     }

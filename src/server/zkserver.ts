@@ -7,6 +7,7 @@
 // Reads run when they reach the head of their connection's queue, so a client always sees its own
 // earlier writes and replies leave in request order. No sockets here: connections are `Cnxn`s.
 import { serverMetrics } from '../util/metrics';
+import { ExitCode, fatal } from '../util/fatal';
 import { JuteReader, JuteWriter, JuteError } from '../jute/archive';
 import {
   readAuthPacket,
@@ -517,10 +518,11 @@ export class ZooKeeperServer {
         try {
           await this.log.commit();
         } catch (e) {
+          // nothing may be acknowledged any more: stop serving, and the process exits (launch.ts)
           serverMetrics.unrecoverable_error_count.add(1);
-          this.logger.warn({ err: String(e) }, 'txn log write failed; stopping');
-          process.exitCode = 10;
+          this.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
           this.shutdown();
+          fatal(ExitCode.TXNLOG_ERROR, 'txn log write failed', e);
           return;
         }
         for (const p of batch) this.applyTxn(p);

@@ -98,8 +98,8 @@ export class Peers {
     return file;
   }
 
-  start(i: number): void {
-    const p = spawn(process.execPath, [BIN, 'start-foreground', this.cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info' } });
+  start(i: number, env: Record<string, string> = {}): void {
+    const p = spawn(process.execPath, [BIN, 'start-foreground', this.cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info', ...env } });
     this.logs.set(i, '');
     p.stdout!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));
     p.stderr!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { loadConfig, parseProperties, resolveConfigPath } from './config/load';
 import { ConfigError, ServerConfig } from './config/types';
 import { createLogger } from './logger';
-import { purge } from './persistence';
+import { purge, truncateDataDir } from './persistence';
 import { startServerProcess } from './launch';
 import { PACKAGE_VERSION, VERSION_STRING } from './version';
 
@@ -268,6 +268,25 @@ export async function main(argv: string[]): Promise<void> {
       const removed = purge(config.dataDir, config.dataLogDir, n);
       for (const f of removed) process.stdout.write(`Removing file: ${new Date().toString()}\t${f}\n`);
       process.exit(0);
+    });
+  program
+    .command('truncate-log <zxid> [cfg]')
+    .description('cut the txn log after ZXID (hex 0x.. or decimal) and drop later snapshots, as a TRUNC does; for a log a CRC error names')
+    .action((zxidText: string, cfg: string | undefined) => {
+      const { config } = configOrExit(cfg);
+      const zxid = /^0x[0-9a-f]+$/i.test(zxidText) ? parseInt(zxidText.slice(2), 16) : /^\d+$/.test(zxidText) ? Number(zxidText) : NaN;
+      if (!Number.isSafeInteger(zxid) || zxid < 0) {
+        process.stderr.write(`truncate-log: ${zxidText} is not a zxid (0x... or a decimal number)\n`);
+        process.exit(2);
+      }
+      try {
+        const cut = truncateDataDir(config.dataDir, config.dataLogDir, zxid);
+        process.stdout.write(cut ? `Truncated the txn log after zxid 0x${zxid.toString(16)}\n` : `The txn log holds no zxid 0x${zxid.toString(16)}; nothing cut\n`);
+        process.exit(cut ? 0 : 1);
+      } catch (e) {
+        process.stderr.write(`truncate-log: ${(e as Error).message}\n`);
+        process.exit(1);
+      }
     });
   program
     .command('version')

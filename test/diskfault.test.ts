@@ -3,7 +3,7 @@
 // exit (ZooKeeper's "Severe unrecoverable error" of the SyncRequestProcessor) with exit code 10;
 // every write it acknowledged must be there after a restart on a healthy disk. A follower whose
 // disk fails leaves the ensemble, which goes on with the other two; it rejoins after a restart.
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faultyFileIO, faultSpecFrom } from '../src/persistence/fileio';
 import { TxnLogWriter } from '../src/persistence';
 import { MiniClient } from './helpers/miniclient';
-import { ensembleSpec, freePorts, Peers, requireDist } from './helpers/peers';
+import { BIN, ensembleSpec, freePorts, Peers, requireDist } from './helpers/peers';
 
 const exited = (p: ChildProcess): Promise<number | null> => new Promise((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code))));
 
@@ -161,4 +161,55 @@ describe('disk faults in a running server', () => {
     }
     c.close();
   }, 120_000);
+
+  it('a checksum error inside the txn log (not its tail) refuses to start, naming file, offset and the truncate-log command that recovers', async () => {
+    const [port] = await freePorts(1);
+    const peers = new Peers({ clientPort: () => port, common: ['snapCount=100000'] }, 'zk-crc-');
+    peersToStop.push(peers);
+    peers.start(1);
+    await peers.waitFor(async () => (await peers.ask(1, 'ruok')) === 'imok', 20_000, 'the server answering');
+    const c = await MiniClient.connect(port, 10_000);
+    for (let k = 0; k < 10; k++) expect(await c.create(`/c-${k}`, Buffer.from(`v${k}`))).toBe(0);
+    c.close();
+    const proc = peers.procs.get(1)!;
+    proc.kill('SIGKILL'); // no snapshot at shutdown: the creates live in the txn log only
+    await exited(proc);
+    peers.procs.delete(1);
+    // flip a byte inside the 7th record of the log
+    const v2 = path.join(peers.root, 'node1', 'version-2');
+    const logFile = path.join(v2, fs.readdirSync(v2).filter((f) => f.startsWith('log.')).sort()[0]);
+    const buf = fs.readFileSync(logFile);
+    let off = 16;
+    for (let k = 0; k < 6; k++) off += 8 + 4 + buf.readInt32BE(off + 8) + 1;
+    buf[off + 12 + 20] ^= 0x55;
+    fs.writeFileSync(logFile, buf);
+    // the server refuses to start, and says why and what to do
+    peers.start(1);
+    const code = await exited(peers.procs.get(1)!);
+    const out = peers.logs.get(1)!;
+    expect(code, out.slice(-2000)).not.toBe(0);
+    expect(out).toContain(`CRC check failed in ${logFile} at offset ${off}`);
+    const m = /after zxid (0x[0-9a-f]+).*zk-server truncate-log 0x[0-9a-f]+ <zoo.cfg>/s.exec(out);
+    expect(m, out.slice(-2000)).not.toBeNull();
+    peers.procs.delete(1);
+    // the operator runs the command it names
+    const cfg = path.join(peers.root, 'zoo_1.cfg');
+    const t = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [BIN, 'truncate-log', m![1], cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let o = '';
+      p.stdout!.on('data', (d) => (o += d));
+      p.stderr!.on('data', (d) => (o += d));
+      p.on('close', (code) => resolve({ code, out: o }));
+    });
+    expect(t.code, t.out).toBe(0);
+    expect(t.out).toContain(`Truncated the txn log after zxid ${m![1]}`);
+    peers.start(1);
+    await peers.waitFor(async () => (await peers.ask(1, 'ruok')) === 'imok', 20_000, 'the server starting after truncate-log');
+    const r = await MiniClient.connect(port, 10_000);
+    // the records before the corrupt one survive (the session's createSession is the first txn)
+    for (let k = 0; k < 5; k++) expect((await r.getData(`/c-${k}`)).err, `/c-${k}`).toBe(0);
+    expect((await r.getData('/c-9')).err).toBe(-101);
+    r.close();
+    await peers.stop(1);
+  }, 60_000);
 });

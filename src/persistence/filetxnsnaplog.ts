@@ -5,7 +5,7 @@ import * as path from 'path';
 import { DataTree } from '../data/datatree';
 import { OP_NAMES } from '../data/constants';
 import { findValidSnapshots, readSnapshotWithInfo, writeSnapshot, WriteSnapshotOptions } from './snapshot';
-import { getLastLoggedZxid, readTxnLog, selectLogFiles } from './txnlog';
+import { getLastLoggedZxid, readTxnLog, selectLogFiles, truncateLog } from './txnlog';
 import {
   listDataFiles,
   LOG_PREFIX,
@@ -231,4 +231,22 @@ export function purge(dataDir: string, dataLogDir: string = dataDir, retainCount
 /** Convenience: snapshot `tree` into `<dataDir>/version-2` named after its lastProcessedZxid. */
 export function saveSnapshot(tree: DataTree, dataDir: string, opts: WriteSnapshotOptions = {}): Promise<string> {
   return writeSnapshot(tree, path.join(dataDir, VERSION_DIR), tree.lastProcessedZxid, opts);
+}
+
+/**
+ * Cut a peer's history after `zxid`: the txn log keeps the records up to and including it, and
+ * snapshots taken after it are removed (a learner's TRUNC, and `zk-server truncate-log`).
+ * Returns whether the log held `zxid`.
+ */
+export function truncateDataDir(dataDir: string, dataLogDir: string, zxid: number, log: Logger = silentLogger): boolean {
+  const { snapDir, logDir } = prepareDataDirs(dataDir, dataLogDir);
+  const cut = truncateLog(logDir, zxid, { logger: log });
+  for (const f of fs.readdirSync(snapDir)) {
+    const m = /^snapshot\.([0-9a-f]+)/.exec(f);
+    if (m && parseInt(m[1], 16) > zxid) {
+      fs.unlinkSync(path.join(snapDir, f));
+      log.info(`Removed ${f}: it was taken after 0x${zxidHex(zxid)}`);
+    }
+  }
+  return cut;
 }

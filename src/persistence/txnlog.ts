@@ -428,6 +428,7 @@ interface RawIterItem {
 function* iterateRecords(files: NamedFile[], allLast: NamedFile | undefined, opts: TxnLogReadOptions): Generator<RawIterItem> {
   const log = opts.logger ?? silentLogger;
   const maxLen = (opts.maxBuffer ?? DEFAULT_MAX_BUFFER) + 1024;
+  let lastGood = -1;
   for (const f of files) {
     const isLastFile = allLast !== undefined && f.path === allLast.path;
     const fd = fs.openSync(f.path, 'r');
@@ -458,7 +459,19 @@ function* iterateRecords(files: NamedFile[], allLast: NamedFile | undefined, opt
             log.warn(`Ignoring torn final record in ${f.path} at offset ${r.offset}: CRC check failed`);
             break;
           }
-          throw new PersistenceError(`CRC check failed in ${f.path} at offset ${r.offset}`, f.path, r.offset);
+          // not a torn tail: acknowledged txns may follow, so never drop them silently
+          const after = lastGood >= 0 ? `0x${zxidHex(lastGood)}` : null;
+          throw new PersistenceError(
+            `CRC check failed in ${f.path} at offset ${r.offset}${after ? ` (after zxid ${after})` : ''}. ` +
+              `Refusing to start: txns acknowledged to clients may follow this record. ` +
+              (after
+                ? `To keep the log up to the last good txn, run \`zk-server truncate-log ${after} <zoo.cfg>\` ` +
+                  '(a peer of an ensemble then gets the rest from the leader); '
+                : '') +
+              `or, on a member of a healthy ensemble, remove the version-2 directories of its dataDir/dataLogDir (myid stays) and let it resync by SNAP.`,
+            f.path,
+            r.offset,
+          );
         }
         let h: TxnHeader;
         try {
@@ -467,6 +480,7 @@ function* iterateRecords(files: NamedFile[], allLast: NamedFile | undefined, opt
           throw new PersistenceError(`Bad txn header in ${f.path} at offset ${r.offset}: ${(e as Error).message}`, f.path, r.offset);
         }
         yield { file: f, rec: r, hdr: h };
+        lastGood = h.zxid;
         off = r.end;
       }
     } finally {

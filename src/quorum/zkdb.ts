@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
-import { prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateLog, TxnLogWriter } from '../persistence';
+import { prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateDataDir, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
 import { serverMetrics } from '../util/metrics';
@@ -103,11 +103,7 @@ export class ZKDatabase {
 
   /** TRUNC: cut the txn log after `zxid`, drop snapshots beyond it; the tree is reloaded. */
   truncate(zxid: number): void {
-    truncateLog(this.logDir, zxid);
-    for (const f of fs.readdirSync(this.snapDir)) {
-      const m = /^snapshot\.([0-9a-f]+)/.exec(f);
-      if (m && parseInt(m[1], 16) > zxid) fs.unlinkSync(path.join(this.snapDir, f));
-    }
+    truncateDataDir(this.config.dataDir, this.config.dataLogDir, zxid, this.logger);
     this.tree = null;
   }
 

@@ -2,7 +2,8 @@
 # A chaos run (../shared/chaos/run.sh) against a 3-peer zk-server ensemble whose peers each run in
 # their own network namespace (../shared/chaos/netns.sh), so the nemesis can partition them as
 # well as kill and pause them. Needs root. Usage:
-#   .ci/chaos-netns.sh [--duration SECS] [--seed N] [--faults LIST] [--consistency MODE]
+#   .ci/chaos-netns.sh [--duration SECS] [--seed N] [--faults LIST] [--consistency MODE] [--linearizable-sync]
+# --linearizable-sync turns on zk-server's linearizableSync key and checks --consistency linearizable.
 # Exit status: run.sh's (0 only when every check passed).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -11,13 +12,14 @@ BIN="$HERE/../bin/zk-server.js"
 PREFIX=zkci
 NET=10.79.0
 ROOT=/tmp/zk-server-ci/chaos
-DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
+LINSYNC=false; DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DURATION=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --faults) FAULTS=$2; shift 2 ;;
     --consistency) CONSISTENCY=$2; shift 2 ;;
+    --linearizable-sync) LINSYNC=true; CONSISTENCY=linearizable; shift ;;
     *) echo "chaos-netns.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -46,6 +48,7 @@ clientPortAddress=$NET.$i
 maxClientCnxns=0
 4lw.commands.whitelist=*
 admin.enableServer=false
+linearizableSync=$LINSYNC
 server.1=$NET.1:2888:3888
 server.2=$NET.2:2888:3888
 server.3=$NET.3:2888:3888

@@ -56,6 +56,7 @@ export const KEYS: Record<string, KeySpec> = {
   localSessionsEnabled: K('qpc', 'bool', false, undefined, 'false', 'sessions that live on one server until they create an ephemeral', undefined),
   localSessionsUpgradingEnabled: K('qpc', 'bool', false, undefined, 'false', 'upgrade a local session to a global one on its first ephemeral', undefined),
   electionAlg: K('qpc', 'int', true, undefined, '3', 'the election algorithm; only 3 (FastLeaderElection) exists', 'quorum/election.ts'),
+  linearizableSync: K('qpc', 'bool', true, undefined, 'false', 'zk-server only: a sync is answered only after the leader commits a no-op txn proposed after it arrived, so sync + read is linearizable even when an old leader is paused or partitioned (ZooKeeper answers sync without a quorum round)', 'server/leaderzk.ts, quorum/leading.ts'),
   quorumListenOnAllIPs: K('qpc', 'bool', true, undefined, 'false', 'bind the quorum and election ports on every address', 'quorum/leading.ts, quorum/cnx'),
   peerType: K('qpc', 'string', true, undefined, 'participant', 'participant or observer (this server\'s server.N line wins)', 'quorum/peer.ts'),
   syncEnabled: K('qpc', 'bool', false, undefined, 'true', 'observers log and snapshot what they receive', undefined),

@@ -436,6 +436,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     peerType,
     standaloneEnabled,
     quorumListenOnAllIPs: bool('quorumListenOnAllIPs', false),
+    linearizableSync: bool('linearizableSync', false),
     reconfigEnabled: bool('reconfigEnabled', false),
     electionAlg,
     metricsProviderClassName: str('metricsProvider.className'),

@@ -60,6 +60,8 @@ export interface ServerConfig {
   peerType: 'participant' | 'observer';
   standaloneEnabled: boolean;
   quorumListenOnAllIPs: boolean;
+  /** zk-server only (docs/reliability.md): sync waits for a committed no-op, a quorum round */
+  linearizableSync: boolean;
   reconfigEnabled: boolean;
   electionAlg: number;
   metricsProviderClassName?: string;

@@ -205,7 +205,11 @@ export class LeaderRole implements ZabHost {
   forwarded(reqs: { from: number; request: ForwardedRequest; authinfo: Id[] }[]): void {
     for (const q of reqs) {
       const { sessionId, cxid, type, body } = q.request;
-      if (type === OpCode.sync) this.core.syncRequest(q.from);
+      if (type === OpCode.sync) {
+        // linearizableSync: the SYNC waits for a no-op proposed now, i.e. for a quorum round
+        if (this.ctx.config.linearizableSync) this.zk?.proposeNoop();
+        this.core.syncRequest(q.from);
+      }
       else this.zk?.submitRemote(sessionId, cxid, type, body, q.authinfo);
     }
   }
@@ -226,7 +230,7 @@ export class LeaderRole implements ZabHost {
       // never used: the leader's server waits for commitUpTo
       commit: () => Promise.resolve(),
     };
-    const zk = new LeaderZooKeeperServer(this.tree, this.ctx.settings(), sink, this.ctx.logger, this.core.sessions);
+    const zk = new LeaderZooKeeperServer(this.tree, this.ctx.settings(), sink, this.ctx.logger, this.core.sessions, this.ctx.config.linearizableSync);
     zk.setZxidBase(makeZxid(this.core.newEpoch, 0));
     zk.startTimers();
     this.zk = zk;

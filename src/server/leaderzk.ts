@@ -10,12 +10,43 @@ import { Err, KeeperError, OpCode } from '../data/constants';
 import { DataTree } from '../data/datatree';
 import { SessionTracker } from '../data/session';
 import { Txn } from '../data/txn';
-import { Logger } from './cnxn';
-import { ServerRole, ServerSettings, TxnLogSink, ZooKeeperServer } from './zkserver';
+import { Cnxn, Logger, Request } from './cnxn';
+import { PendingTxn, ServerRole, ServerSettings, TxnLogSink, ZooKeeperServer } from './zkserver';
 
 export class LeaderZooKeeperServer extends ZooKeeperServer {
-  constructor(tree: DataTree, settings: ServerSettings, proposals: TxnLogSink, logger: Logger, sessions: SessionTracker) {
+  constructor(
+    tree: DataTree,
+    settings: ServerSettings,
+    proposals: TxnLogSink,
+    logger: Logger,
+    sessions: SessionTracker,
+    /**
+     * linearizableSync (zk-server only): a sync is answered once a no-op txn proposed after it
+     * commits — a quorum has acknowledged this leader since the sync arrived, so a read after it
+     * sees every write committed before the sync began, even if this leader was paused or cut off
+     */
+    private readonly linearizableSync = false,
+  ) {
     super(tree, settings, proposals, logger, undefined, sessions);
+  }
+
+  protected override isWrite(type: number): boolean {
+    return super.isWrite(type) || (this.linearizableSync && type === OpCode.sync);
+  }
+
+  protected override submitWrite(c: Cnxn, req: Request): void {
+    if (req.type !== OpCode.sync) return super.submitWrite(c, req);
+    this.queueTxn(this.noop(c.sessionId, req.xid, c, req));
+  }
+
+  /** linearizableSync: a no-op txn (an error txn with code 0, as a top-level check makes) for a learner's sync. */
+  proposeNoop(): void {
+    this.queueTxn(this.noop(0n, 0, null, null));
+  }
+
+  private noop(sessionId: bigint, cxid: number, cnxn: Cnxn | null, req: Request | null): PendingTxn {
+    const hdr: TxnHeader = { clientId: sessionId, cxid, zxid: this.nextZxid(), time: Date.now(), type: OpCode.error };
+    return { hdr, txn: { type: OpCode.error, err: 0 }, cnxn, req };
   }
 
   override get role(): ServerRole {

@@ -9,6 +9,14 @@ export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc
   const w = new JuteWriter(128);
   const at = w.beginFrame();
   const zxid = tree.lastProcessedZxid;
+  if (req.type === OpCode.sync) {
+    // a sync a leader answered after a quorum round (linearizableSync): SyncResponse(path)
+    const r = req.body;
+    writeReplyHeader(w, req.xid, zxid, 0);
+    w.writeString(r.remaining() >= 4 ? r.readStr() : '/');
+    w.endFrame(at);
+    return w.finish();
+  }
   if (rc.err !== 0 || hdr.type === OpCode.error) {
     writeReplyHeader(w, req.xid, zxid, rc.err);
     w.endFrame(at);

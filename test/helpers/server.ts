@@ -42,6 +42,7 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     peerType: 'participant',
     standaloneEnabled: true,
     quorumListenOnAllIPs: false,
+    linearizableSync: false,
     reconfigEnabled: false,
     electionAlg: 3,
     metricsProviderHttpPort: 7000,

@@ -1,7 +1,8 @@
 // Authentication providers and ACL checks (ZooKeeper's ProviderRegistry, DigestAuthenticationProvider,
 // IPAuthenticationProvider, ZooKeeperServer.checkACL, PrepRequestProcessor.fixupACL).
 import { createHash } from 'node:crypto';
-import { ACL, Id } from '../jute/records';
+import { JuteReader } from '../jute/archive';
+import { ACL, Id, readAuthPacket } from '../jute/records';
 import { Err, KeeperError, Perms } from '../data/constants';
 
 export function digestOf(userPass: string): string {
@@ -132,3 +133,30 @@ export function fixupACL(acl: ACL[] | null, authIds: readonly Id[]): ACL[] {
 }
 
 export const READ_OR_ADMIN = Perms.READ | Perms.ADMIN;
+
+/**
+ * An auth packet (addauth): the digest scheme adds `digest:<user>:<hash>` (and `super` for the
+ * super digest), the ip scheme the client's address. Returns ZooKeeper's error code: OK, or
+ * AUTHFAILED for another scheme or a malformed packet.
+ */
+export function addAuth(c: { authIds: Id[]; io: { remoteAddress: string } }, body: JuteReader, superDigest: string | undefined): number {
+  const add = (id: Id): void => {
+    if (!c.authIds.some((x) => x.scheme === id.scheme && x.id === id.id)) c.authIds.push(id);
+  };
+  try {
+    const a = readAuthPacket(body);
+    if (a.scheme === 'digest') {
+      const d = digestOf(a.auth.toString('utf8'));
+      if (superDigest && d === superDigest) add({ scheme: 'super', id: '' });
+      add({ scheme: 'digest', id: d });
+      return Err.OK;
+    }
+    if (a.scheme === 'ip') {
+      add({ scheme: 'ip', id: c.io.remoteAddress.replace(/^::ffff:/, '') });
+      return Err.OK;
+    }
+  } catch {
+    // malformed: AUTHFAILED, as ZooKeeper answers
+  }
+  return Err.AUTHFAILED;
+}

@@ -126,10 +126,6 @@ export class ServerStats {
   }
 }
 
-/** A connection's auth ids are a set (ServerCnxn.authInfo): adding one twice keeps one. */
-export function addAuthId(c: Cnxn, id: Id): void {
-  if (!c.authIds.some((x) => x.scheme === id.scheme && x.id === id.id)) c.authIds.push(id);
-}
 
 const OP_ABBREV: Record<number, string> = {
   [OpCode.create]: 'CREA',

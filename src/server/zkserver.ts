@@ -10,19 +10,18 @@ import { serverMetrics } from '../util/metrics';
 import { ExitCode, fatal } from '../util/fatal';
 import { JuteReader, JuteWriter, JuteError } from '../jute/archive';
 import {
-  readAuthPacket,
   readConnectRequest,
   TxnHeader,
   writeConnectResponse,
   writeReplyHeader,
 } from '../jute/records';
-import { digestOf } from './auth';
+import { addAuth } from './auth';
 import { Err, KeeperError, OpCode, Xid } from '../data/constants';
 import { DataTree } from '../data/datatree';
 import { PrepRequestProcessor } from './prep';
 import { generatePasswd, SessionTracker } from '../data/session';
 import { Txn } from '../data/txn';
-import { addAuthId, Cnxn, CnxnIO, Logger, opAbbrev, Request, ServerStats, silentLogger } from './cnxn';
+import { Cnxn, CnxnIO, Logger, opAbbrev, Request, ServerStats, silentLogger } from './cnxn';
 import { runRead } from './reads';
 import { buildWriteReply } from './replies';
 
@@ -369,23 +368,8 @@ export class ZooKeeperServer {
     this.sessions.touch(c.sessionId);
   }
 
-  private handleAuth(c: Cnxn, xid: number, body: JuteReader): void {
-    let err: number = Err.OK;
-    try {
-      const a = readAuthPacket(body);
-      const text = a.auth.toString('utf8');
-      if (a.scheme === 'digest') {
-        const d = digestOf(text);
-        if (this.settings.superDigest && d === this.settings.superDigest) addAuthId(c, { scheme: 'super', id: '' });
-        addAuthId(c, { scheme: 'digest', id: d });
-      } else if (a.scheme === 'ip') {
-        addAuthId(c, { scheme: 'ip', id: c.io.remoteAddress.replace(/^::ffff:/, '') });
-      } else {
-        err = Err.AUTHFAILED;
-      }
-    } catch {
-      err = Err.AUTHFAILED;
-    }
+  private handleAuth(c: Cnxn, _xid: number, body: JuteReader): void {
+    const err = addAuth(c, body, this.settings.superDigest);
     // the auth reply is sent at once (ZooKeeper answers it outside the request pipeline)
     const w = c.writer();
     const at = w.beginFrame();

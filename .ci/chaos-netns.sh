@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# A chaos run (../shared/chaos/run.sh) against a 3-peer zk-server ensemble whose peers each run in
+# A chaos run (../shared/chaos/run.sh) against a zk-server ensemble (3 peers, or --nodes N) whose peers each run in
 # their own network namespace (../shared/chaos/netns.sh), so the nemesis can partition them as
 # well as kill and pause them. Needs root. Usage:
-#   .ci/chaos-netns.sh [--duration SECS] [--seed N] [--faults LIST] [--consistency MODE] [--linearizable-sync]
+#   .ci/chaos-netns.sh [--nodes N] [--duration SECS] [--seed N] [--faults LIST] [--consistency MODE] [--linearizable-sync]
 # --linearizable-sync turns on zk-server's linearizableSync key and checks --consistency linearizable.
 # Exit status: run.sh's (0 only when every check passed).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CHAOS=${CHAOS_DIR:-$HERE/../../shared/chaos}
 BIN="$HERE/../bin/zk-server.js"
-PREFIX=zkci
-NET=10.79.0
-ROOT=/tmp/zk-server-ci/chaos
-LINSYNC=false; DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
+# CHAOS_PREFIX / CHAOS_NET: other namespaces, so that two runs can coexist
+PREFIX=${CHAOS_PREFIX:-zkci}
+NET=${CHAOS_NET:-10.79.0}
+ROOT=/tmp/zk-server-ci/chaos-$PREFIX
+NODES=3; LINSYNC=false; DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
 while [ $# -gt 0 ]; do
   case "$1" in
+    --nodes) NODES=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --faults) FAULTS=$2; shift 2 ;;
@@ -27,16 +29,17 @@ done
 NETNS="$CHAOS/netns.sh --prefix $PREFIX"
 
 rm -rf "$ROOT"; mkdir -p "$ROOT"
-bash $NETNS setup 3 --net $NET
+bash $NETNS setup $NODES --net $NET
 cleanup() {
-  for i in 1 2 3; do
+  for i in $(seq 1 "$NODES"); do
     pid=$(cat "$ROOT/n$i/pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null
   done
   sleep 0.3
   bash $NETNS teardown
 }
 trap cleanup EXIT
-for i in 1 2 3; do
+SERVERS=$(for j in $(seq 1 "$NODES"); do echo "server.$j=$NET.$j:2888:3888"; done)
+for i in $(seq 1 "$NODES"); do
   mkdir -p "$ROOT/n$i"; echo "$i" > "$ROOT/n$i/myid"
   cat > "$ROOT/zoo$i.cfg" <<CFG
 tickTime=1000
@@ -49,9 +52,7 @@ maxClientCnxns=0
 4lw.commands.whitelist=*
 admin.enableServer=false
 linearizableSync=$LINSYNC
-server.1=$NET.1:2888:3888
-server.2=$NET.2:2888:3888
-server.3=$NET.3:2888:3888
+$SERVERS
 CFG
 done
 cat > "$ROOT/node.sh" <<SH
@@ -66,9 +67,10 @@ case "\$1" in
 esac
 SH
 chmod +x "$ROOT/node.sh"
-for i in 1 2 3; do "$ROOT/node.sh" start $i; done
+for i in $(seq 1 "$NODES"); do "$ROOT/node.sh" start $i; done
 sleep 3
-bash "$CHAOS/run.sh" --connect "$NET.1:2181,$NET.2:2181,$NET.3:2181" --nodes "1 2 3" \
+CONNECT=$(for j in $(seq 1 "$NODES"); do printf '%s' "$NET.$j:2181,"; done); CONNECT=${CONNECT%,}
+bash "$CHAOS/run.sh" --connect "$CONNECT" --nodes "$(seq -s ' ' 1 "$NODES")" \
   --kill-cmd "$ROOT/node.sh kill {id}" --start-cmd "$ROOT/node.sh start {id}" \
   --pause-cmd "$ROOT/node.sh pause {id}" --resume-cmd "$ROOT/node.sh resume {id}" \
   --partition-cmd "bash $NETNS isolate {id}" --heal-cmd "bash $NETNS heal {id}" \
@@ -76,6 +78,6 @@ bash "$CHAOS/run.sh" --connect "$NET.1:2181,$NET.2:2181,$NET.3:2181" --nodes "1 
   --faults "$FAULTS" --consistency "$CONSISTENCY" --duration "$DURATION" --seed "$SEED"
 rc=$?
 if [ $rc -ne 0 ]; then
-  for i in 1 2 3; do echo "== peer $i log (last 40 lines)"; tail -40 "$ROOT/log$i"; done
+  for i in $(seq 1 "$NODES"); do echo "== peer $i log (last 40 lines)"; tail -40 "$ROOT/log$i"; done
 fi
 exit $rc

@@ -348,6 +348,39 @@ describe('broadcast details', () => {
     expect(L2.sessions.sessions.has(5n)).toBe(false);
   });
 
+  it('ZOOKEEPER-4394: a COMMIT that reaches a learner after its NEWLEADER ACK and before UPTODATE is applied in order', () => {
+    const { b, L, F2 } = established();
+    // a proposal is outstanding when a late follower syncs: it gets it as a bare PROPOSAL
+    L.propose(Buffer.from('x'), z(2, 1));
+    b.take(1);
+    const F3 = follower(3, z(1, 3));
+    b.learners.set(3, F3);
+    b.take(3);
+    b.deliver(1);
+    b.deliver(3);
+    b.deliver(1);
+    expect(b.pending(3)).toEqual(['DIFF:100000003', 'PROPOSAL:200000001', 'NEWLEADER:200000000']);
+    const sync = b.deliver(3);
+    expect(brief(sync[sync.length - 1])).toEqual(['ACK:200000000']); // nothing to make durable first
+    // the leader commits the proposal with F2 before it reads F3's NEWLEADER ACK
+    const held = b.inbox.get(1)!.splice(0);
+    b.deliver(2);
+    F2.persisted(z(2, 1));
+    b.take(2);
+    L.persisted(z(2, 1));
+    b.take(1);
+    b.deliver(1);
+    expect(b.pending(3)).toEqual(['COMMIT:200000001']);
+    b.inbox.get(1)!.push(...held);
+    b.deliver(1);
+    expect(b.pending(3)).toEqual(['COMMIT:200000001', 'UPTODATE:-1']);
+    const rs = b.deliver(3);
+    expect(rs.map((r) => r.protocolError).filter(Boolean)).toEqual([]);
+    expect(merge(rs).commit).toEqual([z(2, 1)]);
+    expect(F3.state).toBe('BROADCAST');
+    expect(F3.lastCommitted).toBe(z(2, 1));
+  });
+
   it('liveness: the leader steps down without a synced quorum, a learner gives up on a silent leader', () => {
     const { b, L, F2 } = established();
     L.tick(400);

@@ -42,7 +42,7 @@ export interface SessionWorld {
   readonly opts: { sessionRate?: number; maxSessions?: number };
   readonly stats: { sessions: number; touches: number; expired: number };
   readonly nodes: SessionNode[];
-  readonly partitions: { set: Set<number>; start: number; end: number }[];
+  readonly partitions: { set: Set<number>; pair?: [number, number]; start: number; end: number }[];
   rnd(): number;
   int(n: number): number;
   node(id: number): SessionNode;
@@ -153,7 +153,9 @@ export class SimSessions {
     if (t.conn.leader !== l.id || n.conn !== t.conn || l.conns.get(n.id) !== t.conn) return false;
     for (const p of this.w.partitions) {
       if (p.end < t.at || p.start > this.w.now) continue;
-      if (p.set.has(n.id) !== p.set.has(l.id)) return false;
+      if (p.pair) {
+        if ((p.pair[0] === n.id && p.pair[1] === l.id) || (p.pair[0] === l.id && p.pair[1] === n.id)) return false;
+      } else if (p.set.has(n.id) !== p.set.has(l.id)) return false;
     }
     return true;
   }

@@ -44,6 +44,8 @@ export interface SimOptions {
   midReadyCrashRate?: number;
   /** per step: start a partition */
   partitionRate?: number;
+  /** per step: cut the link between two random peers (a partial partition: both may still reach the others) */
+  linkCutRate?: number;
   /** per step and leader: a client proposal */
   proposeRate?: number;
   committedLogCount?: number;
@@ -149,11 +151,13 @@ export class ZabSim {
   private faults = true;
   private proposals = true;
   private readonly trail: string[] = [];
-  readonly stats = { DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0, sessions: 0, touches: 0, expired: 0 };
+  readonly stats = { DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
   /** the client sessions and the session rule (sim-sessions.ts) */
   readonly sessions: SimSessions = new SimSessions(this);
-  /** every partition so far: [the set, start, end] */
-  readonly partitions: { set: Set<number>; start: number; end: number }[] = [];
+  /** every partition so far: a set cut from the rest, or (`pair`) one cut link; start, end */
+  readonly partitions: { set: Set<number>; pair?: [number, number]; start: number; end: number }[] = [];
+  /** links cut now, each until `end` */
+  private cuts: { a: number; b: number; end: number; rec: { end: number } }[] = [];
 
   constructor(
     readonly seed: number,
@@ -207,7 +211,9 @@ export class ZabSim {
   }
 
   private blocked(a: number, b: number): boolean {
-    return this.partition !== null && this.partition.has(a) !== this.partition.has(b);
+    if (this.partition !== null && this.partition.has(a) !== this.partition.has(b)) return true;
+    for (const c of this.cuts) if ((c.a === a && c.b === b) || (c.a === b && c.b === a)) return true;
+    return false;
   }
 
   private lastLogged(n: SimNode): number {
@@ -560,11 +566,15 @@ export class ZabSim {
       // FLE settles on the best vote among the quorum that finalised first
       const q = Math.floor(this.voterCount / 2) + 1;
       const size = q + this.int(cands.length - q + 1);
-      const pool = cands.slice();
-      for (let i = pool.length - 1; i > 0; i--) {
+      const shuffled = cands.slice();
+      for (let i = shuffled.length - 1; i > 0; i--) {
         const j = this.int(i + 1);
-        [pool[i], pool[j]] = [pool[j], pool[i]];
+        [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
       }
+      // the voters that elect together must all hear each other (a cut link splits them)
+      const pool: SimNode[] = [];
+      for (const n of shuffled) if (pool.every((m) => !this.blocked(m.id, n.id))) pool.push(n);
+      if (pool.length < size) continue;
       const chosen = pool.slice(0, size).sort((a, b) => this.best(a, b))[0];
       this.stats.elections++;
       this.note(`elect ${chosen.id} from [${pool.slice(0, size).map((x) => x.id)}] (epochs ${chosen.disk.accepted}/${chosen.disk.current}, last 0x${zxidHex(this.lastDurable(chosen))})`);
@@ -651,8 +661,24 @@ export class ZabSim {
         this.note(`partition [${[...this.partition]}] until ${this.partitionEnd}`);
       }
     }
+    if (this.faults && rnd() < (this.opts.linkCutRate ?? 0.002) && this.nodes.length > 2) {
+      const a = 1 + this.int(this.nodes.length);
+      let b = 1 + this.int(this.nodes.length - 1);
+      if (b >= a) b++;
+      const end = this.now + 20 + this.int(200);
+      const rec = { set: new Set<number>(), pair: [a, b] as [number, number], start: this.now, end: Infinity };
+      this.partitions.push(rec);
+      this.cuts.push({ a, b, end, rec });
+      this.stats.linkCuts++;
+      this.note(`cut link ${a}-${b} until ${end}`);
+    }
+    for (const c of this.cuts.filter((x) => x.end <= this.now)) {
+      c.rec.end = this.now;
+      this.note(`link ${c.a}-${c.b} healed`);
+    }
+    this.cuts = this.cuts.filter((x) => x.end > this.now);
     if (this.partition && this.now >= this.partitionEnd) {
-      this.partitions[this.partitions.length - 1].end = this.now;
+      for (const p of this.partitions) if (p.end === Infinity && !p.pair) p.end = this.now;
       this.partition = null;
       this.note('partition healed');
     }
@@ -703,8 +729,9 @@ export class ZabSim {
    */
   settle(steps = 1500): string | null {
     this.faults = false;
-    if (this.partition) this.partitions[this.partitions.length - 1].end = this.now;
+    for (const p of this.partitions) if (p.end === Infinity) p.end = this.now;
     this.partition = null;
+    this.cuts = [];
     for (const n of this.nodes) if (!n.up) n.restartAt = this.now;
     for (let i = 0; i < steps; i++) {
       this.proposals = i < steps / 3;

@@ -13,7 +13,7 @@ BIN="$HERE/../bin/zk-server.js"
 PREFIX=${CHAOS_PREFIX:-zkci}
 NET=${CHAOS_NET:-10.79.0}
 ROOT=/tmp/zk-server-ci/chaos-$PREFIX
-NODES=3; LINSYNC=false; DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
+EXTRA=(); NODES=3; LINSYNC=false; DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) NODES=$2; shift 2 ;;
@@ -22,7 +22,8 @@ while [ $# -gt 0 ]; do
     --faults) FAULTS=$2; shift 2 ;;
     --consistency) CONSISTENCY=$2; shift 2 ;;
     --linearizable-sync) LINSYNC=true; CONSISTENCY=linearizable; shift ;;
-    *) echo "chaos-netns.sh: unknown option $1" >&2; exit 2 ;;
+    # anything else goes to run.sh as is (--registers, --op-delay-ms, --check-budget, ...)
+    *) EXTRA+=("$1"); shift ;;
   esac
 done
 [ -x "$CHAOS/run.sh" ] || { echo "chaos-netns.sh: $CHAOS/run.sh not found" >&2; exit 2; }
@@ -75,7 +76,7 @@ bash "$CHAOS/run.sh" --connect "$CONNECT" --nodes "$(seq -s ' ' 1 "$NODES")" \
   --pause-cmd "$ROOT/node.sh pause {id}" --resume-cmd "$ROOT/node.sh resume {id}" \
   --partition-cmd "bash $NETNS isolate {id}" --heal-cmd "bash $NETNS heal {id}" \
   --cut-cmd "bash $NETNS cut {id}" --uncut-cmd "bash $NETNS uncut {id}" \
-  --faults "$FAULTS" --consistency "$CONSISTENCY" --duration "$DURATION" --seed "$SEED"
+  --faults "$FAULTS" --consistency "$CONSISTENCY" --duration "$DURATION" --seed "$SEED" "${EXTRA[@]+"${EXTRA[@]}"}"
 rc=$?
 if [ $rc -ne 0 ]; then
   for i in $(seq 1 "$NODES"); do echo "== peer $i log (last 40 lines)"; tail -40 "$ROOT/log$i"; done

@@ -1,11 +1,16 @@
 // The one codec of the DataTree body (src/persistence/treebody.ts) as the SNAP stream uses it
 // (src/quorum/snapstream.ts): the same stream fed whole, byte by byte and in random chunks gives
 // identical trees; the bytes after the stream are handed back; a stream cut short waits for more
-// (never throws, never hangs); a corrupt one throws with the offset.
+// and is an error once the stream ends; a corrupt one throws with the offset, never waits for bytes
+// that would not come; snapshot files carry the very same body bytes.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { DataTree } from '../src/data/datatree';
 import { CONTAINER_EPHEMERAL_OWNER } from '../src/data/constants';
 import { TreeBodyError } from '../src/persistence/treebody';
+import { readSnapshotSync, writeSnapshot } from '../src/persistence/snapshot';
 import { prng } from '../src/quorum/zab/sim';
 import { serializeSnapStream, SNAP_SIGNATURE, SnapStreamReader } from '../src/quorum/snapstream';
 
@@ -125,5 +130,120 @@ describe('the SNAP stream codec (one tree-body codec with snapshot files)', () =
     const r3 = new SnapStreamReader(7);
     r3.push(neg);
     expect(() => r3.read()).toThrow(/bad session count -5 .* at offset 0/);
+  });
+
+  it('a stream cut short is an error once it ends (fed whole or byte by byte), never a tree', () => {
+    const rnd = prng(11);
+    const cuts = [0, 1, 3, 4, 5, 12, 100, stream.length - SNAP_SIGNATURE.length - 4, stream.length - 5, stream.length - 1];
+    for (let i = 0; i < 20; i++) cuts.push(Math.floor(rnd() * stream.length));
+    for (const cut of cuts) {
+      const whole = new SnapStreamReader(7);
+      whole.push(stream.subarray(0, cut));
+      expect(whole.read(), `cut at ${cut}`).toBeNull();
+      expect(() => whole.end(), `cut at ${cut}`).toThrow(TreeBodyError);
+      expect(() => whole.end(), `cut at ${cut}`).toThrow(new RegExp(`ended early, .* at offset ${cut}$`));
+      if (cut > 200 && cut < stream.length - 200) continue; // byte by byte: the ends are enough
+      const bytes = new SnapStreamReader(7);
+      for (let at = 0; at < cut; at++) {
+        bytes.push(stream.subarray(at, at + 1));
+        expect(bytes.read()).toBeNull();
+      }
+      expect(() => bytes.end(), `cut at ${cut}`).toThrow(TreeBodyError);
+    }
+    // the whole stream: end() hands back the tree
+    const r = new SnapStreamReader(t.lastProcessedZxid);
+    r.push(stream);
+    expect(describeTree(r.end())).toEqual(describeTree(t));
+  });
+
+  it('a corrupt length is an error at once, not a wait for bytes that never come', () => {
+    const firstAcl = 4 + 2 * 12 + 4; // after the session count, 2 sessions, the ACL map's size
+    const expectThrows = (bytes: Buffer, re: RegExp, maxBuffer?: number): void => {
+      // the stream so far is complete up to the bad length: the reader must not ask for more
+      const r = new SnapStreamReader(7, undefined, { maxBuffer });
+      r.push(bytes);
+      expect(() => r.read()).toThrow(re);
+    };
+    // the ACL cache's first entry: a list of 0x40000000 ACLs
+    const acl = Buffer.from(stream);
+    acl.writeInt32BE(0x40000000, firstAcl + 8); // after its reference
+    expectThrows(acl, /bad ACL list length 1073741824 .* in the SNAP stream from the leader at offset 32$/);
+    // the root's path (after the ACL cache): a 1 GB string
+    let root = firstAcl; // walk the ACL cache: reference, count, then perms, scheme, id each
+    for (let i = stream.readInt32BE(firstAcl - 4); i > 0; i--) {
+      root += 8;
+      let n = stream.readInt32BE(root);
+      root += 4;
+      for (; n > 0; n--) {
+        root += 4;
+        root += 4 + stream.readInt32BE(root);
+        root += 4 + stream.readInt32BE(root);
+      }
+    }
+    expect(stream.readInt32BE(root)).toBe(0); // "" (the root)
+    const p = Buffer.from(stream);
+    p.writeInt32BE(0x3fffffff, root);
+    expectThrows(p, /Unreasonable length = 1073741823 in the SNAP stream from the leader at offset \d+/);
+    // the root's data: longer than jute.maxbuffer + its extra size (a smaller maxbuffer here)
+    const d = Buffer.from(stream);
+    d.writeInt32BE(5000, root + 4);
+    expectThrows(d.subarray(0, root + 100), /Unreasonable length = 5000/, 2000);
+    // the same length within the bound is a record still arriving
+    const ok = new SnapStreamReader(7, undefined, { maxBuffer: 4096 });
+    ok.push(d.subarray(0, root + 100));
+    expect(ok.read()).toBeNull();
+    // a path that is not absolute
+    const rel = Buffer.from(stream);
+    rel.writeInt32BE(1, root);
+    rel.write('a', root + 4, 'latin1'); // overwrites the first byte of the data's length: no matter, the path fails first
+    expectThrows(rel, /bad path "a"/);
+    // a signature of another length
+    const sig = Buffer.from(stream);
+    sig.writeInt32BE(11, stream.length - SNAP_SIGNATURE.length - 4);
+    expectThrows(sig.subarray(0, stream.length - SNAP_SIGNATURE.length), /Missing signature .* length 11/);
+  });
+
+  it('random corruption, random chunks: an error or a tree, never a hang or a crash', () => {
+    const rnd = prng(42);
+    let errors = 0;
+    for (let i = 0; i < 300; i++) {
+      const bad = Buffer.from(stream);
+      const flips = 1 + Math.floor(rnd() * 4);
+      for (let f = 0; f < flips; f++) bad[Math.floor(rnd() * bad.length)] ^= 1 + Math.floor(rnd() * 255);
+      const r = new SnapStreamReader(7);
+      let outcome: 'tree' | 'error' | null = null;
+      try {
+        for (let at = 0; at < bad.length && !outcome; ) {
+          const n = 1 + Math.floor(rnd() * 2000);
+          r.push(bad.subarray(at, at + n));
+          at += n;
+          if (r.read()) outcome = 'tree';
+        }
+        if (!outcome) {
+          r.end();
+          outcome = 'tree';
+        }
+      } catch (e) {
+        expect(e, `corruption ${i}`).toBeInstanceOf(Error);
+        expect(String(e), `corruption ${i}`).toMatch(/SNAP stream from the leader/);
+        outcome = 'error';
+      }
+      if (outcome === 'error') errors++;
+    }
+    expect(errors).toBeGreaterThan(50);
+  });
+
+  it('snapshot files carry the same body bytes, and read back into the same tree', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'treebody-'));
+    try {
+      const file = await writeSnapshot(t, dir, t.lastProcessedZxid, {});
+      const bytes = fs.readFileSync(file);
+      const body = stream.subarray(0, stream.length - 4 - SNAP_SIGNATURE.length);
+      expect(bytes.subarray(16, 16 + body.length).equals(body)).toBe(true); // after the 16-byte FileHeader
+      expect(bytes.readInt32BE(0)).toBe(0x5a4b534e); // ZKSN
+      expect(describeTree(readSnapshotSync(file))).toEqual(describeTree(t));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -113,6 +113,9 @@ export function indexNodeOwner(tree: DataTree, p: string, owner: bigint): void {
 
 export type ParseState = 'done' | 'more' | 'paused';
 
+/** The smallest ACL on the wire: perms, then the scheme and id strings' lengths. */
+const MIN_ACL_BYTES = 12;
+
 /** A malformed tree body: the message names where (`where` of the parser) and the stream offset. */
 export class TreeBodyError extends Error {
   constructor(
@@ -131,7 +134,13 @@ const EMPTY = Buffer.alloc(0);
  * at the end of the body. Each record is parsed once: a record cut off by the end of the bytes so
  * far is parsed again, whole, when more arrive (so the work is linear in the body's size, however
  * the bytes are chunked). Errors (a znode whose parent is missing, a negative count, bad jute)
- * throw, naming `where` and the offset.
+ * throw a TreeBodyError naming `where` and the offset.
+ *
+ * A stream cannot tell a record cut short from a corrupt length that points past the bytes so far,
+ * so lengths are bounded the way ZooKeeper's BinaryInputArchive bounds them (`maxLen`: jute.maxbuffer
+ * plus its extra size): a string or buffer longer than that, or an ACL list whose entries could not
+ * fit in it, is an error at once instead of a wait for bytes that never come. Files (parsed with
+ * `final`) need no bound: there a cut record is already an error.
  */
 export class TreeBodyParser {
   private buf: Buffer = EMPTY;
@@ -156,9 +165,23 @@ export class TreeBodyParser {
     private readonly log: Logger = silentLogger,
     /** stream offset of the first byte pushed (for messages and `offset`) */
     startOffset = 0,
+    /** the longest string or buffer accepted (BinaryInputArchive's maxBuffer + extraMaxBuffer) */
+    private readonly maxLen = Number.MAX_SAFE_INTEGER,
   ) {
     this.base = startOffset;
+    this.maxAcls = Math.floor(maxLen / MIN_ACL_BYTES);
     clearTree(tree);
+  }
+
+  private readonly maxAcls: number;
+
+  /** where the parser is, for messages about a stream that ended early */
+  get state(): string {
+    return this.phase === 'nodes' ? `after ${this.nodeCount} znodes` : `in the ${this.phase === 'sessionCount' || this.phase === 'sessions' ? 'sessions' : 'ACL cache'}`;
+  }
+
+  get done(): boolean {
+    return this.phase === 'done';
   }
 
   /** stream offset of the next byte to parse (after 'done': of the first byte after the body) */
@@ -190,7 +213,7 @@ export class TreeBodyParser {
    * error rather than a reason to wait.
    */
   parse(maxNodes = Infinity, final = false): ParseState {
-    const r = new JuteReader(this.buf, this.pos, this.buf.length, Number.MAX_SAFE_INTEGER);
+    const r = new JuteReader(this.buf, this.pos, this.buf.length, this.maxLen);
     let nodes = 0;
     for (;;) {
       const at = r.offset;
@@ -225,6 +248,8 @@ export class TreeBodyParser {
               break;
             }
             const ref = r.readLong();
+            const n = r.buf.length - r.offset >= 4 ? r.buf.readInt32BE(r.offset) : 0; // the list's length, peeked
+            if (n < -1 || n > this.maxAcls) this.fail(`bad ACL list length ${n} for reference ${ref}`, at);
             this.tree.acls.put(ref, readACLs(r) ?? []);
             this.left--;
             break;
@@ -241,6 +266,7 @@ export class TreeBodyParser {
         // a record cut off by the end of the bytes so far: parse it again, whole, when more come
         // (a vector whose count exceeds the bytes so far is one too)
         if (!final && e instanceof JuteError && /^(record truncated|Unreasonable vector length = \d)/.test(e.message)) return 'more';
+        if (e instanceof JuteError) this.fail(e.message, at);
         throw e;
       }
       this.pos = r.offset;
@@ -255,6 +281,7 @@ export class TreeBodyParser {
   private node(r: JuteReader, at: number): boolean {
     const p = r.readStr();
     if (p === '/') return false;
+    if (p !== '' && p.charCodeAt(0) !== 0x2f) this.fail(`Invalid Datatree, bad path ${JSON.stringify(p.slice(0, 80))}`, at);
     const data = r.readLatin1();
     const aclRef = r.readLong();
     const node = new DataNode(

@@ -183,7 +183,8 @@ export class LearnerRole implements ZabHost {
   /** Feed the snapshot stream after SNAP to its incremental reader; once complete, make it durable, then step SNAP. */
   private async receiveSnapshot(): Promise<boolean> {
     const snap = this.snapPending!;
-    const reader = (this.snapReader ??= new SnapStreamReader(snap.zxid, this.ctx.logger));
+    // lengths bounded by jute.maxbuffer as Learner's BinaryInputArchive bounds them: a corrupt one fails at once
+    const reader = (this.snapReader ??= new SnapStreamReader(snap.zxid, this.ctx.logger, { maxBuffer: this.ctx.config.juteMaxBuffer }));
     const b = this.stream.buffered();
     if (b.length) {
       reader.push(Buffer.from(b)); // buffered() is only valid until the decoder's next push

@@ -1,12 +1,15 @@
 // The snapshot stream a leader sends after SNAP (LearnerHandler: ZKDatabase.serializeSnapshot,
-// then the string "BenWasHere"): the tree body of src/persistence/treebody.ts, raw — no file
-// header, no checksum — followed by the signature. One codec with snapshot files.
-import { JuteError, JuteReader, JuteWriter } from '../jute/archive';
+// then the string "BenWasHere"; Learner.syncWithLeader reads it back with deserializeSnapshot and
+// readString("signature")): the tree body of src/persistence/treebody.ts, raw — no file header, no
+// checksum — followed by the signature. One codec with snapshot files.
+import { DEFAULT_MAX_BUFFER, JuteError, JuteReader, JuteWriter } from '../jute/archive';
 import { DataTree } from '../data/datatree';
-import { encodeTreeBody, TreeBodyParser } from '../persistence/treebody';
+import { encodeTreeBody, TreeBodyError, TreeBodyParser } from '../persistence/treebody';
 import { Logger } from '../util/log';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
+
+const WHERE = 'the SNAP stream from the leader';
 
 export function serializeSnapStream(tree: DataTree): Buffer {
   const sink = { w: new JuteWriter(1 << 16) };
@@ -16,10 +19,20 @@ export function serializeSnapStream(tree: DataTree): Buffer {
   return Buffer.from(sink.w.finish());
 }
 
+export interface SnapStreamOptions {
+  /**
+   * jute.maxbuffer: strings and buffers longer than it plus its extra size (at least 1024 bytes, by
+   * default as much again — BinaryInputArchive's bound) make the stream corrupt.
+   */
+  maxBuffer?: number;
+}
+
 /**
  * Reads a SNAP stream incrementally: `push` the bytes as they arrive; `read()` returns the tree
- * (at `zxid`) once the body and the signature are complete, null while more bytes are needed.
- * `remainder()` then holds the bytes that followed the stream (the next quorum packets).
+ * (at `zxid`) once the body and the signature are complete, null while more bytes are needed; a
+ * corrupt stream throws (TreeBodyError, or "Missing signature"). Bytes are parsed once, as they
+ * come — nothing is re-read from the start. `end()` says no more bytes will come: a stream cut short
+ * is an error there. `remainder()` then holds the bytes that followed the stream (the next packets).
  */
 export class SnapStreamReader {
   private readonly body: TreeBodyParser;
@@ -29,12 +42,19 @@ export class SnapStreamReader {
   constructor(
     private readonly zxid: number,
     log?: Logger,
+    opts: SnapStreamOptions = {},
   ) {
-    this.body = new TreeBodyParser(new DataTree(), 'the SNAP stream from the leader', log);
+    const max = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    this.body = new TreeBodyParser(new DataTree(), WHERE, log, 0, max + Math.max(1024, max));
   }
 
   get nodeCount(): number {
     return this.body.nodeCount;
+  }
+
+  /** stream bytes parsed so far */
+  get offset(): number {
+    return this.body.offset;
   }
 
   push(chunk: Buffer): void {
@@ -46,7 +66,11 @@ export class SnapStreamReader {
     if (this.done) return this.body.tree;
     if (this.body.parse() !== 'done') return null;
     const rest = this.body.remainder();
-    const r = new JuteReader(rest, 0, rest.length, Number.MAX_SAFE_INTEGER);
+    if (rest.length < 4) return null;
+    // the signature's length tells at once whether it can be "BenWasHere"
+    const len = rest.readInt32BE(0);
+    if (len !== SNAP_SIGNATURE.length) throw new Error(`Missing signature in ${WHERE} at offset ${this.body.offset} (a string of length ${len})`);
+    const r = new JuteReader(rest, 0, rest.length, SNAP_SIGNATURE.length);
     let sig: string;
     try {
       sig = r.readStr();
@@ -54,11 +78,20 @@ export class SnapStreamReader {
       if (e instanceof JuteError && e.message.startsWith('record truncated')) return null;
       throw e;
     }
-    if (sig !== SNAP_SIGNATURE) throw new Error(`Missing signature in the SNAP stream from the leader (got ${JSON.stringify(sig.slice(0, 40))})`);
+    if (sig !== SNAP_SIGNATURE) throw new Error(`Missing signature in ${WHERE} at offset ${this.body.offset} (got ${JSON.stringify(sig)})`);
     this.done = true;
     this.tail = rest.subarray(r.offset);
     this.body.tree.lastProcessedZxid = this.zxid;
     return this.body.tree;
+  }
+
+  /** No more bytes will come (the connection closed): the tree, or an error if the stream was cut short. */
+  end(): DataTree {
+    const tree = this.read();
+    if (tree) return tree;
+    const at = this.body.offset + this.body.remainder().length;
+    const where = this.body.done ? 'before its signature' : this.body.state;
+    throw new TreeBodyError(`${WHERE} ended early, ${where}, at offset ${at}`, at);
   }
 
   /** the bytes after the stream (once `read()` returned the tree) */
@@ -68,8 +101,8 @@ export class SnapStreamReader {
 }
 
 /** Parse a complete SNAP stream from `buf` at `offset`: the tree and the offset after it, or null if incomplete. */
-export function parseSnapStream(buf: Buffer, offset: number, zxid: number): { tree: DataTree; end: number } | null {
-  const reader = new SnapStreamReader(zxid);
+export function parseSnapStream(buf: Buffer, offset: number, zxid: number, opts: SnapStreamOptions = {}): { tree: DataTree; end: number } | null {
+  const reader = new SnapStreamReader(zxid, undefined, opts);
   reader.push(buf.subarray(offset));
   const tree = reader.read();
   if (!tree) return null;

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseJvmFlags, parseProperties, resolveConfigPath } from '../src/config/load';
 import { ConfigError } from '../src/config/types';
-import { ADMIN_CONF_FIELDS, CONF_LINES, FAMILIES, KEYS } from '../src/config/keys';
+import { ADMIN_CONF_FIELDS, CONF_LINES, FAMILIES, FIELD_OF, KEYS } from '../src/config/keys';
 import { confText } from '../src/server/fourlw';
 
 /** Write `text` as <tmp>/zoo.cfg; DATA in the text becomes <tmp>/data (with a myid file if given). */
@@ -426,5 +426,34 @@ describe('the key table drives the conf four-letter word and the admin configura
       if (k.kind === 'enum') expect(k.values?.length, key).toBeGreaterThan(1);
       if (k.unsupported) expect(k.impl, key).toBe(false);
     }
+  });
+});
+
+describe('the key table and the loader agree', () => {
+  it('every implemented key names its ServerConfig field, and only implemented keys do', () => {
+    for (const [key, k] of Object.entries(KEYS)) expect(FIELD_OF[key] !== undefined, key).toBe(k.impl);
+  });
+
+  it('the documented default of each implemented key is what the loader produces', () => {
+    const c = load('dataDir=DATA\n') as unknown as Record<string, unknown>;
+    let checked = 0;
+    for (const [key, field] of Object.entries(FIELD_OF)) {
+      const d = KEYS[key].default;
+      let want: unknown;
+      if (/^-?\d+( \(.*\))?$/.test(d)) want = Number(d.replace(/ .*/, '')) * (key === 'preAllocSize' ? 1024 : 1); // KiB in zoo.cfg, bytes in ServerConfig
+      else if (d === 'true' || d === 'yes') want = true;
+      else if (d === 'false' || d === 'no') want = false;
+      else if (/^[\w./]+$/.test(d) && d !== 'unset' && d !== 'srvr') want = d;
+      else continue; // derived (= dataDir, 2 × tickTime), unset or required
+      expect(c[field], `${key} -> ${field}`).toEqual(want);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
+    // the derived ones
+    expect(c.minSessionTimeout).toBe(2 * 3000);
+    expect(c.maxSessionTimeout).toBe(20 * 3000);
+    expect(c.dataLogDir).toBe(c.dataDir);
+    expect(c.fourLetterWhitelist).toEqual(new Set(['srvr']));
+    expect(c.snapshotCompressionMethod).toBe('');
   });
 });

@@ -13,6 +13,8 @@
  * sys: read as the system property `zookeeper.<key>` (zoo.cfg or -Dzookeeper.<key>);
  * jvm: a system property without the prefix (-D<key>); zk-server also accepts it in zoo.cfg.
  */
+import type { ServerConfig } from './types';
+
 export type Origin = 'qpc' | 'sys' | 'jvm';
 /**
  * int/long: 32/64-bit integers (with `min`); port: 1-65535; port0: 0 (unset) or 1-65535;
@@ -179,6 +181,53 @@ export const KEYS: Record<string, KeySpec> = {
   'znode.container.maxNeverUsedIntervalMs': K('jvm', 'long', false, 0, '0', 'delete never-used containers after this long', undefined),
   'readonlymode.enabled': U(K('jvm', 'bool', false, undefined, 'false', 'serve reads without a quorum', undefined), 'no read-only mode'),
   'follower.nodelay': K('jvm', 'bool', false, undefined, 'true', 'TCP_NODELAY towards the leader', undefined),
+};
+
+/**
+ * The ServerConfig field each implemented key lands in (load.ts fills them, some with a rule of its
+ * own: session-timeout defaults, KiB → bytes for preAllocSize, the server line winning for the
+ * client address). test/config.test.ts checks that every implemented key has one and that the
+ * defaults documented above are the values the loader produces.
+ */
+export const FIELD_OF: Record<string, keyof ServerConfig> = {
+  tickTime: 'tickTime',
+  initLimit: 'initLimit',
+  syncLimit: 'syncLimit',
+  dataDir: 'dataDir',
+  dataLogDir: 'dataLogDir',
+  clientPort: 'clientPort',
+  clientPortAddress: 'clientPortAddress',
+  clientPortListenBacklog: 'clientPortListenBacklog',
+  maxClientCnxns: 'maxClientCnxns',
+  minSessionTimeout: 'minSessionTimeout',
+  maxSessionTimeout: 'maxSessionTimeout',
+  electionAlg: 'electionAlg',
+  linearizableSync: 'linearizableSync',
+  quorumListenOnAllIPs: 'quorumListenOnAllIPs',
+  peerType: 'peerType',
+  standaloneEnabled: 'standaloneEnabled',
+  reconfigEnabled: 'reconfigEnabled',
+  'autopurge.snapRetainCount': 'autopurgeSnapRetainCount',
+  'autopurge.purgeInterval': 'autopurgePurgeInterval',
+  'metricsProvider.className': 'metricsProviderClassName',
+  'metricsProvider.httpHost': 'metricsProviderHttpHost',
+  'metricsProvider.httpPort': 'metricsProviderHttpPort',
+  '4lw.commands.whitelist': 'fourLetterWhitelist',
+  'admin.enableServer': 'adminEnableServer',
+  'admin.serverAddress': 'adminServerAddress',
+  'admin.serverPort': 'adminServerPort',
+  'admin.commandURL': 'adminCommandURL',
+  snapCount: 'snapCount',
+  preAllocSize: 'preAllocSize',
+  forceSync: 'forceSync',
+  globalOutstandingLimit: 'globalOutstandingLimit',
+  skipACL: 'skipACL',
+  'DigestAuthenticationProvider.superDigest': 'superDigest',
+  extendedTypesEnabled: 'extendedTypesEnabled',
+  'snapshot.compression.method': 'snapshotCompressionMethod',
+  'jute.maxbuffer': 'juteMaxBuffer',
+  'znode.container.checkIntervalMs': 'containerCheckIntervalMs',
+  'znode.container.maxPerMinute': 'containerMaxPerMinute',
 };
 
 /**

@@ -189,16 +189,7 @@ export async function startQuorumPeer(config: ServerConfig, logger: Logger): Pro
       return id < 0 ? null : { id, address: config.servers.get(id)?.host ?? null };
     },
     zabState: () => peer.zabPhase,
-    quorumConf: () => {
-      const me = config.servers.get(config.myid!)!;
-      let out = `initLimit=${config.initLimit}\nsyncLimit=${config.syncLimit}\nelectionAlg=${config.electionAlg}\n`;
-      out += `electionPort=${me.electionPort}\nquorumPort=${me.quorumPort}\npeerType=${me.type === 'observer' ? 1 : 0}\nmembership: \n`;
-      out += [...config.servers.values()]
-        .sort((a, b) => a.id - b.id)
-        .map((sv) => `server.${sv.id}=${sv.host}:${sv.quorumPort}:${sv.electionPort}:${sv.type}${sv.clientPort !== undefined ? `;${sv.clientHost}:${sv.clientPort}` : ''}`)
-        .join('\n');
-      return out + '\nversion=0\n';
-    },
+    quorum: true,
   };
   const peer = new QuorumPeer(config, logger, ctx);
   const listener = clientListener(() => peer.zk, ctx, config, logger);

@@ -79,6 +79,24 @@ describe('zk-server CLI', () => {
     expect(r.out).toContain(`${cfg}:2: clientPort: expected an integer port`);
   });
 
+  // start-foreground bad.cfg: each class of config error exits 2 and names file, line and key
+  const BAD: [string, string, string][] = [
+    ['a value of the wrong type', 'dataDir=/tmp/x\nclientPort=2181\ntickTime=abc\n', ':3: tickTime: expected an integer >= 1, got "abc"'],
+    ['a value out of range', 'dataDir=/tmp/x\nclientPort=2181\nmaxClientCnxns=99999999999\n', ':3: maxClientCnxns: expected an integer >= 0 (32-bit), got "99999999999"'],
+    ['a port out of range', 'dataDir=/tmp/x\nclientPort=70000\n', ':2: clientPort: expected an integer port 1-65535, got "70000"'],
+    ['an enum value not in the table', 'dataDir=/tmp/x\nclientPort=2181\nsnapshot.compression.method=zstd\n', ':3: snapshot.compression.method: expected gz, snappy or nothing, got "zstd"'],
+    ['a missing dataDir (no line to name)', 'tickTime=2000\nclientPort=2181\n', ': dataDir: dataDir is not set'],
+    ['an empty dataDir', 'tickTime=2000\ndataDir=\nclientPort=2181\n', ':2: dataDir: dataDir is not set'],
+    ['a bad server line', 'tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir=/tmp/x\nserver.1=127.0.0.1:2888\nserver.2=127.0.0.1:2889:3889\n', ':5: server.1: Missing election port for server: 1'],
+  ];
+  it.each(BAD)('start-foreground with %s exits 2, naming file:line and key', async (_name, text, msg) => {
+    const cfg = path.join(confDir, `bad-${BAD.findIndex((b) => b[1] === text)}.cfg`);
+    fs.writeFileSync(cfg, text);
+    const r = await cli(['start-foreground', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain(`Invalid config, exiting abnormally: ${cfg}${msg}`);
+  });
+
   it('a client port in use makes start fail with the reason', async () => {
     const blocker = net.createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseJvmFlags, parseProperties, resolveConfigPath } from '../src/config/load';
 import { ConfigError } from '../src/config/types';
+import { ADMIN_CONF_FIELDS, CONF_LINES, FAMILIES, FIELD_OF, KEYS } from '../src/config/keys';
+import { confText } from '../src/server/fourlw';
 
 /** Write `text` as <tmp>/zoo.cfg; DATA in the text becomes <tmp>/data (with a myid file if given). */
 function write(text: string, myid?: string): { file: string; dir: string; data: string } {
@@ -381,5 +383,77 @@ describe('loadConfig: broken configs name file, line and key', () => {
 
   it('missing config file', () => {
     expect(() => loadConfig('/nonexistent/zoo.cfg')).toThrow(/^\/nonexistent\/zoo\.cfg: cannot read config file: .*file is missing/);
+  });
+});
+
+describe('the key table drives the conf four-letter word and the admin configuration command', () => {
+  // captured from Apache ZooKeeper 3.8.0 (Debian), `echo conf | nc`: a standalone server, then a
+  // quorum peer (standaloneEnabled=false) whose output ends in `version=0` without a newline
+  const ZK38_STANDALONE = ['clientPort', 'secureClientPort', 'dataDir', 'dataDirSize', 'dataLogDir', 'dataLogSize', 'tickTime', 'maxClientCnxns', 'minSessionTimeout', 'maxSessionTimeout', 'clientPortListenBacklog', 'serverId'];
+  const ZK38_QUORUM = [...ZK38_STANDALONE, 'initLimit', 'syncLimit', 'electionAlg', 'electionPort', 'quorumPort', 'peerType', 'membership'];
+
+  it('CONF_LINES has 3.8 order; every line and admin field names a key of the table', () => {
+    expect(CONF_LINES.filter((l) => !l.quorum).map((l) => l.name)).toEqual(ZK38_STANDALONE);
+    expect(CONF_LINES.map((l) => l.name)).toEqual(ZK38_QUORUM);
+    const known = new Set([...Object.keys(KEYS), ...FAMILIES.map((f) => f.key)]);
+    for (const l of CONF_LINES) expect(known.has(l.key), l.name).toBe(true);
+    expect(ADMIN_CONF_FIELDS.map(([f]) => f)).toEqual(['client_port', 'data_dir', 'data_log_dir', 'tick_time', 'max_client_cnxns', 'min_session_timeout', 'max_session_timeout', 'server_id', 'client_port_listen_backlog']);
+  });
+
+  it('standalone conf is byte-for-byte the 3.8 form', () => {
+    const c = load('tickTime=2000\ndataDir=DATA\nclientPort=2181\n');
+    const v2 = path.join(c.dataDir, 'version-2');
+    expect(confText(c, false)).toBe(
+      `clientPort=2181\nsecureClientPort=-1\ndataDir=${v2}\ndataDirSize=0\ndataLogDir=${v2}\ndataLogSize=0\ntickTime=2000\n` +
+        'maxClientCnxns=60\nminSessionTimeout=4000\nmaxSessionTimeout=40000\nclientPortListenBacklog=-1\nserverId=0\n',
+    );
+  });
+
+  it('quorum conf adds the peer lines and the membership, ending in version=0 with no newline', () => {
+    const c = load(`${QUORUM}server.1=127.0.0.1:2888:3888;127.0.0.1:2181\nserver.2=127.0.0.1:2889:3889:observer\nserver.3=127.0.0.1:2890:3890\n`, '1');
+    const text = confText(c, true);
+    expect(text.endsWith('\nserverId=1\ninitLimit=5\nsyncLimit=2\nelectionAlg=3\nelectionPort=3888\nquorumPort=2888\npeerType=0\nmembership: \n' +
+      'server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181\nserver.2=127.0.0.1:2889:3889:observer\nserver.3=127.0.0.1:2890:3890:participant\nversion=0')).toBe(true);
+    expect(text.split('\n').map((l) => l.replace(/[=:].*$/, '')).filter((n) => !n.startsWith('server.') && n !== 'version')).toEqual(ZK38_QUORUM);
+  });
+
+  it('enum keys are validated from the table (values case-insensitive, ZooKeeper wording kept)', () => {
+    expect(load('dataDir=DATA\nsnapshot.compression.method=GZ\n').snapshotCompressionMethod).toBe('gz');
+    expect(load('dataDir=DATA\npeerType=Observer\n').peerType).toBe('observer');
+    const e = fails('dataDir=DATA\nclientPort=2181\nsnapshot.compression.method=zstd\n');
+    expect(e.message).toMatch(/zoo\.cfg:3: snapshot\.compression\.method: expected gz, snappy or nothing, got "zstd"$/);
+    for (const [key, k] of Object.entries(KEYS)) {
+      if (k.kind === 'enum') expect(k.values?.length, key).toBeGreaterThan(1);
+      if (k.unsupported) expect(k.impl, key).toBe(false);
+    }
+  });
+});
+
+describe('the key table and the loader agree', () => {
+  it('every implemented key names its ServerConfig field, and only implemented keys do', () => {
+    for (const [key, k] of Object.entries(KEYS)) expect(FIELD_OF[key] !== undefined, key).toBe(k.impl);
+  });
+
+  it('the documented default of each implemented key is what the loader produces', () => {
+    const c = load('dataDir=DATA\n') as unknown as Record<string, unknown>;
+    let checked = 0;
+    for (const [key, field] of Object.entries(FIELD_OF)) {
+      const d = KEYS[key].default;
+      let want: unknown;
+      if (/^-?\d+( \(.*\))?$/.test(d)) want = Number(d.replace(/ .*/, '')) * (key === 'preAllocSize' ? 1024 : 1); // KiB in zoo.cfg, bytes in ServerConfig
+      else if (d === 'true' || d === 'yes') want = true;
+      else if (d === 'false' || d === 'no') want = false;
+      else if (/^[\w./]+$/.test(d) && d !== 'unset' && d !== 'srvr') want = d;
+      else continue; // derived (= dataDir, 2 × tickTime), unset or required
+      expect(c[field], `${key} -> ${field}`).toEqual(want);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
+    // the derived ones
+    expect(c.minSessionTimeout).toBe(2 * 3000);
+    expect(c.maxSessionTimeout).toBe(20 * 3000);
+    expect(c.dataLogDir).toBe(c.dataDir);
+    expect(c.fourLetterWhitelist).toEqual(new Set(['srvr']));
+    expect(c.snapshotCompressionMethod).toBe('');
   });
 });

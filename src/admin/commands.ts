@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { dirSize, environment, FourLetterContext, monitorValues } from '../server/fourlw';
+import { ADMIN_CONF_FIELDS, FAMILIES, isQpcKey, specOf } from '../config/keys';
+import { confValue, dirSize, environment, FourLetterContext, monitorValues } from '../server/fourlw';
 import { Cnxn, ZooKeeperServer } from '../server/zkserver';
 import { VERSION_STRING } from '../version';
 import { JavaDouble, JsonValue } from './json';
@@ -160,16 +161,17 @@ export function lastSnapshotInfo(ctx: FourLetterContext, zk: ZooKeeperServer): {
   return best;
 }
 
-/** zoo.cfg keys QuorumPeerConfig.parseProperties consumes; every other key k becomes `zookeeper.k`. */
-const PARSED_KEYS = new Set([
-  'tickTime', 'initLimit', 'syncLimit', 'connectToLearnerMasterLimit', 'dataDir', 'dataLogDir', 'clientPort',
-  'clientPortAddress', 'secureClientPort', 'secureClientPortAddress', 'clientPortListenBacklog', 'maxClientCnxns',
-  'minSessionTimeout', 'maxSessionTimeout', 'localSessionsEnabled', 'localSessionsUpgradingEnabled', 'electionAlg',
-  'quorumListenOnAllIPs', 'peerType', 'syncEnabled', 'observerMasterPort', 'dynamicConfigFile', 'standaloneEnabled',
-  'reconfigEnabled', 'autopurge.snapRetainCount', 'autopurge.purgeInterval', 'sslQuorum', 'portUnification',
-  'sslQuorumReloadCertFiles', 'oraclePath',
-]);
-const PARSED_PREFIXES = ['server.', 'group.', 'weight.', 'quorum.', 'jvm.pause.', 'metricsProvider.', 'multiAddress.'];
+/**
+ * zoo.cfg keys QuorumPeerConfig.parseProperties consumes (the key table's `qpc` keys, not the
+ * zk-server extensions); every other key k becomes `zookeeper.k`.
+ */
+function parsedByQpc(k: string): boolean {
+  const spec = specOf(k);
+  if (spec) return spec.origin === 'qpc' && !spec.zkOnly;
+  return isQpcKey(k) || PARSED_PREFIXES.some((p) => k.startsWith(p));
+}
+/** unknown keys in these families are QuorumPeerConfig's too */
+const PARSED_PREFIXES = [...FAMILIES.flatMap((f) => (f.prefix ? [f.prefix] : [])), 'quorum.', 'jvm.pause.', 'metricsProvider.', 'multiAddress.'];
 
 /** The Node.js counterpart of System.getProperties(), sorted by name (never environment variables). */
 export function systemProperties(ctx: FourLetterContext): Record<string, string> {
@@ -195,7 +197,7 @@ export function systemProperties(ctx: FourLetterContext): Record<string, string>
   };
   for (const [k, v] of Object.entries(process.versions)) if (v) props[`node.versions.${k}`] = v;
   for (const [k, v] of ctx.config.raw) {
-    if (PARSED_KEYS.has(k) || PARSED_PREFIXES.some((p) => k.startsWith(p))) continue;
+    if (parsedByQpc(k)) continue;
     props[k.startsWith('zookeeper.') ? k : `zookeeper.${k}`] = v;
   }
   const sorted: Record<string, string> = {};
@@ -250,18 +252,10 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
     names: ['configuration', 'conf', 'config'],
     serverRequired: true,
     run(ctx) {
-      const c = ctx.config;
-      return {
-        client_port: c.clientPort,
-        data_dir: snapDir(ctx),
-        data_log_dir: logDir(ctx),
-        tick_time: c.tickTime,
-        max_client_cnxns: c.maxClientCnxns,
-        min_session_timeout: c.minSessionTimeout,
-        max_session_timeout: c.maxSessionTimeout,
-        server_id: c.myid ?? 0,
-        client_port_listen_backlog: c.clientPortListenBacklog,
-      };
+      // ZooKeeperServerConf.toMap: the fields and their order come from the key table
+      const out: JsonObject = {};
+      for (const [field, line] of ADMIN_CONF_FIELDS) out[field] = confValue(line, ctx.config);
+      return out;
     },
   },
   {

@@ -1,15 +1,28 @@
-// The zoo.cfg key table: every key ZooKeeper 3.8 reads, with where ZooKeeper reads it from, its
-// type, its default, what it means and which part of zk-server reads it (or that zk-server
-// accepts, validates and ignores it). load.ts parses and validates by it; docs/configuration.md's
-// key tables are generated from it (`npm run docs:config`, checked by test/config-docs.test.ts).
+// The zoo.cfg key table, the one source of truth for configuration: every key ZooKeeper 3.8 reads,
+// with where ZooKeeper reads it from, its type, its default, what it means and which part of
+// zk-server reads it (or that zk-server accepts, validates and ignores it, and why when the feature
+// is unsupported). From it come:
+//  * load.ts: parsing into ServerConfig and the type/range/enum validation (file:line: key: ...);
+//  * the structural keys (server.N, group.N, weight.N, the myid file) in FAMILIES, parsed by load.ts;
+//  * the `conf` four-letter word's lines and their order (CONF_LINES, as ZooKeeper 3.8 prints them)
+//    and the admin `configuration` command's fields (ADMIN_CONF_FIELDS);
+//  * docs/configuration.md's tables (`npm run docs:config`, checked by test/config-docs.test.ts).
 
 /**
  * qpc: parsed by QuorumPeerConfig.parseProperties (not a system property);
  * sys: read as the system property `zookeeper.<key>` (zoo.cfg or -Dzookeeper.<key>);
  * jvm: a system property without the prefix (-D<key>); zk-server also accepts it in zoo.cfg.
  */
+import type { ServerConfig } from './types';
+
 export type Origin = 'qpc' | 'sys' | 'jvm';
-export type Kind = 'int' | 'long' | 'port' | 'port0' | 'bool' | 'yesno' | 'double' | 'string';
+/**
+ * int/long: 32/64-bit integers (with `min`); port: 1-65535; port0: 0 (unset) or 1-65535;
+ * bool: true/false; yesno: yes/no; double: a decimal number; enum: one of `values` (case-insensitive);
+ * path: a file or directory (relative to the working directory); host: a host name or address;
+ * list: a comma-separated list; string: anything else.
+ */
+export type Kind = 'int' | 'long' | 'port' | 'port0' | 'bool' | 'yesno' | 'double' | 'enum' | 'path' | 'host' | 'list' | 'string';
 export interface KeySpec {
   origin: Origin;
   kind: Kind;
@@ -22,6 +35,14 @@ export interface KeySpec {
   meaning: string;
   /** the part of zk-server that reads it (undefined: accepted, validated, ignored) */
   reader?: string;
+  /** enum: the accepted values, lower case ('' = empty value allowed) */
+  values?: string[];
+  /** enum: the error for another value; `{v}` is the value given (default: expected a, b or c, got "v") */
+  badValue?: string;
+  /** not implemented, and the feature it turns on is missing: why (docs; the key is still accepted) */
+  unsupported?: string;
+  /** a zk-server extension ZooKeeper does not know (ZooKeeper would make it a system property) */
+  zkOnly?: boolean;
 }
 
 export const INT_MIN = -2147483648;
@@ -37,67 +58,74 @@ const K = (origin: Origin, kind: Kind, impl: boolean, min: number | undefined, d
   reader,
 });
 
+/** An enum key: `K(...)` plus its values (and ZooKeeper's error text for another value). */
+const E = (spec: KeySpec, values: string[], badValue?: string): KeySpec => ({ ...spec, kind: 'enum', values, badValue });
+/** An unimplemented key whose feature zk-server does not have. */
+const U = (spec: KeySpec, why: string): KeySpec => ({ ...spec, unsupported: why });
+/** A zk-server extension. */
+const X = (spec: KeySpec): KeySpec => ({ ...spec, zkOnly: true });
+
 export const KEYS: Record<string, KeySpec> = {
   // QuorumPeerConfig.parseProperties
   tickTime: K('qpc', 'int', true, 1, '3000', 'the length of a tick in ms; session timeouts and the init/sync limits count in ticks', 'session tracker, Zab liveness (quorum/zab), the leader\'s PING interval'),
   initLimit: K('qpc', 'int', true, 1, '— (required in a quorum)', 'ticks a learner may take to connect to and sync with the leader', 'Zab cores (quorum/zab)'),
   syncLimit: K('qpc', 'int', true, 1, '— (required in a quorum)', 'ticks a follower may lag or stay silent before the leader drops it (and a learner gives up on a silent leader)', 'Zab cores (quorum/zab)'),
   connectToLearnerMasterLimit: K('qpc', 'int', false, 0, '= initLimit', 'ticks to connect to an observer master', undefined),
-  dataDir: K('qpc', 'string', true, undefined, '— (required)', 'where snapshots, myid and the epoch files live (and the txn log without dataLogDir)', 'persistence, quorum/zkdb.ts'),
-  dataLogDir: K('qpc', 'string', true, undefined, '= dataDir', 'where the txn log lives', 'persistence'),
+  dataDir: K('qpc', 'path', true, undefined, '— (required)', 'where snapshots, myid and the epoch files live (and the txn log without dataLogDir)', 'persistence, quorum/zkdb.ts'),
+  dataLogDir: K('qpc', 'path', true, undefined, '= dataDir', 'where the txn log lives', 'persistence'),
   clientPort: K('qpc', 'port0', true, undefined, 'unset', 'the client port (the `;[host:]port` of this server\'s server.N line wins)', 'server/net.ts'),
-  clientPortAddress: K('qpc', 'string', true, undefined, '0.0.0.0', 'the address the client port binds', 'server/net.ts'),
-  secureClientPort: K('qpc', 'port0', false, undefined, 'unset', 'the TLS client port', undefined),
-  secureClientPortAddress: K('qpc', 'string', false, undefined, '0.0.0.0', 'the address of the TLS client port', undefined),
+  clientPortAddress: K('qpc', 'host', true, undefined, '0.0.0.0', 'the address the client port binds', 'server/net.ts'),
+  secureClientPort: U(K('qpc', 'port0', false, undefined, 'unset', 'the TLS client port', undefined), 'no TLS client listener'),
+  secureClientPortAddress: U(K('qpc', 'host', false, undefined, '0.0.0.0', 'the address of the TLS client port', undefined), 'no TLS client listener'),
   clientPortListenBacklog: K('qpc', 'int', true, undefined, '-1 (the OS default)', 'the client port\'s listen backlog', 'server/net.ts'),
   maxClientCnxns: K('qpc', 'int', true, 0, '60', 'connections per client IP; 0 = unlimited', 'server/net.ts'),
   minSessionTimeout: K('qpc', 'int', true, undefined, '2 × tickTime', 'the smallest session timeout granted; -1 = the default', 'server/zkserver.ts'),
   maxSessionTimeout: K('qpc', 'int', true, undefined, '20 × tickTime', 'the largest session timeout granted; -1 = the default', 'server/zkserver.ts'),
-  localSessionsEnabled: K('qpc', 'bool', false, undefined, 'false', 'sessions that live on one server until they create an ephemeral', undefined),
-  localSessionsUpgradingEnabled: K('qpc', 'bool', false, undefined, 'false', 'upgrade a local session to a global one on its first ephemeral', undefined),
+  localSessionsEnabled: U(K('qpc', 'bool', false, undefined, 'false', 'sessions that live on one server until they create an ephemeral', undefined), 'no local sessions; every session is global'),
+  localSessionsUpgradingEnabled: U(K('qpc', 'bool', false, undefined, 'false', 'upgrade a local session to a global one on its first ephemeral', undefined), 'no local sessions; every session is global'),
   electionAlg: K('qpc', 'int', true, undefined, '3', 'the election algorithm; only 3 (FastLeaderElection) exists', 'quorum/election.ts'),
-  linearizableSync: K('qpc', 'bool', true, undefined, 'false', 'zk-server only: a sync is answered only after the leader commits a no-op txn proposed after it arrived, so sync + read is linearizable even when an old leader is paused or partitioned (ZooKeeper answers sync without a quorum round)', 'server/leaderzk.ts, quorum/leading.ts'),
+  linearizableSync: X(K('qpc', 'bool', true, undefined, 'false', 'zk-server only: a sync is answered only after the leader commits a no-op txn proposed after it arrived, so sync + read is linearizable even when an old leader is paused or partitioned (ZooKeeper answers sync without a quorum round)', 'server/leaderzk.ts, quorum/leading.ts')),
   quorumListenOnAllIPs: K('qpc', 'bool', true, undefined, 'false', 'bind the quorum and election ports on every address', 'quorum/leading.ts, quorum/cnx'),
-  peerType: K('qpc', 'string', true, undefined, 'participant', 'participant or observer (this server\'s server.N line wins)', 'quorum/peer.ts'),
+  peerType: E(K('qpc', 'string', true, undefined, 'participant', 'participant or observer (this server\'s server.N line wins)', 'quorum/peer.ts'), ['participant', 'observer'], 'Unrecognised peertype: {v} (expected participant or observer)'),
   syncEnabled: K('qpc', 'bool', false, undefined, 'true', 'observers log and snapshot what they receive', undefined),
-  observerMasterPort: K('qpc', 'port', false, undefined, 'unset', 'the port followers serve observers on', undefined),
-  dynamicConfigFile: K('qpc', 'string', false, undefined, 'unset', 'the dynamic membership file of reconfig', undefined),
+  observerMasterPort: U(K('qpc', 'port', false, undefined, 'unset', 'the port followers serve observers on', undefined), 'observers sync from the leader only'),
+  dynamicConfigFile: U(K('qpc', 'path', false, undefined, 'unset', 'the dynamic membership file of reconfig', undefined), 'no dynamic reconfiguration (reconfig is answered as unimplemented)'),
   standaloneEnabled: K('qpc', 'bool', true, undefined, 'true', 'false runs a one-server ensemble in quorum mode', 'launch.ts'),
   reconfigEnabled: K('qpc', 'bool', true, undefined, 'false', 'allow the reconfig request (zk-server answers it as unimplemented)', 'server/prep.ts'),
   'autopurge.snapRetainCount': K('qpc', 'int', true, undefined, '3', 'snapshots (and their logs) autopurge keeps; values below 3 become 3', 'server/durable.ts'),
   'autopurge.purgeInterval': K('qpc', 'int', true, undefined, '0 (off)', 'hours between autopurge runs', 'server/durable.ts'),
-  sslQuorum: K('qpc', 'bool', false, undefined, 'false', 'TLS between the peers', undefined),
-  portUnification: K('qpc', 'bool', false, undefined, 'false', 'TLS and plaintext on one quorum port', undefined),
-  sslQuorumReloadCertFiles: K('qpc', 'bool', false, undefined, 'false', 'reload the quorum TLS certificates when the files change', undefined),
-  'quorum.auth.enableSasl': K('qpc', 'bool', false, undefined, 'false', 'SASL between the peers', undefined),
-  'quorum.auth.serverRequireSasl': K('qpc', 'bool', false, undefined, 'false', 'the quorum server requires SASL', undefined),
-  'quorum.auth.learnerRequireSasl': K('qpc', 'bool', false, undefined, 'false', 'learners authenticate with SASL', undefined),
-  'quorum.auth.learner.saslLoginContext': K('qpc', 'string', false, undefined, 'QuorumLearner', 'the learners\' JAAS section', undefined),
-  'quorum.auth.server.saslLoginContext': K('qpc', 'string', false, undefined, 'QuorumServer', 'the quorum server\'s JAAS section', undefined),
-  'quorum.auth.kerberos.servicePrincipal': K('qpc', 'string', false, undefined, 'zkquorum/localhost', 'the quorum Kerberos principal', undefined),
-  'quorum.cnxn.threads.size': K('qpc', 'int', false, undefined, '20', 'threads for quorum SASL handshakes', undefined),
+  sslQuorum: U(K('qpc', 'bool', false, undefined, 'false', 'TLS between the peers', undefined), 'no TLS between peers'),
+  portUnification: U(K('qpc', 'bool', false, undefined, 'false', 'TLS and plaintext on one quorum port', undefined), 'no TLS between peers'),
+  sslQuorumReloadCertFiles: U(K('qpc', 'bool', false, undefined, 'false', 'reload the quorum TLS certificates when the files change', undefined), 'no TLS between peers'),
+  'quorum.auth.enableSasl': U(K('qpc', 'bool', false, undefined, 'false', 'SASL between the peers', undefined), 'no SASL between peers'),
+  'quorum.auth.serverRequireSasl': U(K('qpc', 'bool', false, undefined, 'false', 'the quorum server requires SASL', undefined), 'no SASL between peers'),
+  'quorum.auth.learnerRequireSasl': U(K('qpc', 'bool', false, undefined, 'false', 'learners authenticate with SASL', undefined), 'no SASL between peers'),
+  'quorum.auth.learner.saslLoginContext': U(K('qpc', 'string', false, undefined, 'QuorumLearner', 'the learners\' JAAS section', undefined), 'no SASL between peers'),
+  'quorum.auth.server.saslLoginContext': U(K('qpc', 'string', false, undefined, 'QuorumServer', 'the quorum server\'s JAAS section', undefined), 'no SASL between peers'),
+  'quorum.auth.kerberos.servicePrincipal': U(K('qpc', 'string', false, undefined, 'zkquorum/localhost', 'the quorum Kerberos principal', undefined), 'no SASL between peers'),
+  'quorum.cnxn.threads.size': U(K('qpc', 'int', false, undefined, '20', 'threads for quorum SASL handshakes', undefined), 'no SASL between peers'),
   'jvm.pause.monitor': K('qpc', 'bool', false, undefined, 'false', 'log JVM pauses', undefined),
   'jvm.pause.info-threshold.ms': K('qpc', 'long', false, undefined, '1000', 'JVM pause info threshold', undefined),
   'jvm.pause.warn-threshold.ms': K('qpc', 'long', false, undefined, '10000', 'JVM pause warn threshold', undefined),
   'jvm.pause.sleep.time.ms': K('qpc', 'long', false, undefined, '500', 'JVM pause monitor interval', undefined),
   'metricsProvider.className': K('qpc', 'string', true, undefined, 'unset', 'a PrometheusMetricsProvider class name serves /metrics', 'admin/prometheus.ts'),
-  'metricsProvider.httpHost': K('qpc', 'string', true, undefined, '0.0.0.0', 'the /metrics address', 'admin/http.ts'),
+  'metricsProvider.httpHost': K('qpc', 'host', true, undefined, '0.0.0.0', 'the /metrics address', 'admin/http.ts'),
   'metricsProvider.httpPort': K('qpc', 'port0', true, undefined, '7000', 'the /metrics port', 'admin/http.ts'),
-  'multiAddress.enabled': K('qpc', 'bool', false, undefined, 'false', 'several addresses per server line', undefined),
-  'multiAddress.reachabilityCheckTimeoutMs': K('qpc', 'int', false, undefined, '1000', 'multi-address reachability timeout', undefined),
-  'multiAddress.reachabilityCheckEnabled': K('qpc', 'bool', false, undefined, 'true', 'check multi-address reachability', undefined),
-  oraclePath: K('qpc', 'string', false, undefined, 'unset', 'the oracle file of a two-server ensemble', undefined),
+  'multiAddress.enabled': U(K('qpc', 'bool', false, undefined, 'false', 'several addresses per server line', undefined), 'one address per server line (a line with `|` is rejected)'),
+  'multiAddress.reachabilityCheckTimeoutMs': U(K('qpc', 'int', false, undefined, '1000', 'multi-address reachability timeout', undefined), 'one address per server line'),
+  'multiAddress.reachabilityCheckEnabled': U(K('qpc', 'bool', false, undefined, 'true', 'check multi-address reachability', undefined), 'one address per server line'),
+  oraclePath: U(K('qpc', 'path', false, undefined, 'unset', 'the oracle file of a two-server ensemble', undefined), 'no oracle for two-server ensembles'),
 
   // zookeeper.<key> system properties
-  '4lw.commands.whitelist': K('sys', 'string', true, undefined, 'srvr', 'four-letter words answered: a comma list or *; srvr always', 'server/fourlw.ts'),
+  '4lw.commands.whitelist': K('sys', 'list', true, undefined, 'srvr', 'four-letter words answered: a comma list or *; srvr always', 'server/fourlw.ts'),
   'admin.enableServer': K('sys', 'bool', true, undefined, 'true', 'run the AdminServer', 'admin/http.ts'),
-  'admin.serverAddress': K('sys', 'string', true, undefined, '0.0.0.0', 'the AdminServer address', 'admin/http.ts'),
+  'admin.serverAddress': K('sys', 'host', true, undefined, '0.0.0.0', 'the AdminServer address', 'admin/http.ts'),
   'admin.serverPort': K('sys', 'port0', true, undefined, '8080', 'the AdminServer port', 'admin/http.ts'),
   'admin.commandURL': K('sys', 'string', true, undefined, '/commands', 'the AdminServer command path', 'admin/http.ts'),
   'admin.idleTimeout': K('sys', 'int', false, undefined, '30000', 'AdminServer idle connection timeout (ms)', undefined),
   'admin.httpVersion': K('sys', 'int', false, undefined, '11', 'AdminServer HTTP version', undefined),
-  'admin.portUnification': K('sys', 'bool', false, undefined, 'false', 'TLS and plaintext on the admin port', undefined),
-  'admin.forceHttps': K('sys', 'bool', false, undefined, 'false', 'AdminServer only over TLS', undefined),
+  'admin.portUnification': U(K('sys', 'bool', false, undefined, 'false', 'TLS and plaintext on the admin port', undefined), 'no TLS on the AdminServer'),
+  'admin.forceHttps': U(K('sys', 'bool', false, undefined, 'false', 'AdminServer only over TLS', undefined), 'no TLS on the AdminServer'),
   snapCount: K('sys', 'int', true, undefined, '100000', 'txns between snapshots (randomized); values below 2 become 2', 'server/durable.ts'),
   snapSizeLimitInKb: K('sys', 'long', false, undefined, '4194304', 'txn-log bytes between snapshots', undefined),
   txnLogSizeLimitInKb: K('sys', 'long', false, undefined, '-1', 'txn-log file size limit', undefined),
@@ -108,18 +136,18 @@ export const KEYS: Record<string, KeySpec> = {
   maxCnxns: K('sys', 'int', false, 0, '0', 'connections in all; 0 = unlimited', undefined),
   skipACL: K('sys', 'yesno', true, undefined, 'no', 'skip every ACL check', 'server/auth.ts'),
   'DigestAuthenticationProvider.superDigest': K('sys', 'string', true, undefined, 'unset', 'super:<base64 sha1>: the super user\'s digest', 'server/zkserver.ts'),
-  'DigestAuthenticationProvider.digestAlg': K('sys', 'string', false, undefined, 'SHA1', 'digest algorithm of the digest scheme', undefined),
+  'DigestAuthenticationProvider.digestAlg': U(K('sys', 'string', false, undefined, 'SHA1', 'digest algorithm of the digest scheme', undefined), 'the digest scheme uses SHA1 only'),
   'DigestAuthenticationProvider.enabled': K('sys', 'bool', false, undefined, 'true', 'the digest auth scheme', undefined),
-  superUser: K('sys', 'string', false, undefined, 'unset', 'the SASL super user', undefined),
-  'X509AuthenticationProvider.superUser': K('sys', 'string', false, undefined, 'unset', 'the x509 super user', undefined),
-  'enforce.auth.enabled': K('sys', 'bool', false, undefined, 'false', 'sessions must authenticate', undefined),
-  'enforce.auth.schemes': K('sys', 'string', false, undefined, 'unset', 'the schemes enforce.auth accepts', undefined),
-  sessionRequireClientSASLAuth: K('sys', 'bool', false, undefined, 'false', 'sessions must authenticate with SASL', undefined),
+  superUser: U(K('sys', 'string', false, undefined, 'unset', 'the SASL super user', undefined), 'no SASL authentication'),
+  'X509AuthenticationProvider.superUser': U(K('sys', 'string', false, undefined, 'unset', 'the x509 super user', undefined), 'no x509 (TLS) authentication'),
+  'enforce.auth.enabled': U(K('sys', 'bool', false, undefined, 'false', 'sessions must authenticate', undefined), 'authentication is never enforced'),
+  'enforce.auth.schemes': U(K('sys', 'list', false, undefined, 'unset', 'the schemes enforce.auth accepts', undefined), 'authentication is never enforced'),
+  sessionRequireClientSASLAuth: U(K('sys', 'bool', false, undefined, 'false', 'sessions must authenticate with SASL', undefined), 'no SASL authentication'),
   extendedTypesEnabled: K('sys', 'bool', true, undefined, 'false', 'TTL znodes (myid must then be ≤ 254)', 'server/prep.ts'),
-  emulate353TTLNodes: K('sys', 'bool', false, undefined, 'false', '3.5.3 TTL node ids', undefined),
-  'digest.enabled': K('sys', 'bool', false, undefined, 'true', 'tree digests in proposals and snapshots', undefined),
+  emulate353TTLNodes: U(K('sys', 'bool', false, undefined, 'false', '3.5.3 TTL node ids', undefined), 'only the 3.5.4+ TTL session-id form'),
+  'digest.enabled': U(K('sys', 'bool', false, undefined, 'true', 'tree digests in proposals and snapshots', undefined), 'no tree digests (the hash command lists none)'),
   'closeSessionTxn.enabled': K('sys', 'bool', false, undefined, 'true', 'closeSession txns list their ephemerals', undefined),
-  'snapshot.compression.method': K('sys', 'string', true, undefined, '"" (none)', 'gz or snappy snapshots', 'persistence/snapshot.ts'),
+  'snapshot.compression.method': E(K('sys', 'string', true, undefined, '"" (none)', 'gz or snappy snapshots', 'persistence/snapshot.ts'), ['gz', 'snappy', ''], 'expected gz, snappy or nothing, got "{v}"'),
   'snapshot.trust.empty': K('sys', 'bool', false, undefined, 'false', 'start from a txn log without a snapshot', undefined),
   'db.autocreate': K('sys', 'bool', false, undefined, 'true', 'create an empty database when there is none', undefined),
   'datadir.autocreate': K('sys', 'bool', false, undefined, 'true', 'create dataDir when it is missing', undefined),
@@ -151,12 +179,167 @@ export const KEYS: Record<string, KeySpec> = {
   'znode.container.checkIntervalMs': K('jvm', 'int', true, 1, '60000', 'ms between container and TTL cleanups', 'server/zkserver.ts'),
   'znode.container.maxPerMinute': K('jvm', 'int', true, 1, '10000', 'containers deleted per minute at most', 'server/zkserver.ts'),
   'znode.container.maxNeverUsedIntervalMs': K('jvm', 'long', false, 0, '0', 'delete never-used containers after this long', undefined),
-  'readonlymode.enabled': K('jvm', 'bool', false, undefined, 'false', 'serve reads without a quorum', undefined),
+  'readonlymode.enabled': U(K('jvm', 'bool', false, undefined, 'false', 'serve reads without a quorum', undefined), 'no read-only mode'),
   'follower.nodelay': K('jvm', 'bool', false, undefined, 'true', 'TCP_NODELAY towards the leader', undefined),
 };
 
+/**
+ * The ServerConfig field each implemented key lands in (load.ts fills them, some with a rule of its
+ * own: session-timeout defaults, KiB → bytes for preAllocSize, the server line winning for the
+ * client address). test/config.test.ts checks that every implemented key has one and that the
+ * defaults documented above are the values the loader produces.
+ */
+export const FIELD_OF: Record<string, keyof ServerConfig> = {
+  tickTime: 'tickTime',
+  initLimit: 'initLimit',
+  syncLimit: 'syncLimit',
+  dataDir: 'dataDir',
+  dataLogDir: 'dataLogDir',
+  clientPort: 'clientPort',
+  clientPortAddress: 'clientPortAddress',
+  clientPortListenBacklog: 'clientPortListenBacklog',
+  maxClientCnxns: 'maxClientCnxns',
+  minSessionTimeout: 'minSessionTimeout',
+  maxSessionTimeout: 'maxSessionTimeout',
+  electionAlg: 'electionAlg',
+  linearizableSync: 'linearizableSync',
+  quorumListenOnAllIPs: 'quorumListenOnAllIPs',
+  peerType: 'peerType',
+  standaloneEnabled: 'standaloneEnabled',
+  reconfigEnabled: 'reconfigEnabled',
+  'autopurge.snapRetainCount': 'autopurgeSnapRetainCount',
+  'autopurge.purgeInterval': 'autopurgePurgeInterval',
+  'metricsProvider.className': 'metricsProviderClassName',
+  'metricsProvider.httpHost': 'metricsProviderHttpHost',
+  'metricsProvider.httpPort': 'metricsProviderHttpPort',
+  '4lw.commands.whitelist': 'fourLetterWhitelist',
+  'admin.enableServer': 'adminEnableServer',
+  'admin.serverAddress': 'adminServerAddress',
+  'admin.serverPort': 'adminServerPort',
+  'admin.commandURL': 'adminCommandURL',
+  snapCount: 'snapCount',
+  preAllocSize: 'preAllocSize',
+  forceSync: 'forceSync',
+  globalOutstandingLimit: 'globalOutstandingLimit',
+  skipACL: 'skipACL',
+  'DigestAuthenticationProvider.superDigest': 'superDigest',
+  extendedTypesEnabled: 'extendedTypesEnabled',
+  'snapshot.compression.method': 'snapshotCompressionMethod',
+  'jute.maxbuffer': 'juteMaxBuffer',
+  'znode.container.checkIntervalMs': 'containerCheckIntervalMs',
+  'znode.container.maxPerMinute': 'containerMaxPerMinute',
+};
+
+/**
+ * The structural keys: families of keys (and the myid file) that load.ts parses specially. They are
+ * part of the table so that the docs list them; `prefix` is how a zoo.cfg key belongs to the family.
+ */
+export interface FamilySpec {
+  /** the key as the docs write it */
+  key: string;
+  /** zoo.cfg keys starting with this belong to the family (undefined: not a zoo.cfg key) */
+  prefix?: string;
+  /** the value's form */
+  form: string;
+  default: string;
+  meaning: string;
+  /** the part of zk-server that reads it (undefined: accepted, ignored) */
+  reader?: string;
+  unsupported?: string;
+}
+
+export const FAMILIES: FamilySpec[] = [
+  {
+    key: 'server.<id>',
+    prefix: 'server.',
+    form: 'host:quorumPort:electionPort[:participant|:observer][;[clientHost:]clientPort]',
+    default: 'none (standalone)',
+    meaning: 'an ensemble member: its quorum and election ports, its type and its client address',
+    reader: 'config/load.ts (parseServerLine), quorum/peer.ts, quorum/election.ts',
+  },
+  {
+    key: 'group.<gid>',
+    prefix: 'group.',
+    form: 'id:id:…',
+    default: 'unset',
+    meaning: 'the members of a hierarchical-quorum group',
+    unsupported: 'majority quorums only',
+  },
+  {
+    key: 'weight.<id>',
+    prefix: 'weight.',
+    form: 'integer',
+    default: '1',
+    meaning: 'a member\'s vote weight in hierarchical quorums',
+    unsupported: 'majority quorums only',
+  },
+  {
+    key: 'myid',
+    form: 'integer 1-255 (1-254 with extendedTypesEnabled), on the first line',
+    default: '— (required in quorum mode)',
+    meaning: 'this server\'s id, one of the server.<id> lines (a file, not a zoo.cfg key)',
+    reader: 'config/load.ts, quorum/peer.ts',
+  },
+];
+
 /** Key families parsed by QuorumPeerConfig (not system properties). */
-export const QPC_PREFIXES = ['server.', 'group.', 'weight.', 'metricsProvider.'];
+export const QPC_PREFIXES = [...FAMILIES.flatMap((f) => (f.prefix ? [f.prefix] : [])), 'metricsProvider.'];
+
+/** One line of the `conf` four-letter word (ZooKeeperServer.dumpConf, then QuorumPeer's lines). */
+export interface ConfLine {
+  /** the name before `=` */
+  name: string;
+  /** the table key (or family) it shows */
+  key: string;
+  /** only a quorum peer prints it */
+  quorum: boolean;
+  /** what the value is */
+  shows: string;
+}
+
+/**
+ * The `conf` four-letter word's lines, in ZooKeeper 3.8's order (server/fourlw.ts prints them; its
+ * renderers are typed by `ConfLineName`, so a line here without a renderer does not compile).
+ * Standalone: the first 12; a quorum peer adds the rest, ending in `version=0` without a newline.
+ */
+export const CONF_LINES = [
+  { name: 'clientPort', key: 'clientPort', quorum: false, shows: 'the client port (the server line\'s, in a quorum)' },
+  { name: 'secureClientPort', key: 'secureClientPort', quorum: false, shows: 'the TLS client port, -1 when unset' },
+  { name: 'dataDir', key: 'dataDir', quorum: false, shows: 'the snapshot directory, <dataDir>/version-2' },
+  { name: 'dataDirSize', key: 'dataDir', quorum: false, shows: 'bytes of the files in it' },
+  { name: 'dataLogDir', key: 'dataLogDir', quorum: false, shows: 'the txn-log directory, <dataLogDir>/version-2' },
+  { name: 'dataLogSize', key: 'dataLogDir', quorum: false, shows: 'bytes of the files in it' },
+  { name: 'tickTime', key: 'tickTime', quorum: false, shows: 'ms' },
+  { name: 'maxClientCnxns', key: 'maxClientCnxns', quorum: false, shows: 'connections per client IP' },
+  { name: 'minSessionTimeout', key: 'minSessionTimeout', quorum: false, shows: 'ms, the default resolved' },
+  { name: 'maxSessionTimeout', key: 'maxSessionTimeout', quorum: false, shows: 'ms, the default resolved' },
+  { name: 'clientPortListenBacklog', key: 'clientPortListenBacklog', quorum: false, shows: 'the listen backlog, -1 = the OS default' },
+  { name: 'serverId', key: 'myid', quorum: false, shows: 'myid; 0 standalone' },
+  { name: 'initLimit', key: 'initLimit', quorum: true, shows: 'ticks' },
+  { name: 'syncLimit', key: 'syncLimit', quorum: true, shows: 'ticks' },
+  { name: 'electionAlg', key: 'electionAlg', quorum: true, shows: 'always 3' },
+  { name: 'electionPort', key: 'server.<id>', quorum: true, shows: 'this server\'s election port' },
+  { name: 'quorumPort', key: 'server.<id>', quorum: true, shows: 'this server\'s quorum port' },
+  { name: 'peerType', key: 'server.<id>', quorum: true, shows: '0 participant, 1 observer' },
+  { name: 'membership', key: 'server.<id>', quorum: true, shows: '`membership: ` then every server line and `version=0`' },
+] as const satisfies readonly ConfLine[];
+export type ConfLineName = (typeof CONF_LINES)[number]['name'];
+
+/**
+ * The admin `configuration` command's fields, in ZooKeeper 3.8's order (ZooKeeperServerConf.toMap),
+ * each with the `conf` line it shares its value with.
+ */
+export const ADMIN_CONF_FIELDS = [
+  ['client_port', 'clientPort'],
+  ['data_dir', 'dataDir'],
+  ['data_log_dir', 'dataLogDir'],
+  ['tick_time', 'tickTime'],
+  ['max_client_cnxns', 'maxClientCnxns'],
+  ['min_session_timeout', 'minSessionTimeout'],
+  ['max_session_timeout', 'maxSessionTimeout'],
+  ['server_id', 'serverId'],
+  ['client_port_listen_backlog', 'clientPortListenBacklog'],
+] as const satisfies readonly (readonly [string, ConfLineName])[];
 
 export function specOf(key: string): KeySpec | undefined {
   return Object.prototype.hasOwnProperty.call(KEYS, key) ? KEYS[key] : undefined;

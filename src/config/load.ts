@@ -1,5 +1,7 @@
 // zoo.cfg loader: java.util.Properties syntax, ZooKeeper 3.8's keys and defaults, and errors that
-// name the file, the line and the key (docs/configuration.md). The keys themselves: keys.ts.
+// name the file, the line and the key (docs/configuration.md). The keys, their types, ranges and
+// enum values: the key table in keys.ts; the generic checks below follow it, the cross-key rules
+// (session timeouts, SASL flags, server.N/myid) are written out here.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, QuorumServerSpec, ServerConfig } from './types';
@@ -203,6 +205,18 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
         else if (/^no$/i.test(v)) parsed.set(key, false);
         else throw err(key, `expected yes or no, got "${v}"`);
         break;
+      case 'enum': {
+        const values = spec.values ?? [];
+        if (!values.includes(v.toLowerCase())) {
+          const shown = values.map((x) => (x === '' ? 'nothing' : x));
+          const expected = shown.length > 1 ? `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}` : shown.join('');
+          throw err(key, spec.badValue !== undefined ? spec.badValue.replace('{v}', v) : `expected ${expected}, got "${v}"`);
+        }
+        break;
+      }
+      case 'path':
+      case 'host':
+      case 'list':
       case 'string':
         break;
     }
@@ -242,13 +256,8 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
 
   const electionAlg = num('electionAlg', 3);
   if (electionAlg !== 3) throw err('electionAlg', `Invalid electionAlg value. Only 3 is supported. (got "${str('electionAlg')}")`);
-  const peerTypeText = str('peerType');
-  let peerType: 'participant' | 'observer' = 'participant';
-  if (peerTypeText !== undefined) {
-    const t = peerTypeText.toLowerCase();
-    if (t !== 'participant' && t !== 'observer') throw err('peerType', `Unrecognised peertype: ${peerTypeText} (expected participant or observer)`);
-    peerType = t;
-  }
+  // enum values were checked above, by the key table
+  let peerType = (str('peerType')?.toLowerCase() ?? 'participant') as 'participant' | 'observer';
 
   // autopurge: a retain count below 3 is reset to 3 (ZooKeeper warns)
   const autopurgeSnapRetainCount = Math.max(3, num('autopurge.snapRetainCount', 3));
@@ -265,9 +274,6 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
   if (fourLetterWhitelist !== '*' && bool('readonlymode.enabled', false)) fourLetterWhitelist.add('isro');
 
   const compression = (str('snapshot.compression.method') ?? '').toLowerCase();
-  if (compression !== '' && compression !== 'gz' && compression !== 'snappy') {
-    throw err('snapshot.compression.method', `expected gz, snappy or nothing, got "${str('snapshot.compression.method')}"`);
-  }
 
   const superDigest = str('DigestAuthenticationProvider.superDigest');
   if (superDigest !== undefined && !/^[^:]+:.+$/.test(superDigest)) {
@@ -445,6 +451,17 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     raw,
     ignoredKeys,
   };
+}
+
+/**
+ * The membership text ZooKeeper keeps in /zookeeper/config and prints after `membership: ` in
+ * `conf` (QuorumMaj.toString): the server lines by id, then `version=0`, no newline at the end.
+ */
+export function membershipText(config: Pick<ServerConfig, 'servers'>): string {
+  const lines = [...config.servers.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((sv) => `server.${sv.id}=${sv.host}:${sv.quorumPort}:${sv.electionPort}:${sv.type}${sv.clientPort !== undefined ? `;${sv.clientHost}:${sv.clientPort}` : ''}`);
+  return lines.join('\n') + '\nversion=0';
 }
 
 /** `host:port[:port...]` with an optional `[ipv6]` host. */

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
+import { membershipText } from '../config/load';
 import { prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateDataDir, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
@@ -118,10 +119,7 @@ export class ZKDatabase {
 
   /** The membership text ZooKeeper keeps in /zookeeper/config (QuorumMaj.toString). */
   configText(): string {
-    const lines = [...this.config.servers.values()]
-      .sort((a, b) => a.id - b.id)
-      .map((sv) => `server.${sv.id}=${sv.host}:${sv.quorumPort}:${sv.electionPort}:${sv.type}${sv.clientPort !== undefined ? `;${sv.clientHost}:${sv.clientPort}` : ''}`);
-    return lines.join('\n') + '\nversion=0';
+    return membershipText(this.config);
   }
 
   /** ZKDatabase.initConfigInZKDatabase: version -1, mzxid = the config version (0). */

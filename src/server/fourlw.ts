@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ServerConfig } from '../config/types';
+import { CONF_LINES, ConfLineName } from '../config/keys';
+import { membershipText } from '../config/load';
 import { Cnxn, opAbbrev, ZooKeeperServer } from './zkserver';
 import { VERSION_STRING, ZK_VERSION } from '../version';
 
@@ -30,14 +32,63 @@ export interface FourLetterContext {
   quorumMonitor?(): [string, number][];
   /** voting members of the ensemble */
   quorumSize?(): number;
-  /** extra lines for `conf` in a quorum (membership etc.) */
-  quorumConf?(): string;
+  /** a quorum peer: `conf` adds the quorum lines (initLimit … membership) */
+  quorum?: boolean;
 }
 
 export function isAllowed(word: string, config: ServerConfig): boolean {
   if (word === 'srvr') return true;
   const wl = config.fourLetterWhitelist;
   return wl === '*' || wl.has(word);
+}
+
+/** This server's line (a quorum peer has one). */
+function selfLine(c: ServerConfig) {
+  const me = c.myid !== undefined ? c.servers.get(c.myid) : undefined;
+  if (!me) throw new Error(`conf: no server line for myid ${c.myid}`);
+  return me;
+}
+
+/** The value of each `conf` line; the names and their order come from the key table (CONF_LINES). */
+const CONF_VALUES: Record<ConfLineName, (c: ServerConfig) => string | number> = {
+  clientPort: (c) => c.clientPort,
+  secureClientPort: (c) => c.secureClientPort ?? -1,
+  dataDir: (c) => path.join(c.dataDir, 'version-2'),
+  dataDirSize: (c) => dirSize(path.join(c.dataDir, 'version-2')),
+  dataLogDir: (c) => path.join(c.dataLogDir, 'version-2'),
+  dataLogSize: (c) => dirSize(path.join(c.dataLogDir, 'version-2')),
+  tickTime: (c) => c.tickTime,
+  maxClientCnxns: (c) => c.maxClientCnxns,
+  minSessionTimeout: (c) => c.minSessionTimeout,
+  maxSessionTimeout: (c) => c.maxSessionTimeout,
+  clientPortListenBacklog: (c) => c.clientPortListenBacklog,
+  serverId: (c) => c.myid ?? 0,
+  initLimit: (c) => c.initLimit,
+  syncLimit: (c) => c.syncLimit,
+  electionAlg: (c) => c.electionAlg,
+  electionPort: (c) => selfLine(c).electionPort,
+  quorumPort: (c) => selfLine(c).quorumPort,
+  peerType: (c) => (selfLine(c).type === 'observer' ? 1 : 0),
+  membership: (c) => membershipText(c),
+};
+
+/** The value a `conf` line shows (the admin `configuration` command shares them). */
+export function confValue(name: ConfLineName, c: ServerConfig): string | number {
+  return CONF_VALUES[name](c);
+}
+
+/**
+ * The `conf` four-letter word, byte for byte as ZooKeeper 3.8 prints it: ZooKeeperServer.dumpConf,
+ * then on a quorum peer QuorumPeer's lines and `membership: ` followed by the membership text,
+ * which ends in `version=0` without a newline.
+ */
+export function confText(c: ServerConfig, quorum: boolean): string {
+  let out = '';
+  for (const l of CONF_LINES) {
+    if (l.quorum && !quorum) continue;
+    out += l.name === 'membership' ? `membership: \n${confValue(l.name, c)}` : `${l.name}=${confValue(l.name, c)}\n`;
+  }
+  return out;
 }
 
 const NOT_SERVING = 'This ZooKeeper instance is not currently serving requests\n';
@@ -209,24 +260,8 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
     case 'srst':
       zk.stats.reset();
       return 'Server stats reset.\n';
-    case 'conf': {
-      const c = ctx.config;
-      let out = '';
-      out += `clientPort=${c.clientPort}\n`;
-      out += `secureClientPort=${c.secureClientPort ?? -1}\n`;
-      out += `dataDir=${path.join(c.dataDir, 'version-2')}\n`;
-      out += `dataDirSize=${dirSize(path.join(c.dataDir, 'version-2'))}\n`;
-      out += `dataLogDir=${path.join(c.dataLogDir, 'version-2')}\n`;
-      out += `dataLogSize=${dirSize(path.join(c.dataLogDir, 'version-2'))}\n`;
-      out += `tickTime=${c.tickTime}\n`;
-      out += `maxClientCnxns=${c.maxClientCnxns}\n`;
-      out += `minSessionTimeout=${c.minSessionTimeout}\n`;
-      out += `maxSessionTimeout=${c.maxSessionTimeout}\n`;
-      out += `clientPortListenBacklog=${c.clientPortListenBacklog}\n`;
-      out += `serverId=${c.myid ?? 0}\n`;
-      if (ctx.quorumConf) out += ctx.quorumConf();
-      return out;
-    }
+    case 'conf':
+      return confText(ctx.config, ctx.quorum === true);
     case 'dump': {
       let out = 'SessionTracker dump:\n';
       const byDeadline = new Map<number, bigint[]>();

@@ -12,6 +12,7 @@ import { killDeadSessions, prepareDataDirs, restore } from './persistence';
 import { AdminContext, RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
 import { QuorumPeer } from './quorum/peer';
 import { collectGarbage } from './util/gc';
+import { setDigestEnabled } from './data/digest';
 import { serverMetrics } from './util/metrics';
 
 export interface RunningServer {
@@ -33,6 +34,7 @@ export interface StartOptions {
 
 export async function startStandalone(config: ServerConfig, opts: StartOptions): Promise<RunningServer> {
   const logger = opts.logger;
+  setDigestEnabled(config.digestEnabled);
   for (const k of config.ignoredKeys) logger.info({ key: k }, 'config key accepted but not implemented; ignored');
   let tree: DataTree;
   let log: TxnLogSink;

@@ -309,9 +309,10 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
   {
     names: ['hash'],
     serverRequired: true,
-    run() {
-      // digest logging (zookeeper.digest.enabled) is not implemented: no digests recorded
-      return { digests: [] };
+    run(_ctx, zkn) {
+      // DataTree.getDigestLog as Jackson writes ZxidDigest beans
+      const digests = zkOf(zkn).tree.digestLog.map((d) => ({ zxid: d.zxid, digest: d.digest, digestVersion: d.digestVersion }));
+      return { digests };
     },
   },
   {

@@ -443,6 +443,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     standaloneEnabled,
     quorumListenOnAllIPs: bool('quorumListenOnAllIPs', false),
     linearizableSync: bool('linearizableSync', false),
+    digestEnabled: bool('digest.enabled', true),
     reconfigEnabled: bool('reconfigEnabled', false),
     electionAlg,
     metricsProviderClassName: str('metricsProvider.className'),

@@ -62,6 +62,8 @@ export interface ServerConfig {
   quorumListenOnAllIPs: boolean;
   /** zk-server only (docs/reliability.md): sync waits for a committed no-op, a quorum round */
   linearizableSync: boolean;
+  /** zookeeper.digest.enabled: tree digests in txns and snapshots (data/digest.ts) */
+  digestEnabled: boolean;
   reconfigEnabled: boolean;
   electionAlg: number;
   metricsProviderClassName?: string;

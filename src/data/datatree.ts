@@ -4,6 +4,8 @@ import { ACL, Stat, TxnHeader } from '../jute/records';
 import { CONTAINER_EPHEMERAL_OWNER, Err, EventType, OpCode, ownerTtl } from './constants';
 import { Txn } from './txn';
 import { Watcher, WatchManager, WatchMode, WatchModeT } from './watches';
+import { DIGEST_LOG_INTERVAL, DIGEST_LOG_LIMIT, DIGEST_VERSION, digestEnabled, nodeDigest, TreeDigest, ZxidDigest } from './digest';
+import { serverMetrics } from '../util/metrics';
 
 export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 export const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
@@ -221,6 +223,21 @@ export class DataTree {
   readonly sessions = new Map<bigint, number>();
   lastProcessedZxid = 0;
   approximateDataSize = 0;
+  /** the sum of every znode's digest (digest.ts), kept up to date by every change */
+  private readonly digest = new TreeDigest();
+  /** the digest after the last applied txn (written into snapshots) */
+  lastProcessedZxidDigest: ZxidDigest | null = null;
+  /** the digests of every 128th zxid, the last 1024 (the `hash` command) */
+  readonly digestLog: ZxidDigest[] = [];
+  /**
+   * A snapshot's recorded digest, pending until replay reaches its zxid (a fuzzy snapshot records
+   * the digest of a later zxid than its name). Txn digests are not compared while it is pending.
+   */
+  digestFromLoadedSnapshot: ZxidDigest | null = null;
+  /** txns (or snapshots) whose digest did not match this tree: divergence */
+  digestMismatches = 0;
+  /** the first mismatch is logged in full; set by the owner to route it to its logger */
+  onDigestMismatch: ((zxid: number, expected: bigint, actual: bigint) => void) | null = null;
 
   constructor() {
     // ZooKeeper gives the root and system nodes empty (not null) data
@@ -233,6 +250,7 @@ export class DataTree {
     cfg.aversion = -1;
     cfg.raw = '';
     this.addSystemChild('/zookeeper', 'config', cfg);
+    this.recomputeDigest();
   }
 
   private addSystemChild(parent: string, name: string, node: DataNode): void {
@@ -311,10 +329,77 @@ export class DataTree {
   }
 
   // ---- applying txns ----
-  processTxn(hdr: TxnHeader, txn: Txn): ProcessResult {
+  /**
+   * Apply one txn. `digest` is the TxnDigest that came with it (the tree digest the leader
+   * expected after it): compared with ours after applying, a mismatch counted (DataTree.compareDigest).
+   */
+  processTxn(hdr: TxnHeader, txn: Txn, digest?: { version: number; treeDigest: bigint } | null): ProcessResult {
     const res = this.applyOne(hdr, txn);
     if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
+    if (digestEnabled()) {
+      if (this.digestFromLoadedSnapshot !== null) this.compareSnapshotDigest(hdr.zxid);
+      else this.logZxidDigest(hdr.zxid);
+      if (digest && this.digestFromLoadedSnapshot === null && digest.version === DIGEST_VERSION) {
+        const actual = this.digest.value;
+        if (actual !== digest.treeDigest) this.reportDigestMismatch(hdr.zxid, digest.treeDigest, actual);
+      }
+    }
     return res;
+  }
+
+  // ---- digests (digest.ts) ----
+  /** The tree digest now (AdHash value). */
+  get treeDigest(): bigint {
+    return this.digest.value;
+  }
+
+  /** Recompute the digest from every znode (after loading a snapshot or a SNAP). */
+  recomputeDigest(): void {
+    this.digest.clear();
+    if (!digestEnabled()) return;
+    for (const [p, n] of this.nodes) this.digest.add(nodeDigest(p, n));
+  }
+
+  private digestIn(path: string, n: DataNode): void {
+    this.digest.add(nodeDigest(path, n));
+  }
+
+  private digestOut(path: string, n: DataNode): void {
+    this.digest.remove(nodeDigest(path, n));
+  }
+
+  private logZxidDigest(zxid: number): void {
+    const z: ZxidDigest = { zxid, digestVersion: DIGEST_VERSION, digest: this.digest.value };
+    this.lastProcessedZxidDigest = z;
+    if (zxid % DIGEST_LOG_INTERVAL === 0) {
+      this.digestLog.push(z);
+      if (this.digestLog.length > DIGEST_LOG_LIMIT) this.digestLog.shift();
+    }
+  }
+
+  /**
+   * A snapshot was loaded whose digest was recorded at `z.zxid` (DataTree.deserializeZxidDigest):
+   * an empty one (zxid 0) or one older than the snapshot itself is ignored; otherwise it is
+   * compared once the tree reaches that zxid, at once if it already has.
+   */
+  setSnapshotDigest(z: ZxidDigest | null, snapshotZxid: number): void {
+    this.digestFromLoadedSnapshot = digestEnabled() && z && z.zxid > 0 && z.zxid >= snapshotZxid ? z : null;
+    if (this.digestFromLoadedSnapshot) this.compareSnapshotDigest(this.lastProcessedZxid);
+  }
+
+  private compareSnapshotDigest(zxid: number): void {
+    const z = this.digestFromLoadedSnapshot!;
+    if (zxid !== z.zxid) return;
+    this.digestFromLoadedSnapshot = null;
+    if (z.digestVersion !== DIGEST_VERSION) return;
+    const actual = this.digest.value;
+    if (actual !== z.digest) this.reportDigestMismatch(zxid, z.digest, actual);
+  }
+
+  private reportDigestMismatch(zxid: number, expected: bigint, actual: bigint): void {
+    this.digestMismatches++;
+    serverMetrics.digest_mismatches_count.add(1);
+    this.onDigestMismatch?.(zxid, expected, actual);
   }
 
   private applyOne(hdr: TxnHeader, txn: Txn): ProcessResult {
@@ -344,7 +429,9 @@ export class DataTree {
           if (!n) return { err: Err.NONODE, type };
           this.acls.release(n.aclRef);
           n.aclRef = this.acls.ref(txn.acl);
+          this.digestOut(txn.path, n);
           n.aversion = txn.version;
+          this.digestIn(txn.path, n);
           return { err: 0, type, path: txn.path, stat: n.stat() };
         }
         case OpCode.check:
@@ -414,19 +501,24 @@ export class DataTree {
     if (parent.children.has(name)) {
       // a replayed create after a fuzzy snapshot still advances the parent
       if (parentCVersion > parent.cversion) {
+        this.digestOut(parentPath, parent);
         parent.cversion = parentCVersion;
         parent.pzxid = zxid;
+        this.digestIn(parentPath, parent);
       }
       throw new TreeError(Err.NODEEXISTS);
     }
     if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
     const node = new DataNode(data, this.acls.ref(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
     if (parentCVersion > parent.cversion) {
+      this.digestOut(parentPath, parent);
       parent.cversion = parentCVersion;
       parent.pzxid = zxid;
+      this.digestIn(parentPath, parent);
     }
     parent.addChild(name);
     this.nodes.set(path, node);
+    this.digestIn(path, node);
     this.approximateDataSize += path.length + (data ? data.length : 0);
     if (ephemeralOwner === CONTAINER_EPHEMERAL_OWNER) this.containers.add(path);
     else if (ownerTtl(ephemeralOwner) >= 0) this.ttls.add(path);
@@ -446,8 +538,13 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new TreeError(Err.NONODE);
     this.nodes.delete(path);
+    this.digestOut(path, node);
     parent.removeChild(childName(path));
-    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    if (zxid > parent.pzxid) {
+      this.digestOut(parentPath, parent);
+      parent.pzxid = zxid;
+      this.digestIn(parentPath, parent);
+    }
     this.acls.release(node.aclRef);
     this.approximateDataSize -= path.length + node.dataLength;
     const owner = node.ephemeralOwner;
@@ -469,10 +566,12 @@ export class DataTree {
     const n = this.nodes.get(path);
     if (!n) throw new TreeError(Err.NONODE);
     this.approximateDataSize += (data ? data.length : 0) - n.dataLength;
+    this.digestOut(path, n);
     n.data = data;
     n.version = version;
     n.mzxid = zxid;
     n.mtime = time;
+    this.digestIn(path, n);
     this.dataWatches.trigger(path, EventType.NodeDataChanged);
     return n.stat();
   }

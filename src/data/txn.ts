@@ -138,16 +138,27 @@ export function readTxnBody(type: number, r: JuteReader): Txn {
   }
 }
 
-/** TxnHeader + body, as written to the txn log and carried in Zab proposals. */
-export function serializeTxn(hdr: TxnHeader, txn: Txn, w = new JuteWriter(128)): Buffer {
+/** The 3.6+ trailer of a txn: the tree digest the leader expects after it (TxnDigest record). */
+export interface TxnDigest {
+  version: number;
+  treeDigest: bigint;
+}
+
+/** TxnHeader + body [+ TxnDigest], as written to the txn log and carried in Zab proposals. */
+export function serializeTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null, w = new JuteWriter(128)): Buffer {
   writeTxnHeader(w, hdr);
   writeTxnBody(w, txn);
+  if (digest) {
+    w.writeInt(digest.version);
+    w.writeBigLong(digest.treeDigest);
+  }
   return w.finish();
 }
 
-export function deserializeTxn(buf: Buffer): { hdr: TxnHeader; txn: Txn } {
-  const r = new JuteReader(buf);
+/** A txn entry; the digest trailer is optional (error txns and pre-3.6 writers have none). */
+export function deserializeTxn(buf: Buffer, r = new JuteReader(buf)): { hdr: TxnHeader; txn: Txn; digest: TxnDigest | null } {
   const hdr = readTxnHeader(r);
   const txn = readTxnBody(hdr.type, r);
-  return { hdr, txn };
+  const digest = r.remaining() >= 12 ? { version: r.readInt(), treeDigest: r.readBigLong() } : null;
+  return { hdr, txn, digest };
 }

@@ -152,7 +152,18 @@ export async function restore(
 
   const snapshotZxid = tree.lastProcessedZxid;
   const t1 = Date.now();
+  let mismatchLogged = false;
+  tree.onDigestMismatch ??= (zxid, expected, actual) => {
+    if (mismatchLogged) return;
+    mismatchLogged = true;
+    log.error(`Digest mismatch replaying the txn log at zxid ${zxidHex(zxid)}: the log says ${expected}, the tree is ${actual}`);
+  };
   const replayed = await replayLog(tree, logDir, snapshotZxid + 1, log);
+  if (tree.digestFromLoadedSnapshot !== null) {
+    log.warn(`Highest txn zxid ${zxidHex(tree.lastProcessedZxid)} is not covering the snapshot digest zxid ${zxidHex(tree.digestFromLoadedSnapshot.zxid)}, which might lead to inconsistent state`);
+    // ZooKeeper then stops comparing txn digests until the next restart; zk-server goes on checking
+    tree.digestFromLoadedSnapshot = null;
+  }
   serverMetrics.startup_txns_load_time.add(Date.now() - t1);
   serverMetrics.startup_txns_loaded.add(replayed);
   return { tree, lastZxid: tree.lastProcessedZxid, snapshotFile, snapshotZxid, txnsReplayed: replayed };
@@ -170,7 +181,7 @@ export async function replayLog(tree: DataTree, logDir: string, fromZxid: number
       log.error(`${zxidHex(highest)}(highestZxid) > ${zxidHex(e.hdr.zxid)}(next log) for type ${e.hdr.type}`);
     } else highest = e.hdr.zxid;
     try {
-      const res = tree.processTxn(e.hdr, e.txn);
+      const res = tree.processTxn(e.hdr, e.txn, e.digest);
       if (res.err !== 0) log.debug(`Ignoring processTxn failure hdr: ${e.hdr.type} : error: ${res.err}`);
     } catch (err) {
       throw new PersistenceError(

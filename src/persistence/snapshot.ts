@@ -6,6 +6,7 @@ import { pipeline } from 'stream/promises';
 import * as zlib from 'zlib';
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { DataNode, DataTree, parentOf } from '../data/datatree';
+import { DIGEST_VERSION, digestEnabled } from '../data/digest';
 import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
 import { fileHeader } from './txnlog';
 import { BodySink, encodeTreeBody, TreeBodyError, TreeBodyParser } from './treebody';
@@ -108,11 +109,16 @@ export async function writeSnapshot(
       await yieldToEventLoop();
     }
     writeSeal(w, crc, flushed);
-    // ZxidDigest: zeros ("empty", never compared) per the interop recommendation, then seal 2
-    w.writeLong(0);
-    w.writeInt(2);
-    w.writeLong(0);
-    writeSeal(w, crc, flushed);
+    if (digestEnabled()) {
+      // ZxidDigest of the tree as it is now, at the end of the fuzzy write (FileSnap.serialize):
+      // a reader compares it once replay reaches that zxid. Empty (zeros) while a loaded
+      // snapshot's own digest is still pending, as DataTree.serializeZxidDigest writes then.
+      const pending = tree.digestFromLoadedSnapshot !== null;
+      w.writeLong(pending ? 0 : tree.lastProcessedZxid);
+      w.writeInt(DIGEST_VERSION);
+      w.writeBigLong(pending ? 0n : tree.treeDigest);
+      writeSeal(w, crc, flushed);
+    }
     yield take();
   }
 
@@ -292,6 +298,7 @@ function* parseSnapshot(
     if (!tree.nodes.has('/')) fail('snapshot has no root node');
     ensureSystemNodes(tree);
     tree.lastProcessedZxid = zxid; // the file name is authoritative
+    tree.setSnapshotDigest(digest ? { zxid: digest.zxid, digestVersion: digest.version, digest: digest.digest } : null, zxid);
     return { file, zxid, nodeCount: count, sessionCount: nSessions, digest, storedLastProcessedZxid: stored };
   } catch (e) {
     if (e instanceof PersistenceError) throw e;
@@ -307,6 +314,7 @@ function ensureSystemNodes(tree: DataTree): void {
     if (!parent) continue;
     tree.nodes.set(p, new DataNode('', -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
     parent.addChild(p.substring(p.lastIndexOf('/') + 1));
+    tree.recomputeDigest();
   }
 }
 

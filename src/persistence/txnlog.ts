@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter, DEFAULT_MAX_BUFFER } from '../jute/archive';
 import { readTxnHeader, TxnHeader } from '../jute/records';
-import { readTxnBody, serializeTxn, Txn } from '../data/txn';
+import { deserializeTxn, serializeTxn, Txn, TxnDigest } from '../data/txn';
 import {
   adler32,
   FORMAT_VERSION,
@@ -28,11 +28,6 @@ const EOR = 0x42;
 /** FilePadding: grow when fewer than this many bytes of preallocated space remain. */
 const PAD_MARGIN = 4096;
 export const DEFAULT_PREALLOC_SIZE = 64 * 1024 * 1024;
-
-export interface TxnDigest {
-  version: number;
-  treeDigest: bigint;
-}
 
 export interface TxnLogWriterOptions {
   /** Preallocation step in bytes (zookeeper.preAllocSize is in KiB; default 64 MiB). 0 disables. */
@@ -68,14 +63,8 @@ export function fileHeader(magic: number, dbid: bigint): Buffer {
 }
 
 /** Serialize a txn as a log entry, optionally with the 3.6+ TxnDigest trailer. */
-export function marshallTxnEntry(hdr: TxnHeader, txn: Txn, digest?: TxnDigest): Buffer {
-  const w = new JuteWriter(128);
-  serializeTxn(hdr, txn, w);
-  if (digest) {
-    w.writeInt(digest.version);
-    w.writeBigLong(digest.treeDigest);
-  }
-  return Buffer.from(w.finish());
+export function marshallTxnEntry(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): Buffer {
+  return Buffer.from(serializeTxn(hdr, txn, digest));
 }
 
 interface Segment {
@@ -178,7 +167,7 @@ export class TxnLogWriter {
     this.appendSeq++;
   }
 
-  appendTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest): void {
+  appendTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): void {
     this.append(marshallTxnEntry(hdr, txn, digest), hdr.zxid);
   }
 
@@ -406,12 +395,7 @@ function readRawRecord(c: FileCursor, off: number, maxLen: number, file: string)
 }
 
 export function parseLogEntry(entry: Buffer): { hdr: TxnHeader; txn: Txn; digest: TxnDigest | null } {
-  const r = new JuteReader(entry, 0, entry.length, entry.length);
-  const hdr = readTxnHeader(r);
-  const txn = readTxnBody(hdr.type, r);
-  let digest: TxnDigest | null = null;
-  if (r.remaining() >= 12) digest = { version: r.readInt(), treeDigest: r.readBigLong() };
-  return { hdr, txn, digest };
+  return deserializeTxn(entry, new JuteReader(entry, 0, entry.length, entry.length));
 }
 
 interface RawIterItem {

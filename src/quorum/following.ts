@@ -243,8 +243,8 @@ export class LearnerRole implements ZabHost {
     this.log.append(t);
   }
   apply(t: ZabTxn): void {
-    const { hdr, txn } = deserializeTxn(t.data);
-    this.zk.applyCommitted(hdr, txn);
+    const { hdr, txn, digest } = deserializeTxn(t.data);
+    this.zk.applyCommitted(hdr, txn, digest);
     this.ctx.db.remember(t);
   }
   send(_to: number, packet: QuorumPacket): void {

@@ -222,9 +222,9 @@ export class LeaderRole implements ZabHost {
   serving(on: boolean): void {
     if (!on || this.zk) return;
     const sink: TxnLogSink = {
-      append: (hdr: TxnHeader, txn) => {
+      append: (hdr: TxnHeader, txn, digest) => {
         if (this.ended || this.core.state !== 'BROADCAST') return; // stepping down: the client hears it from the closed connection
-        if (!this.core.propose(serializeTxn(hdr, txn), hdr.zxid)) return;
+        if (!this.core.propose(serializeTxn(hdr, txn, digest), hdr.zxid)) return;
         this.loop.run();
       },
       // never used: the leader's server waits for commitUpTo

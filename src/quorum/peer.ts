@@ -1,6 +1,7 @@
 // QuorumPeer: the process-level loop of an ensemble member. LOOKING (FastLeaderElection) →
 // LEADING (leading.ts) / FOLLOWING or OBSERVING (following.ts) → back to LOOKING when that ends.
 // The database (zkdb.ts) survives a role change; see there for when it is reloaded from disk.
+import { setDigestEnabled } from '../data/digest';
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { FourLetterContext } from '../server/fourlw';
@@ -35,6 +36,7 @@ export class QuorumPeer implements RoleContext {
     readonly logger: Logger,
     readonly ctx: FourLetterContext,
   ) {
+    setDigestEnabled(config.digestEnabled);
     this.db = new ZKDatabase(config, logger);
     this.myid = config.myid!;
   }

@@ -95,7 +95,7 @@ export class ZKDatabase {
     let n = 0;
     for (const e of readTxnLog(this.logDir, tree.lastProcessedZxid + 1)) {
       if (e.hdr.zxid <= tree.lastProcessedZxid) continue;
-      tree.processTxn(e.hdr, e.txn);
+      tree.processTxn(e.hdr, e.txn, e.digest);
       this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
       n++;
     }

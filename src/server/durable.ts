@@ -5,7 +5,7 @@ import { serverMetrics } from '../util/metrics';
 import { TxnHeader } from '../jute/records';
 import { purge, saveSnapshot, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
-import { Txn } from '../data/txn';
+import { Txn, TxnDigest } from '../data/txn';
 import { Logger, TxnLogSink } from './zkserver';
 
 export interface DurableLogOptions {
@@ -44,8 +44,8 @@ export class DurableLog implements TxnLogSink {
     this.randRoll = Math.floor(r() * Math.max(1, Math.floor(this.opts.snapCount / 2)));
   }
 
-  append(hdr: TxnHeader, txn: Txn): void {
-    this.writer.appendTxn(hdr, txn);
+  append(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): void {
+    this.writer.appendTxn(hdr, txn, digest);
     if (this.writer.txnsSinceRoll > Math.floor(this.opts.snapCount / 2) + this.randRoll) {
       this.writer.rollLog();
       this.resetRoll();

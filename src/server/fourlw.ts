@@ -319,7 +319,8 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
         .map(([k, v]) => `zk_${k}\t${typeof v === 'number' && k.startsWith('avg_') && Number.isInteger(v) ? `${v}.0` : v}\n`)
         .join('');
     case 'hash':
-      return '';
+      // DigestCommand: every 128th zxid's tree digest, oldest first (Long.toHexString: unsigned hex)
+      return zk.tree.digestLog.map((d) => `${d.zxid.toString(16)}: ${d.digest}\n`).join('');
   }
   return '';
 }

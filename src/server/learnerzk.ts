@@ -9,7 +9,7 @@ import { JuteWriter } from '../jute/archive';
 import { Id, TxnHeader, writeReplyHeader } from '../jute/records';
 import { OpCode } from '../data/constants';
 import { DataTree } from '../data/datatree';
-import { Txn } from '../data/txn';
+import { Txn, TxnDigest } from '../data/txn';
 import { Cnxn, Logger, Request } from './cnxn';
 import { ServerRole, ServerSettings, ZooKeeperServer } from './zkserver';
 
@@ -106,12 +106,12 @@ export class LearnerZooKeeperServer extends ZooKeeperServer {
   }
 
   /** A txn Zab committed, in zxid order. Answers the local client that asked for it. */
-  applyCommitted(hdr: TxnHeader, txn: Txn): void {
+  applyCommitted(hdr: TxnHeader, txn: Txn, digest: TxnDigest | null = null): void {
     const key = `${hdr.clientId}:${hdr.cxid}`;
     const f = hdr.type === OpCode.createSession ? undefined : this.forwarded.get(key);
     if (f) this.forwarded.delete(key);
     if (hdr.zxid > this.lastZxidAssigned) this.lastZxidAssigned = hdr.zxid;
-    this.applyTxn({ hdr, txn, cnxn: f?.cnxn ?? null, req: f?.req ?? null });
+    this.applyTxn({ hdr, txn, cnxn: f?.cnxn ?? null, req: f?.req ?? null, digest });
   }
 
   /** The leader's SYNC arrived: the oldest pending sync is answered. */

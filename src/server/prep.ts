@@ -22,16 +22,35 @@ import {
   ttlOwner,
 } from '../data/constants';
 import { DataTree, parentOf, SYSTEM_PATHS } from '../data/datatree';
+import { digestEnabled, nodeDigest } from '../data/digest';
 import { pathProblem } from '../data/paths';
 import { Txn } from '../data/txn';
+
+/** A znode as a prepared change leaves it: its persisted stat and data (what its digest covers). */
+export interface NodeState {
+  czxid: number;
+  mzxid: number;
+  pzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  raw: string | Buffer | null;
+}
 
 export interface ChangeRecord {
   zxid: number;
   path: string;
   /** null once deleted */
-  stat: { version: number; cversion: number; aversion: number; ephemeralOwner: bigint; pzxid: number } | null;
+  stat: NodeState | null;
   childCount: number;
   acl: ACL[];
+  /** the znode's digest in this state (0 once deleted); -1 until computed */
+  nodeDigest: number;
+  /** the tree digest once this change and every earlier outstanding one are applied */
+  treeDigest: bigint;
 }
 
 export interface PrepSettings {
@@ -96,15 +115,37 @@ export class PrepRequestProcessor {
       zxid: -1,
       path,
       stat: {
+        czxid: n.czxid,
+        mzxid: n.mzxid,
+        pzxid: n.pzxid,
+        ctime: n.ctime,
+        mtime: n.mtime,
         version: n.version,
         cversion: n.cversion,
         aversion: n.aversion,
         ephemeralOwner: n.ephemeralOwner,
-        pzxid: n.pzxid,
+        raw: n.raw,
       },
       childCount: n.children.size,
       acl: this.tree.aclOf(n),
+      nodeDigest: -1,
+      treeDigest: 0n,
     };
+  }
+
+  /**
+   * The tree digest once every outstanding change is applied: what a txn prepared now carries as
+   * its TxnDigest (PrepRequestProcessor.getCurrentTreeDigest).
+   */
+  currentDigest(): bigint {
+    const list = this.outstandingList;
+    return list.length > this.outstandingHead ? list[list.length - 1].treeDigest : this.tree.treeDigest;
+  }
+
+  private digestOf(c: ChangeRecord | undefined): number {
+    if (!c || c.stat === null) return 0;
+    if (c.nodeDigest < 0) c.nodeDigest = nodeDigest(c.path, c.stat);
+    return c.nodeDigest;
   }
 
   private exists(path: string): boolean {
@@ -113,14 +154,22 @@ export class PrepRequestProcessor {
     return this.tree.getNode(path) !== undefined;
   }
 
-  private add(c: ChangeRecord): void {
+  /** Record a change that replaces `prev` (the znode's state before it; none for a create). */
+  private add(c: ChangeRecord, prev: ChangeRecord | undefined): void {
+    if (digestEnabled()) {
+      const before = this.currentDigest();
+      const out = this.digestOf(prev);
+      c.nodeDigest = -1;
+      const into = this.digestOf(c);
+      c.treeDigest = BigInt.asIntN(64, before - BigInt(out) + BigInt(into));
+    }
     if (this.multiUndo && !this.multiUndo.has(c.path)) this.multiUndo.set(c.path, this.outstanding.get(c.path));
     this.outstanding.set(c.path, c);
     this.outstandingList.push(c);
   }
 
   private dup(c: ChangeRecord, zxid: number): ChangeRecord {
-    return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl };
+    return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl, nodeDigest: -1, treeDigest: 0n };
   }
 
   private check(acl: ACL[], perm: number, ids: readonly Id[]): void {
@@ -147,7 +196,7 @@ export class PrepRequestProcessor {
       case OpCode.create2:
       case OpCode.createContainer:
       case OpCode.createTTL:
-        return this.prepCreate(req.type, readCreateRequest(r, req.type === OpCode.createTTL), req, zxid);
+        return this.prepCreate(req.type, readCreateRequest(r, req.type === OpCode.createTTL), req, zxid, time);
       case OpCode.delete: {
         const { path, version } = readPathVersion(r);
         return this.prepDelete(path, version, req, zxid, false);
@@ -164,7 +213,10 @@ export class PrepRequestProcessor {
         const newVersion = PrepRequestProcessor.checkAndIncVersion(rec.stat!.version, s.version);
         const nr = this.dup(rec, zxid);
         nr.stat!.version = newVersion;
-        this.add(nr);
+        nr.stat!.mzxid = zxid;
+        nr.stat!.mtime = time;
+        nr.stat!.raw = s.data;
+        this.add(nr, rec);
         return { type: OpCode.setData, path: s.path, data: s.data, version: newVersion };
       }
       case OpCode.setACL: {
@@ -177,7 +229,7 @@ export class PrepRequestProcessor {
         const nr = this.dup(rec, zxid);
         nr.stat!.aversion = newVersion;
         nr.acl = acl;
-        this.add(nr);
+        this.add(nr, rec);
         return { type: OpCode.setACL, path: s.path, acl, version: newVersion };
       }
       case OpCode.check: {
@@ -197,7 +249,7 @@ export class PrepRequestProcessor {
     }
   }
 
-  private prepCreate(type: number, c: ReturnType<typeof readCreateRequest>, req: PrepInput, zxid: number): Txn {
+  private prepCreate(type: number, c: ReturnType<typeof readCreateRequest>, req: PrepInput, zxid: number, time: number): Txn {
     let flags = c.flags;
     if (type === OpCode.createContainer) flags = 4;
     if (flags < 0 || flags > 6) throw new KeeperError(Err.BADARGUMENTS);
@@ -250,14 +302,20 @@ export class PrepRequestProcessor {
     np.childCount++;
     np.stat!.cversion = newCversion;
     np.stat!.pzxid = zxid;
-    this.add(np);
-    this.add({
-      zxid,
-      path,
-      stat: { version: 0, cversion: 0, aversion: 0, ephemeralOwner: owner, pzxid: zxid },
-      childCount: 0,
-      acl,
-    });
+    this.add(np, parent);
+    const stat: NodeState = {
+      czxid: zxid,
+      mzxid: zxid,
+      pzxid: zxid,
+      ctime: time,
+      mtime: time,
+      version: 0,
+      cversion: 0,
+      aversion: 0,
+      ephemeralOwner: owner,
+      raw: c.data,
+    };
+    this.add({ zxid, path, stat, childCount: 0, acl, nodeDigest: -1, treeDigest: 0n }, undefined);
     return txn;
   }
 
@@ -286,8 +344,8 @@ export class PrepRequestProcessor {
     const np = this.dup(parent, zxid);
     np.childCount--;
     np.stat!.pzxid = zxid;
-    this.add(np);
-    this.add({ zxid, path, stat: null, childCount: -1, acl: [] });
+    this.add(np, parent);
+    this.add(deleted(zxid, path), node);
     return { type: container ? OpCode.deleteContainer : OpCode.delete, path };
   }
 
@@ -338,14 +396,24 @@ export class PrepRequestProcessor {
         const np = this.dup(parent, zxid);
         np.childCount--;
         np.stat!.pzxid = zxid;
-        this.add(np);
+        this.add(np, parent);
       } catch {
         // parent gone: nothing to track
       }
-      this.add({ zxid, path: p, stat: null, childCount: -1, acl: [] });
+      let node: ChangeRecord | undefined;
+      try {
+        node = this.record(p);
+      } catch {
+        // already gone
+      }
+      this.add(deleted(zxid, p), node);
     }
     return { type: OpCode.closeSession, paths: [...es] };
   }
+}
+
+function deleted(zxid: number, path: string): ChangeRecord {
+  return { zxid, path, stat: null, childCount: -1, acl: [], nodeDigest: 0, treeDigest: 0n };
 }
 
 export function formatSeq(n: number): string {

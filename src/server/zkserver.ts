@@ -20,7 +20,8 @@ import { Err, KeeperError, OpCode, Xid } from '../data/constants';
 import { DataTree } from '../data/datatree';
 import { PrepRequestProcessor } from './prep';
 import { generatePasswd, SessionTracker } from '../data/session';
-import { Txn } from '../data/txn';
+import { Txn, TxnDigest } from '../data/txn';
+import { DIGEST_VERSION, digestEnabled } from '../data/digest';
 import { Cnxn, CnxnIO, Logger, opAbbrev, Request, ServerStats, silentLogger } from './cnxn';
 import { runRead } from './reads';
 import { buildWriteReply } from './replies';
@@ -46,7 +47,8 @@ export interface ServerSettings {
 
 /** Where txns go before they are applied: memory (nothing), the txn log, or Zab. */
 export interface TxnLogSink {
-  append(hdr: TxnHeader, txn: Txn): void;
+  /** `digest`: the TxnDigest trailer (the tree digest after this txn), when digests are on */
+  append(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): void;
   /** Resolves once everything appended before the call is durable. */
   commit(): Promise<void>;
 }
@@ -63,6 +65,8 @@ export interface PendingTxn {
   txn: Txn;
   cnxn: Cnxn | null;
   req: Request | null;
+  /** the tree digest expected after it (TxnDigest); none for error txns */
+  digest?: TxnDigest | null;
 }
 
 const READ_OPS = new Set<number>([
@@ -127,6 +131,7 @@ export class ZooKeeperServer {
     sessions?: SessionTracker,
   ) {
     this.prep = new PrepRequestProcessor(tree, settings);
+    tree.onDigestMismatch = digestMismatchLogger(logger, tree);
     this.sessions = sessions ?? new SessionTracker(settings.tickTime, settings.serverId, now);
     this.lastZxidAssigned = tree.lastProcessedZxid;
     // sessions restored from disk get a fresh full timeout
@@ -483,7 +488,10 @@ export class ZooKeeperServer {
   }
 
   protected queueTxn(p: PendingTxn): void {
-    this.log.append(p.hdr, p.txn);
+    // called right after the txn was prepared: the prepared digest is the tree's after it
+    // (an error txn changes nothing and, as in ZooKeeper, carries none)
+    if (p.digest === undefined) p.digest = p.hdr.type !== OpCode.error && digestEnabled() ? { version: DIGEST_VERSION, treeDigest: this.prep.currentDigest() } : null;
+    this.log.append(p.hdr, p.txn, p.digest);
     this.pendingTxns.push(p);
     this.logged();
   }
@@ -518,7 +526,7 @@ export class ZooKeeperServer {
 
   protected applyTxn(p: PendingTxn): void {
     const { hdr, txn, cnxn, req } = p;
-    const rc = this.tree.processTxn(hdr, txn);
+    const rc = this.tree.processTxn(hdr, txn, p.digest);
     this.prep.applied(hdr.zxid);
     switch (hdr.type) {
       case OpCode.createSession: {
@@ -588,4 +596,23 @@ export class ZooKeeperServer {
     }
     this.submitTxn({ clientId: 0n, cxid: 0, zxid: 0, time: 0, type: OpCode.deleteContainer }, txn, null, null);
   }
+}
+
+/**
+ * The log lines of a digest mismatch (DataTree.compareDigest / reportDigestMismatch): the first in
+ * full at ERROR, later ones at most once a minute with the running count.
+ */
+export function digestMismatchLogger(logger: Logger, tree: DataTree): (zxid: number, expected: bigint, actual: bigint) => void {
+  let first = true;
+  let lastWarn = 0;
+  return (zxid, expected, actual) => {
+    const z = '0x' + zxid.toString(16);
+    if (first) {
+      first = false;
+      logger.error({ zxid: z, expected: expected.toString(), actual: actual.toString() }, 'First digest mismatch: this replica\'s tree differs from the leader\'s (divergence)');
+    } else if (Date.now() - lastWarn > 60_000) {
+      lastWarn = Date.now();
+      logger.warn({ zxid: z, mismatches: tree.digestMismatches }, 'Digests are not matching');
+    }
+  };
 }

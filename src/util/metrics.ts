@@ -106,6 +106,7 @@ export const serverMetrics = {
   connection_request_count: new Counter('connection_request_count'),
   bytes_received_count: new Counter('bytes_received_count'),
   unrecoverable_error_count: new Counter('unrecoverable_error_count'),
+  digest_mismatches_count: new Counter('digest_mismatches_count'),
 };
 
 const all = (): (Counter | Summary)[] => Object.values(serverMetrics);

@@ -85,7 +85,7 @@ export async function startZk(dataDir: string): Promise<ZkServer> {
   const cfg = path.join(dataDir, '..', `zoo-${port}.cfg`);
   fs.writeFileSync(
     cfg,
-    `tickTime=2000\ndataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxSessionTimeout=60000\n`,
+    `tickTime=2000\ndataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxSessionTimeout=60000\n4lw.commands.whitelist=*\n`,
   );
   const serverCp = CP.replace('slf4j-nop.jar', 'slf4j-simple.jar'); // INFO logs on stderr
   const proc = spawn('java', ['-Dzookeeper.extendedTypesEnabled=true', '-cp', serverCp, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {

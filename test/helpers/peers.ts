@@ -122,13 +122,7 @@ export class Peers {
   }
 
   ask(i: number, word: string): Promise<string> {
-    return new Promise((resolve) => {
-      const s = net.connect(this.spec.clientPort(i), '127.0.0.1', () => s.write(word));
-      let out = '';
-      s.on('data', (d) => (out += d));
-      s.on('close', () => resolve(out));
-      s.on('error', () => resolve(''));
-    });
+    return fourLetter(this.spec.clientPort(i), word);
   }
 
   /** `Mode:` from srvr, or 'none' when the peer serves no client */
@@ -144,5 +138,31 @@ export class Peers {
     }
     const tails = [...this.logs].map(([k, v]) => `--- node ${k}\n${v.split('\n').slice(-15).join('\n')}`).join('\n');
     throw new Error(`timed out waiting for ${what}\n${tails}`);
+  }
+}
+
+/** A four-letter word's answer from 127.0.0.1:port ('' when nothing answers). */
+export function fourLetter(port: number, word: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(word));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('close', () => resolve(out));
+    s.on('error', () => resolve(''));
+  });
+}
+
+/**
+ * zk_digest_mismatches_count from mntr (ZooKeeper 3.8 and zk-server both publish it), once the
+ * server serves (ZooKeeper answers mntr while it still loads its data, without metrics).
+ */
+export async function digestMismatches(port: number, waitMs = 20000): Promise<number> {
+  const end = Date.now() + waitMs;
+  for (;;) {
+    const out = await fourLetter(port, 'mntr');
+    const m = /zk_digest_mismatches_count\s+(\d+)/.exec(out);
+    if (m) return Number(m[1]);
+    if (Date.now() > end) throw new Error(`no zk_digest_mismatches_count in mntr of port ${port}: ${out.slice(0, 200)}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

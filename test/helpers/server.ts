@@ -27,6 +27,7 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     adminServerPort: 8080,
     adminCommandURL: '/commands',
     extendedTypesEnabled: true,
+    digestEnabled: true,
     containerCheckIntervalMs: 1000,
     containerMaxPerMinute: 10000,
     skipACL: false,

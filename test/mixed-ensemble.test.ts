@@ -1,14 +1,16 @@
 // zk-server peers and Apache ZooKeeper 3.8 peers (Debian's QuorumPeerMain) in one ensemble:
 // election, Zab sync (DIFF and SNAP) and broadcast in both directions, writes forwarded across
 // implementations, sessions that move between a Java and a zk-server peer (REVALIDATE to the other
-// kind's leader), ephemerals removed everywhere when their session closes.
+// kind's leader), ephemerals removed everywhere when their session closes. Tree digests: every
+// peer, Java or ours, computes the same digest at the same zxid (`hash`) and counts no mismatch with
+// the TxnDigests of the other kind's leader (zk_digest_mismatches_count).
 // Servers 1 and 2 are zk-server, server 3 is Java; ports come from the OS.
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
-import { ensembleSpec, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { digestMismatches, ensembleSpec, fourLetter, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 
 const JARS = [
   'zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-simple', 'commons-cli', 'snappy-java', 'metrics-core', 'netty-handler',
@@ -18,6 +20,7 @@ const JARS = [
 const EPHEMERAL = 1;
 const CLOSE_SESSION = -11;
 const EXISTS = 3;
+const DELETE = 2;
 
 let spec: PeerSpec;
 let peers: Peers;
@@ -80,6 +83,53 @@ async function read(i: number, p: string): Promise<string | null> {
   }
 }
 
+/** setData on every created node and delete every third: txns that change existing znodes. */
+async function churn(i: number, prefix: string, n: number): Promise<void> {
+  const c = await MiniClient.connect(port(i));
+  try {
+    for (let k = 0; k < n; k++) {
+      expect(await c.create(`${prefix}${k}`, Buffer.from('x'))).toBe(0);
+      expect(await c.setData(`${prefix}${k}`, Buffer.from(`changed ${k}`))).toBe(0);
+      if (k % 3 === 0) {
+        const r = await c.call(DELETE, (w) => {
+          w.writeString(`${prefix}${k}`);
+          w.writeInt(-1);
+        });
+        expect(r.err).toBe(0);
+      }
+    }
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * Every peer's digest log (`hash`: the tree digest at every 128th zxid) agrees with every other's
+ * wherever two of them logged the same zxid, they overlap, and no peer counted a mismatch.
+ */
+async function digestsAgree(what: string): Promise<void> {
+  const logs = new Map<number, Map<string, string>>();
+  for (const i of [1, 2, 3]) {
+    const m = new Map<string, string>();
+    for (const line of (await fourLetter(port(i), 'hash')).trim().split('\n').filter(Boolean)) {
+      const [z, d] = line.split(': ');
+      m.set(z, d);
+    }
+    logs.set(i, m);
+  }
+  let shared = 0;
+  for (const [z, d] of logs.get(1)!) {
+    for (const j of [2, 3]) {
+      const other = logs.get(j)!.get(z);
+      if (other === undefined) continue;
+      shared++;
+      expect(other, `${what}: digest at zxid 0x${z} on server 1 and server ${j}`).toBe(d);
+    }
+  }
+  expect(shared, `${what}: digests logged at the same zxids`).toBeGreaterThan(0);
+  for (const i of [1, 2, 3]) expect(await digestMismatches(port(i)), `${what}: digest mismatches on server ${i}`).toBe(0);
+}
+
 /** A session with an ephemeral moves across all three servers, then closes on `closeOn`. */
 async function movingSession(createOn: number, closeOn: number, tag: string): Promise<void> {
   const a = await MiniClient.connect(port(createOn), 10000);
@@ -135,6 +185,8 @@ describe.skipIf(SKIP_REAL)('a mixed ensemble: two zk-server peers and one Apache
     peers.start(2);
     await waitModes(['follower', 'follower', 'leader'], 'zk-server 2 rejoins');
     expect(await read(2, '/c-699')).toBe('v699');
+    await churn(1, '/x-', 150); // setData and delete through a zk-server follower to the Java leader
+    await digestsAgree('under a Java leader');
 
     // the Java leader dies: zk-server 2 leads, 1 follows; Java 3 comes back as a follower
     await stopJava('SIGKILL');
@@ -154,5 +206,7 @@ describe.skipIf(SKIP_REAL)('a mixed ensemble: two zk-server peers and one Apache
     await peers.waitFor(async () => (await read(3, '/d-699')) === 'v699', 10000, 'Java 3 has /d-699');
     expect(javaLog).toMatch(/Getting a snapshot from leader/);
     expect(await read(3, '/w1-0')).toBe('v0');
+    await churn(3, '/y-', 150); // through the Java follower to our leader
+    await digestsAgree('under a zk-server leader');
   }, 240000);
 });

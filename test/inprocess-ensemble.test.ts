@@ -100,6 +100,29 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     c.close();
   }, 60_000);
 
+  it('tree digests: no peer has counted a mismatch (after DIFF and SNAP syncs); a replica whose tree diverged is caught by the next txn', async () => {
+    const tree = (i: number) => e.servers.get(i)!.peer!.db.loaded!;
+    for (let i = 1; i <= 4; i++) expect(tree(i).digestMismatches, `digest mismatches on peer ${i} (${e.mode(i)})`).toBe(0);
+    const L = e.leader();
+    const f = [1, 2, 3].find((i) => i !== L)!;
+    const c = await MiniClient.connect(e.port(L), 10 * TICK);
+    const stop = pinger(c);
+    expect(await c.create('/diverge', Buffer.from('same'))).toBe(0);
+    expect(await c.create('/next', Buffer.from('n'))).toBe(0);
+    await e.waitFor(() => [1, 2, 3, 4].every((i) => tree(i).getNode('/next') !== undefined), 5000, '/next everywhere');
+    // follower f applies something the leader never proposed: its tree (and digest) now differ
+    const t = tree(f);
+    const n = t.getNode('/diverge')!;
+    t.setData('/diverge', Buffer.from('different'), n.version + 1, n.mzxid, n.mtime);
+    expect(await c.setData('/next', Buffer.from('m'))).toBe(0);
+    await e.waitFor(() => tree(f).getNode('/next')!.version === 1, 5000, 'the setData applied on the follower');
+    await e.waitFor(() => [1, 2, 3, 4].every((i) => tree(i).getNode('/next')!.version === 1), 5000, 'the setData applied everywhere');
+    expect(tree(f).digestMismatches, `the diverged follower ${f} counted the mismatch`).toBe(1);
+    for (const i of [1, 2, 3, 4].filter((x) => x !== f)) expect(tree(i).digestMismatches, `peer ${i}`).toBe(0);
+    stop();
+    c.close();
+  }, 30_000);
+
   it('sessions on the leader, both followers and the observer live for 4x their timeout while pinging', async () => {
     const timeout = 10 * TICK;
     const held: { i: number; c: MiniClient; path: string }[] = [];

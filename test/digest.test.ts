@@ -61,7 +61,7 @@ function script(seed: number, steps: number): Op[] {
       const p = (parent === '/' ? '' : parent) + '/' + pick(names) + (rand() < 0.5 ? String(i) : '');
       if (live.has(p) || p === '/zookeeper/quota' || p === '/zookeeper/config') continue;
       const kind = rand();
-      const data = kind < 0.1 ? null : kind < 0.2 ? Buffer.alloc(0) : Buffer.from(Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256)));
+      const data = kind < 0.1 ? null : kind < 0.2 ? Buffer.alloc(0) : Buffer.from(Array.from({ length: Math.floor(rand() * (rand() < 0.2 ? 3000 : 300)) }, () => Math.floor(rand() * 256)));
       const owner = rand() < 0.3 ? BigInt.asIntN(64, BigInt(Math.floor(rand() * 2 ** 31)) * -0x1_0000_0001n) : 0n;
       live.add(p);
       versions.set(p, 0);

@@ -44,34 +44,85 @@ export function excludedFromDigest(path: string): boolean {
   return path.startsWith('/zookeeper/');
 }
 
+const TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** Above this many data bytes the native CRC (zlib.crc32) beats a call-free loop in JS. */
+const NATIVE_FROM = 512;
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
-function putLong(b: Buffer, at: number, v: number): void {
+// CRC-32 (IEEE, as java.util.zip.CRC32) over the running value `c` (pre-inverted: ~crc)
+function crcInt(c: number, v: number): number {
+  c = TABLE[(c ^ (v >>> 24)) & 0xff] ^ (c >>> 8);
+  c = TABLE[(c ^ (v >>> 16)) & 0xff] ^ (c >>> 8);
+  c = TABLE[(c ^ (v >>> 8)) & 0xff] ^ (c >>> 8);
+  return TABLE[(c ^ v) & 0xff] ^ (c >>> 8);
+}
+
+function crcLong(c: number, v: number): number {
   const hi = Math.floor(v / 4294967296);
-  b.writeInt32BE(hi | 0, at);
-  b.writeUInt32BE(v - hi * 4294967296, at + 4);
+  return crcInt(crcInt(c, hi | 0), (v - hi * 4294967296) | 0);
+}
+
+function crcBlock(c: number, n: DigestedNode): number {
+  c = crcLong(c, n.czxid);
+  c = crcLong(c, n.mzxid);
+  c = crcLong(c, n.pzxid);
+  c = crcLong(c, n.ctime);
+  c = crcLong(c, n.mtime);
+  c = crcInt(c, n.version | 0);
+  c = crcInt(c, n.cversion | 0);
+  c = crcInt(c, n.aversion | 0);
+  const o = BigInt.asUintN(64, n.ephemeralOwner);
+  if (o === 0n) return crcInt(crcInt(c, 0), 0);
+  return crcInt(crcInt(c, Number(o >> 32n) | 0), Number(o & 0xffffffffn) | 0);
 }
 
 /** DigestCalculator.calculateDigest: CRC-32 of path' ‖ data ‖ stat block; 0 when excluded or disabled. */
 export function nodeDigest(path: string, n: DigestedNode): number {
   if (!enabled || excludedFromDigest(path)) return 0;
-  const p = path === '/' ? '' : path;
-  const dataLen = n.raw === null ? 0 : n.raw.length;
-  const max = p.length * 3 + dataLen + 60;
-  if (max > scratch.length) scratch = Buffer.allocUnsafe(Math.max(max, scratch.length * 2));
-  const b = scratch;
-  let at = p.length === 0 ? 0 : b.write(p, 0, 'utf8');
-  if (dataLen > 0) at += typeof n.raw === 'string' ? b.write(n.raw, at, 'latin1') : n.raw!.copy(b, at);
-  putLong(b, at, n.czxid);
-  putLong(b, at + 8, n.mzxid);
-  putLong(b, at + 16, n.pzxid);
-  putLong(b, at + 24, n.ctime);
-  putLong(b, at + 32, n.mtime);
-  b.writeInt32BE(n.version | 0, at + 40);
-  b.writeInt32BE(n.cversion | 0, at + 44);
-  b.writeInt32BE(n.aversion | 0, at + 48);
-  b.writeBigInt64BE(n.ephemeralOwner, at + 52);
-  return crc32(b.subarray(0, at + 60));
+  const raw = n.raw;
+  const dataLen = raw === null ? 0 : raw.length;
+  let c = -1;
+  if (path !== '/') {
+    // ASCII paths byte by byte; others through their UTF-8 bytes
+    let ascii = true;
+    for (let i = 0; i < path.length; i++) {
+      const ch = path.charCodeAt(i);
+      if (ch > 0x7f) {
+        ascii = false;
+        break;
+      }
+      c = TABLE[(c ^ ch) & 0xff] ^ (c >>> 8);
+    }
+    if (!ascii) {
+      c = -1;
+      const b = Buffer.from(path, 'utf8');
+      for (let i = 0; i < b.length; i++) c = TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+    }
+  }
+  if (dataLen >= NATIVE_FROM) {
+    // the rest natively: zlib.crc32 continues from a finished CRC value
+    let buf: Buffer;
+    if (typeof raw === 'string') {
+      if (dataLen > scratch.length) scratch = Buffer.allocUnsafe(Math.max(dataLen, scratch.length * 2));
+      scratch.write(raw, 0, 'latin1');
+      buf = scratch.subarray(0, dataLen);
+    } else buf = raw!;
+    c = ~crc32(buf, ~c >>> 0);
+  } else if (typeof raw === 'string') {
+    for (let i = 0; i < dataLen; i++) c = TABLE[(c ^ raw.charCodeAt(i)) & 0xff] ^ (c >>> 8);
+  } else if (raw !== null) {
+    for (let i = 0; i < dataLen; i++) c = TABLE[(c ^ raw[i]) & 0xff] ^ (c >>> 8);
+  }
+  return ~crcBlock(c, n) >>> 0;
 }
 
 const TWO32 = 4294967296;

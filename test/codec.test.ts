@@ -439,7 +439,9 @@ describe('every record round-trips', () => {
     ];
     for (const t of txns) {
       const hdr = { clientId: 5n, cxid: 7, zxid: 9, time: 11, type: t.type };
-      expect(deserializeTxn(serializeTxn(hdr, t))).toEqual({ hdr, txn: t });
+      expect(deserializeTxn(serializeTxn(hdr, t))).toEqual({ hdr, txn: t, digest: null });
+      const digest = { version: 2, treeDigest: -0x123456789abcn };
+      expect(deserializeTxn(serializeTxn(hdr, t, digest))).toEqual({ hdr, txn: t, digest });
     }
   });
 

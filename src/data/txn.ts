@@ -148,7 +148,8 @@ export interface TxnDigest {
 export function serializeTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null, w = new JuteWriter(128)): Buffer {
   writeTxnHeader(w, hdr);
   writeTxnBody(w, txn);
-  if (digest) {
+  // a closeSession without its path list (pre-3.6) is told apart by its length alone: no trailer
+  if (digest && !(txn.type === OpCode.closeSession && txn.paths === null)) {
     w.writeInt(digest.version);
     w.writeBigLong(digest.treeDigest);
   }

@@ -110,13 +110,13 @@ export async function writeSnapshot(
     }
     writeSeal(w, crc, flushed);
     if (digestEnabled()) {
-      // ZxidDigest of the tree as it is now, at the end of the fuzzy write (FileSnap.serialize):
-      // a reader compares it once replay reaches that zxid. Empty (zeros) while a loaded
-      // snapshot's own digest is still pending, as DataTree.serializeZxidDigest writes then.
-      const pending = tree.digestFromLoadedSnapshot !== null;
-      w.writeLong(pending ? 0 : tree.lastProcessedZxid);
+      // the digest after the last txn applied, read at the end of the fuzzy write
+      // (DataTree.serializeZxidDigest): a reader compares it once replay reaches that zxid. Empty
+      // (zeros) when no txn was applied since the tree was loaded, as ZooKeeper writes it then.
+      const z = tree.lastProcessedZxidDigest;
+      w.writeLong(z ? z.zxid : 0);
       w.writeInt(DIGEST_VERSION);
-      w.writeBigLong(pending ? 0n : tree.treeDigest);
+      w.writeBigLong(z ? z.digest : 0n);
       writeSeal(w, crc, flushed);
     }
     yield take();

@@ -441,7 +441,9 @@ describe('every record round-trips', () => {
       const hdr = { clientId: 5n, cxid: 7, zxid: 9, time: 11, type: t.type };
       expect(deserializeTxn(serializeTxn(hdr, t))).toEqual({ hdr, txn: t, digest: null });
       const digest = { version: 2, treeDigest: -0x123456789abcn };
-      expect(deserializeTxn(serializeTxn(hdr, t, digest))).toEqual({ hdr, txn: t, digest });
+      // a path-less closeSession (pre-3.6 form) carries no trailer: its length is its format
+      const carried = t.type === OpCode.closeSession && t.paths === null ? null : digest;
+      expect(deserializeTxn(serializeTxn(hdr, t, digest))).toEqual({ hdr, txn: t, digest: carried });
     }
   });
 

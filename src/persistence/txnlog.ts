@@ -533,6 +533,57 @@ export function getLastLoggedZxid(logDir: string, opts: TxnLogReadOptions = {}):
 }
 
 /**
+ * Remove every logged txn with a zxid above `zxid` (whole files, and the tail of the file that
+ * holds both), durably: the files are fsync'ed and so is the directory. Unlike `truncateLog` (TRUNC:
+ * keep up to a zxid the log holds), the log need not contain `zxid` itself. Used before a SNAP is
+ * installed: a txn above the leader's snapshot that this log holds was never committed.
+ */
+export function dropLogAfter(logDir: string, zxid: number, opts: TxnLogReadOptions = {}): number {
+  const all = listDataFiles(logDir, LOG_PREFIX).filter((f) => f.zxid >= 0);
+  let dropped = 0;
+  const log = opts.logger ?? silentLogger;
+  for (const f of all) {
+    if (f.zxid > zxid) {
+      fs.unlinkSync(f.path);
+      dropped++;
+      continue;
+    }
+    // the last record at or below zxid ends where this file is cut
+    let keepEnd = -1;
+    let over = false;
+    for (const it of iterateRecords([f], f, opts)) {
+      if (it.hdr.zxid > zxid) {
+        over = true;
+        break;
+      }
+      keepEnd = it.rec.end;
+    }
+    if (!over) continue;
+    const cutAt = keepEnd < 0 ? FILE_HEADER_SIZE : keepEnd;
+    const fd = fs.openSync(f.path, 'r+');
+    try {
+      fs.ftruncateSync(fd, cutAt);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    log.info(`Dropped the txns above 0x${zxidHex(zxid)} from ${f.path}`);
+    dropped++;
+  }
+  if (dropped > 0) fsyncDirSync(logDir);
+  return dropped;
+}
+
+function fsyncDirSync(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * FileTxnLog.truncate: keep everything up to and including the first record with zxid >= `zxid`,
  * cut the file right after it and delete all later log files. Returns false if no record >= zxid exists.
  */

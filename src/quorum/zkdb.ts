@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { membershipText } from '../config/load';
-import { prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateDataDir, TxnLogWriter } from '../persistence';
+import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateDataDir, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
 import { serverMetrics } from '../util/metrics';
@@ -108,10 +108,18 @@ export class ZKDatabase {
     this.tree = null;
   }
 
-  /** SNAP: the leader's tree replaces ours; persist it and drop the txn log files it supersedes. */
+  /**
+   * SNAP: the leader's tree replaces ours, durably, in an order that a crash at any point leaves
+   * consistent (ZOOKEEPER-3642): (1) drop the logged txns above the snapshot's zxid (never
+   * committed: the leader would have them), (2) write and fsync the snapshot, (3) delete the log
+   * files it supersedes. A crash after (1) restarts from our old, consistent state; after (2) from
+   * the new snapshot, with no foreign txn above it to replay.
+   */
   async installSnapshot(tree: DataTree): Promise<void> {
+    dropLogAfter(this.logDir, tree.lastProcessedZxid, { logger: this.logger });
+    await saveSnapshot(tree, this.config.dataDir, { fsync: true });
     for (const f of fs.readdirSync(this.logDir)) if (f.startsWith('log.')) fs.unlinkSync(path.join(this.logDir, f));
-    await saveSnapshot(tree, this.config.dataDir, {});
+    await fsyncDir(this.logDir);
     this.initConfigNode(tree);
     this.tree = tree;
     this.window = [];

@@ -38,11 +38,27 @@ describe('sync choice (§7.1)', () => {
   it('peer on a new-epoch zxid past the window: SNAP', () => {
     expect(chooseSync(w, last, z(3, 0)).kind).toBe('SNAP');
   });
-  it('peer holding txns the leader lacks: TRUNC to the previous one in the same epoch, SNAP across epochs', () => {
+  it('peer holding txns the leader lacks inside the window: SNAP (never a TRUNC that leaves a hole), also across epochs', () => {
     const gap = log([1, 1], [1, 2], [1, 4]);
-    const p = chooseSync(gap, z(1, 4), z(1, 3));
-    expect([p.kind, p.zxid, p.txns.map((t) => t.zxid)]).toEqual(['TRUNC', z(1, 2), [z(1, 4)]]);
+    expect(chooseSync(gap, z(1, 4), z(1, 3))).toMatchObject({ kind: 'SNAP', zxid: z(1, 4) });
     expect(chooseSync(w, last, z(1, 7)).kind).toBe('SNAP');
+  });
+  it('ZOOKEEPER-1154: the peer with the highest zxid was absent at election; its uncommitted txn is never kept under a DIFF', () => {
+    // old leader A logged 7.4 alone; B and C elected B, which committed 8.1; A returns with 7.4
+    const hist = log([7, 1], [7, 2], [7, 3], [8, 1]);
+    const p = chooseSync(hist, z(8, 1), z(7, 4));
+    expect(p.kind).not.toBe('DIFF');
+    expect(p).toMatchObject({ kind: 'SNAP', zxid: z(8, 1) });
+    // and past the window in its own epoch: TRUNC to the window's end (1156: the cut keeps that txn, test/persistence.test.ts)
+    expect(chooseSync(hist, z(8, 1), z(8, 3))).toMatchObject({ kind: 'TRUNC', zxid: z(8, 1) });
+  });
+  it('ZOOKEEPER-4925: a hole in the leader\'s committed window is never sent as a DIFF', () => {
+    const holed = log([1, 1], [1, 2], [1, 3], [1, 5], [1, 6]);
+    expect(chooseSync(holed, z(1, 6), z(1, 2)).kind).toBe('SNAP');
+    expect(chooseSync(holed, z(1, 6), z(1, 5))).toMatchObject({ kind: 'DIFF', txns: [{ zxid: z(1, 6) }] });
+    // a new epoch starts at counter 1: no hole
+    expect(chooseSync(log([1, 1], [1, 2], [2, 1], [2, 2]), z(2, 2), z(1, 2))).toMatchObject({ kind: 'DIFF' });
+    expect(chooseSync(log([1, 1], [1, 2], [2, 2]), z(2, 2), z(1, 2)).kind).toBe('SNAP');
   });
   it('peer below the window, an empty window, or forceSnapshotSync: SNAP at lastProcessedZxid', () => {
     expect(chooseSync(w.slice(2), last, z(1, 1))).toMatchObject({ kind: 'SNAP', zxid: last });
@@ -99,7 +115,7 @@ const merge = (rs: Ready[]) => ({
 });
 
 describe('discovery, synchronisation and broadcast', () => {
-  it('runs the §6/§7.2 exchange and ACKs NEWLEADER only once the synced txns and then currentEpoch are durable', () => {
+  it('runs the §6/§7.2 exchange and ACKs NEWLEADER only once the synced txns and then currentEpoch are durable (ZOOKEEPER-3023, 4785)', () => {
     const L = leader();
     const F2 = follower(2, z(1, 1));
     const b = new Bench(L, new Map([[2, F2]]));
@@ -118,8 +134,10 @@ describe('discovery, synchronisation and broadcast', () => {
     expect(r3.writeEpoch).toEqual({ current: 2 });
     expect(r3.stateChange).toBe('SYNCHRONIZATION');
     expect(brief(r3)).toEqual(['DIFF:100000003', 'PROPOSAL:100000002', 'COMMIT:100000002', 'PROPOSAL:100000003', 'COMMIT:100000003', 'NEWLEADER:200000000']);
+    // ZOOKEEPER-3023: the DIFF's committed txns are logged and applied before the NEWLEADER ACK
     const s = merge(b.deliver(2));
     expect(s).toEqual({ send: [], logAppend: [z(1, 2), z(1, 3)], commit: [z(1, 2), z(1, 3)], current: [] });
+    // ZOOKEEPER-4785: a sync that made only part of them durable does not ACK
     F2.persisted(z(1, 2));
     expect(brief(b.take(2))).toEqual([]);
     F2.persisted(z(1, 3));

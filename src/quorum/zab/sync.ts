@@ -35,14 +35,10 @@ export function chooseSync(window: readonly ZabTxn[], lastProcessed: number, pee
 export function queueCommittedProposals(window: readonly ZabTxn[], peerLast: number, maxC: number): SyncPlan | null {
   const peerOnEpochBoundary = counterOf(peerLast) === 0;
   let op: { kind: 'DIFF' | 'TRUNC'; zxid: number } | null = null;
-  let prev = -1;
   let queued = peerLast;
   const txns: ZabTxn[] = [];
   for (const t of window) {
-    if (t.zxid < peerLast) {
-      prev = t.zxid;
-      continue;
-    }
+    if (t.zxid < peerLast) continue;
     if (!op) {
       if (t.zxid === peerLast) {
         op = { kind: 'DIFF', zxid: maxC };
@@ -50,16 +46,27 @@ export function queueCommittedProposals(window: readonly ZabTxn[], peerLast: num
       }
       if (peerOnEpochBoundary) op = { kind: 'DIFF', zxid: maxC };
       else if (t.zxid > peerLast) {
-        // the peer has txns the leader never saw; a TRUNC may not cross an epoch boundary
-        if (epochOf(t.zxid) !== epochOf(peerLast) || prev < 0) return null;
-        op = { kind: 'TRUNC', zxid: prev };
+        // The peer holds a txn the window lacks. Across an epoch boundary ZooKeeper cannot TRUNC
+        // (LearnerHandler: "peer zxid is from different epoch"); within one epoch the window would
+        // have to skip the peer's txn, a hole that a TRUNC(prev) + DIFF would copy into the
+        // peer's log (ZOOKEEPER-4925). Either way: SNAP.
+        return null;
       }
     }
     if (t.zxid <= queued) continue;
+    // the learner gets every txn after the op packet's point, or a SNAP: a hole in the window must
+    // never reach a learner's log (ZOOKEEPER-4925, where one propagated and lost data)
+    const from = txns.length ? queued : op?.kind === 'TRUNC' ? op.zxid : peerLast;
+    if (!follows(from, t.zxid)) return null;
     txns.push(t);
     queued = t.zxid;
   }
   if (!op && peerOnEpochBoundary) op = { kind: 'DIFF', zxid: maxC };
   if (!op) return null;
   return { kind: op.kind, zxid: op.zxid, txns, lastQueued: queued };
+}
+
+/** `b` is the txn right after `a` in a history: the next counter, or the first of a later epoch. */
+export function follows(a: number, b: number): boolean {
+  return b === a + 1 || (epochOf(b) > epochOf(a) && counterOf(b) === 1);
 }

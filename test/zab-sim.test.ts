@@ -29,7 +29,7 @@ function findViolation(limit: number, opts: SimOptions): { seed: number; error: 
 
 describe('Zab simulator', () => {
   it(`${SEEDS} seeds: no invariant broken, and every run settles to one leader and identical trees`, () => {
-    const totals = { committed: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
+    const totals = { committed: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const sim = new ZabSim(seed, shape(seed)).run(2000);
       const unsettled = sim.settle();
@@ -42,6 +42,7 @@ describe('Zab simulator', () => {
     expect(totals.TRUNC).toBeGreaterThan(0);
     expect(totals.SNAP).toBeGreaterThan(0);
     expect(totals.DIFF).toBeGreaterThan(0);
+    expect(totals.diskFaults).toBeGreaterThan(0);
     expect(totals.sessions / SEEDS).toBeGreaterThan(2);
     expect(totals.touches / SEEDS).toBeGreaterThan(100);
   }, Math.max(300_000, SEEDS * 40));
@@ -84,6 +85,12 @@ describe('Zab simulator', () => {
       expect(found, 'the broken rule went unnoticed').not.toBeNull();
       expect(found!.error.message).toMatch(/after taking it over/);
     }, 60_000);
+
+    it('a peer that ignores a failed fsync and goes on ACKing ("fsyncgate")', () => {
+      const found = findViolation(3000, { ...selfTest, diskFaultRate: 0.05, unsafeIgnoreFsyncError: true });
+      expect(found, 'the broken rule went unnoticed').not.toBeNull();
+      expect(found!.error.message).toMatch(/lacks committed|where .* was committed|no established leader committed/);
+    }, 120_000);
 
     it('the quorum-durability check flags the ACK-before-persist follower directly', () => {
       const found = findViolation(500, { crashRate: 0.02, unsafeAckBeforePersist: true });

@@ -58,6 +58,10 @@ export interface SimOptions {
   unsafeDropTouches?: boolean;
   /** SELF-TEST: a new leader gives inherited sessions no fresh timeout */
   unsafeNoFreshSessionTimeout?: boolean;
+  /** per fsync: it fails (EIO/ENOSPC); the peer exits, as ZooKeeper's SyncRequestProcessor makes it */
+  diskFaultRate?: number;
+  /** SELF-TEST: a failed fsync is ignored ("fsyncgate"): its pages are lost, the peer believes them durable and ACKs */
+  unsafeIgnoreFsyncError?: boolean;
   /** per step: a client creates a session (at most `maxSessions` live) */
   sessionRate?: number;
   maxSessions?: number;
@@ -151,7 +155,7 @@ export class ZabSim {
   private faults = true;
   private proposals = true;
   private readonly trail: string[] = [];
-  readonly stats = { DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
+  readonly stats = { DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
   /** the client sessions and the session rule (sim-sessions.ts) */
   readonly sessions: SimSessions = new SimSessions(this);
   /** every partition so far: a set cut from the rest, or (`pair`) one cut link; start, end */
@@ -419,7 +423,7 @@ export class ZabSim {
   }
 
   private unsafe(): boolean {
-    return !!(this.opts.unsafeAckBeforePersist || this.opts.unsafeAckNewLeaderBeforePersist || this.opts.unsafeCommitWithoutQuorum);
+    return !!(this.opts.unsafeAckBeforePersist || this.opts.unsafeAckNewLeaderBeforePersist || this.opts.unsafeCommitWithoutQuorum || this.opts.unsafeIgnoreFsyncError);
   }
 
   private truncate(n: SimNode, z: number): void {
@@ -702,6 +706,21 @@ export class ZabSim {
     for (const n of this.nodes) {
       if (!n.up || n.fsyncAt < 0 || n.fsyncAt > this.now) continue;
       n.fsyncAt = -1;
+      if (this.faults && n.disk.buffer.length && this.rnd() < (this.opts.diskFaultRate ?? 0.003)) {
+        this.stats.diskFaults++;
+        if (this.opts.unsafeIgnoreFsyncError) {
+          // the kernel dropped the dirty pages; the peer reports them durable all the same
+          const lost = n.disk.buffer;
+          n.disk.buffer = [];
+          this.note(`FSYNC-EIO ${n.id} ignored: ${lost.length} records lost`);
+          this.core(n)?.persisted(lost[lost.length - 1].zxid);
+          this.process(n);
+          continue;
+        }
+        // what the failed write or fsync got onto the disk is what a crash leaves: crash() decides
+        this.crash(n, 'fsync failed (EIO): exits as ZooKeeper does');
+        continue;
+      }
       this.flush(n);
       this.core(n)?.persisted(this.lastDurable(n));
       this.process(n);

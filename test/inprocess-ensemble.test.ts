@@ -203,3 +203,31 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     silent.close();
   }, 60_000);
 });
+
+describe('one voter with standaloneEnabled=false (a quorum of one, as ZooKeeper 3.8 runs it), and an observer', () => {
+  let e: InProcEnsemble;
+  afterAll(async () => {
+    await e?.stopAll();
+  });
+
+  it('leads alone, takes writes, keeps them across a restart, and syncs its observer', async () => {
+    e = await InProcEnsemble.create({ voters: 1, observers: 1, tickTime: TICK, extra: ['standaloneEnabled=false'] });
+    await e.start(1);
+    await e.waitFor(() => e.mode(1) === 'leader', 10_000, 'server 1 leading alone');
+    // no learner needed: it must not step down after initLimit
+    await sleep(15 * TICK);
+    expect(e.mode(1)).toBe('leader');
+    const c = await MiniClient.connect(e.port(1), 10 * TICK);
+    for (let k = 0; k < 20; k++) expect(await c.create(`/solo-${k}`, Buffer.from(`s${k}`))).toBe(0);
+    c.close();
+    await e.stop(1);
+    await e.start(1);
+    await e.waitFor(() => e.mode(1) === 'leader', 10_000, 'server 1 leading again');
+    await e.start(2);
+    await e.waitFor(() => e.mode(2) === 'observer', 10_000, 'server 2 observing');
+    const o = await MiniClient.connect(e.port(2), 10 * TICK);
+    expect((await o.getData('/solo-19')).data?.toString()).toBe('s19');
+    expect(await o.create('/via-observer', Buffer.from('v'))).toBe(0);
+    o.close();
+  }, 60_000);
+});

@@ -114,6 +114,13 @@ export class ZabLeader {
     this.now = o.now;
     this.deadline = o.now + o.initLimit * o.tickTime;
     this.ready.stateChange = 'DISCOVERY';
+    if (this.isQuorum([o.myid])) {
+      // the only voter (standaloneEnabled=false with one server line, observers aside) is a quorum
+      // by itself, as Leader.lead finds at once: every phase completes without a learner
+      this.openEpoch(o.now);
+      this.beginSync(o.now);
+      this.checkEstablished();
+    }
   }
 
   get state(): ZabState {
@@ -247,6 +254,11 @@ export class ZabLeader {
     this.maxAccepted = Math.max(this.maxAccepted, epochOf(zxid));
     if (!observer) this.connecting.add(sid);
     if (!this.isQuorum([this.o.myid, ...this.connecting])) return;
+    this.openEpoch(now);
+  }
+
+  /** A quorum has connected: the new epoch, durable before any LEADERINFO. */
+  private openEpoch(now: number): void {
     this.epoch = this.maxAccepted + 1;
     this.proposed = makeZxid(this.epoch, 0);
     this.ready.writeEpoch.accepted = this.epoch;
@@ -271,6 +283,11 @@ export class ZabLeader {
     if (this.st !== 'DISCOVERY') return this.syncPeer(peer);
     const acked = [...this.peers.values()].filter((p) => p.countsForEpoch).map((p) => p.sid);
     if (!this.isQuorum([this.o.myid, ...acked])) return;
+    this.beginSync(now);
+  }
+
+  /** A quorum accepted the epoch: currentEpoch, then every learner that answered gets its sync. */
+  private beginSync(now: number): void {
     this.ready.writeEpoch.current = this.epoch;
     this.setState('SYNCHRONIZATION');
     this.deadline = now + this.o.initLimit * this.o.tickTime;

@@ -1,7 +1,7 @@
 // A deterministic simulator for the Zab cores (ZabLeader, ZabFollower, ZabObserver). One seed drives
 // everything: a network of FIFO connections with random delays (reordering only across
 // connections), losses when a connection closes, partitions, disks whose non-fsynced suffix a crash
-// loses or tears, crashes in the middle of carrying out a Ready, restarts, a simplified
+// loses or tears and whose fsyncs may fail (the peer exits), crashes in the middle of carrying out a Ready, restarts, a simplified
 // FastLeaderElection, client proposals and client sessions that ping through whichever peer they
 // are connected to. Zab's invariants and the session rule are checked after every event; a
 // failing seed replays exactly (`new ZabSim(seed, opts).run()`).

@@ -222,8 +222,11 @@ describe('snapshot', () => {
     const p = writeSnapshot(t, dir, snapZxid, { yieldEvery: 500 });
     // mutate while writing, with a brand-new ACL list
     await new Promise((r) => setImmediate(r));
-    t.processTxn(h(OpCode.create), { type: OpCode.create, path: '/late', data: null, acl: IPACL, ephemeral: false, parentCVersion: -1 });
-    t.processTxn(h(OpCode.delete), { type: OpCode.delete, path: '/d199/n99' });
+    const late: [TxnHeader, Txn][] = [
+      [h(OpCode.create), { type: OpCode.create, path: '/late', data: null, acl: IPACL, ephemeral: false, parentCVersion: -1 }],
+      [h(OpCode.delete), { type: OpCode.delete, path: '/d199/n99' }],
+    ];
+    const lateDigests = late.map(([hd, tx]) => (t.processTxn(hd, tx), t.treeDigest));
     const f = await p;
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
@@ -231,6 +234,13 @@ describe('snapshot', () => {
     expect(back.nodeCount).toBeGreaterThan(20000);
     expect(back.getNode('/late')).toBeUndefined(); // new ACL ref not in the map: left to log replay
     for (const n of back.nodes.values()) if (n.aclRef !== -1) expect(back.acls.byRef.has(n.aclRef)).toBe(true);
+    // the snapshot recorded the digest at the end of the write, past its own zxid: it is checked
+    // once replaying the log reaches that zxid
+    expect(back.digestFromLoadedSnapshot).toMatchObject({ zxid: z, digest: t.treeDigest });
+    late.forEach(([hd, tx], i) => back.processTxn(hd, tx, { version: 2, treeDigest: lateDigests[i] }));
+    expect(back.digestFromLoadedSnapshot).toBeNull();
+    expect(back.digestMismatches).toBe(0);
+    expect(back.treeDigest).toBe(t.treeDigest);
   });
 });
 

@@ -6,7 +6,7 @@ import { ServerConfig } from './config/types';
 import { DataTree } from './data/datatree';
 import { FourLetterContext } from './server/fourlw';
 import { ClientListener } from './server/net';
-import { MemoryLog, TxnLogSink, ZooKeeperServer } from './server/zkserver';
+import { MemoryLog, serverSettings, TxnLogSink, ZooKeeperServer } from './server/zkserver';
 import { DurableLog, startAutopurge } from './server/durable';
 import { killDeadSessions, prepareDataDirs, restore } from './persistence';
 import { AdminContext, RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
@@ -87,20 +87,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
   }
   const zk = new ZooKeeperServer(
     tree,
-    {
-      serverId: config.myid ?? 1,
-      tickTime: config.tickTime,
-      minSessionTimeout: config.minSessionTimeout,
-      maxSessionTimeout: config.maxSessionTimeout,
-      maxBuffer: config.juteMaxBuffer,
-      globalOutstandingLimit: config.globalOutstandingLimit,
-      extendedTypesEnabled: config.extendedTypesEnabled,
-      skipACL: config.skipACL,
-      reconfigEnabled: config.reconfigEnabled,
-      superDigest: config.superDigest,
-      containerCheckIntervalMs: config.containerCheckIntervalMs,
-      containerMaxPerMinute: config.containerMaxPerMinute,
-    },
+    serverSettings(config, config.myid ?? 1),
     log,
     logger,
   );

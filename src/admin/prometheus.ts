@@ -6,9 +6,9 @@
 // With exportJvmInfo=true (ZooKeeper's default) the standard `process_*` families come too; the
 // JVM-only `jvm_*` families have no Node.js counterpart and are not emitted.
 import * as fs from 'node:fs';
-import { FourLetterContext, monitorValues } from '../server/fourlw';
+import { FourLetterContext, monitorValues, quotaLines } from '../server/fourlw';
 import { javaDoubleString } from './json';
-import { metricFamilies, metricLines } from '../util/metrics';
+import { metricFamilies, metricLines, quotaExceededByNamespace } from '../util/metrics';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -89,12 +89,18 @@ export function collectMetrics(ctx: FourLetterContext, opts: { exportProcessInfo
   const fams: MetricFamily[] = [];
   if (ctx.zk) {
     // counters and summaries come as such below, not as mntr's flattened avg_/min_/... gauges
-    const fromMetrics = new Set(metricLines().map(([k]) => k));
+    const fromMetrics = new Set([...metricLines(), ...quotaLines(ctx.zk)].map(([k]) => k));
     for (const [k, v] of monitorValues(ctx)) {
       if (NOT_METRICS.has(k) || fromMetrics.has(k) || typeof v !== 'number') continue;
       fams.push({ name: k, help: k, type: 'gauge', samples: [{ name: k, value: v }] });
     }
     fams.push(...metricFamilies());
+    // gauge and counter sets: one family each, a sample per namespace labelled `key`
+    for (const [name, m] of Object.entries(ctx.zk.tree.quotaGauges())) {
+      fams.push({ name, help: name, type: 'gauge', samples: [...m].map(([ns, v]) => ({ name, labels: [['key', ns]] as [string, string][], value: v })) });
+    }
+    const qe = 'quota_exceeded_error_per_namespace';
+    fams.push({ name: qe, help: qe, type: 'counter', samples: [...quotaExceededByNamespace].map(([ns, v]) => ({ name: qe, labels: [['key', ns]] as [string, string][], value: v })) });
   }
   if (opts.exportProcessInfo ?? true) fams.push(...processFamilies());
   return fams;

@@ -170,7 +170,7 @@ export const KEYS: Record<string, KeySpec> = {
   'nio.sessionlessCnxnTimeout': K('sys', 'int', false, undefined, '10000', 'NIO timeout before a session exists', undefined),
   largeRequestThreshold: K('sys', 'int', false, undefined, '-1', 'bytes from which a request is large', undefined),
   largeRequestMaxBytes: K('sys', 'int', false, undefined, '104857600', 'bytes of large requests in flight', undefined),
-  enforceQuota: K('sys', 'bool', false, undefined, 'false', 'refuse writes over a hard quota', undefined),
+  enforceQuota: K('sys', 'bool', true, undefined, 'false', 'quotas (setquota): a create or setData past a hard limit (-N, -B) is refused with QUOTAEXCEEDED, any exceeded limit is logged; without it quotas are only counted (the stats node, listquota, the quota metrics)', 'server/prep.ts, data/datatree.ts'),
   enableEagerACLCheck: K('sys', 'bool', false, undefined, 'false', 'check ACLs before a write is queued', undefined),
   'jute.maxbuffer.extrasize': K('sys', 'int', false, undefined, '= jute.maxbuffer', 'extra bytes allowed over jute.maxbuffer', undefined),
 
@@ -224,6 +224,7 @@ export const FIELD_OF: Record<string, keyof ServerConfig> = {
   skipACL: 'skipACL',
   'DigestAuthenticationProvider.superDigest': 'superDigest',
   'digest.enabled': 'digestEnabled',
+  enforceQuota: 'enforceQuota',
   extendedTypesEnabled: 'extendedTypesEnabled',
   'snapshot.compression.method': 'snapshotCompressionMethod',
   'jute.maxbuffer': 'juteMaxBuffer',

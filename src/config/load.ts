@@ -444,6 +444,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     quorumListenOnAllIPs: bool('quorumListenOnAllIPs', false),
     linearizableSync: bool('linearizableSync', false),
     digestEnabled: bool('digest.enabled', true),
+    enforceQuota: bool('enforceQuota', false),
     reconfigEnabled: bool('reconfigEnabled', false),
     electionAlg,
     metricsProviderClassName: str('metricsProvider.className'),

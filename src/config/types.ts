@@ -64,6 +64,8 @@ export interface ServerConfig {
   linearizableSync: boolean;
   /** zookeeper.digest.enabled: tree digests in txns and snapshots (data/digest.ts) */
   digestEnabled: boolean;
+  /** zookeeper.enforceQuota: hard quota limits refuse writes (QUOTAEXCEEDED) */
+  enforceQuota: boolean;
   reconfigEnabled: boolean;
   electionAlg: number;
   metricsProviderClassName?: string;

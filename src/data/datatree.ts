@@ -6,6 +6,7 @@ import { Txn } from './txn';
 import { Watcher, WatchManager, WatchMode, WatchModeT } from './watches';
 import { DIGEST_LOG_INTERVAL, DIGEST_LOG_LIMIT, DIGEST_VERSION, digestEnabled, nodeDigest, TreeDigest, ZxidDigest } from './digest';
 import { serverMetrics } from '../util/metrics';
+import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath, topNamespace, trimQuotaPath } from './quotas';
 
 export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 export const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
@@ -234,6 +235,8 @@ export class DataTree {
    * the digest of a later zxid than its name). Txn digests are not compared while it is pending.
    */
   digestFromLoadedSnapshot: ZxidDigest | null = null;
+  /** the paths that have a quota (a zookeeper_limits node under /zookeeper/quota): DataTree.pTrie */
+  readonly quotaPaths = new Set<string>();
   /** txns (or snapshots) whose digest did not match this tree: divergence */
   digestMismatches = 0;
   /** the first mismatch is logged in full; set by the owner to route it to its logger */
@@ -519,6 +522,12 @@ export class DataTree {
     parent.addChild(name);
     this.nodes.set(path, node);
     this.digestIn(path, node);
+    if (parentPath.startsWith(QUOTA_ROOT)) {
+      if (name === LIMIT_NODE) this.quotaPaths.add(trimQuotaPath(parentPath));
+      if (name === STAT_NODE) this.updateQuotaForPath(trimQuotaPath(parentPath));
+    }
+    const q = this.maxPrefixWithQuota(path);
+    if (q !== null) this.updateQuotaStat(q, data ? data.length : 0, 1);
     this.approximateDataSize += path.length + (data ? data.length : 0);
     if (ephemeralOwner === CONTAINER_EPHEMERAL_OWNER) this.containers.add(path);
     else if (ownerTtl(ephemeralOwner) >= 0) this.ttls.add(path);
@@ -539,7 +548,11 @@ export class DataTree {
     if (!parent) throw new TreeError(Err.NONODE);
     this.nodes.delete(path);
     this.digestOut(path, node);
-    parent.removeChild(childName(path));
+    const name = childName(path);
+    parent.removeChild(name);
+    if (name === LIMIT_NODE && parentPath.startsWith('/zookeeper')) this.quotaPaths.delete(trimQuotaPath(parentPath));
+    const q = this.maxPrefixWithQuota(path);
+    if (q !== null) this.updateQuotaStat(q, -node.dataLength, -1);
     if (zxid > parent.pzxid) {
       this.digestOut(parentPath, parent);
       parent.pzxid = zxid;
@@ -565,6 +578,8 @@ export class DataTree {
   setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
     const n = this.nodes.get(path);
     if (!n) throw new TreeError(Err.NONODE);
+    const q = this.maxPrefixWithQuota(path);
+    if (q !== null) this.updateQuotaStat(q, (data ? data.length : 0) - n.dataLength, 0);
     this.approximateDataSize += (data ? data.length : 0) - n.dataLength;
     this.digestOut(path, n);
     n.data = data;
@@ -574,6 +589,114 @@ export class DataTree {
     this.digestIn(path, n);
     this.dataWatches.trigger(path, EventType.NodeDataChanged);
     return n.stat();
+  }
+
+  // ---- quotas (quotas.ts) ----
+  /** The deepest path at or above `path` with a quota; never the root (getMaxPrefixWithQuota). */
+  maxPrefixWithQuota(path: string): string | null {
+    if (this.quotaPaths.size === 0) return null;
+    let p = path;
+    for (;;) {
+      if (p !== '/' && this.quotaPaths.has(p)) return p;
+      const i = p.lastIndexOf('/');
+      if (i <= 0) return null;
+      p = p.substring(0, i);
+    }
+  }
+
+  /** A change under a quota: the stats node's counts move (locally, as every peer applies the txn). */
+  private updateQuotaStat(prefix: string, bytesDiff: number, countDiff: number): void {
+    const n = this.nodes.get(statPath(prefix));
+    if (!n) return; // ZooKeeper logs "Missing node for stat"
+    const st = new StatsTrack(n.raw);
+    st.count = st.count + countDiff;
+    st.bytes = st.bytes + bytesDiff;
+    n.raw = st.toString();
+  }
+
+  /** The stats node of the quota on `path` := the count and bytes of its subtree, itself included. */
+  private updateQuotaForPath(path: string): void {
+    let count = 0;
+    let bytes = 0;
+    const stack = [path];
+    while (stack.length) {
+      const p = stack.pop()!;
+      const n = this.nodes.get(p);
+      if (!n) continue;
+      count++;
+      bytes += n.dataLength;
+      for (const c of n.children) stack.push(`${p}/${c}`);
+    }
+    const stats = this.nodes.get(statPath(path));
+    if (!stats) return; // ZooKeeper logs "Missing quota stat node"
+    const st = new StatsTrack();
+    st.bytes = bytes;
+    st.count = count;
+    stats.raw = st.toString();
+  }
+
+  /** After a load (snapshot, SNAP): find every quota and recount its stats (DataTree.setupQuota). */
+  setupQuota(): void {
+    this.quotaPaths.clear();
+    const stack = [QUOTA_ROOT];
+    while (stack.length) {
+      const p = stack.pop()!;
+      const n = this.nodes.get(p);
+      if (!n) continue;
+      if (n.children.size === 0) {
+        const end = `/${LIMIT_NODE}`;
+        if (p.endsWith(end)) {
+          const real = p.substring(QUOTA_ROOT.length, p.indexOf(end));
+          this.updateQuotaForPath(real);
+          this.quotaPaths.add(real);
+        }
+        continue;
+      }
+      for (const c of n.children) stack.push(`${p}/${c}`);
+    }
+  }
+
+  /**
+   * QuotaMetricsUtils' gauge sets: by top-level namespace, the sum of the count and byte limits (a
+   * hard limit where set) and of the counted usage of every quota under it.
+   */
+  quotaGauges(): Record<'quota_count_limit_per_namespace' | 'quota_bytes_limit_per_namespace' | 'quota_count_usage_per_namespace' | 'quota_bytes_usage_per_namespace', Map<string, number>> {
+    const out = {
+      quota_count_limit_per_namespace: new Map<string, number>(),
+      quota_bytes_limit_per_namespace: new Map<string, number>(),
+      quota_count_usage_per_namespace: new Map<string, number>(),
+      quota_bytes_usage_per_namespace: new Map<string, number>(),
+    };
+    const add = (m: Map<string, number>, ns: string, v: number): void => void m.set(ns, (m.get(ns) ?? 0) + v);
+    const stack = [QUOTA_ROOT];
+    while (stack.length) {
+      const p = stack.pop()!;
+      const n = this.nodes.get(p);
+      if (!n) continue;
+      if (n.children.size > 0) {
+        for (const c of n.children) stack.push(`${p}/${c}`);
+        continue;
+      }
+      const limit = p.endsWith(`/${LIMIT_NODE}`);
+      if (!limit && !p.endsWith(`/${STAT_NODE}`)) continue;
+      const ns = topNamespace(trimQuotaPath(p));
+      if (ns === null || n.raw === null) continue;
+      const st = new StatsTrack(n.raw);
+      if (limit) {
+        add(out.quota_count_limit_per_namespace, ns, st.countHardLimit > -1 ? st.countHardLimit : st.count);
+        add(out.quota_bytes_limit_per_namespace, ns, st.byteHardLimit > -1 ? st.byteHardLimit : st.bytes);
+      } else {
+        add(out.quota_count_usage_per_namespace, ns, st.count);
+        add(out.quota_bytes_usage_per_namespace, ns, st.bytes);
+      }
+    }
+    return out;
+  }
+
+  /** A tree was loaded from bytes (snapshot file or SNAP stream): derived state rebuilt. */
+  loaded(): void {
+    this.recomputeDigest();
+    this.setupQuota();
   }
 
   /** Every path at or below `path`, parents before children. */

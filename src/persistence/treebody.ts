@@ -332,6 +332,6 @@ export class TreeBodyParser {
     if (this.runCount > 0) this.tree.acls.addUsage(this.runRef, this.runCount);
     this.runCount = 0;
     this.tree.acls.purgeUnused();
-    this.tree.recomputeDigest();
+    this.tree.loaded();
   }
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { FourLetterContext } from '../server/fourlw';
 import { ClientListener } from '../server/net';
-import { ServerSettings, ZooKeeperServer } from '../server/zkserver';
+import { ServerSettings, serverSettings, ZooKeeperServer } from '../server/zkserver';
 import { serverMetrics } from '../util/metrics';
 import { DataTree } from '../data/datatree';
 import { ElectionService } from './election';
@@ -81,21 +81,7 @@ export class QuorumPeer implements RoleContext {
   }
 
   settings(): ServerSettings {
-    const c = this.config;
-    return {
-      serverId: this.myid,
-      tickTime: c.tickTime,
-      minSessionTimeout: c.minSessionTimeout,
-      maxSessionTimeout: c.maxSessionTimeout,
-      maxBuffer: c.juteMaxBuffer,
-      globalOutstandingLimit: c.globalOutstandingLimit,
-      extendedTypesEnabled: c.extendedTypesEnabled,
-      skipACL: c.skipACL,
-      reconfigEnabled: c.reconfigEnabled,
-      superDigest: c.superDigest,
-      containerCheckIntervalMs: c.containerCheckIntervalMs,
-      containerMaxPerMinute: c.containerMaxPerMinute,
-    };
+    return serverSettings(this.config, this.myid);
   }
 
   decided(state: 'LEADING' | 'FOLLOWING' | 'OBSERVING', leader: number): void {

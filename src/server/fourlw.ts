@@ -1,5 +1,5 @@
 // The four-letter words (ZooKeeper's server/command/*): plain-text answers on the client port.
-import { metricLines } from '../util/metrics';
+import { metricLines, quotaExceededByNamespace } from '../util/metrics';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -214,6 +214,7 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
     ['quorum_size', ctx.quorumSize?.() ?? Math.max(1, ctx.config.servers.size)],
     ...(ctx.quorumMonitor?.() ?? []),
     ...metricLines(),
+    ...quotaLines(zk),
     ['heap_used_bytes', mem.heapUsed],
     ['rss_bytes', mem.rss],
   ];
@@ -328,3 +329,11 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
 export { ZK_VERSION, opAbbrev };
 
 /** ZooKeeper's fsynctime summary (zk_avg/min/max/cnt/sum_fsynctime). */
+
+/** The quota gauge sets and the quota-exceeded counter set as the metrics provider dumps them: `<namespace>_<name>`. */
+export function quotaLines(zk: ZooKeeperServer): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [name, m] of Object.entries(zk.tree.quotaGauges())) for (const [ns, v] of m) out.push([`${ns}_${name}`, v]);
+  for (const [ns, v] of quotaExceededByNamespace) out.push([`${ns}_quota_exceeded_error_per_namespace`, v]);
+  return out;
+}

@@ -23,6 +23,7 @@ import {
 } from '../data/constants';
 import { DataTree, parentOf, SYSTEM_PATHS } from '../data/datatree';
 import { digestEnabled, nodeDigest } from '../data/digest';
+import { limitPath, StatsTrack, statPath } from '../data/quotas';
 import { pathProblem } from '../data/paths';
 import { Txn } from '../data/txn';
 
@@ -55,6 +56,10 @@ export interface ChangeRecord {
 
 export interface PrepSettings {
   extendedTypesEnabled: boolean;
+  /** zookeeper.enforceQuota: a hard quota limit refuses the write (QUOTAEXCEEDED); any exceeded limit is logged */
+  enforceQuota?: boolean;
+  /** a quota limit was exceeded (ZooKeeperServer.checkQuota's log line; `hard`: the write is refused) */
+  onQuotaExceeded?: (message: string, path: string, hard: boolean) => void;
   skipACL: boolean;
   reconfigEnabled: boolean;
 }
@@ -176,6 +181,38 @@ export class PrepRequestProcessor {
     checkACL(acl, perm, ids, this.settings.skipACL);
   }
 
+  /**
+   * ZooKeeperServer.checkQuota: with enforceQuota, a create or setData under a quota that would pass
+   * a limit is logged; passing a hard limit refuses it. Counted against the applied tree's stats.
+   */
+  private checkQuota(path: string, lastData: string | Buffer | null, data: Buffer | null, create: boolean): void {
+    if (!this.settings.enforceQuota) return;
+    const prefix = this.tree.maxPrefixWithQuota(path);
+    if (prefix === null) return;
+    const len = data ? data.length : 0;
+    const countDiff = create ? 1 : 0;
+    const bytesDiff = create ? len : len - (lastData ? lastData.length : 0);
+    const limitNode = this.tree.getNode(limitPath(prefix));
+    if (!limitNode) return;
+    const limits = new StatsTrack(limitNode.raw);
+    const checkCount = countDiff !== 0 && (limits.count > -1 || limits.countHardLimit > -1);
+    const checkBytes = bytesDiff !== 0 && (limits.bytes > -1 || limits.byteHardLimit > -1);
+    if (!checkCount && !checkBytes) return;
+    const statNode = this.tree.getNode(statPath(prefix));
+    if (!statNode) return;
+    const cur = new StatsTrack(statNode.raw);
+    const over = (what: 'count' | 'bytes', now: number, soft: number, hardLimit: number): void => {
+      const hard = hardLimit > -1;
+      const limit = hard ? hardLimit : soft;
+      if (now <= limit) return;
+      const name = what === 'count' ? 'CountLimit' : 'ByteLimit';
+      this.settings.onQuotaExceeded?.(`Quota exceeded: ${prefix} [current ${what}=${now}, ${hard ? 'hard' : 'soft'}${name}=${limit}]`, path, hard);
+      if (hard) throw new KeeperError(Err.QUOTAEXCEEDED, prefix);
+    };
+    if (checkCount) over('count', cur.count + countDiff, limits.count, limits.countHardLimit);
+    if (checkBytes) over('bytes', cur.bytes + bytesDiff, limits.bytes, limits.byteHardLimit);
+  }
+
   private static validate(path: string): void {
     if (pathProblem(path) !== null) throw new KeeperError(Err.BADARGUMENTS, path);
   }
@@ -210,6 +247,7 @@ export class PrepRequestProcessor {
         PrepRequestProcessor.validate(s.path);
         const rec = this.record(s.path);
         this.check(rec.acl, Perms.WRITE, req.authIds);
+        this.checkQuota(s.path, rec.stat!.raw, s.data, false);
         const newVersion = PrepRequestProcessor.checkAndIncVersion(rec.stat!.version, s.version);
         const nr = this.dup(rec, zxid);
         nr.stat!.version = newVersion;
@@ -279,6 +317,7 @@ export class PrepRequestProcessor {
       throw new KeeperError(Err.NOCHILDRENFOREPHEMERALS, path);
     }
     const newCversion = parentCVersion + 1;
+    this.checkQuota(path, null, c.data, true);
     let owner = 0n;
     let txn: Txn;
     if (type === OpCode.createContainer) {

@@ -6,7 +6,8 @@
 // commit; learnerzk.ts forwards writes to the leader and applies what the leader commits.
 // Reads run when they reach the head of their connection's queue, so a client always sees its own
 // earlier writes and replies leave in request order. No sockets here: connections are `Cnxn`s.
-import { serverMetrics } from '../util/metrics';
+import { quotaExceeded, serverMetrics } from '../util/metrics';
+import { ServerConfig } from '../config/types';
 import { ExitCode, fatal } from '../util/fatal';
 import { JuteReader, JuteWriter, JuteError } from '../jute/archive';
 import {
@@ -43,6 +44,8 @@ export interface ServerSettings {
   superDigest?: string;
   containerCheckIntervalMs: number;
   containerMaxPerMinute: number;
+  /** zookeeper.enforceQuota */
+  enforceQuota?: boolean;
 }
 
 /** Where txns go before they are applied: memory (nothing), the txn log, or Zab. */
@@ -130,7 +133,18 @@ export class ZooKeeperServer {
     /** the session tracker to use (a leader passes its Zab core's); by default its own */
     sessions?: SessionTracker,
   ) {
-    this.prep = new PrepRequestProcessor(tree, settings);
+    let lastQuotaLog = 0;
+    this.prep = new PrepRequestProcessor(tree, {
+      ...settings,
+      onQuotaExceeded: (message, path, hard) => {
+        // RateLogger: at most one line a minute per kind of message
+        if (Date.now() - lastQuotaLog > 60_000) {
+          lastQuotaLog = Date.now();
+          logger.warn({ path }, message);
+        }
+        if (hard) quotaExceeded(path);
+      },
+    });
     tree.onDigestMismatch = digestMismatchLogger(logger, tree);
     this.sessions = sessions ?? new SessionTracker(settings.tickTime, settings.serverId, now);
     this.lastZxidAssigned = tree.lastProcessedZxid;
@@ -614,5 +628,24 @@ export function digestMismatchLogger(logger: Logger, tree: DataTree): (zxid: num
       lastWarn = Date.now();
       logger.warn({ zxid: z, mismatches: tree.digestMismatches }, 'Digests are not matching');
     }
+  };
+}
+
+/** The pipeline's settings from a parsed zoo.cfg. */
+export function serverSettings(c: ServerConfig, serverId: number): ServerSettings {
+  return {
+    serverId,
+    tickTime: c.tickTime,
+    minSessionTimeout: c.minSessionTimeout,
+    maxSessionTimeout: c.maxSessionTimeout,
+    maxBuffer: c.juteMaxBuffer,
+    globalOutstandingLimit: c.globalOutstandingLimit,
+    extendedTypesEnabled: c.extendedTypesEnabled,
+    skipACL: c.skipACL,
+    reconfigEnabled: c.reconfigEnabled,
+    superDigest: c.superDigest,
+    containerCheckIntervalMs: c.containerCheckIntervalMs,
+    containerMaxPerMinute: c.containerMaxPerMinute,
+    enforceQuota: c.enforceQuota,
   };
 }

@@ -109,6 +109,19 @@ export const serverMetrics = {
   digest_mismatches_count: new Counter('digest_mismatches_count'),
 };
 
+/**
+ * SimpleCounterSet quota_exceeded_error_per_namespace: writes refused by a hard quota limit, by the
+ * path's top-level namespace (mntr: zk_<namespace>_quota_exceeded_error_per_namespace).
+ */
+export const quotaExceededByNamespace = new Map<string, number>();
+
+export function quotaExceeded(path: string): void {
+  const parts = path.split('/');
+  while (parts.length && parts[parts.length - 1] === '') parts.pop();
+  if (parts.length < 2) return;
+  quotaExceededByNamespace.set(parts[1], (quotaExceededByNamespace.get(parts[1]) ?? 0) + 1);
+}
+
 const all = (): (Counter | Summary)[] => Object.values(serverMetrics);
 
 /** mntr lines (without zk_) in the shapes AvgMinMaxCounter / AvgMinMaxPercentileCounter / SimpleCounter print. */
@@ -150,4 +163,5 @@ export function resetServerMetrics(): void {
     if (m instanceof Counter) m.value = 0;
     else m.reset();
   }
+  quotaExceededByNamespace.clear();
 }

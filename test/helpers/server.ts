@@ -28,6 +28,7 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     adminCommandURL: '/commands',
     extendedTypesEnabled: true,
     digestEnabled: true,
+    enforceQuota: false,
     containerCheckIntervalMs: 1000,
     containerMaxPerMinute: 10000,
     skipACL: false,

@@ -145,3 +145,30 @@ describe.skipIf(SKIP_REAL)('dataDir migration with Apache ZooKeeper 3.8', () => 
     }
   }, 120000);
 });
+
+describe.skipIf(SKIP_REAL)('compressed snapshots written by Apache ZooKeeper 3.8', () => {
+  beforeAll(() => requireApacheZk());
+  it.each(['gz', 'snappy'])('zk-server loads a %s snapshot that ZooKeeper wrote', async (method) => {
+    const dataDir = tmpDataDir();
+    const cfg = [`snapshot.compression.method=${method}`];
+    const zk = await startZk(dataDir, cfg);
+    const pop = await java([HELPER, 'populate', `127.0.0.1:${zk.port}`]);
+    expect(pop.code, pop.stderr).toBe(0);
+    await churn(zk.port);
+    const theirView = await dumpZk(zk.port);
+    await stopZk(zk);
+    // a restart makes ZooKeeper snapshot everything it loaded, compressed
+    const zk2 = await startZk(dataDir, cfg);
+    await digestMismatches(zk2.port);
+    await stopZk(zk2);
+    const snaps = fs.readdirSync(path.join(dataDir, 'version-2')).filter((f) => f.startsWith('snapshot.')).sort();
+    expect(snaps.some((f) => f.endsWith(`.${method}`)), snaps.join(' ')).toBe(true);
+    const ours = await startTestServer({ dataDir, dataLogDir: dataDir, maxSessionTimeout: 60000 });
+    try {
+      expect((await dumpZk(ours.port)).filter((l) => !l.startsWith('/eph'))).toEqual(theirView.filter((l) => !l.startsWith('/eph')));
+      expect(await digestMismatches(ours.port)).toBe(0);
+    } finally {
+      await ours.stop();
+    }
+  }, 120000);
+});

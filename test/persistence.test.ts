@@ -4,6 +4,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import * as os from 'os';
 import * as path from 'path';
 import { requireApacheZk, SKIP_REAL } from './helpers/peers';
+import { prng } from '../src/quorum/zab/sim';
 import { loggerOf } from '../src/util/log';
 import { dumpZk, HELPER, java, killStarted, normJavaDump, startZk, stopZk } from './helpers/apache-zk';
 import { TxnHeader, ACL } from '../src/jute/records';
@@ -23,6 +24,8 @@ import {
   readTxnLog,
   restore,
   snappyStreamDecode,
+  snappyCompress,
+  snappyUncompress,
   truncateLog,
   TxnLogWriter,
   writeSnapshot,
@@ -586,6 +589,42 @@ describe.skipIf(SKIP_REAL)('interop with Apache ZooKeeper 3.8', () => {
     const r = await restore(dataDir, dataDir);
     expect(path.basename(r.snapshotFile!)).toBe(`snapshot.${b.zxid.toString(16)}`);
     expect(clientDump(r.tree)).toEqual(ours);
+  });
+});
+
+describe('snappy', () => {
+  it('compresses (the reference algorithm) and round-trips any block', () => {
+    const rand = prng(9);
+    const samples: Buffer[] = [
+      Buffer.alloc(0),
+      Buffer.from('a'),
+      Buffer.from('abcdefghijklmnopq'),
+      Buffer.alloc(32 * 1024, 7),
+      Buffer.from('/app/service/instance-'.repeat(2000)).subarray(0, 32 * 1024),
+      Buffer.from(Array.from({ length: 32 * 1024 }, () => Math.floor(rand() * 256))),
+      Buffer.from(Array.from({ length: 65536 }, (_, i) => (i % 251) ^ Math.floor(rand() * 4))),
+    ];
+    for (let k = 0; k < 200; k++) {
+      // runs of repeats at every offset and length, mixed with noise
+      const n = Math.floor(rand() * 5000);
+      const b = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) b[i] = rand() < 0.7 && i > 8 ? b[i - 1 - Math.floor(rand() * Math.min(i - 1, 3000))] : Math.floor(rand() * 256);
+      samples.push(b);
+    }
+    for (const b of samples) expect(snappyUncompress(snappyCompress(b)).equals(b)).toBe(true);
+    expect(snappyCompress(samples[3]).length).toBeLessThan(2000);
+    expect(snappyCompress(samples[4]).length).toBeLessThan(4000);
+    expect(snappyCompress(samples[5]).length).toBeLessThan(33 * 1024);
+  });
+
+  it('a snappy snapshot of a realistic tree is several times smaller than an uncompressed one', async () => {
+    const b = new Builder();
+    for (let i = 0; i < 3000; i++) b.create(`/svc${i % 30}-${i}`, JSON.stringify({ host: `10.0.${i % 250}.${i % 7}`, port: 9000 + (i % 100) }), OPEN);
+    const dir = v2(tmpDir());
+    const plain = await writeSnapshot(b.tree, dir, b.tree.lastProcessedZxid, {});
+    const snappy = await writeSnapshot(b.tree, dir, b.tree.lastProcessedZxid, { compression: 'snappy' });
+    expect(fs.statSync(snappy).size * 3).toBeLessThan(fs.statSync(plain).size);
+    expect(canon(await readSnapshot(snappy))).toEqual(canon(b.tree));
   });
 });
 

@@ -2,4 +2,4 @@ export * from './util';
 export * from './txnlog';
 export * from './snapshot';
 export * from './filetxnsnaplog';
-export { SnappyFramer, snappyStreamDecode, snappyUncompress, snappyCompressLiteral, SNAPPY_MAGIC } from './snappy';
+export { SnappyFramer, snappyStreamDecode, snappyUncompress, snappyCompress, snappyCompressLiteral, SNAPPY_MAGIC } from './snappy';

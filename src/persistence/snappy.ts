@@ -1,6 +1,7 @@
-// snappy-java stream framing (SnappyOutputStream / SnappyInputStream) around raw Snappy blocks.
-// The compressor emits literal-only blocks (valid Snappy, no size reduction); the decompressor is a
-// complete raw-Snappy decoder, so files written by Java's snappy-java load here too.
+// snappy-java stream framing (SnappyOutputStream / SnappyInputStream) around raw Snappy blocks:
+// a compressor (the reference algorithm: a 4-byte hash table of recent positions, literals and
+// copies, skipping faster through incompressible input) and a complete raw-Snappy decoder, so
+// files written by Java's snappy-java load here and ours load there.
 import { Transform, TransformCallback } from 'stream';
 
 export const SNAPPY_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -36,6 +37,123 @@ export function snappyCompressLiteral(data: Buffer): Buffer {
     else head.push(63 << 2, l & 0xff, (l >> 8) & 0xff, (l >> 16) & 0xff, (l >>> 24) & 0xff);
   }
   return Buffer.concat([Buffer.from(head), data]);
+}
+
+const HASH_BITS = 14;
+const INPUT_MARGIN = 15;
+const table = new Uint16Array(1 << HASH_BITS);
+
+function load32(b: Buffer, i: number): number {
+  return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+}
+
+function hash32(u: number): number {
+  return Math.imul(u, 0x1e35a7bd) >>> (32 - HASH_BITS);
+}
+
+class Out {
+  buf: Buffer;
+  n = 0;
+  constructor(cap: number) {
+    this.buf = Buffer.allocUnsafe(cap);
+  }
+  byte(b: number): void {
+    this.buf[this.n++] = b;
+  }
+}
+
+function emitLiteral(o: Out, src: Buffer, from: number, to: number): void {
+  const l = to - from - 1;
+  if (l < 60) o.byte(l << 2);
+  else if (l < 0x100) {
+    o.byte(60 << 2);
+    o.byte(l);
+  } else {
+    o.byte(61 << 2);
+    o.byte(l & 0xff);
+    o.byte(l >> 8);
+  }
+  src.copy(o.buf, o.n, from, to);
+  o.n += to - from;
+}
+
+function emitCopy(o: Out, offset: number, length: number): void {
+  while (length >= 68) {
+    o.byte((63 << 2) | 2);
+    o.byte(offset & 0xff);
+    o.byte(offset >> 8);
+    length -= 64;
+  }
+  if (length > 64) {
+    o.byte((59 << 2) | 2);
+    o.byte(offset & 0xff);
+    o.byte(offset >> 8);
+    length -= 60;
+  }
+  if (length >= 12 || offset >= 2048) {
+    o.byte(((length - 1) << 2) | 2);
+    o.byte(offset & 0xff);
+    o.byte(offset >> 8);
+  } else {
+    o.byte(((offset >> 8) << 5) | ((length - 4) << 2) | 1);
+    o.byte(offset & 0xff);
+  }
+}
+
+/** Raw Snappy compression of one block of at most 64 KiB (snappy-java compresses 32 KiB blocks). */
+export function snappyCompress(src: Buffer): Buffer {
+  const len = src.length;
+  if (len > 0x10000) throw new RangeError('snappyCompress: blocks are at most 64 KiB');
+  const o = new Out(32 + len + Math.ceil(len / 6));
+  for (const b of varint(len)) o.byte(b);
+  if (len < INPUT_MARGIN + 2) {
+    if (len > 0) emitLiteral(o, src, 0, len);
+    return o.buf.subarray(0, o.n);
+  }
+  table.fill(0);
+  const sLimit = len - INPUT_MARGIN;
+  let nextEmit = 0;
+  let s = 1;
+  let nextHash = hash32(load32(src, s));
+  outer: for (;;) {
+    let skip = 32;
+    let nextS = s;
+    let candidate = 0;
+    do {
+      s = nextS;
+      const step = skip >> 5;
+      nextS = s + step;
+      skip += step;
+      if (nextS > sLimit) break outer;
+      candidate = table[nextHash];
+      table[nextHash] = s;
+      nextHash = hash32(load32(src, nextS));
+    } while (load32(src, s) !== load32(src, candidate));
+    emitLiteral(o, src, nextEmit, s);
+    for (;;) {
+      const base = s;
+      s += 4;
+      let i = candidate + 4;
+      while (s < len && src[i] === src[s]) {
+        i++;
+        s++;
+      }
+      emitCopy(o, base - candidate, s - base);
+      nextEmit = s;
+      if (s >= sLimit) break outer;
+      table[hash32(load32(src, s - 1))] = s - 1;
+      const h = hash32(load32(src, s));
+      candidate = table[h];
+      table[h] = s;
+      if (load32(src, s) !== load32(src, candidate)) {
+        nextHash = hash32(load32(src, s + 1));
+        s++;
+        break;
+      }
+    }
+  }
+  if (nextEmit < len) emitLiteral(o, src, nextEmit, len);
+  return o.buf.subarray(0, o.n);
 }
 
 export function snappyUncompress(src: Buffer): Buffer {
@@ -115,7 +233,7 @@ export class SnappyFramer extends Transform {
   private started = false;
 
   private emitBlock(b: Buffer): void {
-    const c = snappyCompressLiteral(b);
+    const c = snappyCompress(b);
     const h = Buffer.alloc(4);
     h.writeInt32BE(c.length);
     this.push(h);

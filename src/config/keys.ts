@@ -179,7 +179,7 @@ export const KEYS: Record<string, KeySpec> = {
   'znode.container.checkIntervalMs': K('jvm', 'int', true, 1, '60000', 'ms between container and TTL cleanups', 'server/zkserver.ts'),
   'znode.container.maxPerMinute': K('jvm', 'int', true, 1, '10000', 'containers deleted per minute at most', 'server/zkserver.ts'),
   'znode.container.maxNeverUsedIntervalMs': K('jvm', 'long', false, 0, '0', 'delete never-used containers after this long', undefined),
-  'readonlymode.enabled': U(K('jvm', 'bool', false, undefined, 'false', 'serve reads without a quorum', undefined), 'no read-only mode'),
+  'readonlymode.enabled': K('jvm', 'bool', true, undefined, 'false', 'a peer without a quorum (LOOKING for max(2 s, tickTime)) serves clients that asked for read-only: reads from its last tree, NOTREADONLY for writes and sync, local sessions (zk-server makes them local even without localSessionsEnabled, which 3.8.0 needs); `isro` answers ro', 'server/readonlyzk.ts, quorum/peer.ts'),
   'follower.nodelay': K('jvm', 'bool', false, undefined, 'true', 'TCP_NODELAY towards the leader', undefined),
 };
 
@@ -225,6 +225,7 @@ export const FIELD_OF: Record<string, keyof ServerConfig> = {
   'DigestAuthenticationProvider.superDigest': 'superDigest',
   'digest.enabled': 'digestEnabled',
   enforceQuota: 'enforceQuota',
+  'readonlymode.enabled': 'readOnlyModeEnabled',
   extendedTypesEnabled: 'extendedTypesEnabled',
   'snapshot.compression.method': 'snapshotCompressionMethod',
   'jute.maxbuffer': 'juteMaxBuffer',

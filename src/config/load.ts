@@ -445,6 +445,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     linearizableSync: bool('linearizableSync', false),
     digestEnabled: bool('digest.enabled', true),
     enforceQuota: bool('enforceQuota', false),
+    readOnlyModeEnabled: bool('readonlymode.enabled', false),
     reconfigEnabled: bool('reconfigEnabled', false),
     electionAlg,
     metricsProviderClassName: str('metricsProvider.className'),

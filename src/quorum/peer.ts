@@ -7,6 +7,7 @@ import { ServerConfig } from '../config/types';
 import { FourLetterContext } from '../server/fourlw';
 import { ClientListener } from '../server/net';
 import { ServerSettings, serverSettings, ZooKeeperServer } from '../server/zkserver';
+import { ReadOnlyZooKeeperServer } from '../server/readonlyzk';
 import { serverMetrics } from '../util/metrics';
 import { DataTree } from '../data/datatree';
 import { ElectionService } from './election';
@@ -118,6 +119,29 @@ export class QuorumPeer implements RoleContext {
     await this.election.stop();
   }
 
+  /**
+   * readonlymode.enabled: still LOOKING after max(2 s, tickTime), this peer has no quorum; it serves
+   * read-only clients from its tree until the election ends (QuorumPeer's roZkMgr thread).
+   * Returns the function that stops it (or its timer).
+   */
+  private readOnlyLater(tree: DataTree): () => void {
+    let ro: ReadOnlyZooKeeperServer | null = null;
+    const t = setTimeout(() => {
+      if (this.stopped || this.mode !== 'looking') return;
+      ro = new ReadOnlyZooKeeperServer(tree, this.settings(), this.logger);
+      ro.startTimers();
+      this.serving('read-only', ro);
+      this.logger.info({}, 'Read-only server started');
+    }, Math.max(2000, this.config.tickTime));
+    return () => {
+      clearTimeout(t);
+      if (!ro) return;
+      ro.shutdown();
+      if (this.zk === ro) this.serving('looking', null);
+      ro = null;
+    };
+  }
+
   private async run(): Promise<void> {
     while (!this.stopped) {
       this.serving('looking', null);
@@ -127,7 +151,13 @@ export class QuorumPeer implements RoleContext {
         const epochs = this.db.epochs(tree.lastProcessedZxid);
         const t0 = Date.now();
         serverMetrics.looking_count.add(1);
-        const d = await this.election.lookForLeader(tree.lastProcessedZxid, epochs.current);
+        const ro = this.config.readOnlyModeEnabled ? this.readOnlyLater(tree) : null;
+        let d;
+        try {
+          d = await this.election.lookForLeader(tree.lastProcessedZxid, epochs.current);
+        } finally {
+          ro?.();
+        }
         if (this.stopped) return;
         serverMetrics.election_time.add(Date.now() - t0);
         this.logger.info({ leader: d.leader, state: d.state, ms: Date.now() - t0 }, 'election finished');

@@ -5,7 +5,7 @@ import { ServerConfig } from '../config/types';
 import { ServerSettings, ZooKeeperServer } from '../server/zkserver';
 import { ZKDatabase } from './zkdb';
 
-export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking';
+export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking' | 'read-only';
 
 export interface RoleContext {
   readonly config: ServerConfig;

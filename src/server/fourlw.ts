@@ -118,6 +118,7 @@ function srvrLines(ctx: FourLetterContext, zk: ZooKeeperServer, withClients: boo
   const s = zk.stats;
   const avg = s.count ? s.totalLatency / s.count : 0;
   let out = `Zookeeper version: ${VERSION_STRING}\n`;
+  if (zk.role === 'read-only') out += 'READ-ONLY mode; serving only read-only clients\n';
   if (withClients) {
     out += 'Clients:\n';
     for (const c of zk.cnxns) out += consLine(c, true) + '\n';
@@ -228,7 +229,7 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
     case 'ruok':
       return 'imok';
     case 'isro':
-      return zk && zk.running ? 'rw\n' : 'null\n';
+      return zk && zk.running ? (zk.role === 'read-only' ? 'ro\n' : 'rw\n') : 'null\n';
     case 'envi':
       return 'Environment:\n' + environment().map(([k, v]) => `${k}=${v}\n`).join('');
     case 'gtmk':

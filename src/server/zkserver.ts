@@ -105,7 +105,7 @@ const WRITE_OPS = new Set<number>([
   OpCode.closeSession,
 ]);
 
-export type ServerRole = 'standalone' | 'leader' | 'learner';
+export type ServerRole = 'standalone' | 'leader' | 'learner' | 'read-only';
 
 export class ZooKeeperServer {
   readonly prep: PrepRequestProcessor;
@@ -261,6 +261,11 @@ export class ZooKeeperServer {
       return;
     }
     c.sentReadOnly = req.readOnly !== undefined;
+    if (!this.acceptsClient(req.readOnly === true)) {
+      this.logger.info({ remote: c.io.remoteAddress }, 'Refusing session request for not-read-only client');
+      this.closeCnxn(c);
+      return;
+    }
     if (req.lastZxidSeen > this.tree.lastProcessedZxid) {
       this.logger.info(
         { remote: c.io.remoteAddress, lastZxidSeen: req.lastZxidSeen.toString(16) },
@@ -297,6 +302,16 @@ export class ZooKeeperServer {
     this.openSession(c, req.sessionId, timeout);
   }
 
+  /** Whether a client may connect (a read-only server takes only clients that asked for read-only). */
+  protected acceptsClient(_readOnlyRequested: boolean): boolean {
+    return true;
+  }
+
+  /** ConnectResponse.readOnly: this server serves reads only (ReadOnlyZooKeeperServer) */
+  protected get readOnly(): boolean {
+    return false;
+  }
+
   /** A new session: its createSession txn (a learner forwards it to the leader instead). */
   protected createSession(c: Cnxn, id: bigint, timeout: number): void {
     this.submitTxn({ clientId: id, cxid: 0, zxid: 0, time: 0, type: OpCode.createSession }, { type: OpCode.createSession, timeOut: timeout }, c, null);
@@ -318,7 +333,7 @@ export class ZooKeeperServer {
       timeOut: timeout,
       sessionId: id,
       passwd,
-      readOnly: c.sentReadOnly ? false : undefined,
+      readOnly: c.sentReadOnly ? this.readOnly : undefined,
     });
     w.endFrame(at);
     c.packetsSent++;

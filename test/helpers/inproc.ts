@@ -19,6 +19,8 @@ export interface InProcOptions {
   extra?: string[];
   /** run each peer's AdminServer on a free loopback port (`adminPort(i)`) */
   admin?: boolean;
+  /** JVMFLAGS-style `-Dkey=value` flags (e.g. -Dreadonlymode.enabled=true) */
+  jvmFlags?: string;
 }
 
 export class InProcEnsemble {
@@ -83,7 +85,7 @@ export class InProcEnsemble {
   }
 
   async start(i: number): Promise<void> {
-    const config = loadConfig(this.cfg(i));
+    const config = loadConfig(this.cfg(i), { jvmFlags: this.o.jvmFlags ?? '' });
     const logger = pino({ level: process.env.ZK_TEST_LOG ?? 'silent', base: { myid: i } });
     this.servers.set(i, await startQuorumPeer(config, logger));
   }

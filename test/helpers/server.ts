@@ -29,6 +29,7 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     extendedTypesEnabled: true,
     digestEnabled: true,
     enforceQuota: false,
+    readOnlyModeEnabled: false,
     containerCheckIntervalMs: 1000,
     containerMaxPerMinute: 10000,
     skipACL: false,

@@ -87,7 +87,8 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
   }
   const zk = new ZooKeeperServer(
     tree,
-    serverSettings(config, config.myid ?? 1),
+    // local sessions are a quorum feature; a standalone server's sessions are all global
+    { ...serverSettings(config, config.myid ?? 1), localSessionsEnabled: false },
     log,
     logger,
   );

@@ -260,8 +260,8 @@ describe('loadConfig: the tutorials', () => {
   });
 
   it('unknown and unimplemented keys are accepted and listed once in ignoredKeys', () => {
-    const c = load('dataDir=DATA\nsomething.unknown=1\nlocalSessionsEnabled=true\nlocalSessionsEnabled=false\ngroup.1=1:2\nmetricsProvider.exportJvmInfo=false\nsecureClientPort=2281\n');
-    expect(c.ignoredKeys).toEqual(['something.unknown', 'localSessionsEnabled', 'group.1', 'metricsProvider.exportJvmInfo', 'secureClientPort']);
+    const c = load('dataDir=DATA\nsomething.unknown=1\nsslQuorum=true\nsslQuorum=false\ngroup.1=1:2\nmetricsProvider.exportJvmInfo=false\nsecureClientPort=2281\n');
+    expect(c.ignoredKeys).toEqual(['something.unknown', 'sslQuorum', 'group.1', 'metricsProvider.exportJvmInfo', 'secureClientPort']);
     expect(c.raw.get('something.unknown')).toBe('1');
     expect(c.secureClientPort).toBe(2281);
   });
@@ -315,7 +315,7 @@ describe('loadConfig: broken configs name file, line and key', () => {
     ['non-numeric container interval', 'dataDir=DATA\nznode.container.checkIntervalMs=soon\n', undefined, 'znode.container.checkIntervalMs', 2, /expected an integer/],
     ['bad boolean', 'dataDir=DATA\nclientPort=1\nstandaloneEnabled=maybe\n', undefined, 'standaloneEnabled', 3, /Invalid option maybe for standaloneEnabled\. Choose 'true' or 'false\.'/],
     ['bad boolean (system property)', 'dataDir=DATA\nadmin.enableServer=no\n', undefined, 'admin.enableServer', 2, /Invalid option no for admin\.enableServer/],
-    ['bad boolean (unimplemented key)', 'dataDir=DATA\nlocalSessionsEnabled=1\n', undefined, 'localSessionsEnabled', 2, /Choose 'true' or 'false/],
+    ['bad boolean (unimplemented key)', 'dataDir=DATA\nsslQuorum=1\n', undefined, 'sslQuorum', 2, /Choose 'true' or 'false/],
     ['bad yes/no', 'dataDir=DATA\nforceSync=false\n', undefined, 'forceSync', 2, /expected yes or no, got "false"/],
     ['bad skipACL', 'dataDir=DATA\nskipACL=true\n', undefined, 'skipACL', 2, /expected yes or no/],
     ['min > max session timeout', 'dataDir=DATA\nclientPort=1\nminSessionTimeout=9000\nmaxSessionTimeout=5000\n', undefined, 'minSessionTimeout', 3, /minSessionTimeout must not be larger than maxSessionTimeout/],

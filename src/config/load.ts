@@ -446,6 +446,8 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     digestEnabled: bool('digest.enabled', true),
     enforceQuota: bool('enforceQuota', false),
     readOnlyModeEnabled: bool('readonlymode.enabled', false),
+    localSessionsEnabled: bool('localSessionsEnabled', false),
+    localSessionsUpgradingEnabled: bool('localSessionsUpgradingEnabled', false),
     reconfigEnabled: bool('reconfigEnabled', false),
     electionAlg,
     metricsProviderClassName: str('metricsProvider.className'),

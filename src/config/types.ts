@@ -64,6 +64,9 @@ export interface ServerConfig {
   linearizableSync: boolean;
   /** zookeeper.digest.enabled: tree digests in txns and snapshots (data/digest.ts) */
   digestEnabled: boolean;
+  /** localSessionsEnabled / localSessionsUpgradingEnabled (quorum roles) */
+  localSessionsEnabled: boolean;
+  localSessionsUpgradingEnabled: boolean;
   /** readonlymode.enabled (a JVM flag): serve read-only clients while there is no quorum */
   readOnlyModeEnabled: boolean;
   /** zookeeper.enforceQuota: hard quota limits refuse writes (QUOTAEXCEEDED) */

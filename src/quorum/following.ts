@@ -97,7 +97,7 @@ export class LearnerRole implements ZabHost {
   }
 
   private newZk(tree: DataTree): LearnerZooKeeperServer {
-    return new LearnerZooKeeperServer(
+    const zk = new LearnerZooKeeperServer(
       tree,
       this.ctx.settings(),
       {
@@ -116,6 +116,8 @@ export class LearnerRole implements ZabHost {
       },
       this.ctx.logger,
     );
+    zk.startTimers(); // local sessions expire here (the leader expires the global ones)
+    return zk;
   }
 
   /** Follow until the connection or the core gives up, or the peer stops. */

@@ -203,7 +203,7 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
     ['max_file_descriptor_count', 1048576],
     ['uptime', Date.now() - zk.startTime],
     ['global_sessions', zk.sessions.sessions.size],
-    ['local_sessions', 0],
+    ['local_sessions', zk.localSessions?.sessions.size ?? 0],
     ['connection_drop_probability', 0],
     ['auth_failed_count', s.authFailed],
     ['last_client_response_size', -1],

@@ -56,6 +56,7 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
   /** The Zab core expires sessions (Ready.expired -> expireSession); only containers have a timer here. */
   override startTimers(): void {
     this.startContainerTimer();
+    this.startLocalSessionTimer();
   }
 
   /** Txns wait for Zab's commit (`commitUpTo`) instead of a local fsync. */

@@ -43,8 +43,10 @@ export class LearnerZooKeeperServer extends ZooKeeperServer {
     return 'learner';
   }
 
-  /** The leader expires sessions and deletes containers. */
-  override startTimers(): void {}
+  /** The leader expires global sessions and deletes containers; local sessions expire here. */
+  override startTimers(): void {
+    this.startLocalSessionTimer();
+  }
 
   protected override isWrite(type: number): boolean {
     return super.isWrite(type) || type === OpCode.sync;

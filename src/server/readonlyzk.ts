@@ -12,14 +12,13 @@
 import { Err, OpCode } from '../data/constants';
 import { DataTree } from '../data/datatree';
 import { SessionTracker } from '../data/session';
-import { writeReplyHeader } from '../jute/records';
-import { JuteWriter } from '../jute/archive';
 import { Cnxn, Logger, Request } from './cnxn';
-import { MemoryLog, ServerRole, ServerSettings, ZooKeeperServer } from './zkserver';
+import { MemoryLog, replyHeaderFrame, ServerRole, ServerSettings, ZooKeeperServer } from './zkserver';
 
 export class ReadOnlyZooKeeperServer extends ZooKeeperServer {
   constructor(tree: DataTree, settings: ServerSettings, logger: Logger) {
-    super(tree, settings, new MemoryLog(), logger, undefined, new SessionTracker(settings.tickTime, settings.serverId, () => Date.now()));
+    // its sessions are local by construction: the localSessions machinery stays off
+    super(tree, { ...settings, localSessionsEnabled: false }, new MemoryLog(), logger, undefined, new SessionTracker(settings.tickTime, settings.serverId, () => Date.now()));
     // the base adds the tree's global sessions; they are not this server's to track or expire
     for (const id of tree.sessions.keys()) this.sessions.remove(id);
   }
@@ -59,10 +58,10 @@ export class ReadOnlyZooKeeperServer extends ZooKeeperServer {
     if (req.type === OpCode.closeSession) {
       // a local session: closed here, without a txn
       this.sessions.remove(c.sessionId);
-      req.reply = header(req.xid, this.tree.lastProcessedZxid, Err.OK);
+      req.reply = replyHeaderFrame(req.xid, this.tree.lastProcessedZxid, Err.OK);
       req.closeAfter = true;
     } else {
-      req.reply = header(req.xid, this.tree.lastProcessedZxid, Err.NOTREADONLY);
+      req.reply = replyHeaderFrame(req.xid, this.tree.lastProcessedZxid, Err.NOTREADONLY);
     }
     req.done = true;
     this.drain(c);
@@ -80,12 +79,4 @@ export class ReadOnlyZooKeeperServer extends ZooKeeperServer {
     t.unref();
     this.timers.push(t);
   }
-}
-
-function header(xid: number, zxid: number, err: number): Buffer {
-  const w = new JuteWriter(32);
-  const at = w.beginFrame();
-  writeReplyHeader(w, xid, zxid, err);
-  w.endFrame(at);
-  return w.finish();
 }

@@ -12,6 +12,7 @@ import { ExitCode, fatal } from '../util/fatal';
 import { JuteReader, JuteWriter, JuteError } from '../jute/archive';
 import {
   readConnectRequest,
+  readCreateRequest,
   TxnHeader,
   writeConnectResponse,
   writeReplyHeader,
@@ -19,7 +20,7 @@ import {
 import { addAuth } from './auth';
 import { Err, KeeperError, OpCode, Xid } from '../data/constants';
 import { DataTree } from '../data/datatree';
-import { PrepRequestProcessor } from './prep';
+import { PrepRequestProcessor, readMultiOps } from './prep';
 import { generatePasswd, SessionTracker } from '../data/session';
 import { Txn, TxnDigest } from '../data/txn';
 import { DIGEST_VERSION, digestEnabled } from '../data/digest';
@@ -46,6 +47,10 @@ export interface ServerSettings {
   containerMaxPerMinute: number;
   /** zookeeper.enforceQuota */
   enforceQuota?: boolean;
+  /** localSessionsEnabled (quorum roles only): new sessions live on this server alone */
+  localSessionsEnabled?: boolean;
+  /** localSessionsUpgradingEnabled: a local session that creates an ephemeral becomes global (else EPHEMERALONLOCALSESSION) */
+  localSessionsUpgradingEnabled?: boolean;
 }
 
 /** Where txns go before they are applied: memory (nothing), the txn log, or Zab. */
@@ -110,6 +115,12 @@ export type ServerRole = 'standalone' | 'leader' | 'learner' | 'read-only';
 export class ZooKeeperServer {
   readonly prep: PrepRequestProcessor;
   readonly sessions: SessionTracker;
+  /**
+   * localSessionsEnabled: sessions made on this server and known only here (no createSession txn,
+   * expired here, closed here) until one creates an ephemeral and is upgraded to a global session
+   * (LocalSessionTracker / UpgradeableSessionTracker).
+   */
+  readonly localSessions: SessionTracker | null;
   readonly cnxns = new Set<Cnxn>();
   readonly bySession = new Map<bigint, Cnxn>();
   readonly stats = new ServerStats();
@@ -147,6 +158,7 @@ export class ZooKeeperServer {
     });
     tree.onDigestMismatch = digestMismatchLogger(logger, tree);
     this.sessions = sessions ?? new SessionTracker(settings.tickTime, settings.serverId, now);
+    this.localSessions = settings.localSessionsEnabled ? new SessionTracker(settings.tickTime, settings.serverId, now) : null;
     this.lastZxidAssigned = tree.lastProcessedZxid;
     // sessions restored from disk get a fresh full timeout
     for (const [id, timeout] of tree.sessions) this.sessions.add(id, timeout);
@@ -178,6 +190,23 @@ export class ZooKeeperServer {
     t.unref();
     this.timers.push(t);
     this.startContainerTimer();
+    this.startLocalSessionTimer();
+  }
+
+  /** Local sessions expire here, every tick, without a txn: their connection is closed. */
+  protected startLocalSessionTimer(): void {
+    const local = this.localSessions;
+    if (!local) return;
+    const t = setInterval(() => {
+      for (const s of local.expired()) {
+        this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, s.id).toString(16), timeout: s.timeout }, 'Expiring local session');
+        local.remove(s.id);
+        const c = this.bySession.get(s.id);
+        if (c) this.closeCnxn(c);
+      }
+    }, this.settings.tickTime);
+    t.unref();
+    this.timers.push(t);
   }
 
   protected startContainerTimer(): void {
@@ -279,9 +308,29 @@ export class ZooKeeperServer {
     if (req.sessionId === 0n) {
       const id = this.sessions.newSessionId();
       c.sessionId = id;
+      if (this.localSessions) {
+        this.localSessions.add(id, timeout);
+        this.openSession(c, id, timeout);
+        return;
+      }
       c.state = 'handshake';
       this.creating.set(id, c);
       this.createSession(c, id, timeout);
+      return;
+    }
+    const local = this.localSessions?.sessions.get(req.sessionId);
+    if (local) {
+      // a local session comes back to the server that holds it
+      if (local.closing || !req.passwd.equals(generatePasswd(req.sessionId))) {
+        this.sendConnectResponse(c, 0, 0n, Buffer.alloc(16));
+        this.closeCnxn(c);
+        return;
+      }
+      const old = this.bySession.get(req.sessionId);
+      if (old && old !== c) this.closeCnxn(old);
+      local.timeout = timeout;
+      this.localSessions!.touch(req.sessionId);
+      this.openSession(c, req.sessionId, timeout);
       return;
     }
     // reconnect to an existing session
@@ -360,7 +409,8 @@ export class ZooKeeperServer {
     const xid = frame.readInt32BE(0);
     const type = frame.readInt32BE(4);
     const body = new JuteReader(frame, 8, frame.length, this.settings.maxBuffer * 2);
-    this.touchSession(c);
+    if (this.localSessions?.sessions.has(c.sessionId)) this.localSessions.touch(c.sessionId);
+    else this.touchSession(c);
     if (type === OpCode.ping) {
       c.lastOp = 'PING';
       this.enqueue(c, { xid, type, body, done: false, reply: null, isWrite: false, started: this.now(), closeAfter: false });
@@ -386,10 +436,46 @@ export class ZooKeeperServer {
     const req: Request = { xid, type, body, done: false, reply: null, isWrite, started: this.now(), closeAfter: false };
     if (isWrite) {
       this.enqueue(c, req, false);
+      if (this.localSessions?.sessions.has(c.sessionId) && this.localSessionWrite(c, req)) return;
       this.submitWrite(c, req);
     } else {
       this.enqueue(c, req);
     }
+  }
+
+  /**
+   * A write on a local session (QuorumZooKeeperServer.checkUpgradeSession): closeSession is done
+   * here; a create of an ephemeral (also inside a multi) first makes the session global — a
+   * createSession txn ahead of the write — or, without localSessionsUpgradingEnabled, is refused
+   * with EPHEMERALONLOCALSESSION. True when the request was answered here.
+   */
+  private localSessionWrite(c: Cnxn, req: Request): boolean {
+    const local = this.localSessions!;
+    if (req.type === OpCode.closeSession) {
+      local.remove(c.sessionId);
+      req.reply = replyHeaderFrame(req.xid, this.tree.lastProcessedZxid, Err.OK);
+      req.closeAfter = true;
+      req.done = true;
+      this.drain(c);
+      return true;
+    }
+    if (!createsEphemeral(req)) return false;
+    if (!this.settings.localSessionsUpgradingEnabled) {
+      req.reply = replyHeaderFrame(req.xid, this.tree.lastProcessedZxid, Err.EPHEMERALONLOCALSESSION);
+      req.done = true;
+      this.drain(c);
+      return true;
+    }
+    const s = local.sessions.get(c.sessionId)!;
+    local.remove(c.sessionId);
+    this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, s.id).toString(16) }, 'Upgrading local session to a global one');
+    this.upgradeSession(c, s.id, s.timeout);
+    return false;
+  }
+
+  /** Make a local session global: its createSession goes ahead of the write that needed it. */
+  protected upgradeSession(c: Cnxn, id: bigint, timeout: number): void {
+    this.createSession(c, id, timeout);
   }
 
   /** Requests that go through the write path (a learner adds sync, which the leader orders). */
@@ -662,5 +748,29 @@ export function serverSettings(c: ServerConfig, serverId: number): ServerSetting
     containerCheckIntervalMs: c.containerCheckIntervalMs,
     containerMaxPerMinute: c.containerMaxPerMinute,
     enforceQuota: c.enforceQuota,
+    localSessionsEnabled: c.localSessionsEnabled,
+    localSessionsUpgradingEnabled: c.localSessionsUpgradingEnabled,
   };
+}
+
+/** A reply that is only a header (an error, or an empty OK). */
+export function replyHeaderFrame(xid: number, zxid: number, err: number): Buffer {
+  const w = new JuteWriter(32);
+  const at = w.beginFrame();
+  writeReplyHeader(w, xid, zxid, err);
+  w.endFrame(at);
+  return w.finish();
+}
+
+/** A create (or a multi holding one) of an EPHEMERAL or EPHEMERAL_SEQUENTIAL znode. */
+function createsEphemeral(req: Request): boolean {
+  const ephemeral = (flags: number): boolean => flags === 1 || flags === 3;
+  try {
+    const r = new JuteReader(req.body.buf, req.body.offset, req.body.end);
+    if (req.type === OpCode.create || req.type === OpCode.create2) return ephemeral(readCreateRequest(r, false).flags);
+    if (req.type !== OpCode.multi) return false;
+    return readMultiOps(r, false).some((op) => (op.type === OpCode.create || op.type === OpCode.create2) && ephemeral(readCreateRequest(op.body, false).flags));
+  } catch {
+    return false; // a malformed request fails in prep as usual
+  }
 }

@@ -30,6 +30,8 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     digestEnabled: true,
     enforceQuota: false,
     readOnlyModeEnabled: false,
+    localSessionsEnabled: false,
+    localSessionsUpgradingEnabled: false,
     containerCheckIntervalMs: 1000,
     containerMaxPerMinute: 10000,
     skipACL: false,

@@ -9,7 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faultyFileIO, faultSpecFrom } from '../src/persistence/fileio';
-import { TxnLogWriter } from '../src/persistence';
+import { readTxnLog, TxnLogWriter } from '../src/persistence';
+import { DurableLog } from '../src/server/durable';
+import { DataTree } from '../src/data/datatree';
+import { OpCode } from '../src/data/constants';
+import type { Logger } from '../src/server/cnxn';
 import { MiniClient } from './helpers/miniclient';
 import { BIN, ensembleSpec, freePorts, Peers, requireDist } from './helpers/peers';
 
@@ -58,6 +62,34 @@ describe('the txn log file layer', () => {
     // and it stays failed: nothing later is taken or reported durable
     expect(() => w.append(rec(20), 20)).toThrow(/EIO/);
     await expect(w.commit()).rejects.toThrow(/EIO/);
+  });
+});
+
+describe('a snapshot that cannot be written', () => {
+  it('is logged and skipped, as ZooKeeper does with a background snapshot: the server goes on, the txn log keeps every txn', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-snapfail-'));
+    const dataDir = path.join(root, 'data');
+    const logDir = path.join(root, 'log', 'version-2');
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.mkdirSync(logDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'version-2'), 'not a directory'); // every snapshot write fails
+    const errors: string[] = [];
+    const logger = { info() {}, warn() {}, debug() {}, error: (_o: unknown, m: string) => void errors.push(m) } as unknown as Logger;
+    const tree = new DataTree();
+    const durable = new DurableLog(tree, { dataDir, logDir, snapCount: 4, forceSync: false, preAllocSize: 0, compression: '' }, logger);
+    for (let z = 1; z <= 12; z++) {
+      const hdr = { clientId: 0n, cxid: z, zxid: z, time: z, type: OpCode.create };
+      const txn = { type: OpCode.create, path: `/n${z}`, data: null, acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], ephemeral: false, parentCVersion: -1 } as const;
+      durable.append(hdr, txn);
+      await durable.commit();
+      tree.processTxn(hdr, txn);
+      await durable.takeSnapshot();
+    }
+    await durable.close();
+    expect(durable.snapshotFailures).toBeGreaterThan(0);
+    expect(durable.snapshotsTaken).toBe(0);
+    expect(errors.some((m) => /snapshot could not be written/.test(m))).toBe(true);
+    expect([...readTxnLog(logDir, 0)].map((e) => e.hdr.zxid)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 });
 

@@ -24,6 +24,7 @@ export class DurableLog implements TxnLogSink {
   private randRoll = 0;
   private snapping: Promise<void> | null = null;
   snapshotsTaken = 0;
+  snapshotFailures = 0;
   lastSnapshot: { zxid: number; time: number } | null = null;
 
   constructor(
@@ -73,9 +74,10 @@ export class DurableLog implements TxnLogSink {
         this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, 'snapshot written');
       })
       .catch((e: unknown) => {
-        // ZooKeeper exits with code 10 when it cannot snapshot
-        this.logger.warn({ err: String(e) }, 'Severe unrecoverable error, exiting: snapshot failed');
-        process.exit(10);
+        // as ZooKeeperServer.takeSnapshot for a background snapshot: logged, not fatal — the txn
+        // log still holds every txn (its own write failures are fatal); the next roll tries again
+        this.snapshotFailures++;
+        this.logger.error({ err: String(e) }, 'Severe unrecoverable error: the snapshot could not be written; the txn log keeps everything, the next snapshot is tried after snapCount more txns');
       })
       .finally(() => {
         this.snapping = null;

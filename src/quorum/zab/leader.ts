@@ -246,12 +246,12 @@ export class ZabLeader {
     // outstanding proposals are forwarded again and re-ACKed once durable)
     for (const o of this.outstanding) o.acks.delete(sid);
     this.peers.set(sid, { sid, observer, peerLastZxid: null, countsForEpoch: false, forwarding: false, ackedNewLeader: false, upToDate: false, lastHeard: now, syncedAt: now });
-    if (this.isEstablished && !observer && epochOf(zxid) > this.epoch) {
-      // This voter accepted a newer epoch (it proposed one as a leader and crashed before telling
+    if (this.isEstablished && epochOf(zxid) > this.epoch) {
+      // This peer accepted a newer epoch (it proposed one as a leader and crashed before telling
       // anyone: found by the simulator, seed 55846) and will refuse ours ("Leaders epoch … is less
       // than accepted epoch …") for as long as we lead; ZooKeeper keeps it out until the leader
       // changes. Re-electing lets the next epoch exceed its promise, so the voter can rejoin.
-      this.stepDown(`voter ${sid} accepted epoch ${epochOf(zxid)}, above ours (${this.epoch}): re-electing so that it can rejoin`);
+      this.stepDown(`peer ${sid} accepted epoch ${epochOf(zxid)}, above ours (${this.epoch}): re-electing so that it can rejoin`);
       return;
     }
     if (this.epoch >= 0) {

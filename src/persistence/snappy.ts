@@ -201,7 +201,18 @@ export function snappyUncompress(src: Buffer): Buffer {
       ip += 4;
     }
     if (off === 0 || off > op || op + l > len) throw new Error('snappy: bad copy');
-    for (let i = 0; i < l; i++, op++) out[op] = out[op - off];
+    if (off < 16) {
+      // a short repeating pattern: byte by byte (the copy overlaps its own output)
+      for (let i = 0; i < l; i++, op++) out[op] = out[op - off];
+    } else {
+      // native copies of at most `off` bytes never overlap their source
+      for (let rem = l; rem > 0; ) {
+        const n = rem < off ? rem : off;
+        out.copyWithin(op, op - off, op - off + n);
+        op += n;
+        rem -= n;
+      }
+    }
   }
   if (op !== len) throw new Error('snappy: length mismatch');
   return out;

@@ -7,6 +7,8 @@
 //    peer: the number of sessions expired while their client kept pinging must be zero;
 //  - the ephemeral of a session abandoned on the minority side goes only when the majority expires
 //    it, a full timeout after it took the session over;
+//  - with -Dreadonlymode.enabled=true the cut-off peer then serves read-only clients (reads, NOTREADONLY
+//    for writes) and refuses the others;
 //  - after the heal the old leader rejoins, serves, and holds what the majority wrote.
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -124,7 +126,10 @@ describe.skipIf(WHY_NOT !== null)(`partitions between peers in network namespace
         ...[1, 2, 3].map((j) => `server.${j}=${nsnet.addr(j)}:2888:3888`),
       ].join('\n') + '\n',
     );
-    const p = spawn('ip', ['netns', 'exec', nsnet.ns(i), process.execPath, BIN, 'start-foreground', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('ip', ['netns', 'exec', nsnet.ns(i), process.execPath, BIN, 'start-foreground', cfg], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SERVER_JVMFLAGS: '-Dreadonlymode.enabled=true' },
+    });
     logs.set(i, '');
     p.stdout!.on('data', (d) => logs.set(i, (logs.get(i)! + d).slice(-20000)));
     p.stderr!.on('data', (d) => logs.set(i, (logs.get(i)! + d).slice(-20000)));
@@ -140,7 +145,7 @@ describe.skipIf(WHY_NOT !== null)(`partitions between peers in network namespace
       s.on('close', () => resolve(out));
       s.on('error', () => resolve(''));
     });
-  const mode = async (i: number): Promise<string> => /Mode: (\w+)/.exec(await srvr(i))?.[1] ?? 'none';
+  const mode = async (i: number): Promise<string> => /Mode: ([\w-]+)/.exec(await srvr(i))?.[1] ?? 'none';
   const waitFor = async (f: () => Promise<boolean>, ms: number, what: string): Promise<number> => {
     const t0 = Date.now();
     while (Date.now() - t0 < ms) {
@@ -194,8 +199,14 @@ describe.skipIf(WHY_NOT !== null)(`partitions between peers in network namespace
     // the majority takes writes
     const w = await MiniClient.connect(PORT, TIMEOUT, 0n, Buffer.alloc(16), nsnet.addr(newLeader));
     expect(await w.create('/during-partition', Buffer.from('majority'))).toBe(0);
-    // the isolated peer serves nobody
-    expect(await mode(L)).toBe('none');
+    // the isolated peer serves no read-write client; after max(2 s, tickTime) LOOKING it serves
+    // read-only ones (readonlymode.enabled): reads of what it had, NOTREADONLY for writes
+    const ro = await waitFor(async () => (await mode(L)) === 'read-only', 10_000, `cut-off peer ${L} in read-only mode`);
+    await expect(MiniClient.connect(PORT, TIMEOUT, 0n, Buffer.alloc(16), nsnet.addr(L))).rejects.toThrow(/closed/);
+    const roc = await MiniClient.connect(PORT, TIMEOUT, 0n, Buffer.alloc(16), nsnet.addr(L), true);
+    expect((await roc.getData('/kept-1')).err, 'a read on the read-only peer').toBe(0);
+    expect(await roc.create('/ro-write', Buffer.from('x')), 'a write on the read-only peer').toBe(-119);
+    roc.close();
 
     // the abandoned session's ephemeral stays until the majority expires it (a full timeout after it took over)
     let gone = -1;
@@ -232,7 +243,7 @@ describe.skipIf(WHY_NOT !== null)(`partitions between peers in network namespace
     }
     console.log(
       `partition: old leader ${L} stopped leading after ${stepDown} ms (syncLimit ${SYNC_LIMIT * TICK} ms); new leader ${newLeader} ${tookOver - t0} ms after the cut; ` +
-        `abandoned session expired ${gone} ms after the takeover (timeout ${TIMEOUT}); rejoined ${rejoin} ms after the heal; ` +
+        `abandoned session expired ${gone} ms after the takeover (timeout ${TIMEOUT}); read-only ${ro} ms into the partition's election; rejoined ${rejoin} ms after the heal; ` +
         `kept sessions lost: ${lost} of ${keepers.length} (reconnects ${keepers.map((k) => k.reconnects).join(',')})`,
     );
     w.close();

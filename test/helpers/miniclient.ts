@@ -30,13 +30,14 @@ export class MiniClient {
     this.closedPromise = new Promise((r) => (this.onClosed = r));
   }
 
-  static async connect(port: number, timeoutMs = 10000, sessionId = 0n, passwd: Buffer = Buffer.alloc(16), host = '127.0.0.1'): Promise<MiniClient> {
+  /** `readOnly`: the ConnectRequest's canBeReadOnly flag (a read-only server takes only such clients) */
+  static async connect(port: number, timeoutMs = 10000, sessionId = 0n, passwd: Buffer = Buffer.alloc(16), host = '127.0.0.1', readOnly = false): Promise<MiniClient> {
     const c = new MiniClient();
-    await c.open(port, timeoutMs, sessionId, passwd, host);
+    await c.open(port, timeoutMs, sessionId, passwd, host, readOnly);
     return c;
   }
 
-  private open(port: number, timeoutMs: number, sessionId: bigint, passwd: Buffer, host: string): Promise<void> {
+  private open(port: number, timeoutMs: number, sessionId: bigint, passwd: Buffer, host: string, readOnly: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       this.connected = resolve;
       this.failed = reject;
@@ -45,7 +46,7 @@ export class MiniClient {
       this.sock.on('connect', () => {
         const w = new JuteWriter();
         const at = w.beginFrame();
-        writeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: timeoutMs, sessionId, passwd, readOnly: false });
+        writeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: timeoutMs, sessionId, passwd, readOnly });
         w.endFrame(at);
         this.sock.write(w.finish());
       });

@@ -13,6 +13,7 @@ import { readTxnLog, TxnLogWriter } from '../src/persistence';
 import { DurableLog } from '../src/server/durable';
 import { DataTree } from '../src/data/datatree';
 import { OpCode } from '../src/data/constants';
+import type { Txn } from '../src/data/txn';
 import type { Logger } from '../src/server/cnxn';
 import { MiniClient } from './helpers/miniclient';
 import { BIN, ensembleSpec, freePorts, Peers, requireDist } from './helpers/peers';
@@ -79,7 +80,7 @@ describe('a snapshot that cannot be written', () => {
     const durable = new DurableLog(tree, { dataDir, logDir, snapCount: 4, forceSync: false, preAllocSize: 0, compression: '' }, logger);
     for (let z = 1; z <= 12; z++) {
       const hdr = { clientId: 0n, cxid: z, zxid: z, time: z, type: OpCode.create };
-      const txn = { type: OpCode.create, path: `/n${z}`, data: null, acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], ephemeral: false, parentCVersion: -1 } as const;
+      const txn: Txn = { type: OpCode.create, path: `/n${z}`, data: null, acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], ephemeral: false, parentCVersion: -1 };
       durable.append(hdr, txn);
       await durable.commit();
       tree.processTxn(hdr, txn);

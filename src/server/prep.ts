@@ -22,24 +22,13 @@ import {
   ttlOwner,
 } from '../data/constants';
 import { DataTree, parentOf, SYSTEM_PATHS } from '../data/datatree';
-import { digestEnabled, nodeDigest } from '../data/digest';
+import { DigestedNode, digestEnabled, nodeDigest } from '../data/digest';
 import { limitPath, StatsTrack, statPath } from '../data/quotas';
 import { pathProblem } from '../data/paths';
 import { Txn } from '../data/txn';
 
 /** A znode as a prepared change leaves it: its persisted stat and data (what its digest covers). */
-export interface NodeState {
-  czxid: number;
-  mzxid: number;
-  pzxid: number;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: bigint;
-  raw: string | Buffer | null;
-}
+export type NodeState = DigestedNode;
 
 export interface ChangeRecord {
   zxid: number;

@@ -69,14 +69,6 @@ export class ReadOnlyZooKeeperServer extends ZooKeeperServer {
 
   /** Local sessions expire here, without a txn; no container or TTL deletions (they would be writes). */
   override startTimers(): void {
-    const t = setInterval(() => {
-      for (const s of this.sessions.expired()) {
-        this.sessions.remove(s.id);
-        const c = this.bySession.get(s.id);
-        if (c) this.closeCnxn(c);
-      }
-    }, this.settings.tickTime);
-    t.unref();
-    this.timers.push(t);
+    this.expireLocallyEveryTick(this.sessions);
   }
 }

@@ -24,6 +24,7 @@ import { PrepRequestProcessor, readMultiOps } from './prep';
 import { generatePasswd, SessionTracker } from '../data/session';
 import { Txn, TxnDigest } from '../data/txn';
 import { DIGEST_VERSION, digestEnabled } from '../data/digest';
+import { topNamespace } from '../data/quotas';
 import { Cnxn, CnxnIO, Logger, opAbbrev, Request, ServerStats, silentLogger } from './cnxn';
 import { runRead } from './reads';
 import { buildWriteReply } from './replies';
@@ -153,7 +154,7 @@ export class ZooKeeperServer {
           lastQuotaLog = Date.now();
           logger.warn({ path }, message);
         }
-        if (hard) quotaExceeded(path);
+        if (hard) quotaExceeded(topNamespace(path));
       },
     });
     tree.onDigestMismatch = digestMismatchLogger(logger, tree);
@@ -195,12 +196,15 @@ export class ZooKeeperServer {
 
   /** Local sessions expire here, every tick, without a txn: their connection is closed. */
   protected startLocalSessionTimer(): void {
-    const local = this.localSessions;
-    if (!local) return;
+    if (this.localSessions) this.expireLocallyEveryTick(this.localSessions);
+  }
+
+  /** Sessions only this server knows (local, read-only) expire here, without a txn: their connection is closed. */
+  protected expireLocallyEveryTick(tracker: SessionTracker): void {
     const t = setInterval(() => {
-      for (const s of local.expired()) {
+      for (const s of tracker.expired()) {
         this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, s.id).toString(16), timeout: s.timeout }, 'Expiring local session');
-        local.remove(s.id);
+        tracker.remove(s.id);
         const c = this.bySession.get(s.id);
         if (c) this.closeCnxn(c);
       }
@@ -318,25 +322,14 @@ export class ZooKeeperServer {
       this.createSession(c, id, timeout);
       return;
     }
-    const local = this.localSessions?.sessions.get(req.sessionId);
-    if (local) {
-      // a local session comes back to the server that holds it
-      if (local.closing || !req.passwd.equals(generatePasswd(req.sessionId))) {
-        this.sendConnectResponse(c, 0, 0n, Buffer.alloc(16));
-        this.closeCnxn(c);
-        return;
-      }
-      const old = this.bySession.get(req.sessionId);
-      if (old && old !== c) this.closeCnxn(old);
-      local.timeout = timeout;
-      this.localSessions!.touch(req.sessionId);
-      this.openSession(c, req.sessionId, timeout);
-      return;
+    // reconnect to an existing session: a local one comes back to the server that holds it; a
+    // global one may be revalidated elsewhere (a learner asks the leader)
+    const tracker = this.localSessions?.sessions.has(req.sessionId) ? this.localSessions : this.sessions;
+    if (tracker === this.sessions) {
+      serverMetrics.connection_revalidate_count.add(1);
+      if (req.passwd.equals(generatePasswd(req.sessionId)) && this.revalidateSession(c, req.sessionId, timeout)) return;
     }
-    // reconnect to an existing session
-    serverMetrics.connection_revalidate_count.add(1);
-    if (req.passwd.equals(generatePasswd(req.sessionId)) && this.revalidateSession(c, req.sessionId, timeout)) return;
-    const s = this.sessions.sessions.get(req.sessionId);
+    const s = tracker.sessions.get(req.sessionId);
     const ok = s !== undefined && !s.closing && req.passwd.equals(generatePasswd(req.sessionId));
     if (!ok) {
       this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, req.sessionId).toString(16) }, 'invalid session or password on reconnect');
@@ -347,7 +340,7 @@ export class ZooKeeperServer {
     const old = this.bySession.get(req.sessionId);
     if (old && old !== c) this.closeCnxn(old);
     s.timeout = timeout;
-    this.sessions.touch(req.sessionId);
+    tracker.touch(req.sessionId);
     this.openSession(c, req.sessionId, timeout);
   }
 
@@ -423,12 +416,8 @@ export class ZooKeeperServer {
     const isWrite = this.isWrite(type);
     if (!isWrite && !READ_OPS.has(type)) {
       this.logger.warn({ remote: c.io.remoteAddress, type }, 'unknown opcode, closing connection');
-      const w = new JuteWriter(32);
-      const at = w.beginFrame();
-      writeReplyHeader(w, xid, -1, Err.UNIMPLEMENTED);
-      w.endFrame(at);
       // replies already queued for this connection go first
-      this.enqueue(c, { xid, type, body, done: true, reply: w.finish(), isWrite: false, started: this.now(), closeAfter: true });
+      this.enqueue(c, { xid, type, body, done: true, reply: replyHeaderFrame(xid, -1, Err.UNIMPLEMENTED), isWrite: false, started: this.now(), closeAfter: true });
       return;
     }
     c.lastOp = opAbbrev(type);

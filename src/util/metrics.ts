@@ -115,11 +115,9 @@ export const serverMetrics = {
  */
 export const quotaExceededByNamespace = new Map<string, number>();
 
-export function quotaExceeded(path: string): void {
-  const parts = path.split('/');
-  while (parts.length && parts[parts.length - 1] === '') parts.pop();
-  if (parts.length < 2) return;
-  quotaExceededByNamespace.set(parts[1], (quotaExceededByNamespace.get(parts[1]) ?? 0) + 1);
+export function quotaExceeded(namespace: string | null): void {
+  if (namespace === null) return;
+  quotaExceededByNamespace.set(namespace, (quotaExceededByNamespace.get(namespace) ?? 0) + 1);
 }
 
 const all = (): (Counter | Summary)[] => Object.values(serverMetrics);

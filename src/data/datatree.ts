@@ -226,8 +226,8 @@ export class DataTree {
   approximateDataSize = 0;
   /** the sum of every znode's digest (digest.ts), kept up to date by every change */
   private readonly digest = new TreeDigest();
-  /** the digest after the last applied txn (written into snapshots) */
-  lastProcessedZxidDigest: ZxidDigest | null = null;
+  /** the zxid of the last txn applied with digests recorded (-1: none since the load; see lastProcessedZxidDigest) */
+  private lastDigestedZxid = -1;
   /** the digests of every 128th zxid, the last 1024 (the `hash` command) */
   readonly digestLog: ZxidDigest[] = [];
   /**
@@ -372,12 +372,19 @@ export class DataTree {
   }
 
   private logZxidDigest(zxid: number): void {
-    const z: ZxidDigest = { zxid, digestVersion: DIGEST_VERSION, digest: this.digest.value };
-    this.lastProcessedZxidDigest = z;
+    this.lastDigestedZxid = zxid;
     if (zxid % DIGEST_LOG_INTERVAL === 0) {
-      this.digestLog.push(z);
+      this.digestLog.push({ zxid, digestVersion: DIGEST_VERSION, digest: this.digest.value });
       if (this.digestLog.length > DIGEST_LOG_LIMIT) this.digestLog.shift();
     }
+  }
+
+  /**
+   * The digest to record in a snapshot: the tree's now, with the zxid of the last txn applied;
+   * null when no txn was applied since the tree was loaded (ZooKeeper writes zeros then).
+   */
+  get lastProcessedZxidDigest(): ZxidDigest | null {
+    return this.lastDigestedZxid < 0 ? null : { zxid: this.lastDigestedZxid, digestVersion: DIGEST_VERSION, digest: this.digest.value };
   }
 
   /**

@@ -5,8 +5,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JuteWriter } from '../src/jute/archive';
-import { OpCode } from '../src/data/constants';
 import { InProcEnsemble } from './helpers/inproc';
 import { MiniClient } from './helpers/miniclient';
 import { serverMetrics } from '../src/util/metrics';
@@ -15,17 +13,7 @@ const TICK = 100;
 const EPHEMERAL = 1;
 
 /** A client that pings every third of its timeout, as the Java client does when idle. */
-function pinger(c: MiniClient): () => void {
-  const t = setInterval(() => {
-    if (c.closed) return;
-    const w = new JuteWriter(16);
-    const at = w.beginFrame();
-    w.writeInt(-2).writeInt(OpCode.ping);
-    w.endFrame(at);
-    c.sendRaw(w.finish());
-  }, Math.floor(c.timeout / 3));
-  return () => clearInterval(t);
-}
+const pinger = (c: MiniClient): (() => void) => c.startPinging();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -83,6 +83,38 @@ describe('local sessions with upgrading (localSessionsEnabled, localSessionsUpgr
   }, 30_000);
 });
 
+describe('local sessions that ping live on, on every role', () => {
+  it('local sessions on the leader, both followers and the observer, and an upgraded one, live for 3x their timeout while pinging', async () => {
+    const e = await InProcEnsemble.create({ voters: 3, observers: 1, tickTime: TICK, extra: ['localSessionsEnabled=true', 'localSessionsUpgradingEnabled=true'] });
+    const stops: (() => void)[] = [];
+    const clients: MiniClient[] = [];
+    try {
+      await e.startAll();
+      await e.waitFor(() => e.serving(), 20_000, 'every peer serving');
+      const TIMEOUT = 20 * TICK;
+      for (let i = 1; i <= 4; i++) {
+        const c = await MiniClient.connect(e.port(i), TIMEOUT);
+        clients.push(c);
+        stops.push(c.startPinging());
+        expect(await mntr(e.port(i), 'local_sessions'), `a local session on ${e.mode(i)} ${i}`).toBe(1);
+      }
+      // one of them becomes global: from now on its touches must reach the leader
+      const L = e.leader();
+      const f = [1, 2, 3].find((i) => i !== L)!;
+      expect(await clients[f - 1].create('/held', Buffer.from('e'), EPHEMERAL)).toBe(0);
+      await new Promise((r) => setTimeout(r, 3 * TIMEOUT));
+      for (let i = 1; i <= 4; i++) expect(clients[i - 1].closed, `the pinging session on ${e.mode(i)} ${i} was closed`).toBe(false);
+      const check = await MiniClient.connect(e.port(L), TIMEOUT);
+      expect((await check.getData('/held')).stat?.ephemeralOwner, 'the upgraded session\'s ephemeral').toBe(clients[f - 1].sessionId);
+      check.close();
+    } finally {
+      for (const s of stops) s();
+      for (const c of clients) c.close();
+      await e.stopAll();
+    }
+  }, 60_000);
+});
+
 describe('local sessions without upgrading', () => {
   it('an ephemeral create on a local session fails with EPHEMERALONLOCALSESSION (-120)', async () => {
     const e = await InProcEnsemble.create({ voters: 3, tickTime: TICK, extra: ['localSessionsEnabled=true'] });

@@ -168,6 +168,19 @@ export class MiniClient {
     return r.body.readVector((x) => x.readStr()) ?? [];
   }
 
+  /** Ping every third of the session timeout, as the Java client does when idle; returns the stop. */
+  startPinging(): () => void {
+    const t = setInterval(() => {
+      if (this.closed) return;
+      const w = new JuteWriter(16);
+      const at = w.beginFrame();
+      w.writeInt(-2).writeInt(OpCode.ping);
+      w.endFrame(at);
+      this.sendRaw(w.finish());
+    }, Math.floor(this.timeout / 3));
+    return () => clearInterval(t);
+  }
+
   close(): void {
     this.closed = true;
     this.sock.destroy();

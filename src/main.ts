@@ -35,7 +35,7 @@ export interface StartOptions {
 export async function startStandalone(config: ServerConfig, opts: StartOptions): Promise<RunningServer> {
   const logger = opts.logger;
   setDigestEnabled(config.digestEnabled);
-  for (const k of config.ignoredKeys) logger.info({ key: k }, 'config key accepted but not implemented; ignored');
+  logConfigNotes(config, logger);
   let tree: DataTree;
   let log: TxnLogSink;
   let durable: DurableLog | null = null;
@@ -121,6 +121,15 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
   };
 }
 
+/** What the configuration asks for that zk-server does not do, logged once at start-up. */
+function logConfigNotes(config: ServerConfig, logger: Logger): void {
+  for (const k of config.ignoredKeys) logger.info({ key: k }, 'config key accepted but not implemented; ignored');
+  // ProviderRegistry: a provider class that cannot be loaded is logged and skipped
+  for (const cls of config.unknownAuthProviders) logger.warn({ class: cls }, `Problems loading ${cls}: zk-server has the sasl, x509, digest and ip providers only`);
+  if (config.enforceAuthEnabled) logger.info({ schemes: config.enforceAuthSchemes }, `zookeeper.enforce.auth.enabled = true, schemes [${config.enforceAuthSchemes.join(', ')}]`);
+  if (config.jaasConfigFile) logger.info({ file: config.jaasConfigFile, section: config.saslServerSection }, 'SASL DIGEST-MD5 for clients, users from the JAAS file');
+}
+
 /** The AdminServer and the Prometheus endpoint, when configured. A port in use is logged, not fatal (as ZooKeeper). */
 export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerConfig, logger: Logger): Promise<RunningHttpServer[]> {
   const out: RunningHttpServer[] = [];
@@ -151,7 +160,7 @@ export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerC
 
 /** A quorum peer: the client port answers only while the peer is in a quorum (LEADING/FOLLOWING/OBSERVING). */
 export async function startQuorumPeer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
-  for (const k of config.ignoredKeys) logger.info({ key: k }, 'config key accepted but not implemented; ignored');
+  logConfigNotes(config, logger);
   const ctx: AdminContext = {
     zk: null,
     config,

@@ -3,15 +3,21 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseJvmFlags, parseProperties, resolveConfigPath } from '../src/config/load';
 import { ConfigError } from '../src/config/types';
 import { ADMIN_CONF_FIELDS, CONF_LINES, FAMILIES, FIELD_OF, KEYS } from '../src/config/keys';
 import { confText } from '../src/server/fourlw';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
 /** Write `text` as <tmp>/zoo.cfg; DATA in the text becomes <tmp>/data (with a myid file if given). */
 function write(text: string, myid?: string): { file: string; dir: string; data: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cfg-'));
+  made.push(dir);
   const data = path.join(dir, 'data');
   fs.mkdirSync(data);
   if (myid !== undefined) fs.writeFileSync(path.join(data, 'myid'), myid);

@@ -4,7 +4,6 @@
 //    both publish the same quota metrics;
 //  - the stats survive a restart (recounted on load) and are kept on every role of an ensemble,
 //    also on a follower that rejoined by SNAP.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,35 +13,13 @@ import { startTestServer } from './helpers/server';
 import { fourLetter, requireApacheZk, SKIP_REAL } from './helpers/peers';
 import { InProcEnsemble } from './helpers/inproc';
 import { MiniClient } from './helpers/miniclient';
+import { ZKCLI, zkCli } from './helpers/zkcli';
 import { resetServerMetrics } from '../src/util/metrics';
-
-const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
 
 afterEach(async () => {
   await killStarted();
   resetServerMetrics();
 });
-
-/** One zkCli.sh session reading `commands` from stdin; the lines it printed, without its own noise. */
-function zkCli(port: number, commands: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(ZKCLI, ['-server', `127.0.0.1:${port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (out += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('error', reject);
-    p.on('close', () => {
-      clearTimeout(t);
-      resolve(
-        out
-          .split('\n')
-          .filter((l) => l.trim() !== '' && !/^(SLF4J|Connecting to|Welcome to|JLine|WATCHER::|WatchedEvent|\[zk:)/.test(l)),
-      );
-    });
-    p.stdin!.end(commands.concat('quit').join('\n') + '\n');
-  });
-}
 
 const SCRIPT = [
   'create /q',

@@ -137,12 +137,18 @@ export const KEYS: Record<string, KeySpec> = {
   skipACL: K('sys', 'yesno', true, undefined, 'no', 'skip every ACL check', 'server/auth.ts'),
   'DigestAuthenticationProvider.superDigest': K('sys', 'string', true, undefined, 'unset', 'super:<base64 sha1>: the super user\'s digest', 'server/zkserver.ts'),
   'DigestAuthenticationProvider.digestAlg': U(K('sys', 'string', false, undefined, 'SHA1', 'digest algorithm of the digest scheme', undefined), 'the digest scheme uses SHA1 only'),
-  'DigestAuthenticationProvider.enabled': K('sys', 'bool', false, undefined, 'true', 'the digest auth scheme', undefined),
-  superUser: U(K('sys', 'string', false, undefined, 'unset', 'the SASL super user', undefined), 'no SASL authentication'),
+  'DigestAuthenticationProvider.enabled': K('sys', 'bool', true, undefined, 'true', 'the digest auth scheme (addauth digest, digest: ACLs)', 'server/auth.ts'),
+  superUser: K('sys', 'string', true, undefined, 'unset', 'a SASL user who is super (also every zookeeper.superUser.<x>)', 'security/sasl.ts'),
+  'SASLAuthenticationProvider.superPassword': K('sys', 'string', true, undefined, 'unset', 'the SASL password of the user named super (instead of its JAAS user_super)', 'security/sasl.ts'),
+  'sasl.serverconfig': K('sys', 'string', true, undefined, 'Server', 'the JAAS section with the server\'s DIGEST-MD5 users (user_<name>="<password>")', 'security/sasl.ts'),
+  allowSaslFailedClients: K('sys', 'bool', true, undefined, 'false', 'keep a connection whose SASL login failed (unless SASL is enforced)', 'security/sasl.ts'),
+  letAnySaslUserDoX: K('sys', 'string', true, undefined, 'unset', 'a sasl: ACL id that every SASL user matches', 'server/auth.ts'),
+  'kerberos.removeHostFromPrincipal': K('sys', 'bool', true, undefined, 'false', 'drop /host from a SASL name of the form user/host@REALM', 'security/sasl.ts'),
+  'kerberos.removeRealmFromPrincipal': K('sys', 'bool', true, undefined, 'false', 'drop @REALM from a SASL name of the form user[/host]@REALM', 'security/sasl.ts'),
   'X509AuthenticationProvider.superUser': U(K('sys', 'string', false, undefined, 'unset', 'the x509 super user', undefined), 'no x509 (TLS) authentication'),
-  'enforce.auth.enabled': U(K('sys', 'bool', false, undefined, 'false', 'sessions must authenticate', undefined), 'authentication is never enforced'),
-  'enforce.auth.schemes': U(K('sys', 'list', false, undefined, 'unset', 'the schemes enforce.auth accepts', undefined), 'authentication is never enforced'),
-  sessionRequireClientSASLAuth: U(K('sys', 'bool', false, undefined, 'false', 'sessions must authenticate with SASL', undefined), 'no SASL authentication'),
+  'enforce.auth.enabled': K('sys', 'bool', true, undefined, 'false', 'every request but auth and sasl needs an id of a scheme in enforce.auth.schemes, else SESSIONCLOSEDREQUIRESASLAUTH and the session is closed', 'server/zkserver.ts'),
+  'enforce.auth.schemes': K('sys', 'list', true, undefined, 'unset', 'the schemes enforce.auth accepts (each must have a provider)', 'server/zkserver.ts'),
+  sessionRequireClientSASLAuth: K('sys', 'bool', true, undefined, 'false', 'the same as enforce.auth.enabled=true with enforce.auth.schemes=sasl', 'server/zkserver.ts'),
   extendedTypesEnabled: K('sys', 'bool', true, undefined, 'false', 'TTL znodes (myid must then be ≤ 254)', 'server/prep.ts'),
   emulate353TTLNodes: U(K('sys', 'bool', false, undefined, 'false', '3.5.3 TTL node ids', undefined), 'only the 3.5.4+ TTL session-id form'),
   'digest.enabled': K('sys', 'bool', true, undefined, 'true', 'tree digests: the leader puts the digest of the tree after each txn into the proposal and the txn log, every peer compares it after applying (digest_mismatches_count), snapshots carry one, the hash command lists every 128th', 'data/digest.ts, data/datatree.ts, server/prep.ts'),
@@ -180,6 +186,7 @@ export const KEYS: Record<string, KeySpec> = {
   'znode.container.maxPerMinute': K('jvm', 'int', true, 1, '10000', 'containers deleted per minute at most', 'server/zkserver.ts'),
   'znode.container.maxNeverUsedIntervalMs': K('jvm', 'long', false, 0, '0', 'delete never-used containers after this long', undefined),
   'readonlymode.enabled': K('jvm', 'bool', true, undefined, 'false', 'a peer without a quorum (LOOKING for max(2 s, tickTime)) serves clients that asked for read-only: reads from its last tree, NOTREADONLY for writes and sync, local sessions (zk-server makes them local even without localSessionsEnabled, which 3.8.0 needs); `isro` answers ro', 'server/readonlyzk.ts, quorum/peer.ts'),
+  'java.security.auth.login.config': K('jvm', 'path', true, undefined, 'unset', 'the JAAS file; its Server section (zookeeper.sasl.serverconfig) turns on SASL DIGEST-MD5 for clients', 'security/sasl.ts'),
   'follower.nodelay': K('jvm', 'bool', false, undefined, 'true', 'TCP_NODELAY towards the leader', undefined),
 };
 
@@ -223,6 +230,18 @@ export const FIELD_OF: Record<string, keyof ServerConfig> = {
   globalOutstandingLimit: 'globalOutstandingLimit',
   skipACL: 'skipACL',
   'DigestAuthenticationProvider.superDigest': 'superDigest',
+  'DigestAuthenticationProvider.enabled': 'digestAuthEnabled',
+  superUser: 'saslSuperUsers',
+  'SASLAuthenticationProvider.superPassword': 'saslSuperPassword',
+  'sasl.serverconfig': 'saslServerSection',
+  allowSaslFailedClients: 'allowSaslFailedClients',
+  letAnySaslUserDoX: 'letAnySaslUserDoX',
+  'kerberos.removeHostFromPrincipal': 'kerberosRemoveHost',
+  'kerberos.removeRealmFromPrincipal': 'kerberosRemoveRealm',
+  'enforce.auth.enabled': 'enforceAuthEnabled',
+  'enforce.auth.schemes': 'enforceAuthSchemes',
+  sessionRequireClientSASLAuth: 'sessionRequireClientSASLAuth',
+  'java.security.auth.login.config': 'jaasConfigFile',
   'digest.enabled': 'digestEnabled',
   enforceQuota: 'enforceQuota',
   'readonlymode.enabled': 'readOnlyModeEnabled',
@@ -251,6 +270,8 @@ export interface FamilySpec {
   /** the part of zk-server that reads it (undefined: accepted, ignored) */
   reader?: string;
   unsupported?: string;
+  /** 'sys': a system property family (zoo.cfg or -Dzookeeper.<prefix>…); default: QuorumPeerConfig's */
+  origin?: 'sys';
 }
 
 export const FAMILIES: FamilySpec[] = [
@@ -279,6 +300,15 @@ export const FAMILIES: FamilySpec[] = [
     unsupported: 'majority quorums only',
   },
   {
+    key: 'authProvider.<n>',
+    prefix: 'authProvider.',
+    origin: 'sys',
+    form: 'a Java class name',
+    default: 'unset (ip and digest only)',
+    meaning: 'an auth scheme: org.apache.zookeeper.server.auth.SASLAuthenticationProvider gives sasl:, X509AuthenticationProvider x509: (also -Dzookeeper.authProvider.<n>=…)',
+    reader: 'config/load.ts, server/auth.ts',
+  },
+  {
     key: 'myid',
     form: 'integer 1-255 (1-254 with extendedTypesEnabled), on the first line',
     default: '— (required in quorum mode)',
@@ -288,7 +318,7 @@ export const FAMILIES: FamilySpec[] = [
 ];
 
 /** Key families parsed by QuorumPeerConfig (not system properties). */
-export const QPC_PREFIXES = [...FAMILIES.flatMap((f) => (f.prefix ? [f.prefix] : [])), 'metricsProvider.'];
+export const QPC_PREFIXES = [...FAMILIES.flatMap((f) => (f.prefix && f.origin !== 'sys' ? [f.prefix] : [])), 'metricsProvider.'];
 
 /** One line of the `conf` four-letter word (ZooKeeperServer.dumpConf, then QuorumPeer's lines). */
 export interface ConfLine {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, QuorumServerSpec, ServerConfig } from './types';
 import { INT_MAX, INT_MIN, isQpcKey, specOf } from './keys';
+import { SaslConfigError, SaslServerSetup } from '../security/sasl';
 
 export interface PropLine {
   key: string;
@@ -275,6 +276,16 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
 
   const compression = (str('snapshot.compression.method') ?? '').toLowerCase();
 
+  const auth = authSettings(entries, str, bool, err);
+  if (auth.jaasConfigFile) {
+    // read the JAAS file now, so that a bad one stops the start with its file and line
+    try {
+      new SaslServerSetup(auth);
+    } catch (e) {
+      if (e instanceof SaslConfigError) throw new ConfigError(e.file, e.line, '', e.detail);
+      throw e;
+    }
+  }
   const superDigest = str('DigestAuthenticationProvider.superDigest');
   if (superDigest !== undefined && !/^[^:]+:.+$/.test(superDigest)) {
     throw err('DigestAuthenticationProvider.superDigest', `expected super:<base64 sha1 digest>, got "${superDigest}"`);
@@ -400,7 +411,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
   const ignoredKeys: string[] = [];
   for (const [k, e] of entries) {
     raw.set(k, e.value);
-    if (k.startsWith('server.')) continue;
+    if (k.startsWith('server.') || k.startsWith('authProvider.') || k.startsWith('superUser.')) continue;
     const spec = specOf(k);
     if (!spec?.impl && !ignoredKeys.includes(k)) ignoredKeys.push(k);
   }
@@ -429,6 +440,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     containerMaxPerMinute: num('znode.container.maxPerMinute', 10000),
     superDigest,
     skipACL: bool('skipACL', false),
+    ...auth,
     snapCount: Math.max(2, num('snapCount', 100000)),
     forceSync: bool('forceSync', true),
     preAllocSize: num('preAllocSize', 65536) * 1024,
@@ -530,4 +542,94 @@ export function parseServerLine(
     }
   }
   return spec;
+}
+
+/** The auth-provider classes ZooKeeper 3.8 ships, by the scheme each provides. */
+export const AUTH_PROVIDER_CLASSES: Record<string, string> = {
+  'org.apache.zookeeper.server.auth.SASLAuthenticationProvider': 'sasl',
+  'org.apache.zookeeper.server.auth.X509AuthenticationProvider': 'x509',
+  'org.apache.zookeeper.server.auth.DigestAuthenticationProvider': 'digest',
+  'org.apache.zookeeper.server.auth.IPAuthenticationProvider': 'ip',
+};
+
+type AuthFields = Pick<
+  ServerConfig,
+  | 'digestAuthEnabled'
+  | 'authProviders'
+  | 'unknownAuthProviders'
+  | 'jaasConfigFile'
+  | 'saslServerSection'
+  | 'saslSuperUsers'
+  | 'saslSuperPassword'
+  | 'allowSaslFailedClients'
+  | 'letAnySaslUserDoX'
+  | 'kerberosRemoveHost'
+  | 'kerberosRemoveRealm'
+  | 'enforceAuthEnabled'
+  | 'enforceAuthSchemes'
+  | 'sessionRequireClientSASLAuth'
+>;
+
+/**
+ * Authentication settings (ProviderRegistry.initialize, AuthenticationHelper, ServerCnxnFactory's
+ * SASL login): the providers, the SASL super users, what enforce.auth demands. A scheme that
+ * enforce.auth names must have a provider, as 3.8 checks at start-up.
+ */
+function authSettings(
+  entries: Map<string, { value: string }>,
+  str: (k: string) => string | undefined,
+  bool: (k: string, d: boolean) => boolean,
+  err: (k: string, detail: string) => ConfigError,
+): AuthFields {
+  const digestAuthEnabled = bool('DigestAuthenticationProvider.enabled', true);
+  const authProviders: string[] = ['ip'];
+  if (digestAuthEnabled) authProviders.push('digest');
+  const unknownAuthProviders: string[] = [];
+  const saslSuperUsers: string[] = [];
+  for (const [k, e] of entries) {
+    if (k.startsWith('authProvider.') && e.value !== '') {
+      const scheme = AUTH_PROVIDER_CLASSES[e.value.trim()];
+      if (scheme === undefined) unknownAuthProviders.push(e.value.trim());
+      else if (!authProviders.includes(scheme)) authProviders.push(scheme);
+    }
+    if ((k === 'superUser' || k.startsWith('superUser.')) && e.value !== '') saslSuperUsers.push(e.value);
+  }
+  const sessionRequireClientSASLAuth = bool('sessionRequireClientSASLAuth', false);
+  let enforceAuthEnabled: boolean;
+  let enforceAuthSchemes: string[];
+  if (sessionRequireClientSASLAuth) {
+    enforceAuthEnabled = true;
+    enforceAuthSchemes = ['sasl'];
+  } else {
+    enforceAuthEnabled = bool('enforce.auth.enabled', false);
+    enforceAuthSchemes = (str('enforce.auth.schemes') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+  if (enforceAuthEnabled) {
+    const key = sessionRequireClientSASLAuth ? 'sessionRequireClientSASLAuth' : 'enforce.auth.enabled';
+    if (enforceAuthSchemes.length === 0) throw err(key, 'enforce.auth.enabled is true: enforce.auth.schemes must be configured');
+    for (const s of enforceAuthSchemes) {
+      if (!authProviders.includes(s)) {
+        throw err(
+          sessionRequireClientSASLAuth ? key : 'enforce.auth.schemes',
+          `authentication scheme ${s} is not available` + (s === 'sasl' || s === 'x509' ? ` (add authProvider.1=org.apache.zookeeper.server.auth.${s === 'sasl' ? 'SASL' : 'X509'}AuthenticationProvider)` : ''),
+        );
+      }
+    }
+  }
+  return {
+    digestAuthEnabled,
+    authProviders,
+    unknownAuthProviders,
+    jaasConfigFile: str('java.security.auth.login.config'),
+    saslServerSection: str('sasl.serverconfig') ?? 'Server',
+    saslSuperUsers,
+    saslSuperPassword: str('SASLAuthenticationProvider.superPassword'),
+    allowSaslFailedClients: bool('allowSaslFailedClients', false),
+    letAnySaslUserDoX: str('letAnySaslUserDoX'),
+    kerberosRemoveHost: bool('kerberos.removeHostFromPrincipal', false),
+    kerberosRemoveRealm: bool('kerberos.removeRealmFromPrincipal', false),
+    enforceAuthEnabled,
+    enforceAuthSchemes,
+    sessionRequireClientSASLAuth,
+  };
 }

@@ -43,6 +43,28 @@ export interface ServerConfig {
   /** `super:<base64 sha1>` from zookeeper.DigestAuthenticationProvider.superDigest */
   superDigest?: string;
   skipACL: boolean;
+  /** DigestAuthenticationProvider.enabled: the digest scheme exists */
+  digestAuthEnabled: boolean;
+  /** the schemes of the authProvider.<n> classes zk-server knows (sasl, x509, …), in key order */
+  authProviders: string[];
+  /** authProvider.<n> classes zk-server does not have (3.8 logs "Problems loading" and goes on) */
+  unknownAuthProviders: string[];
+  /** java.security.auth.login.config */
+  jaasConfigFile?: string;
+  /** zookeeper.sasl.serverconfig: the JAAS section of the server's SASL users */
+  saslServerSection: string;
+  /** zookeeper.superUser and every zookeeper.superUser.<x> */
+  saslSuperUsers: string[];
+  saslSuperPassword?: string;
+  allowSaslFailedClients: boolean;
+  letAnySaslUserDoX?: string;
+  kerberosRemoveHost: boolean;
+  kerberosRemoveRealm: boolean;
+  /** enforce.auth.enabled (or sessionRequireClientSASLAuth) */
+  enforceAuthEnabled: boolean;
+  /** enforce.auth.schemes (just sasl with sessionRequireClientSASLAuth) */
+  enforceAuthSchemes: string[];
+  sessionRequireClientSASLAuth: boolean;
   snapCount: number;
   forceSync: boolean;
   /** bytes */

@@ -5,6 +5,8 @@ import { JuteReader, JuteWriter } from '../jute/archive';
 import { Id, writeReplyHeader, writeWatcherEvent } from '../jute/records';
 import { OP_NAMES, OpCode, Xid } from '../data/constants';
 import { Watcher } from '../data/watches';
+import type { DigestMd5Server } from '../security/digestmd5';
+import { addId } from './auth';
 
 /** A client connection as the protocol sees it; the net adapter implements the I/O. */
 export interface CnxnIO {
@@ -48,6 +50,8 @@ export class Cnxn implements Watcher {
   authIds: Id[] = [];
   /** 'new' until the ConnectRequest, 'handshake' while the session is being created */
   state: 'new' | 'handshake' | 'open' | 'closed' = 'new';
+  /** the connection's SASL exchange, once the client started one */
+  saslServer?: DigestMd5Server;
   /** whether the client sent the readOnly byte */
   sentReadOnly = false;
   /** reading is paused: too many requests in flight */
@@ -74,7 +78,7 @@ export class Cnxn implements Watcher {
     readonly io: CnxnIO,
     private readonly server: CnxnOwner,
   ) {
-    this.authIds.push({ scheme: 'ip', id: io.remoteAddress.replace(/^::ffff:/, '') });
+    addId(this, { scheme: 'ip', id: io.remoteAddress.replace(/^::ffff:/, '') });
   }
 
   /** A writer for the next outgoing frame(s); flushed with one socket write per batch. */

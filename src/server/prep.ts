@@ -10,7 +10,7 @@ import {
   readSetACLRequest,
   readSetDataRequest,
 } from '../jute/records';
-import { checkACL, fixupACL } from './auth';
+import { AuthPolicy, checkACL, fixupACL } from './auth';
 import {
   CONTAINER_EPHEMERAL_OWNER,
   Err,
@@ -51,6 +51,8 @@ export interface PrepSettings {
   onQuotaExceeded?: (message: string, path: string, hard: boolean) => void;
   skipACL: boolean;
   reconfigEnabled: boolean;
+  /** the auth schemes this server has (default: ip and digest) */
+  auth?: AuthPolicy;
 }
 
 export interface PrepInput {
@@ -167,7 +169,7 @@ export class PrepRequestProcessor {
   }
 
   private check(acl: ACL[], perm: number, ids: readonly Id[]): void {
-    checkACL(acl, perm, ids, this.settings.skipACL);
+    checkACL(acl, perm, ids, this.settings.skipACL, this.settings.auth);
   }
 
   /**
@@ -249,7 +251,7 @@ export class PrepRequestProcessor {
       case OpCode.setACL: {
         const s = readSetACLRequest(r);
         PrepRequestProcessor.validate(s.path);
-        const acl = fixupACL(s.acl, req.authIds);
+        const acl = fixupACL(s.acl, req.authIds, this.settings.auth);
         const rec = this.record(s.path);
         this.check(rec.acl, Perms.ADMIN, req.authIds);
         const newVersion = PrepRequestProcessor.checkAndIncVersion(rec.stat!.aversion, s.version);
@@ -294,7 +296,7 @@ export class PrepRequestProcessor {
     const lastSlash = path.lastIndexOf('/');
     if (lastSlash === -1 || path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS);
     const parentPath = lastSlash === 0 ? '/' : path.substring(0, lastSlash);
-    const acl = fixupACL(c.acl, req.authIds);
+    const acl = fixupACL(c.acl, req.authIds, this.settings.auth);
     const parent = this.record(parentPath);
     this.check(parent.acl, Perms.CREATE, req.authIds);
     const parentCVersion = parent.stat!.cversion;

@@ -4,13 +4,14 @@ import { JuteError, JuteWriter } from '../jute/archive';
 import { readPathType, readPathWatch, readSetWatches, writeACLs, writeMultiHeader, writeReplyHeader, writeStat } from '../jute/records';
 import { AddWatchMode, Err, KeeperError, OpCode, Perms, WatcherType, Xid } from '../data/constants';
 import { DataTree } from '../data/datatree';
-import { checkACL, hasPerm } from './auth';
+import { AuthPolicy, checkACL, hasPerm, userOf } from './auth';
 import { Cnxn, Logger, Request } from './cnxn';
 import { readMultiOps } from './prep';
 
 export interface ReadContext {
   readonly tree: DataTree;
   readonly skipACL: boolean;
+  readonly auth?: AuthPolicy;
   readonly logger: Logger;
 }
 
@@ -65,7 +66,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
     case OpCode.getData: {
       const { path, watch } = readPathWatch(r);
       const n = node(ctx, path);
-      checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip);
+      checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip, ctx.auth);
       if (watch) ctx.tree.addDataWatch(path, c);
       w.writeLatin1(n.raw);
       writeStat(w, n.stat());
@@ -75,7 +76,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
     case OpCode.getChildren2: {
       const { path, watch } = readPathWatch(r);
       const n = node(ctx, path);
-      checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip);
+      checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip, ctx.auth);
       if (watch) ctx.tree.addChildWatch(path, c);
       w.writeInt(n.children.size);
       for (const ch of n.children) w.writeString(ch);
@@ -86,8 +87,8 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
       const path = r.readStr();
       const n = node(ctx, path);
       const acl = ctx.tree.aclOf(n);
-      checkACL(acl, Perms.READ | Perms.ADMIN, c.authIds, skip);
-      if (hasPerm(acl, Perms.ADMIN, c.authIds, skip)) writeACLs(w, acl);
+      checkACL(acl, Perms.READ | Perms.ADMIN, c.authIds, skip, ctx.auth);
+      if (hasPerm(acl, Perms.ADMIN, c.authIds, skip, ctx.auth)) writeACLs(w, acl);
       else
         writeACLs(
           w,
@@ -99,7 +100,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
     case OpCode.getAllChildrenNumber: {
       const path = r.readStr();
       const n = node(ctx, path);
-      checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip);
+      checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip, ctx.auth);
       w.writeInt(ctx.tree.countDescendants(path));
       return;
     }
@@ -162,7 +163,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
     case OpCode.whoAmI: {
       w.writeVector(c.authIds, (x, id) => {
         x.writeString(id.scheme);
-        x.writeString(id.scheme === 'digest' ? id.id.split(':')[0] : id.scheme === 'ip' ? id.id : '');
+        x.writeString(userOf(id, ctx.auth));
       });
       return;
     }
@@ -173,7 +174,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
         const n = ctx.tree.getNode(path);
         let err: number = Err.OK;
         if (!n) err = Err.NONODE;
-        else if (!hasPerm(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip)) err = Err.NOAUTH;
+        else if (!hasPerm(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip, ctx.auth)) err = Err.NOAUTH;
         if (err !== Err.OK || !n) {
           writeMultiHeader(w, -1, false, err);
           w.writeInt(err);
@@ -192,8 +193,6 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
       writeMultiHeader(w, -1, true, -1);
       return;
     }
-    case OpCode.sasl:
-      throw new KeeperError(Err.UNIMPLEMENTED);
     default:
       throw new KeeperError(Err.UNIMPLEMENTED);
   }

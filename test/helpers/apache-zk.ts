@@ -80,8 +80,11 @@ export interface ZkServer {
   output: () => string;
 }
 
-/** Apache ZooKeeper 3.8 standalone on `dataDir`; `extra` zoo.cfg lines (e.g. `enforceQuota=true`). */
-export async function startZk(dataDir: string, extra: string[] = []): Promise<ZkServer> {
+/**
+ * Apache ZooKeeper 3.8 standalone on `dataDir`; `extra` zoo.cfg lines (e.g. `enforceQuota=true`),
+ * `jvmFlags` -D flags for its JVM (e.g. the JAAS file).
+ */
+export async function startZk(dataDir: string, extra: string[] = [], jvmFlags: string[] = []): Promise<ZkServer> {
   const port = await freePort();
   const cfg = path.join(dataDir, '..', `zoo-${port}.cfg`);
   fs.writeFileSync(
@@ -89,7 +92,7 @@ export async function startZk(dataDir: string, extra: string[] = []): Promise<Zk
     `tickTime=2000\ndataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxSessionTimeout=60000\n4lw.commands.whitelist=*\n${extra.map((l) => l + '\n').join('')}`,
   );
   const serverCp = CP.replace('slf4j-nop.jar', 'slf4j-simple.jar'); // INFO logs on stderr
-  const proc = spawn('java', ['-Dzookeeper.extendedTypesEnabled=true', '-cp', serverCp, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {
+  const proc = spawn('java', ['-Dzookeeper.extendedTypesEnabled=true', ...jvmFlags, '-cp', serverCp, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(proc);

@@ -14,7 +14,7 @@ const config = {
   containerCheckIntervalMs: 60000, containerMaxPerMinute: 10000, skipACL: false, snapCount: 100000, forceSync: true,
   preAllocSize: 64 * 1024 * 1024, snapshotCompressionMethod: '', autopurgeSnapRetainCount: 3, autopurgePurgeInterval: 0,
   juteMaxBuffer: 0xfffff, globalOutstandingLimit: 1000, servers: new Map(), peerType: 'participant',
-  standaloneEnabled: true, quorumListenOnAllIPs: false, linearizableSync: false, digestEnabled: true, enforceQuota: false, readOnlyModeEnabled: false, localSessionsEnabled: false, localSessionsUpgradingEnabled: false, reconfigEnabled: false, electionAlg: 3,
+  standaloneEnabled: true, quorumListenOnAllIPs: false, linearizableSync: false, digestEnabled: true, digestAuthEnabled: true, authProviders: ['ip', 'digest'], unknownAuthProviders: [], saslServerSection: 'Server', saslSuperUsers: [], allowSaslFailedClients: false, kerberosRemoveHost: false, kerberosRemoveRealm: false, enforceAuthEnabled: false, enforceAuthSchemes: [], sessionRequireClientSASLAuth: false, enforceQuota: false, readOnlyModeEnabled: false, localSessionsEnabled: false, localSessionsUpgradingEnabled: false, reconfigEnabled: false, electionAlg: 3,
   metricsProviderHttpPort: 7000, metricsProviderHttpHost: '127.0.0.1', raw: new Map(), ignoredKeys: [],
   ...over,
 };

@@ -1,0 +1,37 @@
+// zkCli.sh (Apache ZooKeeper 3.8's shell, Debian package) for tests: one session reading commands
+// from stdin, the lines it printed without its start-up noise.
+import { spawn } from 'node:child_process';
+
+export const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
+
+export interface ZkCliOptions {
+  /** CLIENT_JVMFLAGS, e.g. -Djava.security.auth.login.config=… */
+  jvmFlags?: string;
+  /** keep the WATCHER:: / WatchedEvent lines */
+  events?: boolean;
+  timeoutMs?: number;
+}
+
+export function zkCli(server: string | number, commands: string[], o: ZkCliOptions = {}): Promise<string[]> {
+  const hosts = typeof server === 'number' ? `127.0.0.1:${server}` : server;
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, CLIENT_JVMFLAGS: o.jvmFlags ?? '' };
+    const p = spawn(ZKCLI, ['-server', hosts], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    p.on('error', reject);
+    p.on('close', () => {
+      clearTimeout(t);
+      const noise = o.events ? /^(SLF4J|Connecting to|Welcome to|JLine|WATCHER::|\[zk:)/ : /^(SLF4J|Connecting to|Welcome to|JLine|WATCHER::|WatchedEvent|\[zk:)/;
+      resolve(
+        out
+          .split('\n')
+          // log4j lines of the client (a JAAS login logs at INFO) are not what a user typed for
+          .filter((l) => l.trim() !== '' && !noise.test(l) && !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \[/.test(l)),
+      );
+    });
+    p.stdin!.end(commands.concat('quit').join('\n') + '\n');
+  });
+}

@@ -5,7 +5,8 @@ import type { Logger } from './util/log';
 import { ServerConfig } from './config/types';
 import { DataTree } from './data/datatree';
 import { FourLetterContext } from './server/fourlw';
-import { ClientListener } from './server/net';
+import { ClientListener, ClientTls } from './server/net';
+import { clientTlsSettings, serverContextOptions } from './security/tls';
 import { MemoryLog, serverSettings, TxnLogSink, ZooKeeperServer } from './server/zkserver';
 import { DurableLog, startAutopurge } from './server/durable';
 import { killDeadSessions, prepareDataDirs, restore } from './persistence';
@@ -18,8 +19,11 @@ import { serverMetrics } from './util/metrics';
 export interface RunningServer {
   zk: ZooKeeperServer;
   listener: ClientListener;
+  /** the secureClientPort's listener */
+  secureListener?: ClientListener;
   config: ServerConfig;
   port: number;
+  securePort?: number;
   durable: DurableLog | null;
   peer?: QuorumPeer;
   stop(): Promise<void>;
@@ -98,21 +102,27 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
     mode: () => 'standalone',
     traceMask: { value: 0n },
   };
-  const listener = clientListener(() => zk, ctx, config, logger);
+  const [listener, secureListener] = clientListeners(() => zk, ctx, config, logger);
   await listener.listen();
+  await secureListener?.listen();
   zk.startTimers();
   const http = await startHttpEndpoints(ctx, config, logger);
   const port = listener.address()?.port ?? config.clientPort;
   logger.info({ address: config.clientPortAddress, port }, 'serving clients (standalone)');
+  const securePort = secureListener?.address()?.port;
+  if (securePort) logger.info({ address: config.secureClientPortAddress, port: securePort }, 'serving TLS clients');
   return {
     zk,
     listener,
+    secureListener,
     config,
     port,
+    securePort,
     durable,
     async stop() {
       zk.shutdown();
       await listener.close();
+      await secureListener?.close();
       for (const h of http) await h.close();
       if (purgeTimer) clearInterval(purgeTimer);
       if (durable) await durable.close();
@@ -191,8 +201,9 @@ export async function startQuorumPeer(config: ServerConfig, logger: Logger): Pro
     quorum: true,
   };
   const peer = new QuorumPeer(config, logger, ctx);
-  const listener = clientListener(() => peer.zk, ctx, config, logger);
+  const [listener, secureListener] = clientListeners(() => peer.zk, ctx, config, logger);
   await listener.listen();
+  await secureListener?.listen();
   await peer.start();
   const port = listener.address()?.port ?? config.clientPort;
   logger.info({ myid: config.myid, port }, 'quorum peer started');
@@ -206,25 +217,35 @@ export async function startQuorumPeer(config: ServerConfig, logger: Logger): Pro
     port,
     durable: null,
     peer,
+    secureListener,
+    securePort: secureListener?.address()?.port,
     async stop() {
       await peer.stop();
       await listener.close();
+      await secureListener?.close();
       for (const h of http) await h.close();
     },
   } as RunningServer;
 }
 
-function clientListener(zk: () => ZooKeeperServer | null, ctx: FourLetterContext, config: ServerConfig, logger: Logger): ClientListener {
-  return new ClientListener(
-    zk,
-    ctx,
-    {
-      host: config.clientPortAddress,
-      port: config.clientPort,
-      maxClientCnxns: config.maxClientCnxns,
-      maxBuffer: config.juteMaxBuffer,
-      backlog: config.clientPortListenBacklog > 0 ? config.clientPortListenBacklog : undefined,
-    },
-    logger,
-  );
+/** The client port, and the TLS one when secureClientPort is set (they share nothing but the server). */
+function clientListeners(zk: () => ZooKeeperServer | null, ctx: FourLetterContext, config: ServerConfig, logger: Logger): ClientListener[] {
+  const opts = (host: string, port: number) => ({
+    host,
+    port,
+    maxClientCnxns: config.maxClientCnxns,
+    maxBuffer: config.juteMaxBuffer,
+    backlog: config.clientPortListenBacklog > 0 ? config.clientPortListenBacklog : undefined,
+  });
+  const tlsOf = (unified: boolean): ClientTls => ({
+    options: serverContextOptions(clientTlsSettings(config)),
+    authProvider: config.sslAuthProvider,
+    schemes: new Set(config.authProviders),
+    x509SuperUser: config.x509SuperUser,
+    unified,
+    detectionTimeoutMs: config.sslHandshakeDetectionTimeoutMillis,
+  });
+  const out = [new ClientListener(zk, ctx, opts(config.clientPortAddress, config.clientPort), logger, config.clientPortUnification ? tlsOf(true) : undefined)];
+  if (config.secureClientPort) out.push(new ClientListener(zk, ctx, opts(config.secureClientPortAddress, config.secureClientPort), logger, tlsOf(false)));
+  return out;
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { ConfigError, QuorumServerSpec, ServerConfig } from './types';
 import { INT_MAX, INT_MIN, isQpcKey, specOf } from './keys';
 import { SaslConfigError, SaslServerSetup } from '../security/sasl';
+import { checkTls, clientTlsSettings, TlsConfigError } from '../security/tls';
 
 export interface PropLine {
   key: string;
@@ -276,6 +277,10 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
 
   const compression = (str('snapshot.compression.method') ?? '').toLowerCase();
 
+  const list = (key: string): string[] | undefined => {
+    const v = str(key);
+    return v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  };
   const auth = authSettings(entries, str, bool, err);
   if (auth.jaasConfigFile) {
     // read the JAAS file now, so that a bad one stops the start with its file and line
@@ -416,7 +421,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     if (!spec?.impl && !ignoredKeys.includes(k)) ignoredKeys.push(k);
   }
 
-  return {
+  const cfg: ServerConfig = {
     file: abs,
     dataDir,
     dataLogDir,
@@ -426,6 +431,23 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     clientPort: finalClientPort,
     clientPortAddress: finalClientAddress,
     secureClientPort: num('secureClientPort', 0) || undefined,
+    secureClientPortAddress: str('secureClientPortAddress') ?? '0.0.0.0',
+    sslKeyStoreLocation: str('ssl.keyStore.location'),
+    sslKeyStorePassword: str('ssl.keyStore.password'),
+    sslKeyStorePasswordPath: str('ssl.keyStore.passwordPath'),
+    sslKeyStoreType: str('ssl.keyStore.type'),
+    sslTrustStoreLocation: str('ssl.trustStore.location'),
+    sslTrustStorePassword: str('ssl.trustStore.password'),
+    sslTrustStorePasswordPath: str('ssl.trustStore.passwordPath'),
+    sslTrustStoreType: str('ssl.trustStore.type'),
+    sslProtocol: str('ssl.protocol') ?? 'TLSv1.2',
+    sslEnabledProtocols: list('ssl.enabledProtocols'),
+    sslCiphersuites: list('ssl.ciphersuites'),
+    sslClientAuth: (str('ssl.clientAuth')?.toLowerCase() || 'need') as 'none' | 'want' | 'need',
+    sslAuthProvider: str('ssl.authProvider') ?? 'x509',
+    sslHandshakeDetectionTimeoutMillis: num('ssl.handshakeDetectionTimeoutMillis', 5000),
+    clientPortUnification: bool('client.portUnification', false),
+    x509SuperUser: str('X509AuthenticationProvider.superUser'),
     maxClientCnxns: num('maxClientCnxns', 60),
     minSessionTimeout,
     maxSessionTimeout,
@@ -468,6 +490,16 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     raw,
     ignoredKeys,
   };
+  // TLS: read the stores now, so that a bad one stops the start naming its key
+  if (cfg.secureClientPort || cfg.clientPortUnification) {
+    try {
+      checkTls(clientTlsSettings(cfg));
+    } catch (e) {
+      if (e instanceof TlsConfigError) throw err(e.key, e.message);
+      throw e;
+    }
+  }
+  return cfg;
 }
 
 /**

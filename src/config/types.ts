@@ -65,6 +65,27 @@ export interface ServerConfig {
   /** enforce.auth.schemes (just sasl with sessionRequireClientSASLAuth) */
   enforceAuthSchemes: string[];
   sessionRequireClientSASLAuth: boolean;
+  /** secureClientPortAddress (default 0.0.0.0) */
+  secureClientPortAddress: string;
+  sslKeyStoreLocation?: string;
+  sslKeyStorePassword?: string;
+  sslKeyStorePasswordPath?: string;
+  sslKeyStoreType?: string;
+  sslTrustStoreLocation?: string;
+  sslTrustStorePassword?: string;
+  sslTrustStorePasswordPath?: string;
+  sslTrustStoreType?: string;
+  sslProtocol: string;
+  sslEnabledProtocols?: string[];
+  sslCiphersuites?: string[];
+  sslClientAuth: 'none' | 'want' | 'need';
+  /** the scheme a client certificate authenticates with (ssl.authProvider) */
+  sslAuthProvider: string;
+  sslHandshakeDetectionTimeoutMillis: number;
+  /** client.portUnification: TLS and plaintext on the client port */
+  clientPortUnification: boolean;
+  /** X509AuthenticationProvider.superUser */
+  x509SuperUser?: string;
   snapCount: number;
   forceSync: boolean;
   /** bytes */

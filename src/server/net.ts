@@ -2,6 +2,12 @@
 // into frames, answers four-letter words, and hands frames to the ZooKeeperServer.
 import { serverMetrics } from '../util/metrics';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { Duplex } from 'node:stream';
+import { Id } from '../jute/records';
+import { certSubjectRfc2253 } from '../security/x509name';
+import type { TlsContextOptions } from '../security/tls';
+import { addId } from './auth';
 import { FourLetterContext, fourLetterWord, runFourLetterWord } from './fourlw';
 import { Cnxn, Logger, ZooKeeperServer } from './zkserver';
 
@@ -72,21 +78,57 @@ export class FrameReader {
   }
 }
 
+/** TLS on a client port (a secureClientPort, or client.portUnification on the plaintext one). */
+export interface ClientTls {
+  options: TlsContextOptions;
+  /** the auth scheme a client certificate authenticates with (ssl.authProvider) */
+  authProvider: string;
+  /** the schemes that have a provider (authProvider.<n>) */
+  schemes: ReadonlySet<string>;
+  x509SuperUser?: string;
+  /** client.portUnification: this plaintext port also takes TLS, told apart by the first byte */
+  unified?: boolean;
+  /** with unified: ms to wait for the first byte (ssl.handshakeDetectionTimeoutMillis) */
+  detectionTimeoutMs?: number;
+}
+
+/** The first byte of a TLS handshake record (a ClientHello). */
+const TLS_HANDSHAKE = 0x16;
+
 export class ClientListener {
   private server: net.Server | null = null;
   private readonly perIp = new Map<string, number>();
   private readonly sockets = new Set<net.Socket>();
+  private secureContext: tls.SecureContext | null = null;
 
   constructor(
     private readonly zk: () => ZooKeeperServer | null,
     private readonly fourlw: FourLetterContext,
     private readonly opts: ListenOptions,
     private readonly logger: Logger,
+    /** a TLS port (or, with `unified`, a port that takes both) */
+    private readonly tlsOpts?: ClientTls,
   ) {}
+
+  /** Whether this port serves TLS only (a secureClientPort). */
+  get secure(): boolean {
+    return !!this.tlsOpts && !this.tlsOpts.unified;
+  }
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const srv = net.createServer({ noDelay: true }, (s) => this.accept(s));
+      let srv: net.Server;
+      if (this.tlsOpts) this.secureContext = tls.createSecureContext(this.tlsOpts.options);
+      if (this.secure) {
+        srv = this.tlsServer((s) => s);
+        srv.prependListener('connection', (raw: net.Socket) => this.account(raw));
+      } else {
+        srv = net.createServer({ noDelay: true }, (s) => {
+          if (!this.account(s)) return;
+          if (this.tlsOpts?.unified) this.detect(s);
+          else this.serve(s, []);
+        });
+      }
       srv.once('error', reject);
       srv.listen({ host: this.opts.host, port: this.opts.port, backlog: this.opts.backlog }, () => {
         srv.removeListener('error', reject);
@@ -109,18 +151,132 @@ export class ClientListener {
     });
   }
 
-  private accept(sock: net.Socket): void {
+  /** maxClientCnxns per client address (NIOServerCnxnFactory); false when the socket was refused. */
+  private account(sock: net.Socket): boolean {
     const ip = (sock.remoteAddress ?? '').replace(/^::ffff:/, '');
     const max = this.opts.maxClientCnxns;
     const n = this.perIp.get(ip) ?? 0;
     if (max > 0 && n >= max) {
       this.logger.warn({ ip, max }, `Too many connections from /${ip} - max is ${max}`);
       sock.destroy();
-      return;
+      return false;
     }
     this.perIp.set(ip, n + 1);
     this.sockets.add(sock);
     sock.setNoDelay(true);
+    let counted = true;
+    sock.once('close', () => {
+      if (!counted) return;
+      counted = false;
+      this.sockets.delete(sock);
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, left);
+    });
+    sock.on('error', () => sock.destroy());
+    return true;
+  }
+
+  private handshakeFailed(e: Error, s: net.Socket | tls.TLSSocket): void {
+    this.zk()?.stats && this.zk()!.stats.authFailed++;
+    serverMetrics.unsuccessful_handshake.add(1);
+    this.logger.error({ remote: s.remoteAddress, err: e.message }, 'Unsuccessful handshake');
+    s.destroy();
+  }
+
+  /**
+   * After a TLS handshake (NettyServerCnxnFactory.CertificateVerifier): a client that showed a
+   * certificate is authenticated by the ssl.authProvider scheme — its RFC 2253 subject becomes its
+   * x509 id (and `super` for X509AuthenticationProvider.superUser); a certificate that does not
+   * chain to the trust store, or no provider for the scheme, closes the connection.
+   */
+  private verified(s: tls.TLSSocket, then: (ids: Id[]) => void): void {
+    const t = this.tlsOpts!;
+    if (!t.options.requestCert) return then([]);
+    const cert = s.getPeerX509Certificate();
+    if (!cert) {
+      // want: no certificate, no id; need: the handshake already refused it
+      return then([]);
+    }
+    if (!s.authorized) {
+      this.handshakeFailed(new Error(String(s.authorizationError)), s);
+      return;
+    }
+    if (t.authProvider !== 'x509' || !t.schemes.has('x509')) {
+      this.logger.error({ remote: s.remoteAddress }, `X509 Auth provider not found: ${t.authProvider}`);
+      s.destroy();
+      return;
+    }
+    let id: string;
+    try {
+      id = certSubjectRfc2253(cert.raw);
+    } catch (e) {
+      this.handshakeFailed(e as Error, s);
+      return;
+    }
+    const ids: Id[] = [];
+    if (t.x509SuperUser !== undefined && id === t.x509SuperUser) {
+      ids.push({ scheme: 'super', id });
+      this.logger.info({ remote: s.remoteAddress }, `Authenticated Id '${id}' as super user`);
+    }
+    ids.push({ scheme: 'x509', id });
+    this.logger.info({ remote: s.remoteAddress }, `Authenticated Id '${id}' for Scheme 'x509'`);
+    then(ids);
+  }
+
+  /** client.portUnification: a first byte 0x16 starts a TLS handshake on this socket, anything else is plaintext. */
+  private detect(sock: net.Socket): void {
+    const t = this.tlsOpts!;
+    const timer = setTimeout(() => sock.destroy(), t.detectionTimeoutMs ?? 5000);
+    timer.unref();
+    sock.once('close', () => clearTimeout(timer));
+    sock.once('data', (first: Buffer) => {
+      clearTimeout(timer);
+      if (first[0] !== TLS_HANDSHAKE) {
+        sock.pause();
+        sock.unshift(first);
+        this.serve(sock, []);
+        sock.resume();
+        return;
+      }
+      // the bytes already read must reach the TLS layer: it reads from a stream that starts with them
+      // (a TLSSocket over the socket itself would read its handle and miss them)
+      const inner = new Duplex({
+        read() {},
+        write(chunk: Buffer, _enc, cb) {
+          sock.write(chunk, cb);
+        },
+        final(cb) {
+          sock.end();
+          cb();
+        },
+        destroy(err, cb) {
+          sock.destroy();
+          cb(err);
+        },
+      });
+      inner.push(first);
+      sock.on('data', (d: Buffer) => inner.push(d));
+      sock.on('end', () => inner.push(null));
+      sock.on('close', () => inner.destroy());
+      // a TLS server of its own that does not listen: handed the stream, it runs the handshake and
+      // the certificate check as the secure port's server does (one per connection, so that the
+      // TLS socket it makes can be tied to this raw socket's address)
+      this.tlsServer(() => sock).emit('connection', inner);
+    });
+  }
+
+  private tlsServer(raw: (s: tls.TLSSocket) => net.Socket): tls.Server {
+    const srv = tls.createServer({ ...this.tlsOpts!.options, secureContext: this.secureContext!, handshakeTimeout: 10_000 }, (s) =>
+      this.verified(s, (ids) => this.serve(s, ids, raw(s))),
+    );
+    srv.on('tlsClientError', (e, s) => this.handshakeFailed(e, s));
+    return srv;
+  }
+
+  /** A connection's byte stream: a four-letter word, or frames for the ZooKeeperServer. */
+  private serve(sock: net.Socket, ids: Id[], raw: net.Socket = sock): void {
+    const ip = (raw.remoteAddress ?? '').replace(/^::ffff:/, '');
     const frames = new FrameReader();
     let cnxn: Cnxn | null = null;
     let closed = false;
@@ -137,10 +293,6 @@ export class ClientListener {
       if (closed) return;
       closed = true;
       clearTimeout(sessionless);
-      this.sockets.delete(sock);
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, left);
       const zk = this.zk();
       if (cnxn && zk) zk.cnxnClosed(cnxn);
     };
@@ -156,7 +308,7 @@ export class ClientListener {
         first = false;
         const word = fourLetterWord(v);
         if (word) {
-          this.answerFourLetterWord(sock, frames, word);
+          this.answerFourLetterWord(sock, frames, word, raw);
           return;
         }
       }
@@ -168,8 +320,8 @@ export class ClientListener {
       }
       if (!cnxn) {
         cnxn = zk.newCnxn({
-          remoteAddress: sock.remoteAddress ?? '',
-          remotePort: sock.remotePort ?? 0,
+          remoteAddress: raw.remoteAddress ?? '',
+          remotePort: raw.remotePort ?? 0,
           write: (b) => {
             if (!sock.destroyed) sock.write(b);
           },
@@ -180,6 +332,7 @@ export class ClientListener {
           pause: () => sock.pause(),
           resume: () => sock.resume(),
         });
+        for (const id of ids) addId(cnxn, id);
       }
       try {
         for (;;) {
@@ -196,13 +349,13 @@ export class ClientListener {
     });
   }
 
-  private answerFourLetterWord(sock: net.Socket, frames: FrameReader, word: string): void {
+  private answerFourLetterWord(sock: net.Socket, frames: FrameReader, word: string, raw: net.Socket = sock): void {
     const finish = (arg?: bigint): void => {
       // the asking connection is itself listed by stat and cons, as in ZooKeeper
       const zk = this.zk();
       const self = zk?.newCnxn({
-        remoteAddress: sock.remoteAddress ?? '',
-        remotePort: sock.remotePort ?? 0,
+        remoteAddress: raw.remoteAddress ?? '',
+        remotePort: raw.remotePort ?? 0,
         write: () => {},
         close: () => {},
       });

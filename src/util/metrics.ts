@@ -107,6 +107,7 @@ export const serverMetrics = {
   bytes_received_count: new Counter('bytes_received_count'),
   unrecoverable_error_count: new Counter('unrecoverable_error_count'),
   digest_mismatches_count: new Counter('digest_mismatches_count'),
+  unsuccessful_handshake: new Counter('unsuccessful_handshake'),
 };
 
 /**

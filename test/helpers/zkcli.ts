@@ -1,6 +1,7 @@
 // zkCli.sh (Apache ZooKeeper 3.8's shell, Debian package) for tests: one session reading commands
 // from stdin, the lines it printed without its start-up noise.
 import { spawn } from 'node:child_process';
+import { CP } from './apache-zk';
 
 export const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
 
@@ -10,13 +11,20 @@ export interface ZkCliOptions {
   /** keep the WATCHER:: / WatchedEvent lines */
   events?: boolean;
   timeoutMs?: number;
+  /**
+   * run ZooKeeperMain with the Netty jars on the class path instead of zkCli.sh: Debian's zkCli.sh
+   * cannot make TLS connections (its class path lacks Netty, and the client silently stays plaintext)
+   */
+  netty?: boolean;
 }
 
 export function zkCli(server: string | number, commands: string[], o: ZkCliOptions = {}): Promise<string[]> {
   const hosts = typeof server === 'number' ? `127.0.0.1:${server}` : server;
   return new Promise((resolve, reject) => {
     const env = { ...process.env, CLIENT_JVMFLAGS: o.jvmFlags ?? '' };
-    const p = spawn(ZKCLI, ['-server', hosts], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const p = o.netty
+      ? spawn('java', [...(o.jvmFlags ?? '').split(' ').filter((x) => x), '-cp', CP, 'org.apache.zookeeper.ZooKeeperMain', '-server', hosts], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(ZKCLI, ['-server', hosts], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     p.stdout!.on('data', (d) => (out += d));
     p.stderr!.on('data', (d) => (out += d));

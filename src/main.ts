@@ -234,6 +234,8 @@ function clientListeners(zk: () => ZooKeeperServer | null, ctx: FourLetterContex
     host,
     port,
     maxClientCnxns: config.maxClientCnxns,
+    maxCnxns: config.maxCnxns,
+    sessionlessTimeoutMs: config.sessionlessCnxnTimeout,
     maxBuffer: config.juteMaxBuffer,
     backlog: config.clientPortListenBacklog > 0 ? config.clientPortListenBacklog : undefined,
   });

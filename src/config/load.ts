@@ -432,6 +432,8 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     clientPortAddress: finalClientAddress,
     secureClientPort: num('secureClientPort', 0) || undefined,
     secureClientPortAddress: str('secureClientPortAddress') ?? '0.0.0.0',
+    maxCnxns: num('maxCnxns', 0),
+    sessionlessCnxnTimeout: num('nio.sessionlessCnxnTimeout', 10000),
     sslKeyStoreLocation: str('ssl.keyStore.location'),
     sslKeyStorePassword: str('ssl.keyStore.password'),
     sslKeyStorePasswordPath: str('ssl.keyStore.passwordPath'),

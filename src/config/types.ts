@@ -65,6 +65,10 @@ export interface ServerConfig {
   /** enforce.auth.schemes (just sasl with sessionRequireClientSASLAuth) */
   enforceAuthSchemes: string[];
   sessionRequireClientSASLAuth: boolean;
+  /** zookeeper.maxCnxns: connections per client port in all (0: no limit) */
+  maxCnxns: number;
+  /** nio.sessionlessCnxnTimeout: ms before a connection without a ConnectRequest is closed */
+  sessionlessCnxnTimeout: number;
   /** secureClientPortAddress (default 0.0.0.0) */
   secureClientPortAddress: string;
   sslKeyStoreLocation?: string;

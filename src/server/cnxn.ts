@@ -91,6 +91,11 @@ export class Cnxn implements Watcher {
     return this.out;
   }
 
+  /** Reply bytes written but not yet handed to the socket (the next flush). */
+  get pendingOutput(): number {
+    return this.out?.offset ?? 0;
+  }
+
   flush(): void {
     this.flushScheduled = false;
     const w = this.out;

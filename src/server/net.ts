@@ -15,10 +15,14 @@ export interface ListenOptions {
   host: string;
   port: number;
   maxClientCnxns: number;
+  /** maxCnxns: connections on this port in all (0: no limit) */
+  maxCnxns?: number;
   maxBuffer: number;
   backlog?: number;
   /** close connections that have not sent a ConnectRequest within this many ms */
   sessionlessTimeoutMs?: number;
+  /** close a connection with this many reply bytes unsent (default 16 × maxBuffer) */
+  outputLimit?: number;
 }
 
 /** Splits a stream into length-prefixed frames; any chunking of the input yields the same frames. */
@@ -110,6 +114,16 @@ export class ClientListener {
     private readonly tlsOpts?: ClientTls,
   ) {}
 
+  /** Reading stops while this many reply bytes wait to be sent: two of the largest frames. */
+  private get outputHighWater(): number {
+    return 2 * this.opts.maxBuffer;
+  }
+
+  /** A connection with this many reply bytes unsent is closed: sixteen of the largest frames. */
+  private get outputLimit(): number {
+    return this.opts.outputLimit ?? 16 * this.opts.maxBuffer;
+  }
+
   /** Whether this port serves TLS only (a secureClientPort). */
   get secure(): boolean {
     return !!this.tlsOpts && !this.tlsOpts.unified;
@@ -139,6 +153,11 @@ export class ClientListener {
     });
   }
 
+  /** Connections open on this port, and from one address. */
+  connections(ip?: string): number {
+    return ip === undefined ? this.sockets.size : (this.perIp.get(ip) ?? 0);
+  }
+
   address(): net.AddressInfo | null {
     return (this.server?.address() as net.AddressInfo) ?? null;
   }
@@ -154,6 +173,12 @@ export class ClientListener {
   /** maxClientCnxns per client address (NIOServerCnxnFactory); false when the socket was refused. */
   private account(sock: net.Socket): boolean {
     const ip = (sock.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const total = this.opts.maxCnxns ?? 0;
+    if (total > 0 && this.sockets.size >= total) {
+      this.logger.warn({ ip, max: total }, `Error accepting new connection: Too many connections max allowed is ${total}`);
+      sock.destroy();
+      return false;
+    }
     const max = this.opts.maxClientCnxns;
     const n = this.perIp.get(ip) ?? 0;
     if (max > 0 && n >= max) {
@@ -299,6 +324,62 @@ export class ClientListener {
     sock.on('close', onClose);
     sock.on('error', () => sock.destroy());
 
+    // Reading stops while the server throttles this connection (too many requests in flight) or
+    // while its replies back up unread (more than two of the largest frames queued); frames already
+    // read wait too. A client that lets sixteen of the largest frames pile up anyway (watch events
+    // keep coming while it does not read) is cut off.
+    let throttled = false;
+    let backlogged = false;
+    let flushing = false;
+    let pumpScheduled = false;
+    const paused = (): boolean => throttled || backlogged || flushing;
+    const update = (): void => {
+      if (paused()) {
+        sock.pause();
+      } else {
+        sock.resume();
+        if (!pumpScheduled && frames.buffered > 0) {
+          // not from inside the server's call that lifted the throttle
+          pumpScheduled = true;
+          setImmediate(() => {
+            pumpScheduled = false;
+            pump();
+          });
+        }
+      }
+    };
+
+    /** Hand the complete frames read so far to the server, while the connection is not paused. */
+    const pump = (): void => {
+      const zk = this.zk();
+      if (!cnxn || !zk) return;
+      try {
+        while (!paused()) {
+          if (cnxn.state === 'closed') return;
+          if (cnxn.pendingOutput + sock.writableLength > this.outputHighWater) {
+            // replies of this batch are not flushed yet: go on after the flush (the write that
+            // pushes the socket past the mark pauses this connection until it drains)
+            if (!flushing) {
+              flushing = true;
+              update();
+              setImmediate(() => {
+                flushing = false;
+                update();
+              });
+            }
+            return;
+          }
+          const f = frames.next(this.opts.maxBuffer);
+          if (!f) break;
+          zk.receive(cnxn, f);
+        }
+      } catch (e) {
+        this.logger.warn({ ip, err: String(e) }, 'bad frame length, closing connection');
+        zk.closeCnxn(cnxn);
+        sock.destroy();
+      }
+    };
+
     sock.on('data', (chunk: Buffer) => {
       serverMetrics.bytes_received_count.add(chunk.length);
       frames.push(chunk);
@@ -319,33 +400,43 @@ export class ClientListener {
         return;
       }
       if (!cnxn) {
-        cnxn = zk.newCnxn({
+        const c: Cnxn = zk.newCnxn({
           remoteAddress: raw.remoteAddress ?? '',
           remotePort: raw.remotePort ?? 0,
           write: (b) => {
-            if (!sock.destroyed) sock.write(b);
+            if (sock.destroyed) return;
+            sock.write(b);
+            const queued = sock.writableLength;
+            if (queued > this.outputLimit) {
+              this.logger.warn({ ip, queued }, `client does not read its replies: ${queued} bytes queued, closing the connection`);
+              zk.closeCnxn(c);
+              sock.destroy();
+            } else if (!backlogged && queued > this.outputHighWater) {
+              backlogged = true;
+              update();
+              sock.once('drain', () => {
+                backlogged = false;
+                update();
+              });
+            }
           },
           close: () => {
             if (!sock.destroyed) sock.end();
             setTimeout(() => sock.destroy(), 1000).unref();
           },
-          pause: () => sock.pause(),
-          resume: () => sock.resume(),
+          pause: () => {
+            throttled = true;
+            update();
+          },
+          resume: () => {
+            throttled = false;
+            update();
+          },
         });
+        cnxn = c;
         for (const id of ids) addId(cnxn, id);
       }
-      try {
-        for (;;) {
-          if (cnxn.state === 'closed') return;
-          const f = frames.next(this.opts.maxBuffer);
-          if (!f) break;
-          zk.receive(cnxn, f);
-        }
-      } catch (e) {
-        this.logger.warn({ ip, err: String(e) }, 'bad frame length, closing connection');
-        zk.closeCnxn(cnxn);
-        sock.destroy();
-      }
+      pump();
     });
   }
 

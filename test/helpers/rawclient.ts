@@ -35,6 +35,8 @@ export interface Reply {
 
 export interface ConnectOptions {
   host?: string;
+  /** the client's own address (another loopback address, e.g. 127.0.0.2) */
+  localAddress?: string;
   /** requested session timeout, ms */
   timeout?: number;
   sessionId?: bigint;
@@ -221,14 +223,14 @@ export class RawClient {
   private handshakeFailed!: (e: Error) => void;
   readonly handshake: Promise<ConnectResponse>;
 
-  private constructor(port: number, host: string) {
+  private constructor(port: number, host: string, localAddress?: string) {
     this.closed = new Promise((r) => (this.onClosed = r));
     this.handshake = new Promise((res, rej) => {
       this.handshakeDone = res;
       this.handshakeFailed = rej;
     });
     this.handshake.catch(() => {});
-    this.sock = net.connect({ host, port });
+    this.sock = net.connect({ host, port, localAddress });
     this.sock.setNoDelay(true);
     this.sock.on('data', (d: Buffer) => this.onData(d));
     this.sock.on('error', () => this.sock.destroy());
@@ -242,8 +244,8 @@ export class RawClient {
   }
 
   /** Open a socket without sending anything (raw / bad-input tests). */
-  static async open(port: number, host = '127.0.0.1'): Promise<RawClient> {
-    const c = new RawClient(port, host);
+  static async open(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
+    const c = new RawClient(port, host, localAddress);
     await new Promise<void>((resolve, reject) => {
       c.sock.once('connect', () => resolve());
       c.sock.once('error', reject);
@@ -253,7 +255,7 @@ export class RawClient {
 
   /** Connect and complete the session handshake. Rejects if the server closes instead. */
   static async connect(port: number, opts: ConnectOptions = {}): Promise<RawClient> {
-    const c = await RawClient.open(port, opts.host);
+    const c = await RawClient.open(port, opts.host, opts.localAddress);
     c.sendConnect(opts);
     await c.waitHandshake(opts.connectTimeoutMs ?? 5000);
     return c;

@@ -47,6 +47,8 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     enforceAuthSchemes: [],
     sessionRequireClientSASLAuth: false,
     secureClientPortAddress: '0.0.0.0',
+    maxCnxns: 0,
+    sessionlessCnxnTimeout: 10000,
     sslProtocol: 'TLSv1.2',
     sslClientAuth: 'need',
     sslAuthProvider: 'x509',

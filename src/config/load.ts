@@ -8,6 +8,8 @@ import { ConfigError, QuorumServerSpec, ServerConfig } from './types';
 import { INT_MAX, INT_MIN, isQpcKey, specOf } from './keys';
 import { SaslConfigError, SaslServerSetup } from '../security/sasl';
 import { checkTls, clientTlsSettings, TlsConfigError } from '../security/tls';
+import { QuorumAuthError, QuorumSaslSettings, quorumSaslSettings } from '../security/quorumauth';
+import { JaasError } from '../security/jaas';
 
 export interface PropLine {
   key: string;
@@ -433,6 +435,12 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     secureClientPort: num('secureClientPort', 0) || undefined,
     secureClientPortAddress: str('secureClientPortAddress') ?? '0.0.0.0',
     maxCnxns: num('maxCnxns', 0),
+    quorumSaslEnabled: bool('quorum.auth.enableSasl', false),
+    quorumServerRequireSasl: bool('quorum.auth.serverRequireSasl', false),
+    quorumLearnerRequireSasl: bool('quorum.auth.learnerRequireSasl', false),
+    quorumLearnerLoginContext: str('quorum.auth.learner.saslLoginContext') ?? 'QuorumLearner',
+    quorumServerLoginContext: str('quorum.auth.server.saslLoginContext') ?? 'QuorumServer',
+    quorumCnxnTimeoutMs: num('quorumCnxnTimeoutMs', -1),
     sessionlessCnxnTimeout: num('nio.sessionlessCnxnTimeout', 10000),
     sslKeyStoreLocation: str('ssl.keyStore.location'),
     sslKeyStorePassword: str('ssl.keyStore.password'),
@@ -492,6 +500,15 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     raw,
     ignoredKeys,
   };
+  // quorum SASL: the JAAS sections must be there
+  if (cfg.quorumSaslEnabled && cfg.servers.size > 0) {
+    try {
+      quorumSaslOf(cfg);
+    } catch (e) {
+      if (e instanceof QuorumAuthError || e instanceof JaasError) throw err('quorum.auth.enableSasl', e.message);
+      throw e;
+    }
+  }
   // TLS: read the stores now, so that a bad one stops the start naming its key
   if (cfg.secureClientPort || cfg.clientPortUnification) {
     try {
@@ -666,4 +683,16 @@ function authSettings(
     enforceAuthSchemes,
     sessionRequireClientSASLAuth,
   };
+}
+
+/** The quorum SASL settings of a configuration (reads its JAAS file). */
+export function quorumSaslOf(c: ServerConfig): QuorumSaslSettings {
+  return quorumSaslSettings({
+    jaasConfigFile: c.jaasConfigFile,
+    serverSection: c.quorumServerLoginContext,
+    learnerSection: c.quorumLearnerLoginContext,
+    serverRequire: c.quorumServerRequireSasl,
+    learnerRequire: c.quorumLearnerRequireSasl,
+    timeoutMs: c.quorumCnxnTimeoutMs > 0 ? c.quorumCnxnTimeoutMs : c.initLimit * c.tickTime,
+  });
 }

@@ -65,6 +65,13 @@ export interface ServerConfig {
   /** enforce.auth.schemes (just sasl with sessionRequireClientSASLAuth) */
   enforceAuthSchemes: string[];
   sessionRequireClientSASLAuth: boolean;
+  /** quorum.auth.*: SASL DIGEST-MD5 between peers */
+  quorumSaslEnabled: boolean;
+  quorumServerRequireSasl: boolean;
+  quorumLearnerRequireSasl: boolean;
+  quorumLearnerLoginContext: string;
+  quorumServerLoginContext: string;
+  quorumCnxnTimeoutMs: number;
   /** zookeeper.maxCnxns: connections per client port in all (0: no limit) */
   maxCnxns: number;
   /** nio.sessionlessCnxnTimeout: ms before a connection without a ConnectRequest is closed */

@@ -3,6 +3,7 @@
 // answering LOOKING peers with the decided vote, so late joiners learn the leader.
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
+import { peerAuth } from './peerauth';
 import { QuorumCnxManager } from './cnx/manager';
 import { FastLeaderElection } from './fle/fle';
 import { decodeNotification, encodeNotification } from './fle/notification';
@@ -30,6 +31,7 @@ export class ElectionService {
       listenHost: config.quorumListenOnAllIPs ? '0.0.0.0' : me.host,
       listenPort: me.electionPort,
       peers,
+      auth: peerAuth(config, logger),
     });
   }
 

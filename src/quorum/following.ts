@@ -4,6 +4,7 @@
 // arrives (snapstream.ts) and made durable before the core hears SNAP, so the core's
 // `installSnapshot` finds it in place.
 import * as net from 'node:net';
+import { peerAuth } from './peerauth';
 import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
 import { serverMetrics } from '../util/metrics';
@@ -35,7 +36,18 @@ export async function connectToLeader(ctx: RoleContext, leaderId: number): Promi
         resolve(null);
       });
     });
-    if (sock) return sock;
+    if (sock) {
+      // Learner.connectToLeader: quorum SASL before FOLLOWERINFO
+      const auth = peerAuth(ctx.config, ctx.logger);
+      if (!auth) return sock;
+      try {
+        await auth.learner(sock);
+        return sock;
+      } catch (e) {
+        sock.destroy();
+        throw new Error(`quorum SASL with leader ${leaderId} failed: ${(e as Error).message}`);
+      }
+    }
     if (ctx.stopping || Date.now() >= deadline) throw new Error(`could not connect to leader ${leaderId} at ${leader.host}:${leader.quorumPort}`);
     await sleep(50);
   }

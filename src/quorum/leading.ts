@@ -2,6 +2,7 @@
 // ZooKeeperServer in the leader role. Every Ready is carried out by the shared executor
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
 import * as net from 'node:net';
+import { peerAuth } from './peerauth';
 import { OpCode } from '../data/constants';
 import { serverMetrics } from '../util/metrics';
 import { ExitCode, fatal } from '../util/fatal';
@@ -102,10 +103,26 @@ export class LeaderRole implements ZabHost {
 
   private accept(sock: net.Socket): void {
     sock.setNoDelay(true);
+    sock.on('error', () => sock.destroy());
+    const auth = peerAuth(this.ctx.config, this.ctx.logger);
+    if (!auth) return this.serveLearner(sock, Buffer.alloc(0));
+    // LearnerHandler: quorum SASL before the learner's first packet
+    auth.server(sock, Buffer.alloc(0)).then(
+      (rest) => {
+        if (!this.ended && !sock.destroyed) this.serveLearner(sock, rest);
+      },
+      (e) => {
+        this.ctx.logger.error({ err: String(e) }, 'Server failed to authenticate quorum learner, closing connection');
+        sock.destroy();
+      },
+    );
+  }
+
+  private serveLearner(sock: net.Socket, initial: Buffer): void {
     this.outs.set(sock, new PacketBatcher(sock));
     const stream = new QuorumPacketDecoder();
     let sid = -1;
-    sock.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       stream.push(chunk);
       try {
         for (let p = stream.next(); p; p = stream.next()) {
@@ -121,7 +138,9 @@ export class LeaderRole implements ZabHost {
         this.ctx.logger.warn({ sid, err: String(e) }, 'bad packet from learner; closing its connection');
         sock.destroy();
       }
-    });
+    };
+    sock.on('data', onData);
+    if (initial.length) onData(initial);
     sock.on('close', () => {
       this.outs.delete(sock);
       if (sid >= 0 && this.sockets.get(sid) === sock) {
@@ -129,7 +148,6 @@ export class LeaderRole implements ZabHost {
         this.core.disconnected(sid);
       }
     });
-    sock.on('error', () => sock.destroy());
   }
 
   /** The first packet names the learner (FOLLOWERINFO / OBSERVERINFO); a new connection replaces its old one. */

@@ -48,7 +48,7 @@ export function saslAuthorizedId(name: string, authzid: string, s: Pick<SaslSett
 }
 
 export class SaslServerSetup {
-  /** undefined: no JAAS section, sasl requests are answered with an empty token (as 3.8 does) */
+  /** undefined: no JAAS file or no such section; sasl requests are answered with an empty token (as 3.8 does) */
   readonly users: Map<string, string> | undefined;
   readonly file: string | undefined;
 
@@ -67,7 +67,10 @@ export class SaslServerSetup {
     }
     const section = sections.get(settings.saslServerSection);
     if (!section) {
-      throw new SaslConfigError(this.file, 0, `No JAAS configuration section named '${settings.saslServerSection}' was found in '${this.file}'.`);
+      // ServerCnxnFactory.configureSaslLogin: a readable file without the section means no SASL
+      // for clients (the file may be there for the quorum's sections only)
+      this.users = undefined;
+      return;
     }
     if (usesKerberos(section) && digestUsers(section).size === 0) {
       throw new SaslConfigError(

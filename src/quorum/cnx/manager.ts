@@ -13,6 +13,15 @@ export interface CnxOptions {
   listenPort: number;
   peers: Map<number, { host: string; port: number }>;
   connectTimeoutMs?: number;
+  /** quorum SASL: run after the initial message, on both sides (QuorumAuthLearner / QuorumAuthServer) */
+  auth?: CnxAuth;
+}
+
+export interface CnxAuth {
+  /** the connecting side; rejects when the connection must be dropped */
+  learner(sock: net.Socket): Promise<void>;
+  /** the accepting side, given the bytes read after the initial message; resolves with the bytes after the exchange */
+  server(sock: net.Socket, initial: Buffer): Promise<Buffer>;
 }
 
 export function initialMessage(sid: number, host: string, port: number): Buffer {
@@ -111,14 +120,22 @@ export class QuorumCnxManager extends EventEmitter {
     const t = setTimeout(() => s.destroy(), this.o.connectTimeoutMs ?? 5000);
     s.once('connect', () => {
       clearTimeout(t);
-      this.connecting.delete(sid);
       s.write(initialMessage(this.o.myid, this.o.listenHost, this.o.listenPort));
-      if (sid > this.o.myid) {
-        // "Have smaller server identifier, so dropping the connection": the larger sid dials back
-        s.end();
-        return;
-      }
-      this.established(sid, s);
+      const decide = (): void => {
+        this.connecting.delete(sid);
+        if (sid > this.o.myid) {
+          // "Have smaller server identifier, so dropping the connection": the larger sid dials back
+          s.end();
+          return;
+        }
+        this.established(sid, s);
+      };
+      if (!this.o.auth) return decide();
+      // the learner authenticates before either side decides whose connection survives
+      this.o.auth.learner(s).then(decide, () => {
+        this.connecting.delete(sid);
+        s.destroy();
+      });
     });
     s.once('error', () => {
       clearTimeout(t);
@@ -142,20 +159,30 @@ export class QuorumCnxManager extends EventEmitter {
       if (!init) return;
       s.removeListener('data', onData);
       const rest = buf.subarray(init.used);
-      if (init.sid < this.o.myid) {
-        // only connections from larger sids survive: dial it ourselves
-        s.destroy();
-        this.connectOne(init.sid);
-        return;
-      }
-      if (init.sid === this.o.myid) {
-        s.destroy();
-        return;
-      }
-      this.established(init.sid, s, rest);
+      if (!this.o.auth) return this.accepted(s, init.sid, rest);
+      this.o.auth.server(s, rest).then(
+        (after) => this.accepted(s, init.sid, after),
+        () => s.destroy(),
+      );
     };
     s.on('data', onData);
     s.on('error', () => s.destroy());
+  }
+
+  /** After the initial message (and quorum SASL): keep the connection, or dial back a smaller sid. */
+  private accepted(s: net.Socket, sid: number, rest: Buffer): void {
+    if (s.destroyed || this.closed) return;
+    if (sid < this.o.myid) {
+      // only connections from larger sids survive: dial it ourselves
+      s.destroy();
+      this.connectOne(sid);
+      return;
+    }
+    if (sid === this.o.myid) {
+      s.destroy();
+      return;
+    }
+    this.established(sid, s, rest);
   }
 
   private established(sid: number, s: net.Socket, initial: Buffer = Buffer.alloc(0)): void {

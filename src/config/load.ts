@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { ConfigError, QuorumServerSpec, ServerConfig } from './types';
 import { INT_MAX, INT_MIN, isQpcKey, specOf } from './keys';
 import { SaslConfigError, SaslServerSetup } from '../security/sasl';
-import { checkTls, clientTlsSettings, TlsConfigError } from '../security/tls';
+import { checkTls, clientTlsSettings, quorumTlsSettings, TlsConfigError, TlsSettings } from '../security/tls';
 import { QuorumAuthError, QuorumSaslSettings, quorumSaslSettings } from '../security/quorumauth';
 import { JaasError } from '../security/jaas';
 
@@ -435,6 +435,20 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     secureClientPort: num('secureClientPort', 0) || undefined,
     secureClientPortAddress: str('secureClientPortAddress') ?? '0.0.0.0',
     maxCnxns: num('maxCnxns', 0),
+    sslQuorum: bool('sslQuorum', false),
+    sslQuorumKeyStoreLocation: str('ssl.quorum.keyStore.location'),
+    sslQuorumKeyStorePassword: str('ssl.quorum.keyStore.password'),
+    sslQuorumKeyStorePasswordPath: str('ssl.quorum.keyStore.passwordPath'),
+    sslQuorumKeyStoreType: str('ssl.quorum.keyStore.type'),
+    sslQuorumTrustStoreLocation: str('ssl.quorum.trustStore.location'),
+    sslQuorumTrustStorePassword: str('ssl.quorum.trustStore.password'),
+    sslQuorumTrustStorePasswordPath: str('ssl.quorum.trustStore.passwordPath'),
+    sslQuorumTrustStoreType: str('ssl.quorum.trustStore.type'),
+    sslQuorumProtocol: str('ssl.quorum.protocol') ?? 'TLSv1.2',
+    sslQuorumEnabledProtocols: list('ssl.quorum.enabledProtocols'),
+    sslQuorumCiphersuites: list('ssl.quorum.ciphersuites'),
+    sslQuorumClientAuth: (str('ssl.quorum.clientAuth')?.toLowerCase() || 'need') as 'none' | 'want' | 'need',
+    sslQuorumHostnameVerification: bool('ssl.quorum.hostnameVerification', true),
     quorumSaslEnabled: bool('quorum.auth.enableSasl', false),
     quorumServerRequireSasl: bool('quorum.auth.serverRequireSasl', false),
     quorumLearnerRequireSasl: bool('quorum.auth.learnerRequireSasl', false),
@@ -510,9 +524,12 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     }
   }
   // TLS: read the stores now, so that a bad one stops the start naming its key
-  if (cfg.secureClientPort || cfg.clientPortUnification) {
+  const tlsChecks: TlsSettings[] = [];
+  if (cfg.secureClientPort || cfg.clientPortUnification) tlsChecks.push(clientTlsSettings(cfg));
+  if (cfg.sslQuorum && cfg.servers.size > 0) tlsChecks.push(quorumTlsSettings(cfg));
+  for (const t of tlsChecks) {
     try {
-      checkTls(clientTlsSettings(cfg));
+      checkTls(t);
     } catch (e) {
       if (e instanceof TlsConfigError) throw err(e.key, e.message);
       throw e;

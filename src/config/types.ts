@@ -65,6 +65,21 @@ export interface ServerConfig {
   /** enforce.auth.schemes (just sasl with sessionRequireClientSASLAuth) */
   enforceAuthSchemes: string[];
   sessionRequireClientSASLAuth: boolean;
+  /** sslQuorum: TLS on the election and quorum ports, with the ssl.quorum.* stores */
+  sslQuorum: boolean;
+  sslQuorumKeyStoreLocation?: string;
+  sslQuorumKeyStorePassword?: string;
+  sslQuorumKeyStorePasswordPath?: string;
+  sslQuorumKeyStoreType?: string;
+  sslQuorumTrustStoreLocation?: string;
+  sslQuorumTrustStorePassword?: string;
+  sslQuorumTrustStorePasswordPath?: string;
+  sslQuorumTrustStoreType?: string;
+  sslQuorumProtocol: string;
+  sslQuorumEnabledProtocols?: string[];
+  sslQuorumCiphersuites?: string[];
+  sslQuorumClientAuth: 'none' | 'want' | 'need';
+  sslQuorumHostnameVerification: boolean;
   /** quorum.auth.*: SASL DIGEST-MD5 between peers */
   quorumSaslEnabled: boolean;
   quorumServerRequireSasl: boolean;

@@ -4,6 +4,7 @@
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { peerAuth } from './peerauth';
+import { quorumConnect, quorumServer } from './transport';
 import { QuorumCnxManager } from './cnx/manager';
 import { FastLeaderElection } from './fle/fle';
 import { decodeNotification, encodeNotification } from './fle/notification';
@@ -32,6 +33,12 @@ export class ElectionService {
       listenPort: me.electionPort,
       peers,
       auth: peerAuth(config, logger),
+      transport: config.sslQuorum
+        ? {
+            server: (onSocket) => quorumServer(config, logger, onSocket),
+            connect: (host, port, onReady, onError) => quorumConnect(config, logger, host, port, onReady, onError),
+          }
+        : undefined,
     });
   }
 

@@ -5,6 +5,7 @@
 // `installSnapshot` finds it in place.
 import * as net from 'node:net';
 import { peerAuth } from './peerauth';
+import { quorumConnect } from './transport';
 import { DataTree } from '../data/datatree';
 import { collectGarbage } from '../util/gc';
 import { serverMetrics } from '../util/metrics';
@@ -29,12 +30,17 @@ export async function connectToLeader(ctx: RoleContext, leaderId: number): Promi
   const deadline = Date.now() + Math.min(ctx.config.initLimit * ctx.config.tickTime, 5000);
   for (;;) {
     const sock = await new Promise<net.Socket | null>((resolve) => {
-      const s = net.connect({ host: leader.host, port: leader.quorumPort });
-      s.once('connect', () => resolve(s));
-      s.once('error', () => {
-        s.destroy();
-        resolve(null);
-      });
+      const s = quorumConnect(
+        ctx.config,
+        ctx.logger,
+        leader.host,
+        leader.quorumPort,
+        (ready) => resolve(ready),
+        () => {
+          s.destroy();
+          resolve(null);
+        },
+      );
     });
     if (sock) {
       // Learner.connectToLeader: quorum SASL before FOLLOWERINFO

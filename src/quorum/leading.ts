@@ -3,6 +3,7 @@
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
 import * as net from 'node:net';
 import { peerAuth } from './peerauth';
+import { quorumServer } from './transport';
 import { OpCode } from '../data/constants';
 import { serverMetrics } from '../util/metrics';
 import { ExitCode, fatal } from '../util/fatal';
@@ -72,7 +73,7 @@ export class LeaderRole implements ZabHost {
   /** Lead until the core steps down or the peer stops. */
   async run(): Promise<void> {
     const me = this.ctx.config.servers.get(this.ctx.myid)!;
-    const server = net.createServer((sock) => this.accept(sock));
+    const server = quorumServer(this.ctx.config, this.ctx.logger, (sock) => this.accept(sock));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

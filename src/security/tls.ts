@@ -158,7 +158,7 @@ export interface TlsContextOptions extends tls.SecureContextOptions {
 export function serverContextOptions(s: TlsSettings): TlsContextOptions {
   const o: TlsContextOptions = { requestCert: s.clientAuth !== 'none', rejectUnauthorized: s.clientAuth === 'need' };
   const ksKey = `${s.prefix}keyStore.location`;
-  if (!s.keyStoreLocation) throw new TlsConfigError(ksKey, 'a TLS port needs a key store: set ssl.keyStore.location (and ssl.keyStore.password)');
+  if (!s.keyStoreLocation) throw new TlsConfigError(ksKey, `a TLS port needs a key store: set ${s.prefix}keyStore.location (and ${s.prefix}keyStore.password)`);
   const kt = storeType(ksKey, s.keyStoreLocation, s.keyStoreType);
   const ks = read(ksKey, s.keyStoreLocation);
   const kpw = password(s, 'keyStore');
@@ -240,6 +240,38 @@ export function clientTlsSettings(c: {
     enabledProtocols: c.sslEnabledProtocols,
     cipherSuites: c.sslCiphersuites,
     clientAuth: c.sslClientAuth,
+  };
+}
+
+/** The quorum's TLS settings (ssl.quorum.*). */
+export function quorumTlsSettings(c: {
+  sslQuorumKeyStoreLocation?: string;
+  sslQuorumKeyStorePassword?: string;
+  sslQuorumKeyStorePasswordPath?: string;
+  sslQuorumKeyStoreType?: string;
+  sslQuorumTrustStoreLocation?: string;
+  sslQuorumTrustStorePassword?: string;
+  sslQuorumTrustStorePasswordPath?: string;
+  sslQuorumTrustStoreType?: string;
+  sslQuorumProtocol: string;
+  sslQuorumEnabledProtocols?: string[];
+  sslQuorumCiphersuites?: string[];
+  sslQuorumClientAuth: ClientAuth;
+}): TlsSettings {
+  return {
+    prefix: 'ssl.quorum.',
+    keyStoreLocation: c.sslQuorumKeyStoreLocation,
+    keyStorePassword: c.sslQuorumKeyStorePassword,
+    keyStorePasswordPath: c.sslQuorumKeyStorePasswordPath,
+    keyStoreType: c.sslQuorumKeyStoreType,
+    trustStoreLocation: c.sslQuorumTrustStoreLocation,
+    trustStorePassword: c.sslQuorumTrustStorePassword,
+    trustStorePasswordPath: c.sslQuorumTrustStorePasswordPath,
+    trustStoreType: c.sslQuorumTrustStoreType,
+    protocol: c.sslQuorumProtocol,
+    enabledProtocols: c.sslQuorumEnabledProtocols,
+    cipherSuites: c.sslQuorumCiphersuites,
+    clientAuth: c.sslQuorumClientAuth,
   };
 }
 

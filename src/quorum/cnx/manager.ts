@@ -15,6 +15,13 @@ export interface CnxOptions {
   connectTimeoutMs?: number;
   /** quorum SASL: run after the initial message, on both sides (QuorumAuthLearner / QuorumAuthServer) */
   auth?: CnxAuth;
+  /** TLS (sslQuorum): how to listen and connect; default plain TCP */
+  transport?: CnxTransport;
+}
+
+export interface CnxTransport {
+  server(onSocket: (s: net.Socket) => void): net.Server;
+  connect(host: string, port: number, onReady: (s: net.Socket) => void, onError: (e: Error) => void): net.Socket;
 }
 
 export interface CnxAuth {
@@ -62,7 +69,7 @@ export class QuorumCnxManager extends EventEmitter {
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const srv = net.createServer((s) => this.accept(s));
+      const srv = this.o.transport ? this.o.transport.server((s) => this.accept(s)) : net.createServer((s) => this.accept(s));
       srv.once('error', reject);
       srv.listen(this.o.listenPort, this.o.listenHost, () => {
         srv.removeListener('error', reject);
@@ -115,10 +122,7 @@ export class QuorumCnxManager extends EventEmitter {
     const peer = this.o.peers.get(sid);
     if (!peer) return;
     this.connecting.add(sid);
-    const s = net.connect({ host: peer.host, port: peer.port });
-    s.setNoDelay(true);
-    const t = setTimeout(() => s.destroy(), this.o.connectTimeoutMs ?? 5000);
-    s.once('connect', () => {
+    const onReady = (s: net.Socket): void => {
       clearTimeout(t);
       s.write(initialMessage(this.o.myid, this.o.listenHost, this.o.listenPort));
       const decide = (): void => {
@@ -136,12 +140,17 @@ export class QuorumCnxManager extends EventEmitter {
         this.connecting.delete(sid);
         s.destroy();
       });
-    });
-    s.once('error', () => {
+    };
+    const onError = (): void => {
       clearTimeout(t);
       this.connecting.delete(sid);
       s.destroy();
-    });
+    };
+    const s = this.o.transport
+      ? this.o.transport.connect(peer.host, peer.port, onReady, onError)
+      : net.connect({ host: peer.host, port: peer.port }).once('connect', () => onReady(s)).once('error', onError);
+    s.setNoDelay(true);
+    const t = setTimeout(() => s.destroy(), this.o.connectTimeoutMs ?? 5000);
   }
 
   private accept(s: net.Socket): void {

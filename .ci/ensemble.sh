@@ -2,6 +2,8 @@
 # A 3-peer zk-server ensemble on 127.0.0.1:2181-2183 for the CI interop gate.
 #   ensemble.sh setup | start ID | stop ID | start-all | stop-all
 # `start ID` returns once that peer serves (or after 30 s, for a peer that cannot find a quorum).
+# ENSEMBLE_EXTRA_CFG: a file of zoo.cfg lines every peer gets too (e.g. sslQuorum or quorum.auth.*
+# keys); SERVER_JVMFLAGS is passed on (e.g. the JAAS file).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=/tmp/zk-server-ci/ens
@@ -31,6 +33,7 @@ server.1=127.0.0.1:2888:3888
 server.2=127.0.0.1:2889:3889
 server.3=127.0.0.1:2890:3890
 CFG
+      if [ -n "${ENSEMBLE_EXTRA_CFG:-}" ]; then cat "$ENSEMBLE_EXTRA_CFG" >> "$(cfg $i)"; fi
     done ;;
   start)
     nohup node "$BIN" start-foreground "$(cfg "$2")" >> "$ROOT/log$2" 2>&1 &

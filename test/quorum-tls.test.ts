@@ -4,7 +4,7 @@
 //    not sign is kept out, and a plaintext connection to the election port is dropped;
 //  - a mixed ensemble, two zk-server peers and one Apache ZooKeeper 3.8 peer, all with sslQuorum:
 //    the Java peer leads first, then one of ours after it stops, and it rejoins as a follower.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -102,6 +102,28 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('quorum TLS', () => {
     peers.start(3);
     await peers.waitFor(async () => (await peers!.mode(3)) === 'follower', 30_000, 'peer 3 to join with a trusted certificate');
     await writeRead(spec, 3, 't');
+  }, 120_000);
+
+  it('sslQuorumReloadCertFiles: a peer kept out by its certificate joins once a trusted one is copied over the file, without a restart', async () => {
+    requireDist();
+    execFileSync('openssl', ['pkcs12', '-export', '-in', 'rogue.crt', '-inkey', 'rogue.key', '-out', 'rogue-serverpw.p12', '-passout', 'pass:serverpw'], { cwd: pki, stdio: 'ignore' });
+    const store3 = path.join(pki, 'peer3.p12');
+    fs.copyFileSync(path.join(pki, 'rogue-serverpw.p12'), store3);
+    const spec = await ensembleSpec(3, { extra: (i) => (i === 3 ? [...tlsLines('peer3.p12'), 'sslQuorumReloadCertFiles=true'] : tlsLines()) });
+    peers = new Peers(spec, 'zk-qtls-reload-');
+    peers.start(1);
+    peers.start(2);
+    await peers.waitFor(async () => (await modes(2)).sort().join() === 'follower,leader', 30_000, 'peers 1 and 2 to form a quorum');
+    peers.start(3);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await peers.mode(3)).toBe('none');
+    // a new store in place, as an operator's renewal script writes it (a temp file renamed over the old)
+    fs.copyFileSync(path.join(pki, 'server.p12'), store3 + '.tmp');
+    fs.renameSync(store3 + '.tmp', store3);
+    await peers.waitFor(async () => (await peers!.mode(3)) === 'follower', 30_000, 'peer 3 to join with the reloaded certificate');
+    expect(peers.logs.get(3)).toMatch(/enabling cert file reloading/);
+    expect(peers.logs.get(3)).toMatch(/quorum TLS key and trust stores reloaded/);
+    await writeRead(spec, 3, 'r');
   }, 120_000);
 
   it('a mixed ensemble (zk-server 1, 2 and Apache ZooKeeper 3) with sslQuorum: the Java leader, then ours', async () => {

@@ -436,6 +436,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     secureClientPortAddress: str('secureClientPortAddress') ?? '0.0.0.0',
     maxCnxns: num('maxCnxns', 0),
     sslQuorum: bool('sslQuorum', false),
+    sslQuorumReloadCertFiles: bool('sslQuorumReloadCertFiles', false),
     sslQuorumKeyStoreLocation: str('ssl.quorum.keyStore.location'),
     sslQuorumKeyStorePassword: str('ssl.quorum.keyStore.password'),
     sslQuorumKeyStorePasswordPath: str('ssl.quorum.keyStore.passwordPath'),

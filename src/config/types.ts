@@ -67,6 +67,8 @@ export interface ServerConfig {
   sessionRequireClientSASLAuth: boolean;
   /** sslQuorum: TLS on the election and quorum ports, with the ssl.quorum.* stores */
   sslQuorum: boolean;
+  /** sslQuorumReloadCertFiles: reload the quorum stores when their files change */
+  sslQuorumReloadCertFiles: boolean;
   sslQuorumKeyStoreLocation?: string;
   sslQuorumKeyStorePassword?: string;
   sslQuorumKeyStorePasswordPath?: string;

@@ -4,22 +4,66 @@
 // certificate names the address it connected from or to — the accepting side too, as 3.8's
 // ZKTrustManager does for quorum connections.
 import { promises as dns } from 'node:dns';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ServerConfig } from '../config/types';
 import { quorumTlsSettings, serverContextOptions, TlsContextOptions } from '../security/tls';
 import type { Logger } from '../util/log';
 
-const contexts = new WeakMap<ServerConfig, { options: TlsContextOptions; context: tls.SecureContext }>();
+interface QuorumTls {
+  options: TlsContextOptions;
+  context: tls.SecureContext;
+  /** the listening TLS servers, to hand a reloaded context to */
+  servers: Set<tls.Server>;
+}
 
-function tlsOf(config: ServerConfig): { options: TlsContextOptions; context: tls.SecureContext } {
+const contexts = new WeakMap<ServerConfig, QuorumTls>();
+
+function tlsOf(config: ServerConfig, logger: Logger): QuorumTls {
   let c = contexts.get(config);
   if (!c) {
     const options = serverContextOptions(quorumTlsSettings(config));
-    c = { options, context: tls.createSecureContext(options) };
+    c = { options, context: tls.createSecureContext(options), servers: new Set() };
     contexts.set(config, c);
+    if (config.sslQuorumReloadCertFiles) watchStores(config, c, logger);
   }
   return c;
+}
+
+/**
+ * sslQuorumReloadCertFiles (X509Util.enableCertFileReloading): when the key or trust store file
+ * changes on disk, build the context again; connections made from then on, both ways, use it.
+ * A store that cannot be read (a copy half written) keeps the old context until the next change.
+ */
+function watchStores(config: ServerConfig, q: QuorumTls, logger: Logger): void {
+  logger.info({}, 'enabling cert file reloading');
+  const files = [config.sslQuorumKeyStoreLocation, config.sslQuorumTrustStoreLocation].filter((f): f is string => !!f).map((f) => path.resolve(f));
+  let timer: NodeJS.Timeout | null = null;
+  const reload = (): void => {
+    timer = null;
+    try {
+      const options = serverContextOptions(quorumTlsSettings(config));
+      q.context = tls.createSecureContext(options);
+      q.options = options;
+      for (const srv of q.servers) srv.setSecureContext({ ...options });
+      logger.info({ files }, 'quorum TLS key and trust stores reloaded');
+    } catch (e) {
+      logger.warn({ files, err: (e as Error).message }, 'quorum TLS stores changed but cannot be used; keeping the previous ones');
+    }
+  };
+  for (const dir of new Set(files.map((f) => path.dirname(f)))) {
+    const w = fs.watch(dir, (_event, name) => {
+      if (!name || !files.includes(path.join(dir, name.toString()))) return;
+      // one reload for a burst of events (a copy writes in several steps)
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(reload, 200);
+      timer.unref();
+    });
+    w.unref();
+    w.on('error', () => undefined);
+  }
 }
 
 /** Whether a certificate names `ip` (an IP SAN), or one of the names `ip` resolves back to. */
@@ -33,8 +77,9 @@ async function certNames(ip: string, cert: tls.PeerCertificate): Promise<boolean
 /** A listening server for the election or quorum port; `onSocket` gets sockets ready for traffic. */
 export function quorumServer(config: ServerConfig, logger: Logger, onSocket: (s: net.Socket) => void): net.Server {
   if (!config.sslQuorum) return net.createServer((s) => onSocket(s));
-  const { options, context } = tlsOf(config);
-  const srv = tls.createServer({ ...options, secureContext: context, handshakeTimeout: 10_000 }, (s) => {
+  const q = tlsOf(config, logger);
+  const { options } = q;
+  const srv = tls.createServer({ ...options, secureContext: q.context, handshakeTimeout: 10_000 }, (s) => {
     if (!config.sslQuorumHostnameVerification || options.requestCert === false) return onSocket(s);
     const cert = s.getPeerCertificate();
     if (!cert || Object.keys(cert).length === 0) return onSocket(s);
@@ -48,6 +93,8 @@ export function quorumServer(config: ServerConfig, logger: Logger, onSocket: (s:
     logger.warn({ remote: s.remoteAddress, err: e.message }, 'quorum TLS handshake failed');
     s.destroy();
   });
+  q.servers.add(srv);
+  srv.on('close', () => q.servers.delete(srv));
   return srv;
 }
 
@@ -59,7 +106,7 @@ export function quorumConnect(config: ServerConfig, logger: Logger, host: string
     s.once('error', onError);
     return s;
   }
-  const { options, context } = tlsOf(config);
+  const { options, context } = tlsOf(config, logger);
   const s = tls.connect({
     host,
     port,

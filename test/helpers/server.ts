@@ -49,6 +49,7 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     secureClientPortAddress: '0.0.0.0',
     maxCnxns: 0,
     sslQuorum: false,
+    sslQuorumReloadCertFiles: false,
     sslQuorumProtocol: 'TLSv1.2',
     sslQuorumClientAuth: 'need',
     sslQuorumHostnameVerification: true,

@@ -7,7 +7,11 @@
 //
 //   node bench/matrix.js [--rounds 2] [--duration 5] [--warmup 1] [--sessions 6] [--nodes 1,3]
 //                        [--quick] [--cells get:16,set:256,...] [--dir DATA_PARENT]
-//                        [--out docs/benchmarks.md] [--systems zookeeper,zk-server]
+//                        [--out docs/benchmarks.md] [--systems zookeeper,zk-server] [--tls]
+//
+// --tls: clients connect to each node's secureClientPort (TLS, client certificates, x509 auth;
+// ZooKeeper with its Netty factory, as its TLS needs), certificates made at run time with openssl
+// and keytool; the report goes to docs/benchmarks-tls.md unless --out says otherwise.
 //
 // Ports: ZooKeeper on 22000+, zk-server on 22100+ (node i: client BASE+i, quorum BASE+10+i,
 // election BASE+20+i), all on 127.0.0.1; BENCH_PORT_BASE moves both (zk-server at +100).
@@ -50,7 +54,10 @@ const WARMUP = Number(opt('--warmup', QUICK ? 0.5 : 1));
 const SESSIONS = Number(opt('--sessions', 6));
 const NODES = opt('--nodes', '1,3').split(',').map(Number);
 const CELLS = opt('--cells', (QUICK ? QUICK_CELLS : FULL_CELLS).join(',')).split(',');
-const OUT = path.resolve(opt('--out', path.join(ROOT, 'docs', 'benchmarks.md')));
+const TLS = argv.includes('--tls');
+const OUT = path.resolve(opt('--out', path.join(ROOT, 'docs', TLS ? 'benchmarks-tls.md' : 'benchmarks.md')));
+/** the PKI of a --tls run (made in the work directory) */
+let PKI = null;
 const DATA_PARENT = path.resolve(opt('--dir', os.tmpdir()));
 const SYSTEMS = opt('--systems', 'zookeeper,zk-server').split(',');
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 22000);
@@ -136,7 +143,46 @@ function cfgText(dataDir, base, i, n) {
     '4lw.commands.whitelist=*',
   ];
   if (n > 1) for (let k = 0; k < n; k++) lines.push(`server.${k + 1}=127.0.0.1:${base + 10 + k}:${base + 20 + k}`);
+  if (TLS) {
+    lines.push(
+      `secureClientPort=${base + 30 + i}`,
+      'secureClientPortAddress=127.0.0.1',
+      'authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider',
+      `ssl.keyStore.location=${path.join(PKI, 'server.p12')}`,
+      'ssl.keyStore.password=serverpw',
+      `ssl.trustStore.location=${path.join(PKI, 'trust.p12')}`,
+      'ssl.trustStore.password=trustpw',
+    );
+  }
   return lines.join('\n') + '\n';
+}
+
+/** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, in PKCS12 stores. */
+function makePki(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const run = (cmd, args) => execFileSync(cmd, args, { cwd: dir, stdio: 'ignore' });
+  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=bench CA']);
+  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  for (const [name, subj, ext] of [['server', '/CN=localhost', true], ['client', '/CN=bench-client', false]]) {
+    run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj]);
+    run('openssl', ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', ...(ext ? ['-extfile', 'san.ext'] : [])]);
+    run('openssl', ['pkcs12', '-export', '-in', `${name}.crt`, '-inkey', `${name}.key`, '-certfile', 'ca.crt', '-out', `${name}.p12`, '-passout', `pass:${name}pw`]);
+  }
+  run('keytool', ['-importcert', '-noprompt', '-alias', 'ca', '-file', 'ca.crt', '-keystore', 'trust.p12', '-storetype', 'PKCS12', '-storepass', 'trustpw']);
+  return dir;
+}
+
+/** The load generator's JVM flags for TLS connections. */
+function clientTlsFlags() {
+  if (!TLS) return [];
+  return [
+    '-Dzookeeper.client.secure=true',
+    '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
+    `-Dzookeeper.ssl.keyStore.location=${path.join(PKI, 'client.p12')}`,
+    '-Dzookeeper.ssl.keyStore.password=clientpw',
+    `-Dzookeeper.ssl.trustStore.location=${path.join(PKI, 'trust.p12')}`,
+    '-Dzookeeper.ssl.trustStore.password=trustpw',
+  ];
 }
 
 function startNode(system, dir, base, i, n) {
@@ -150,7 +196,17 @@ function startNode(system, dir, base, i, n) {
   if (system === 'zookeeper') {
     proc = spawn(
       'java',
-      ['-Xmx1000m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-Dorg.slf4j.simpleLogger.showDateTime=true', '-cp', SERVER_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg],
+      [
+        '-Xmx1000m',
+        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+        '-Dorg.slf4j.simpleLogger.showDateTime=true',
+        // ZooKeeper serves TLS clients only with its Netty connection factory
+        ...(TLS ? ['-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory'] : []),
+        '-cp',
+        SERVER_CP,
+        'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+        cfg,
+      ],
       { stdio: ['ignore', log, log] },
     );
   } else {
@@ -160,7 +216,7 @@ function startNode(system, dir, base, i, n) {
     });
   }
   fs.closeSync(log);
-  return { proc: track(proc), port: base + i, log: path.join(dir, `node${i + 1}`, 'server.log') };
+  return { proc: track(proc), port: base + i, securePort: base + 30 + i, log: path.join(dir, `node${i + 1}`, 'server.log') };
 }
 
 async function startEnsemble(system, n, dir) {
@@ -183,7 +239,7 @@ async function startEnsemble(system, n, dir) {
       await sleep(100);
     }
   }
-  return { nodes, modes, connect: nodes.map((x) => `127.0.0.1:${x.port}`).join(',') };
+  return { nodes, modes, connect: nodes.map((x) => `127.0.0.1:${TLS ? x.securePort : x.port}`).join(',') };
 }
 
 async function stopEnsemble(ens) {
@@ -244,7 +300,7 @@ function compileLoad(tmp) {
 
 function runLoad(classes, connect, cells, logFile) {
   return new Promise((resolve, reject) => {
-    const args = ['-Xmx1500m', '-cp', `${classes}:${CLIENT_CP}`, 'ZkLoad', '--connect', connect, '--cells', cells.join(','), '--sessions', String(SESSIONS), '--duration', String(DURATION), '--warmup', String(WARMUP)];
+    const args = ['-Xmx1500m', ...clientTlsFlags(), '-cp', `${classes}:${CLIENT_CP}`, 'ZkLoad', '--connect', connect, '--cells', cells.join(','), '--sessions', String(SESSIONS), '--duration', String(DURATION), '--warmup', String(WARMUP)];
     const p = track(spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     const log = fs.createWriteStream(logFile);
@@ -398,7 +454,7 @@ function goals(S) {
 function report(results, meta) {
   const S = summarize(results);
   const m = meta.machine;
-  let md = `# Benchmarks: zk-server against Apache ZooKeeper ${m.zkVersion}\n\n`;
+  let md = `# Benchmarks${TLS ? ' over TLS' : ''}: zk-server against Apache ZooKeeper ${m.zkVersion}\n\n`;
   md += `Generated by \`bench/matrix.js\`; numbers from one run on one shared machine. Only the ratios, measured in the same run and interleaved, compare; absolute figures drift between runs.\n\n`;
   md += `- date: ${meta.started} – ${meta.finished} (${Math.round(meta.seconds / 60)} min)\n`;
   md += `- machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM, Linux ${m.kernel}; dataDir on ${m.fsType}; Node ${m.node}, Java ${m.java}\n`;
@@ -406,6 +462,7 @@ function report(results, meta) {
   md += `- both systems get the same zoo.cfg per node: tickTime=2000, initLimit=10, syncLimit=5, forceSync=yes, snapCount and preAllocSize default, maxClientCnxns=0, admin.enableServer=false, all on 127.0.0.1; servers log at WARN. ZooKeeper: \`java -Xmx1000m … org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg\` (Debian jars); zk-server: \`node bin/zk-server.js start-foreground zoo.cfg\`. A fresh dataDir per ensemble start.\n`;
   md += `- ${meta.rounds} round(s); each round runs, per ensemble size, the whole matrix on ZooKeeper, then on zk-server (A B A B), one system up at a time. After each ensemble start a mixed 90/10 run at 6×16 warms up the servers' and the client's JITs and is not reported; then each cell runs ${meta.warmup} s warm-up + ${meta.duration} s measured, in the order of the tables (creates last, as they leave the most znodes behind; nothing is deleted between cells).\n`;
   md += `- load: \`bench/ZkLoad.java\` (Apache ZooKeeper Java client ${m.zkVersion}, async API, compiled at run time); ${meta.sessions} sessions, session k on server k mod N; data 100 bytes; set/get/mixed on a pool of 1,000 znodes. N×M = sessions × requests kept in flight per session. Watch: one writer session sets 8 znodes, each of the ${meta.sessions} sessions watches all 8 (getData watch, re-armed on each event); latency = from the setData call to the watcher's NodeDataChanged event; ops/s = notifications/s; a znode is set again once all watchers re-armed. Churn: 4 loops each open a session (Netty client), create 2 ephemerals, close; latency = one whole session; ops/s = sessions/s.\n`;
+  if (TLS) md += `- **TLS**: every client connects to its node's secureClientPort over TLS (ssl.protocol TLSv1.2, the JDK's default suites), with a client certificate (ssl.clientAuth=need, x509 auth); PKCS12 stores made at run time. ZooKeeper runs with \`-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\` (its TLS needs the Netty factory); the load generator uses the Netty client socket with \`zookeeper.client.secure=true\`.\n`;
   md += `- values: medians over the rounds with 0 errors; latencies in µs from the async call to its callback. **Ratios are zk-server / ZooKeeper: ops/s > 1 means zk-server is faster, latency < 1 means zk-server is faster.**\n\n`;
   md += `## Goals\n\n${goals(S)}\n\n`;
   for (const n of Object.keys(S)) {
@@ -463,6 +520,7 @@ function report(results, meta) {
   const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-bench-logs-'));
   console.error(`bench/matrix: data under ${work}, logs and results.jsonl in ${logs}`);
   const classes = compileLoad(logs);
+  if (TLS) PKI = makePki(path.join(work, 'pki'));
   const mach = machine(work);
   const results = {};
   const serverProblems = [];

@@ -5,19 +5,12 @@
 //  - a mixed ensemble, two zk-server peers and one Apache ZooKeeper 3.8 peer, all with SASL
 //    required: the Java peer leads first (highest id), then one of ours after it stops, and it
 //    rejoins as a follower; writes on every peer are read on every peer.
-import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MiniClient } from './helpers/miniclient';
-import { ensembleSpec, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MixedEnsemble, writeReadEverywhere } from './helpers/mixed';
+import { ensembleSpec, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { encodeAuthPacket, decodeAuthPacket, QUORUM_AUTH_MAGIC } from '../src/security/quorumauth';
-
-const JARS = [
-  'zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-simple', 'commons-cli', 'snappy-java', 'metrics-core', 'netty-handler',
-  'netty-transport', 'netty-common', 'netty-buffer', 'netty-codec', 'netty-resolver', 'netty-transport-native-unix-common',
-  'netty-transport-classes-epoll', 'jackson-databind', 'jackson-core', 'jackson-annotations', 'audience-annotations',
-].map((j) => `/usr/share/java/${j}.jar`);
 
 const SASL_LINES = [
   'quorum.auth.enableSasl=true',
@@ -48,59 +41,25 @@ describe('the QuorumAuthPacket record', () => {
   });
 });
 
-let peers: Peers | null = null;
-let java: ChildProcess | null = null;
-let javaLog = '';
+let ens: MixedEnsemble | null = null;
 afterEach(async () => {
-  if (java && java.exitCode === null) {
-    const j = java;
-    const exited = new Promise((r) => j.once('exit', r));
-    j.kill('SIGKILL');
-    await exited;
-  }
-  java = null;
-  await peers?.stopAll();
-  if (peers) fs.rmSync(peers.root, { recursive: true, force: true });
-  peers = null;
+  await ens?.cleanup();
+  ens = null;
 });
-
-async function modes(n: number): Promise<string[]> {
-  return Promise.all(Array.from({ length: n }, (_, i) => peers!.mode(i + 1)));
-}
-
-async function writeRead(spec: PeerSpec, n: number, tag: string): Promise<void> {
-  for (let i = 1; i <= n; i++) {
-    const c = await MiniClient.connect(spec.clientPort(i));
-    expect(await c.create(`/${tag}${i}`, Buffer.from(`v${i}`))).toBe(0);
-    c.close();
-  }
-  for (let i = 1; i <= n; i++) {
-    const c = await MiniClient.connect(spec.clientPort(i));
-    for (let k = 1; k <= n; k++) {
-      // a follower applies a commit a moment after the writer's reply
-      let v: string | undefined;
-      for (let t = 0; t < 50 && v !== `v${k}`; t++) {
-        v = (await c.getData(`/${tag}${k}`)).data?.toString();
-        if (v !== `v${k}`) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(v, `peer ${i} reads /${tag}${k}`).toBe(`v${k}`);
-    }
-    c.close();
-  }
-}
 
 describe.skipIf(SKIP_REAL)('quorum SASL', () => {
   it('three zk-server peers with SASL required form a quorum; a peer with a wrong password is kept out', async () => {
     requireDist();
     const spec = await ensembleSpec(3, { common: SASL_LINES });
-    peers = new Peers(spec, 'zk-qsasl-');
+    const peers = new Peers(spec, 'zk-qsasl-');
+    ens = new MixedEnsemble(peers);
     const good = path.join(peers.root, 'jaas.conf');
     const bad = path.join(peers.root, 'jaas-bad.conf');
     fs.writeFileSync(good, jaas('peersecret'));
     fs.writeFileSync(bad, jaas('wrong'));
     peers.start(1, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${good}` });
     peers.start(2, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${good}` });
-    await peers.waitFor(async () => (await modes(2)).sort().join() === 'follower,leader', 30_000, 'peers 1 and 2 to form a quorum');
+    await peers.waitFor(async () => (await ens!.modes(2)).sort().join() === 'follower,leader', 30_000, 'peers 1 and 2 to form a quorum');
     peers.start(3, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${bad}` });
     await new Promise((r) => setTimeout(r, 4000));
     expect(await peers.mode(3)).toBe('none');
@@ -108,57 +67,34 @@ describe.skipIf(SKIP_REAL)('quorum SASL', () => {
     expect(peers.logs.get(1)! + peers.logs.get(2)!).toMatch(/Successfully completed the authentication using SASL/);
     await peers.stop(3);
     peers.start(3, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${good}` });
-    await peers.waitFor(async () => (await peers!.mode(3)) === 'follower', 30_000, 'peer 3 to join with the right password');
-    await writeRead(spec, 3, 'q');
+    await peers.waitFor(async () => (await peers.mode(3)) === 'follower', 30_000, 'peer 3 to join with the right password');
+    await writeReadEverywhere(spec, 3, 'q');
   }, 120_000);
 
   it('a mixed ensemble (zk-server 1, 2 and Apache ZooKeeper 3) with SASL required: the Java leader, then ours', async () => {
     requireDist();
     requireApacheZk();
     const spec = await ensembleSpec(3, { common: SASL_LINES });
-    peers = new Peers(spec, 'zk-qsasl-mixed-');
+    const peers = new Peers(spec, 'zk-qsasl-mixed-');
+    const e = (ens = new MixedEnsemble(peers));
     const file = path.join(peers.root, 'jaas.conf');
     fs.writeFileSync(file, jaas('peersecret'));
     const flags = `-Djava.security.auth.login.config=${file}`;
-    const startJava = (): void => {
-      javaLog = '';
-      java = spawn('java', ['-Xmx256m', flags, '-Dzookeeper.4lw.commands.whitelist=*', '-cp', JARS.filter((j) => fs.existsSync(j)).join(':'), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', peers!.cfg(3)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      java.stdout!.on('data', (d) => (javaLog += d));
-      java.stderr!.on('data', (d) => (javaLog += d));
-      java.on('exit', (code) => (javaLog += `\n[exited ${code}]`));
-    };
-    const waitModes = (want: string, what: string): Promise<void> =>
-      peers!.waitFor(async () => (await modes(3)).join() === want, 60_000, what).catch((e: Error) => {
-        throw new Error(`${e.message}\n--- java\n${javaLog.split('\n').filter((l) => !/Processing srvr/.test(l)).slice(-40).join('\n')}`);
-      });
     // the Java peer and peer 1 first: at zxid 0 the higher id, the Java peer, leads; peer 2 joins it
-    startJava();
+    e.startJava(3, [flags]);
     peers.start(1, { SERVER_JVMFLAGS: flags });
-    await peers
-      .waitFor(async () => (await peers!.mode(3)) === 'leader' && (await peers!.mode(1)) === 'follower', 60_000, 'the Java peer to lead')
-      .catch((e: Error) => {
-        throw new Error(`${e.message}\n--- java\n${javaLog.split('\n').filter((l) => !/Processing srvr/.test(l)).slice(-40).join('\n')}`);
-      });
+    await e.waitFor(async () => (await peers.mode(3)) === 'leader' && (await peers.mode(1)) === 'follower', 60_000, 'the Java peer to lead');
     peers.start(2, { SERVER_JVMFLAGS: flags });
-    await waitModes('follower,follower,leader', 'peer 2 to follow the Java leader');
-    await writeRead(spec, 3, 'a');
-    expect(javaLog).toMatch(/Successfully completed the authentication using SASL/);
+    await e.waitFor(async () => (await e.modes(3)).join() === 'follower,follower,leader', 60_000, 'peer 2 to follow the Java leader');
+    await writeReadEverywhere(spec, 3, 'a');
+    expect(e.javaLog).toMatch(/Successfully completed the authentication using SASL/);
     // the Java leader goes: one of ours leads; the Java peer comes back as a follower
-    const j = java!;
-    const exited = new Promise((r) => j.once('exit', r));
-    j.kill('SIGTERM');
-    await exited;
-    java = null;
-    await peers.waitFor(async () => (await modes(2)).sort().join() === 'follower,leader', 30_000, 'ours to elect a leader');
-    startJava();
-    await peers.waitFor(async () => (await peers!.mode(3)) === 'follower', 60_000, 'the Java peer to follow ours').catch((e: Error) => {
-      throw new Error(`${e.message}\n--- java\n${javaLog.split('\n').filter((l) => !/Processing srvr/.test(l)).slice(-40).join('\n')}`);
-    });
-    await writeRead(spec, 3, 'b');
-    expect(javaLog).not.toMatch(/Failed to authenticate using SASL/);
+    await e.stopJava();
+    await peers.waitFor(async () => (await e.modes(2)).sort().join() === 'follower,leader', 30_000, 'ours to elect a leader');
+    e.startJava(3, [flags]);
+    await e.waitFor(async () => (await peers.mode(3)) === 'follower', 60_000, 'the Java peer to follow ours');
+    await writeReadEverywhere(spec, 3, 'b');
+    expect(e.javaLog).not.toMatch(/Failed to authenticate using SASL/);
   }, 180_000);
 });
 
-afterAll(() => undefined);

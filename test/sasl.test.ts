@@ -5,7 +5,6 @@
 //    get `sasl:<user>`, use sasl: ACLs; a wrong password, an unknown user, a client without SASL
 //    under sessionRequireClientSASLAuth get the same answers from both servers, and both log the
 //    same lines.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +17,7 @@ import { ConfigError } from '../src/config/types';
 import { killStarted, startZk, stopZk } from './helpers/apache-zk';
 import { fourLetter, freePorts, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { zkCli } from './helpers/zkcli';
+import { pythonJson } from './helpers/mixed';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-sasl-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -233,23 +233,7 @@ except Exception as e:
 print(json.dumps(out, sort_keys=True), flush=True)
 os._exit(0)
 `;
-  return new Promise((resolve, reject) => {
-    const p = spawn('/usr/bin/python3', ['-c', py], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (err += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('close', () => {
-      clearTimeout(t);
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(line));
-      } catch {
-        reject(new Error(`kazoo printed ${out} ${err}`));
-      }
-    });
-  });
+  return pythonJson(py);
 }
 
 describe.skipIf(SKIP_REAL)('SASL DIGEST-MD5 with real clients, beside Apache ZooKeeper 3.8', () => {

@@ -7,7 +7,7 @@
 //  - kazoo (use_ssl with PEM files) over TLS; PEM key stores; client.portUnification;
 //  - the subject text matches Java's X500Principal for unusual names; broken stores stop the start
 //    with the key that is wrong.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +19,7 @@ import { loadConfig } from '../src/config/load';
 import { killStarted, startZk, stopZk } from './helpers/apache-zk';
 import { fourLetter, freePorts, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { zkCli } from './helpers/zkcli';
+import { pythonJson } from './helpers/mixed';
 import { HAVE_TOOLS, makeTestPki } from './helpers/pki';
 
 
@@ -107,22 +108,7 @@ except Exception as e:
 print(json.dumps(out, sort_keys=True), flush=True)
 os._exit(0)
 `;
-  return new Promise((resolve, reject) => {
-    const p = spawn('/usr/bin/python3', ['-c', py], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (err += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('close', () => {
-      clearTimeout(t);
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
-      } catch {
-        reject(new Error(`kazoo printed ${out} ${err}`));
-      }
-    });
-  });
+  return pythonJson(py);
 }
 
 describe.skipIf(!HAVE_TOOLS)('TLS configuration and x509 names', () => {

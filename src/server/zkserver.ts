@@ -17,9 +17,9 @@ import {
   writeConnectResponse,
   writeReplyHeader,
 } from '../jute/records';
-import { AuthPolicy, addAuth, addId, authPolicy } from './auth';
-import { SaslServerSetup, saslAuthorizedId, saslSetupFor } from '../security/sasl';
-import { SaslError } from '../security/digestmd5';
+import { AuthPolicy, authPolicy } from './auth';
+import { SaslServerSetup, saslSetupFor } from '../security/sasl';
+import { AuthContext, answerAuth, answerSasl, enforceAuthentication } from './authreq';
 import { Err, KeeperError, OpCode, Xid } from '../data/constants';
 import { DataTree } from '../data/datatree';
 import { PrepRequestProcessor, readMultiOps } from './prep';
@@ -495,113 +495,26 @@ export class ZooKeeperServer {
     this.sessions.touch(c.sessionId);
   }
 
-  private handleAuth(c: Cnxn, _xid: number, body: JuteReader): void {
-    const err = addAuth(c, body, this.settings.superDigest, this.settings.auth);
-    // the auth reply is sent at once (ZooKeeper answers it outside the request pipeline)
-    const w = c.writer();
-    const at = w.beginFrame();
-    writeReplyHeader(w, Xid.AUTH, 0, err);
-    w.endFrame(at);
-    c.packetsSent++;
-    if (err !== Err.OK) {
-      this.stats.authFailed++;
-      this.logger.warn({ remote: c.io.remoteAddress }, 'authentication failed, closing connection');
-      this.closeCnxn(c);
-    }
-  }
-
-  /**
-   * The sasl request (ZooKeeperServer.processSasl): one step of the connection's DIGEST-MD5
-   * exchange, answered at once; when it completes the connection gets `sasl:<name>` (and `super`
-   * for a zookeeper.superUser). A failed login is answered with AUTHFAILED (or
-   * SESSIONCLOSEDREQUIRESASLAUTH when SASL is enforced) and the connection closed, unless
-   * allowSaslFailedClients keeps it.
-   */
-  private handleSasl(c: Cnxn, xid: number, body: JuteReader): void {
-    const reply = (err: number, token: Buffer | null): void => {
-      const w = c.writer();
-      const at = w.beginFrame();
-      writeReplyHeader(w, xid, 0, err);
-      w.writeBuffer(token);
-      w.endFrame(at);
-      c.packetsSent++;
-      this.stats.packetsSent++;
+  /** The auth, sasl and enforce.auth answers (authreq.ts) reach the connection through this. */
+  private get authContext(): AuthContext {
+    return {
+      settings: this.settings,
+      logger: this.logger,
+      stats: this.stats,
+      closeCnxn: (c) => this.closeCnxn(c),
     };
-    const remote = `${c.io.remoteAddress}:${c.io.remotePort}`;
-    const setup = this.settings.sasl;
-    let token: Buffer;
-    try {
-      token = body.readBuffer() ?? Buffer.alloc(0);
-    } catch {
-      this.logger.warn({ remote }, 'malformed sasl request, closing connection');
-      this.closeCnxn(c);
-      return;
-    }
-    if (!setup?.enabled) {
-      // ZooKeeper without a JAAS Server section has no SaslServer and answers with no token
-      this.logger.error({ remote }, 'sasl request, but SASL is not configured on this server (no JAAS Server section): answering with an empty token');
-      reply(Err.OK, null);
-      return;
-    }
-    const saslRequired = this.settings.enforceAuthSchemes?.includes('sasl') ?? false;
-    try {
-      c.saslServer ??= setup.newServer()!;
-      const out = c.saslServer.evaluate(token);
-      if (c.saslServer.complete) {
-        const authn = c.saslServer.authenticationID!;
-        const authz = c.saslServer.authorizationID!;
-        this.logger.info({ remote }, `Successfully authenticated client: authenticationID=${authn};  authorizationID=${authz}.`);
-        const id = saslAuthorizedId(authn, authz, setup.settings);
-        if (id === undefined) throw new SaslError(`Malformed Kerberos name: ${authn}`);
-        this.logger.info({ remote }, `Setting authorizedID: ${id}`);
-        const sid = '0x' + BigInt.asUintN(64, c.sessionId).toString(16);
-        this.logger.info({ sessionId: sid }, `Session ${sid}: adding SASL authorization for authorizationID: ${id}`);
-        addId(c, { scheme: 'sasl', id });
-        if (setup.isSuperUser(id)) {
-          addId(c, { scheme: 'super', id: '' });
-          this.logger.info({ sessionId: sid }, `Session ${sid}: Authenticated Id '${id}' as super user`);
-        }
-      }
-      reply(Err.OK, out);
-    } catch (e) {
-      if (!(e instanceof SaslError)) throw e;
-      this.logger.warn({ remote }, `Client ${remote} failed to SASL authenticate: ${e.message}`);
-      if (this.settings.allowSaslFailedClients && !saslRequired) {
-        this.logger.warn({ remote }, 'Maintaining client connection despite SASL authentication failure.');
-        reply(Err.OK, null);
-        return;
-      }
-      if (saslRequired) {
-        this.logger.warn({ remote }, 'Closing client connection due to server requires client SASL authentication, but client SASL authentication has failed, or client is not configured with SASL authentication.');
-      } else {
-        this.logger.warn({ remote }, 'Closing client connection due to SASL authentication failure.');
-      }
-      reply(saslRequired ? Err.SESSIONCLOSEDREQUIRESASLAUTH : Err.AUTHFAILED, null);
-      this.closeCnxn(c);
-    }
   }
 
-  /**
-   * enforce.auth.enabled (AuthenticationHelper.enforceAuthentication): a request on a connection
-   * with no id of an enforced scheme is answered SESSIONCLOSEDREQUIRESASLAUTH and the connection
-   * closed. False when it was refused.
-   */
+  private handleAuth(c: Cnxn, xid: number, body: JuteReader): void {
+    answerAuth(this.authContext, c, xid, body);
+  }
+
+  private handleSasl(c: Cnxn, xid: number, body: JuteReader): void {
+    answerSasl(this.authContext, c, xid, body);
+  }
+
   private enforceAuthentication(c: Cnxn, xid: number): boolean {
-    const schemes = this.settings.enforceAuthSchemes;
-    if (!schemes || schemes.length === 0) return true;
-    if (c.authIds.some((id) => schemes.includes(id.scheme))) return true;
-    this.logger.error(
-      { remote: c.io.remoteAddress },
-      `Client authentication scheme(s) [${c.authIds.map((i) => i.scheme).join(', ')}] does not match with any of the expected authentication scheme [${schemes.join(', ')}], closing session.`,
-    );
-    const w = c.writer();
-    const at = w.beginFrame();
-    writeReplyHeader(w, xid, 0, Err.SESSIONCLOSEDREQUIRESASLAUTH);
-    w.endFrame(at);
-    c.packetsSent++;
-    this.stats.packetsSent++;
-    this.closeCnxn(c);
-    return false;
+    return enforceAuthentication(this.authContext, c, xid);
   }
 
   private enqueue(c: Cnxn, req: Request, drain = true): void {

@@ -266,8 +266,8 @@ describe('loadConfig: the tutorials', () => {
   });
 
   it('unknown and unimplemented keys are accepted and listed once in ignoredKeys', () => {
-    const c = load('dataDir=DATA\nsomething.unknown=1\nportUnification=true\nportUnification=false\ngroup.1=1:2\nmetricsProvider.exportJvmInfo=false\nssl.crl=true\n');
-    expect(c.ignoredKeys).toEqual(['something.unknown', 'portUnification', 'group.1', 'metricsProvider.exportJvmInfo', 'ssl.crl']);
+    const c = load('dataDir=DATA\nsomething.unknown=1\nmultiAddress.enabled=true\nmultiAddress.enabled=false\ngroup.1=1:2\nmetricsProvider.exportJvmInfo=false\nssl.crl=true\n');
+    expect(c.ignoredKeys).toEqual(['something.unknown', 'multiAddress.enabled', 'group.1', 'metricsProvider.exportJvmInfo', 'ssl.crl']);
     expect(c.raw.get('something.unknown')).toBe('1');
   });
 
@@ -320,7 +320,7 @@ describe('loadConfig: broken configs name file, line and key', () => {
     ['non-numeric container interval', 'dataDir=DATA\nznode.container.checkIntervalMs=soon\n', undefined, 'znode.container.checkIntervalMs', 2, /expected an integer/],
     ['bad boolean', 'dataDir=DATA\nclientPort=1\nstandaloneEnabled=maybe\n', undefined, 'standaloneEnabled', 3, /Invalid option maybe for standaloneEnabled\. Choose 'true' or 'false\.'/],
     ['bad boolean (system property)', 'dataDir=DATA\nadmin.enableServer=no\n', undefined, 'admin.enableServer', 2, /Invalid option no for admin\.enableServer/],
-    ['bad boolean (unimplemented key)', 'dataDir=DATA\nportUnification=1\n', undefined, 'portUnification', 2, /Choose 'true' or 'false/],
+    ['bad boolean (unimplemented key)', 'dataDir=DATA\nmultiAddress.enabled=1\n', undefined, 'multiAddress.enabled', 2, /Choose 'true' or 'false/],
     ['bad yes/no', 'dataDir=DATA\nforceSync=false\n', undefined, 'forceSync', 2, /expected yes or no, got "false"/],
     ['bad skipACL', 'dataDir=DATA\nskipACL=true\n', undefined, 'skipACL', 2, /expected yes or no/],
     ['min > max session timeout', 'dataDir=DATA\nclientPort=1\nminSessionTimeout=9000\nmaxSessionTimeout=5000\n', undefined, 'minSessionTimeout', 3, /minSessionTimeout must not be larger than maxSessionTimeout/],

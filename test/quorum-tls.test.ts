@@ -87,6 +87,46 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('quorum TLS', () => {
     await writeReadEverywhere(spec, 3, 'r');
   }, 120_000);
 
+  it('portUnification: a rolling switch from plaintext to sslQuorum and then off plaintext, one peer at a time, keeps a quorum and every write', async () => {
+    requireDist();
+    // the phase of each peer: 0 plaintext + unification, 1 TLS + unification, 2 TLS only
+    const phase = [0, 0, 0, 0];
+    const lines = (i: number): string[] => {
+      const p = phase[i];
+      if (p === 0) return ['portUnification=true', ...tlsLines().slice(1)];
+      if (p === 1) return ['portUnification=true', ...tlsLines()];
+      return tlsLines();
+    };
+    const spec = await ensembleSpec(3, { extra: lines });
+    const peers = new Peers(spec, 'zk-qtls-unify-');
+    ens = new MixedEnsemble(peers);
+    for (const i of [1, 2, 3]) peers.start(i);
+    const quorum = (): Promise<void> =>
+      peers.waitFor(async () => (await ens!.modes(3)).filter((m) => m === 'leader' || m === 'follower').length === 3, 30_000, `all three peers serving (phases ${phase.slice(1)})`);
+    await quorum();
+    let tag = 0;
+    await writeReadEverywhere(spec, 3, `u${tag++}-`);
+    for (const target of [1, 2]) {
+      for (const i of [1, 2, 3]) {
+        await peers.stop(i);
+        phase[i] = target;
+        peers.start(i);
+        await quorum();
+        await writeReadEverywhere(spec, 3, `u${tag++}-`);
+      }
+    }
+    // the end state is TLS only: a plaintext initial message on an election port is dropped
+    const election = Number(/server\.2=127\.0\.0\.1:\d+:(\d+)/.exec(spec.common.join('\n'))![1]);
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port: election }, () => s.write(initialMessage(9, '127.0.0.1', 1)));
+      s.on('data', () => resolve(false));
+      s.on('close', () => resolve(true));
+      s.on('error', () => undefined);
+      setTimeout(() => resolve(false), 5000);
+    });
+    expect(closed).toBe(true);
+  }, 240_000);
+
   it('a mixed ensemble (zk-server 1, 2 and Apache ZooKeeper 3) with sslQuorum: the Java leader, then ours', async () => {
     requireDist();
     requireApacheZk();

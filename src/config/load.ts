@@ -437,6 +437,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     maxCnxns: num('maxCnxns', 0),
     sslQuorum: bool('sslQuorum', false),
     sslQuorumReloadCertFiles: bool('sslQuorumReloadCertFiles', false),
+    portUnification: bool('portUnification', false),
     sslQuorumKeyStoreLocation: str('ssl.quorum.keyStore.location'),
     sslQuorumKeyStorePassword: str('ssl.quorum.keyStore.password'),
     sslQuorumKeyStorePasswordPath: str('ssl.quorum.keyStore.passwordPath'),
@@ -527,7 +528,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
   // TLS: read the stores now, so that a bad one stops the start naming its key
   const tlsChecks: TlsSettings[] = [];
   if (cfg.secureClientPort || cfg.clientPortUnification) tlsChecks.push(clientTlsSettings(cfg));
-  if (cfg.sslQuorum && cfg.servers.size > 0) tlsChecks.push(quorumTlsSettings(cfg));
+  if ((cfg.sslQuorum || cfg.portUnification) && cfg.servers.size > 0) tlsChecks.push(quorumTlsSettings(cfg));
   for (const t of tlsChecks) {
     try {
       checkTls(t);

@@ -67,6 +67,8 @@ export interface ServerConfig {
   sessionRequireClientSASLAuth: boolean;
   /** sslQuorum: TLS on the election and quorum ports, with the ssl.quorum.* stores */
   sslQuorum: boolean;
+  /** portUnification: the quorum ports accept TLS and plaintext */
+  portUnification: boolean;
   /** sslQuorumReloadCertFiles: reload the quorum stores when their files change */
   sslQuorumReloadCertFiles: boolean;
   sslQuorumKeyStoreLocation?: string;

@@ -33,7 +33,7 @@ export class ElectionService {
       listenPort: me.electionPort,
       peers,
       auth: peerAuth(config, logger),
-      transport: config.sslQuorum
+      transport: config.sslQuorum || config.portUnification
         ? {
             server: (onSocket) => quorumServer(config, logger, onSocket),
             connect: (host, port, onReady, onError) => quorumConnect(config, logger, host, port, onReady, onError),

@@ -7,6 +7,7 @@ import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { ServerConfig } from '../config/types';
 import { quorumTlsSettings, serverContextOptions, TlsContextOptions } from '../security/tls';
@@ -74,28 +75,82 @@ async function certNames(ip: string, cert: tls.PeerCertificate): Promise<boolean
   return names.some((n) => !tls.checkServerIdentity(n, cert));
 }
 
-/** A listening server for the election or quorum port; `onSocket` gets sockets ready for traffic. */
-export function quorumServer(config: ServerConfig, logger: Logger, onSocket: (s: net.Socket) => void): net.Server {
-  if (!config.sslQuorum) return net.createServer((s) => onSocket(s));
+/**
+ * A TLS server for quorum connections; `address` gives a socket's peer address (for a connection
+ * unwrapped by port unification the TLS socket itself does not know it).
+ */
+function tlsServer(config: ServerConfig, logger: Logger, onSocket: (s: net.Socket) => void, address: (s: tls.TLSSocket) => string, track: boolean): tls.Server {
   const q = tlsOf(config, logger);
   const { options } = q;
   const srv = tls.createServer({ ...options, secureContext: q.context, handshakeTimeout: 10_000 }, (s) => {
     if (!config.sslQuorumHostnameVerification || options.requestCert === false) return onSocket(s);
     const cert = s.getPeerCertificate();
     if (!cert || Object.keys(cert).length === 0) return onSocket(s);
-    certNames(s.remoteAddress ?? '', cert).then((ok) => {
+    const addr = address(s);
+    certNames(addr, cert).then((ok) => {
       if (ok) return onSocket(s);
-      logger.error({ remote: s.remoteAddress }, `Failed to verify hostname of quorum peer ${s.remoteAddress}: its certificate does not name it`);
+      logger.error({ remote: addr }, `Failed to verify hostname of quorum peer ${addr}: its certificate does not name it`);
       s.destroy();
     });
   });
   srv.on('tlsClientError', (e, s) => {
-    logger.warn({ remote: s.remoteAddress, err: e.message }, 'quorum TLS handshake failed');
+    logger.warn({ remote: address(s as tls.TLSSocket), err: e.message }, 'quorum TLS handshake failed');
     s.destroy();
   });
-  q.servers.add(srv);
-  srv.on('close', () => q.servers.delete(srv));
+  if (track) {
+    q.servers.add(srv);
+    srv.on('close', () => q.servers.delete(srv));
+  }
   return srv;
+}
+
+/** The first byte of a TLS handshake record. */
+const TLS_HANDSHAKE = 0x16;
+
+/**
+ * A listening server for the election or quorum port; `onSocket` gets sockets ready for traffic.
+ * sslQuorum: TLS only. portUnification (UnifiedServerSocket): TLS and plaintext both, told apart
+ * by the first byte — what a rolling switch to (or from) sslQuorum needs while some peers still
+ * connect in plaintext.
+ */
+export function quorumServer(config: ServerConfig, logger: Logger, onSocket: (s: net.Socket) => void): net.Server {
+  if (config.portUnification && config.sslQuorumKeyStoreLocation) {
+    return net.createServer((sock) => {
+      sock.on('error', () => sock.destroy());
+      sock.once('data', (first: Buffer) => {
+        if (first[0] !== TLS_HANDSHAKE) {
+          sock.pause();
+          sock.unshift(first);
+          onSocket(sock);
+          sock.resume();
+          return;
+        }
+        // the bytes already read must reach the TLS layer: it reads a stream that starts with them
+        const inner = new Duplex({
+          read() {},
+          write(chunk: Buffer, _enc, cb) {
+            sock.write(chunk, cb);
+          },
+          final(cb) {
+            sock.end();
+            cb();
+          },
+          destroy(err, cb) {
+            sock.destroy();
+            cb(err);
+          },
+        });
+        inner.push(first);
+        sock.on('data', (d: Buffer) => inner.push(d));
+        sock.on('end', () => inner.push(null));
+        sock.on('close', () => inner.destroy());
+        // a TLS server of its own per connection, so that the TLS socket is tied to this address
+        tlsServer(config, logger, onSocket, () => sock.remoteAddress ?? '', false).emit('connection', inner);
+      });
+    });
+  }
+  if (!config.sslQuorum) return net.createServer((s) => onSocket(s));
+  return tlsServer(config, logger, onSocket, (s) => s.remoteAddress ?? '', true);
 }
 
 /** Connect to a peer; `onReady` once the socket can carry traffic (after the TLS handshake with sslQuorum). */

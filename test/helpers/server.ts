@@ -50,6 +50,7 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     maxCnxns: 0,
     sslQuorum: false,
     sslQuorumReloadCertFiles: false,
+    portUnification: false,
     sslQuorumProtocol: 'TLSv1.2',
     sslQuorumClientAuth: 'need',
     sslQuorumHostnameVerification: true,

@@ -7,10 +7,9 @@ import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from 'node:net';
-import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { ServerConfig } from '../config/types';
-import { quorumTlsSettings, serverContextOptions, TlsContextOptions } from '../security/tls';
+import { quorumTlsSettings, serverContextOptions, streamStartingWith, TLS_HANDSHAKE, TlsContextOptions } from '../security/tls';
 import type { Logger } from '../util/log';
 
 interface QuorumTls {
@@ -104,9 +103,6 @@ function tlsServer(config: ServerConfig, logger: Logger, onSocket: (s: net.Socke
   return srv;
 }
 
-/** The first byte of a TLS handshake record. */
-const TLS_HANDSHAKE = 0x16;
-
 /**
  * A listening server for the election or quorum port; `onSocket` gets sockets ready for traffic.
  * sslQuorum: TLS only. portUnification (UnifiedServerSocket): TLS and plaintext both, told apart
@@ -125,25 +121,7 @@ export function quorumServer(config: ServerConfig, logger: Logger, onSocket: (s:
           sock.resume();
           return;
         }
-        // the bytes already read must reach the TLS layer: it reads a stream that starts with them
-        const inner = new Duplex({
-          read() {},
-          write(chunk: Buffer, _enc, cb) {
-            sock.write(chunk, cb);
-          },
-          final(cb) {
-            sock.end();
-            cb();
-          },
-          destroy(err, cb) {
-            sock.destroy();
-            cb(err);
-          },
-        });
-        inner.push(first);
-        sock.on('data', (d: Buffer) => inner.push(d));
-        sock.on('end', () => inner.push(null));
-        sock.on('close', () => inner.destroy());
+        const inner = streamStartingWith(sock, first);
         // a TLS server of its own per connection, so that the TLS socket is tied to this address
         tlsServer(config, logger, onSocket, () => sock.remoteAddress ?? '', false).emit('connection', inner);
       });

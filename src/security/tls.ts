@@ -4,6 +4,8 @@
 // From them: the options of a Node TLS server (or client) context.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import forge from 'node-forge';
 
@@ -286,3 +288,33 @@ export function checkTls(s: TlsSettings): void {
     throw new TlsConfigError(key, `cannot use the key store ${s.keyStoreLocation}: ${msg}`);
   }
 }
+
+/**
+ * A stream that yields `first` and then whatever `sock` reads, and writes to `sock`: what a TLS
+ * server is handed when port unification has already read a connection's first bytes (a TLSSocket
+ * over the socket itself would read its handle and miss them).
+ */
+export function streamStartingWith(sock: net.Socket, first: Buffer): Duplex {
+  const inner = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      sock.write(chunk, cb);
+    },
+    final(cb) {
+      sock.end();
+      cb();
+    },
+    destroy(err, cb) {
+      sock.destroy();
+      cb(err);
+    },
+  });
+  inner.push(first);
+  sock.on('data', (d: Buffer) => inner.push(d));
+  sock.on('end', () => inner.push(null));
+  sock.on('close', () => inner.destroy());
+  return inner;
+}
+
+/** The first byte of a TLS handshake record (a ClientHello): how port unification tells TLS from plaintext. */
+export const TLS_HANDSHAKE = 0x16;

@@ -3,10 +3,9 @@
 import { serverMetrics } from '../util/metrics';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { Duplex } from 'node:stream';
 import { Id } from '../jute/records';
 import { certSubjectRfc2253 } from '../security/x509name';
-import type { TlsContextOptions } from '../security/tls';
+import { streamStartingWith, TLS_HANDSHAKE, type TlsContextOptions } from '../security/tls';
 import { addId } from './auth';
 import { FourLetterContext, fourLetterWord, runFourLetterWord } from './fourlw';
 import { Cnxn, Logger, ZooKeeperServer } from './zkserver';
@@ -95,9 +94,6 @@ export interface ClientTls {
   /** with unified: ms to wait for the first byte (ssl.handshakeDetectionTimeoutMillis) */
   detectionTimeoutMs?: number;
 }
-
-/** The first byte of a TLS handshake record (a ClientHello). */
-const TLS_HANDSHAKE = 0x16;
 
 export class ClientListener {
   private server: net.Server | null = null;
@@ -266,24 +262,7 @@ export class ClientListener {
       }
       // the bytes already read must reach the TLS layer: it reads from a stream that starts with them
       // (a TLSSocket over the socket itself would read its handle and miss them)
-      const inner = new Duplex({
-        read() {},
-        write(chunk: Buffer, _enc, cb) {
-          sock.write(chunk, cb);
-        },
-        final(cb) {
-          sock.end();
-          cb();
-        },
-        destroy(err, cb) {
-          sock.destroy();
-          cb(err);
-        },
-      });
-      inner.push(first);
-      sock.on('data', (d: Buffer) => inner.push(d));
-      sock.on('end', () => inner.push(null));
-      sock.on('close', () => inner.destroy());
+      const inner = streamStartingWith(sock, first);
       // a TLS server of its own that does not listen: handed the stream, it runs the handshake and
       // the certificate check as the secure port's server does (one per connection, so that the
       // TLS socket it makes can be tied to this raw socket's address)

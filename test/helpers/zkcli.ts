@@ -43,3 +43,12 @@ export function zkCli(server: string | number, commands: string[], o: ZkCliOptio
     p.stdin!.end(commands.concat('quit').join('\n') + '\n');
   });
 }
+
+/**
+ * A zkCli output with its WatchedEvent lines moved to the end, sorted: the client's event thread
+ * prints them whenever it gets to them, so only the commands' output has a reliable order.
+ */
+export function eventsLast(lines: string[]): string[] {
+  const ev = (l: string): boolean => l.startsWith('WatchedEvent ');
+  return [...lines.filter((l) => !ev(l)), ...lines.filter(ev).sort()];
+}

@@ -6,17 +6,11 @@
 // the TxnDigests of the other kind's leader (zk_digest_mismatches_count).
 // Servers 1 and 2 are zk-server, server 3 is Java; ports come from the OS.
 import { ChildProcess, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
+import { QUORUM_PEER_CP } from './helpers/mixed';
 import { digestMismatches, ensembleSpec, fourLetter, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 
-const JARS = [
-  'zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-simple', 'commons-cli', 'snappy-java', 'metrics-core', 'netty-handler',
-  'netty-transport', 'netty-common', 'netty-buffer', 'netty-codec', 'netty-resolver', 'netty-transport-native-unix-common',
-  'netty-transport-classes-epoll', 'jackson-databind', 'jackson-core', 'jackson-annotations', 'audience-annotations',
-].map((j) => `/usr/share/java/${j}.jar`);
 const EPHEMERAL = 1;
 const CLOSE_SESSION = -11;
 const EXISTS = 3;
@@ -36,7 +30,7 @@ let javaLog = '';
 
 function startJava(): void {
   const cfg = peers.cfg(3); // same keys as ours; ZooKeeper reads the same zoo.cfg
-  java = spawn('java', ['-Xmx256m', '-Dzookeeper.4lw.commands.whitelist=*', '-cp', JARS.filter((j) => fs.existsSync(j)).join(':'), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], {
+  java = spawn('java', ['-Xmx256m', '-Dzookeeper.4lw.commands.whitelist=*', '-cp', QUORUM_PEER_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   java.stdout!.on('data', (d) => (javaLog += d));

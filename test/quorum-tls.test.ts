@@ -24,6 +24,17 @@ const tlsLines = (store = 'server.p12', pw = 'serverpw'): string[] => [
   `ssl.quorum.trustStore.location=${path.join(pki, 'trust.p12')}`,
   'ssl.quorum.trustStore.password=trustpw',
 ];
+/** Whether a plaintext peer's initial message on `port` (an election port) is dropped unanswered. */
+function plaintextDropped(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(initialMessage(9, '127.0.0.1', 1)));
+    s.on('data', () => resolve(false));
+    s.on('close', () => resolve(true));
+    s.on('error', () => undefined);
+    setTimeout(() => resolve(false), 5000);
+  });
+}
+
 let ens: MixedEnsemble | null = null;
 afterEach(async () => {
   await ens?.cleanup();
@@ -44,13 +55,7 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('quorum TLS', () => {
     await peers.waitFor(async () => (await ens!.modes(2)).sort().join() === 'follower,leader', 30_000, 'peers 1 and 2 to form a quorum');
     // a plaintext peer's initial message on the election port: dropped without an answer
     const election = Number(/server\.1=127\.0\.0\.1:\d+:(\d+)/.exec(spec.common.join('\n'))![1]);
-    const closed = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port: election }, () => s.write(initialMessage(9, '127.0.0.1', 1)));
-      s.on('data', () => resolve(false));
-      s.on('close', () => resolve(true));
-      s.on('error', () => undefined);
-      setTimeout(() => resolve(false), 5000);
-    });
+    const closed = await plaintextDropped(election);
     expect(closed).toBe(true);
     rogue = true;
     peers.start(3);
@@ -117,13 +122,7 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('quorum TLS', () => {
     }
     // the end state is TLS only: a plaintext initial message on an election port is dropped
     const election = Number(/server\.2=127\.0\.0\.1:\d+:(\d+)/.exec(spec.common.join('\n'))![1]);
-    const closed = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port: election }, () => s.write(initialMessage(9, '127.0.0.1', 1)));
-      s.on('data', () => resolve(false));
-      s.on('close', () => resolve(true));
-      s.on('error', () => undefined);
-      setTimeout(() => resolve(false), 5000);
-    });
+    const closed = await plaintextDropped(election);
     expect(closed).toBe(true);
   }, 240_000);
 

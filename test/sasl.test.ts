@@ -14,9 +14,10 @@ import { parseJaas, JaasError, digestUsers } from '../src/security/jaas';
 import { saslAuthorizedId, SaslServerSetup } from '../src/security/sasl';
 import { loadConfig } from '../src/config/load';
 import { ConfigError } from '../src/config/types';
-import { killStarted, startZk, stopZk } from './helpers/apache-zk';
-import { fourLetter, freePorts, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { killStarted } from './helpers/apache-zk';
+import { requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { eventsLast, zkCli } from './helpers/zkcli';
+import { Side, startApacheSide, startOursSide } from './helpers/sidebyside';
 import { pythonJson } from './helpers/mixed';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-sasl-'));
@@ -176,39 +177,8 @@ const clientJaas = (user: string, pw: string): string => `Client {
 };
 `;
 
-interface Side {
-  name: string;
-  port: number;
-  log: () => string;
-  stop: () => Promise<void>;
-}
-
-async function startApache(lines: string[], flags: string[]): Promise<Side> {
-  const dir = fs.mkdtempSync(path.join(tmp, 'zk-'));
-  const data = path.join(dir, 'data');
-  fs.mkdirSync(data);
-  const zk = await startZk(data, lines, flags);
-  // the port is open before the server serves: wait until it answers as a server
-  const end = Date.now() + 30_000;
-  while (!/Mode: standalone/.test(await fourLetter(zk.port, 'srvr')) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  return { name: 'zookeeper', port: zk.port, log: zk.output, stop: () => stopZk(zk) };
-}
-
-async function startOurs(lines: string[], flags: string[]): Promise<Side> {
-  const [port] = await freePorts(1);
-  const peers = new Peers({ clientPort: () => port, common: ['tickTime=2000', 'maxSessionTimeout=60000', ...lines] }, 'zk-sasl-ours-');
-  peers.start(1, { SERVER_JVMFLAGS: flags.join(' ') });
-  await peers.waitFor(async () => (await peers.ask(1, 'ruok')) === 'imok', 20_000, 'zk-server to serve');
-  return {
-    name: 'zk-server',
-    port,
-    log: () => peers.logs.get(1) ?? '',
-    stop: async () => {
-      await peers.stopAll();
-      fs.rmSync(peers.root, { recursive: true, force: true });
-    },
-  };
-}
+const startApache = (lines: string[], flags: string[]): Promise<Side> => startApacheSide(tmp, lines, flags);
+const startOurs = startOursSide;
 
 /** kazoo with DIGEST-MD5 (pure-sasl): what it saw, as JSON. */
 function kazoo(port: number, user: string | null, pw: string, script: string): Promise<Record<string, unknown>> {

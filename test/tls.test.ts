@@ -16,9 +16,10 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { certSubjectRfc2253 } from '../src/security/x509name';
 import { loadConfig } from '../src/config/load';
-import { killStarted, startZk, stopZk } from './helpers/apache-zk';
-import { fourLetter, freePorts, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { killStarted } from './helpers/apache-zk';
+import { freePorts, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { eventsLast, zkCli } from './helpers/zkcli';
+import { Side as BaseSide, startApacheSide, startOursSide } from './helpers/sidebyside';
 import { pythonJson } from './helpers/mixed';
 import { HAVE_TOOLS, makeTestPki } from './helpers/pki';
 
@@ -51,40 +52,21 @@ const clientFlags = (who: string | null): string =>
     '-Dzookeeper.ssl.trustStore.password=trustpw',
   ].join(' ');
 
-interface Side {
-  name: string;
-  port: number;
+interface Side extends BaseSide {
   securePort: number;
-  log: () => string;
-  stop: () => Promise<void>;
 }
 
 async function startApache(lines: string[], flags: string[] = []): Promise<Side> {
-  const d = fs.mkdtempSync(path.join(dir, 'zk-'));
-  const data = path.join(d, 'data');
-  fs.mkdirSync(data);
   const [securePort] = await freePorts(1);
-  const zk = await startZk(data, [`secureClientPort=${securePort}`, ...lines], ['-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory', ...flags]);
-  const end = Date.now() + 30_000;
-  while (!/Mode: standalone/.test(await fourLetter(zk.port, 'srvr')) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  return { name: 'zookeeper', port: zk.port, securePort, log: zk.output, stop: () => stopZk(zk) };
+  // ZooKeeper serves TLS clients only with its Netty connection factory
+  const side = await startApacheSide(dir, [`secureClientPort=${securePort}`, ...lines], ['-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory', ...flags]);
+  return { ...side, securePort };
 }
 
 async function startOurs(lines: string[], flags: string[] = [], secure = true): Promise<Side> {
-  const [port, securePort] = await freePorts(2);
-  const peers = new Peers({ clientPort: () => port, common: ['tickTime=2000', 'maxSessionTimeout=60000', ...(secure ? [`secureClientPort=${securePort}`] : []), ...lines] }, 'zk-tls-ours-');
-  peers.start(1, { SERVER_JVMFLAGS: flags.join(' ') });
-  await peers.waitFor(async () => (await peers.ask(1, 'ruok')) === 'imok', 20_000, 'zk-server to serve');
-  return {
-    name: 'zk-server',
-    port,
-    securePort,
-    log: () => peers.logs.get(1) ?? '',
-    stop: async () => {
-      await peers.stopAll();
-      fs.rmSync(peers.root, { recursive: true, force: true });
-    },
-  };
+  const [securePort] = await freePorts(1);
+  const side = await startOursSide([...(secure ? [`secureClientPort=${securePort}`] : []), ...lines], flags);
+  return { ...side, securePort };
 }
 
 /** kazoo over TLS with PEM files: what it saw. */

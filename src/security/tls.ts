@@ -8,6 +8,7 @@ import type * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import forge from 'node-forge';
+import type { ServerConfig } from '../config/types';
 
 export type ClientAuth = 'none' | 'want' | 'need';
 
@@ -214,20 +215,23 @@ export function serverContextOptions(s: TlsSettings): TlsContextOptions {
 }
 
 /** The client port's TLS settings (ssl.*) from a loaded configuration. */
-export function clientTlsSettings(c: {
-  sslKeyStoreLocation?: string;
-  sslKeyStorePassword?: string;
-  sslKeyStorePasswordPath?: string;
-  sslKeyStoreType?: string;
-  sslTrustStoreLocation?: string;
-  sslTrustStorePassword?: string;
-  sslTrustStorePasswordPath?: string;
-  sslTrustStoreType?: string;
-  sslProtocol: string;
-  sslEnabledProtocols?: string[];
-  sslCiphersuites?: string[];
-  sslClientAuth: ClientAuth;
-}): TlsSettings {
+export function clientTlsSettings(
+  c: Pick<
+    ServerConfig,
+    | 'sslKeyStoreLocation'
+    | 'sslKeyStorePassword'
+    | 'sslKeyStorePasswordPath'
+    | 'sslKeyStoreType'
+    | 'sslTrustStoreLocation'
+    | 'sslTrustStorePassword'
+    | 'sslTrustStorePasswordPath'
+    | 'sslTrustStoreType'
+    | 'sslProtocol'
+    | 'sslEnabledProtocols'
+    | 'sslCiphersuites'
+    | 'sslClientAuth'
+  >,
+): TlsSettings {
   return {
     prefix: 'ssl.',
     keyStoreLocation: c.sslKeyStoreLocation,
@@ -246,20 +250,23 @@ export function clientTlsSettings(c: {
 }
 
 /** The quorum's TLS settings (ssl.quorum.*). */
-export function quorumTlsSettings(c: {
-  sslQuorumKeyStoreLocation?: string;
-  sslQuorumKeyStorePassword?: string;
-  sslQuorumKeyStorePasswordPath?: string;
-  sslQuorumKeyStoreType?: string;
-  sslQuorumTrustStoreLocation?: string;
-  sslQuorumTrustStorePassword?: string;
-  sslQuorumTrustStorePasswordPath?: string;
-  sslQuorumTrustStoreType?: string;
-  sslQuorumProtocol: string;
-  sslQuorumEnabledProtocols?: string[];
-  sslQuorumCiphersuites?: string[];
-  sslQuorumClientAuth: ClientAuth;
-}): TlsSettings {
+export function quorumTlsSettings(
+  c: Pick<
+    ServerConfig,
+    | 'sslQuorumKeyStoreLocation'
+    | 'sslQuorumKeyStorePassword'
+    | 'sslQuorumKeyStorePasswordPath'
+    | 'sslQuorumKeyStoreType'
+    | 'sslQuorumTrustStoreLocation'
+    | 'sslQuorumTrustStorePassword'
+    | 'sslQuorumTrustStorePasswordPath'
+    | 'sslQuorumTrustStoreType'
+    | 'sslQuorumProtocol'
+    | 'sslQuorumEnabledProtocols'
+    | 'sslQuorumCiphersuites'
+    | 'sslQuorumClientAuth'
+  >,
+): TlsSettings {
   return {
     prefix: 'ssl.quorum.',
     keyStoreLocation: c.sslQuorumKeyStoreLocation,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what test/realclients.test.ts drives: the real ZooKeeper clients (zkCli.sh, the Java client,
-# Curator, kazoo, the C client cli_mt) from Debian packages, and a JDK when javac is missing.
+# Curator, kazoo with pure-sasl, the C client cli_mt, openssl for the TLS tests) from Debian
+# packages, and a JDK (its keytool too) when javac is missing.
 # Idempotent, and quick when everything is present (no apt-get call at all). Needs root or sudo.
 # Reports to stderr; exits non-zero, naming what is missing, if something is still absent at the end.
 # `npm test` (scripts/test.sh) runs it unless ZK_SKIP_REAL_CLIENTS=1.
@@ -9,7 +10,7 @@ set -euo pipefail
 log() { echo "install-test-deps: $*" >&2; }
 
 PACKAGES=(zookeeper zookeeper-bin libzookeeper-java libcurator-client-java libcurator-framework-java
-  libcurator-recipes-java python3-kazoo)
+  libcurator-recipes-java python3-kazoo openssl)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -21,6 +22,7 @@ checks=(
   "/usr/share/zookeeper/bin/zkCli.sh (zookeeper)|test -x /usr/share/zookeeper/bin/zkCli.sh"
   "/usr/lib/zookeeper/bin/cli_mt (zookeeper-bin)|test -x /usr/lib/zookeeper/bin/cli_mt"
   "kazoo for /usr/bin/python3 (python3-kazoo)|/usr/bin/python3 -c 'import kazoo'"
+  "openssl, for the TLS tests' throwaway certificates (openssl)|command -v openssl"
   "javac (default-jdk-headless)|command -v javac"
   "java (default-jdk-headless)|command -v java"
 )

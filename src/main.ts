@@ -239,8 +239,10 @@ function clientListeners(zk: () => ZooKeeperServer | null, ctx: FourLetterContex
     maxBuffer: config.juteMaxBuffer,
     backlog: config.clientPortListenBacklog > 0 ? config.clientPortListenBacklog : undefined,
   });
+  // the stores are read once, for both ports
+  let options: ReturnType<typeof serverContextOptions> | undefined;
   const tlsOf = (unified: boolean): ClientTls => ({
-    options: serverContextOptions(clientTlsSettings(config)),
+    options: (options ??= serverContextOptions(clientTlsSettings(config))),
     authProvider: config.sslAuthProvider,
     schemes: new Set(config.authProviders),
     x509SuperUser: config.x509SuperUser,

@@ -245,8 +245,9 @@ describe('containers and TTL nodes', () => {
     await c.createContainer(busy);
     await c.create2(plain, '', 4); // flags 4 with create2: a plain persistent node
     for (const p of [used, busy, plain]) await c.create(p + '/k');
+    // watch before emptying it: the check runs every 100 ms and may remove it before a later exists
+    expect((await w.exists(used, true)).err).toBe(0);
     for (const p of [used, plain]) await c.delete(p + '/k');
-    await w.exists(used, true);
     await w.waitFor((e) => e.type === EventType.NodeDeleted && e.path === used, 3000);
     expect((await c.exists(used)).err).toBe(Err.NONODE);
     await sleep(300);

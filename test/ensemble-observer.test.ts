@@ -85,6 +85,26 @@ describe('observers and session revalidation', () => {
     await waitFor(async () => (await mode(followers[1])) === 'follower', 20000, 'the last follower rejoins');
   }, 150000);
 
+  it('a write the leader acknowledged is seen at once by other clients on both followers and the observer', async () => {
+    // Apache ZooKeeper's leader queues COMMIT (and INFORM) to its learners before it answers the
+    // client, so a second client that reads on a learner right after the reply, without sync, finds
+    // the write in practice (the interop suites' cross-client cases rely on it). 500 rounds.
+    const modes = await Promise.all([1, 2, 3].map(mode));
+    const leader = modes.indexOf('leader') + 1;
+    const w = await MiniClient.connect(port(leader));
+    const readers = new Map<number, MiniClient>();
+    for (const i of [1, 2, 3, 4]) if (i !== leader) readers.set(i, await MiniClient.connect(port(i)));
+    const missed: string[] = [];
+    for (let k = 0; k < 500; k++) {
+      expect(await w.create(`/seen-${k}`, Buffer.from('x'), k % 2 === 0 ? EPHEMERAL : 0)).toBe(0);
+      const got = await Promise.all([...readers].map(async ([i, r]) => [i, (await r.getData(`/seen-${k}`)).err] as const));
+      for (const [i, err] of got) if (err !== 0) missed.push(`/seen-${k} on server ${i}: error ${err}`);
+    }
+    w.close();
+    for (const r of readers.values()) r.close();
+    expect(missed).toEqual([]);
+  }, 60000);
+
   it('a session moves between servers with its id and ephemerals; a closed session or a wrong password is refused', async () => {
     const modes = await Promise.all([1, 2, 3].map(mode));
     const follower = modes.indexOf('follower') + 1;

@@ -251,6 +251,9 @@ export class LeaderRole implements ZabHost {
     };
     const zk = new LeaderZooKeeperServer(this.tree, this.ctx.settings(), sink, this.ctx.logger, this.core.sessions, this.ctx.config.linearizableSync);
     zk.setZxidBase(makeZxid(this.core.newEpoch, 0));
+    zk.beforeReplies = () => {
+      for (const out of this.outs.values()) out.flush();
+    };
     zk.startTimers();
     this.zk = zk;
     this.ctx.serving('leader', zk);

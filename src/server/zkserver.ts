@@ -139,6 +139,12 @@ export class ZooKeeperServer {
   private committing = false;
   private dirty: Cnxn[] = [];
   private flushQueued = false;
+  /**
+   * Runs before queued client replies go out. The leader flushes its COMMIT and INFORM packets
+   * here, so learners hear of a txn before its client does (as 3.8's Leader.commit precedes
+   * the FinalRequestProcessor's reply): another client reading on a learner right after sees it.
+   */
+  beforeReplies: (() => void) | null = null;
   protected timers: NodeJS.Timeout[] = [];
   /** create sessions waiting for their txn: sessionId -> connection */
   protected readonly creating = new Map<bigint, Cnxn>();
@@ -252,6 +258,7 @@ export class ZooKeeperServer {
 
   flushAll(): void {
     this.flushQueued = false;
+    this.beforeReplies?.();
     const d = this.dirty;
     this.dirty = [];
     for (const c of d) c.flush();

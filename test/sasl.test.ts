@@ -1,7 +1,8 @@
 // SASL DIGEST-MD5 on the client port (src/security), beside Apache ZooKeeper 3.8:
 //  - the mechanism against RFC 2831's worked example, and our client against our server;
 //  - the JAAS file and the auth keys: what loads, and the errors that stop a start (file, line, key);
-//  - real clients: zkCli.sh (the Java client with a JAAS Client section) and kazoo (pure-sasl) log in,
+//  - real clients: zkCli.sh (the Java client with a JAAS Client section), Curator
+//    (test/clients/CuratorSecure.java) and kazoo (pure-sasl) log in,
 //    get `sasl:<user>`, use sasl: ACLs; a wrong password, an unknown user, a client without SASL
 //    under sessionRequireClientSASLAuth get the same answers from both servers, and both log the
 //    same lines.
@@ -19,6 +20,7 @@ import { requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { eventsLast, zkCli } from './helpers/zkcli';
 import { Side, startApacheSide, startOursSide } from './helpers/sidebyside';
 import { pythonJson } from './helpers/mixed';
+import { runJava } from './helpers/javaclient';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-sasl-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -260,6 +262,26 @@ describe.skipIf(SKIP_REAL)('SASL DIGEST-MD5 with real clients, beside Apache Zoo
       expect(logs.zookeeper, l).toContain(l);
       expect(logs['zk-server'], l).toContain(l);
     }
+  }, 240_000);
+
+  it('Curator logs in with DIGEST-MD5 and uses a sasl: ACL; a wrong password is refused — the same on both', async () => {
+    const flags = [`-Djava.security.auth.login.config=${serverJaas()}`];
+    const bob = `-Djava.security.auth.login.config=${write('bob.conf', clientJaas('bob', 'bobsecret'))}`;
+    const wrong = `-Djava.security.auth.login.config=${write('wrong.conf', clientJaas('bob', 'nope'))}`;
+    const results: Record<string, string[][]> = {};
+    for (const start of [startApache, startOurs]) {
+      const side = await start(lines, flags);
+      try {
+        const cs = `127.0.0.1:${side.port}`;
+        results[side.name] = [await runJava('CuratorSecure', [bob], [cs, '/cur', 'sasl', 'bob']), await runJava('CuratorSecure', [wrong], [cs, '/cur-wrong', 'sasl', 'bob'])];
+      } finally {
+        await side.stop();
+      }
+    }
+    const ours = results['zk-server'];
+    expect(ours[0]).toEqual(['connected: true', 'whoami: ip:127.0.0.1,sasl:bob', 'create: /cur', 'getAcl: sasl:bob:31', 'get: curator', 'setData: 1', 'states: CONNECTED']);
+    expect(ours[1]).toEqual(expect.arrayContaining(['create: error AUTHFAILED', 'get: error AUTHFAILED']));
+    expect(ours).toEqual(results.zookeeper);
   }, 240_000);
 
   it('kazoo (pure-sasl) logs in and uses sasl: ACLs; a wrong password and, under sessionRequireClientSASLAuth, no SASL at all are refused the same way', async () => {

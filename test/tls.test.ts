@@ -4,7 +4,8 @@
 //  - the Java client with a PKCS12 key and trust store gets `x509:<RFC 2253 subject>`, uses x509:
 //    ACLs, the x509 super user bypasses them; an untrusted certificate, no certificate under
 //    ssl.clientAuth=need and a plaintext client are refused — the same on both servers;
-//  - kazoo (use_ssl with PEM files) over TLS; PEM key stores; client.portUnification;
+//  - Curator (test/clients/CuratorSecure.java) with x509 ids and ACLs, and kazoo (use_ssl with PEM
+//    files) over TLS; an untrusted certificate refused; PEM key stores; client.portUnification;
 //  - the subject text matches Java's X500Principal for unusual names; broken stores stop the start
 //    with the key that is wrong.
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { freePorts, requireApacheZk, requireDist, SKIP_REAL } from './helpers/pe
 import { eventsLast, zkCli } from './helpers/zkcli';
 import { Side as BaseSide, startApacheSide, startOursSide } from './helpers/sidebyside';
 import { pythonJson } from './helpers/mixed';
+import { runJava } from './helpers/javaclient';
 import { HAVE_TOOLS, makeTestPki } from './helpers/pki';
 
 
@@ -165,6 +167,31 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('TLS with real clients, beside Apache 
       expect(logs.zookeeper, l).toContain(l);
       expect(logs['zk-server'], l).toContain(l);
     }
+  }, 300_000);
+
+  it('Curator over TLS: x509 id and ACL; an untrusted certificate is refused — the same on both', async () => {
+    const results: Record<string, string[][]> = {};
+    for (const start of [startApache, startOurs]) {
+      const side = await start(serverSsl());
+      try {
+        const curator = (who: string): Promise<string[]> => runJava('CuratorSecure', clientFlags(who).split(' '), [`127.0.0.1:${side.securePort}`, `/cur-${who}`, 'x509', `CN=${who}`]);
+        results[side.name] = [await curator('client'), await curator('rogue')];
+      } finally {
+        await side.stop();
+      }
+    }
+    const ours = results['zk-server'];
+    expect(ours[0]).toEqual([
+      'connected: true',
+      'whoami: ip:127.0.0.1,x509:CN=client',
+      'create: /cur-client',
+      'getAcl: x509:CN=client:31',
+      'get: curator',
+      'setData: 1',
+      'states: CONNECTED',
+    ]);
+    expect(ours[1]).toContain('connected: false');
+    expect(ours).toEqual(results.zookeeper);
   }, 300_000);
 
   it('kazoo over TLS with PEM files; an untrusted certificate is refused — the same on both', async () => {

@@ -1,0 +1,51 @@
+// Programs of test/clients/*.java run with the Debian Java client libraries (/usr/share/java/*:
+// the Apache ZooKeeper 3.8 client, Curator, Netty): each is compiled once per test process.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const JAVA_CP = '/usr/share/java/*';
+const CLIENTS = path.join(__dirname, '..', 'clients');
+const compiled = new Map<string, Promise<string>>();
+
+function exec(cmd: string, args: string[], limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), limitMs);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Compiles test/clients/NAME.java (once); resolves to the classes directory. */
+export function compileJava(name: string): Promise<string> {
+  let c = compiled.get(name);
+  if (!c) {
+    c = (async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `zk-${name.toLowerCase()}-`));
+      const r = await exec('javac', ['-nowarn', '-encoding', 'UTF-8', '-cp', JAVA_CP, '-d', dir, path.join(CLIENTS, `${name}.java`)], 120_000);
+      if (r.code !== 0) throw new Error(`javac ${name}.java failed:\n${r.stdout}${r.stderr}`);
+      return dir;
+    })();
+    compiled.set(name, c);
+  }
+  return c;
+}
+
+/** Runs class NAME with JVM flags and arguments: the lines it printed on stdout. */
+export async function runJava(name: string, jvmFlags: string[], args: string[], limitMs = 90_000): Promise<string[]> {
+  const classes = await compileJava(name);
+  const r = await exec('java', [...jvmFlags, '-cp', `${classes}:${JAVA_CP}`, name, ...args], limitMs);
+  // slf4j bindings on the class path may log to stdout: keep the program's own `key: value` lines
+  const lines = r.stdout.split('\n').filter((l) => /^[a-zA-Z]+: /.test(l));
+  if (r.code !== 0) throw new Error(`java ${name} exited with ${r.code}:\n${r.stdout}\n--- stderr (tail)\n${r.stderr.slice(-3000)}`);
+  return lines;
+}

@@ -7,11 +7,14 @@
 //
 //   node bench/matrix.js [--rounds 2] [--duration 5] [--warmup 1] [--sessions 6] [--nodes 1,3]
 //                        [--quick] [--cells get:16,set:256,...] [--dir DATA_PARENT]
-//                        [--out docs/benchmarks.md] [--systems zookeeper,zk-server] [--tls]
+//                        [--out docs/benchmarks.md] [--systems zookeeper,zk-server]
+//                        [--tls-nodes 1] [--tls-cells get:16,set:256] [--no-tls] [--tls]
 //
-// --tls: clients connect to each node's secureClientPort (TLS, client certificates, x509 auth;
-// ZooKeeper with its Netty factory, as its TLS needs), certificates made at run time with openssl
-// and keytool; the report goes to docs/benchmarks-tls.md unless --out says otherwise.
+// After the plaintext sizes, a TLS group: clients connect to each node's secureClientPort (TLS,
+// client certificates, x509 auth; ZooKeeper with its Netty factory, as its TLS needs) on the
+// --tls-nodes sizes with the --tls-cells; certificates made at run time with openssl and keytool.
+// --no-tls leaves it out; --tls runs the whole matrix over TLS only, reported to
+// docs/benchmarks-tls.md unless --out says otherwise.
 //
 // Ports: ZooKeeper on 22000+, zk-server on 22100+ (node i: client BASE+i, quorum BASE+10+i,
 // election BASE+20+i), all on 127.0.0.1; BENCH_PORT_BASE moves both (zk-server at +100).
@@ -54,9 +57,16 @@ const WARMUP = Number(opt('--warmup', QUICK ? 0.5 : 1));
 const SESSIONS = Number(opt('--sessions', 6));
 const NODES = opt('--nodes', '1,3').split(',').map(Number);
 const CELLS = opt('--cells', (QUICK ? QUICK_CELLS : FULL_CELLS).join(',')).split(',');
-const TLS = argv.includes('--tls');
-const OUT = path.resolve(opt('--out', path.join(ROOT, 'docs', TLS ? 'benchmarks-tls.md' : 'benchmarks.md')));
-/** the PKI of a --tls run (made in the work directory) */
+const TLS_ONLY = argv.includes('--tls');
+const TLS_NODES = argv.includes('--no-tls') || TLS_ONLY ? [] : opt('--tls-nodes', '1').split(',').map(Number);
+const TLS_CELLS = opt('--tls-cells', 'get:16,set:256').split(',');
+/** what runs, in order: each ensemble size in plaintext (or over TLS with --tls), then the TLS group */
+const GROUPS = [
+  ...NODES.map((n) => ({ n, tls: TLS_ONLY, cells: CELLS, key: TLS_ONLY ? `${n} TLS` : String(n) })),
+  ...TLS_NODES.map((n) => ({ n, tls: true, cells: TLS_CELLS, key: `${n} TLS` })),
+];
+const OUT = path.resolve(opt('--out', path.join(ROOT, 'docs', TLS_ONLY ? 'benchmarks-tls.md' : 'benchmarks.md')));
+/** the PKI of the TLS groups (made in the work directory) */
 let PKI = null;
 const DATA_PARENT = path.resolve(opt('--dir', os.tmpdir()));
 const SYSTEMS = opt('--systems', 'zookeeper,zk-server').split(',');
@@ -66,9 +76,9 @@ for (const [k, v] of Object.entries({ '--rounds': ROUNDS, '--duration': DURATION
   if (!(v > 0)) die(`${k} must be a positive number`);
 }
 if (!(WARMUP >= 0)) die('--warmup must be ≥ 0');
-for (const n of NODES) if (!(n >= 1 && n <= 9)) die('--nodes takes sizes from 1 to 9');
+for (const n of [...NODES, ...TLS_NODES]) if (!(n >= 1 && n <= 9)) die('--nodes and --tls-nodes take sizes from 1 to 9');
 for (const s of SYSTEMS) if (!BASES[s]) die(`unknown system ${s} (zookeeper, zk-server)`);
-for (const c of CELLS) if (!/^(create|set|get|mixed):\d+$|^(watch|churn)$/.test(c)) die(`bad cell ${c}: create|set|get|mixed:N, watch or churn`);
+for (const c of [...CELLS, ...TLS_CELLS]) if (!/^(create|set|get|mixed):\d+$|^(watch|churn)$/.test(c)) die(`bad cell ${c}: create|set|get|mixed:N, watch or churn`);
 
 // ---------- prerequisites ----------
 function onPath(cmd) {
@@ -129,7 +139,7 @@ function ask(port, word, ms = 2000) {
   });
 }
 
-function cfgText(dataDir, base, i, n) {
+function cfgText(dataDir, base, i, n, tls) {
   const lines = [
     'tickTime=2000',
     'initLimit=10',
@@ -143,7 +153,7 @@ function cfgText(dataDir, base, i, n) {
     '4lw.commands.whitelist=*',
   ];
   if (n > 1) for (let k = 0; k < n; k++) lines.push(`server.${k + 1}=127.0.0.1:${base + 10 + k}:${base + 20 + k}`);
-  if (TLS) {
+  if (tls) {
     lines.push(
       `secureClientPort=${base + 30 + i}`,
       'secureClientPortAddress=127.0.0.1',
@@ -173,8 +183,8 @@ function makePki(dir) {
 }
 
 /** The load generator's JVM flags for TLS connections. */
-function clientTlsFlags() {
-  if (!TLS) return [];
+function clientTlsFlags(tls) {
+  if (!tls) return [];
   return [
     '-Dzookeeper.client.secure=true',
     '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
@@ -185,12 +195,12 @@ function clientTlsFlags() {
   ];
 }
 
-function startNode(system, dir, base, i, n) {
+function startNode(system, dir, base, i, n, tls) {
   const dataDir = path.join(dir, `node${i + 1}`, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   if (n > 1) fs.writeFileSync(path.join(dataDir, 'myid'), `${i + 1}\n`);
   const cfg = path.join(dir, `node${i + 1}`, 'zoo.cfg');
-  fs.writeFileSync(cfg, cfgText(dataDir, base, i, n));
+  fs.writeFileSync(cfg, cfgText(dataDir, base, i, n, tls));
   const log = fs.openSync(path.join(dir, `node${i + 1}`, 'server.log'), 'w');
   let proc;
   if (system === 'zookeeper') {
@@ -201,7 +211,7 @@ function startNode(system, dir, base, i, n) {
         '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
         '-Dorg.slf4j.simpleLogger.showDateTime=true',
         // ZooKeeper serves TLS clients only with its Netty connection factory
-        ...(TLS ? ['-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory'] : []),
+        ...(tls ? ['-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory'] : []),
         '-cp',
         SERVER_CP,
         'org.apache.zookeeper.server.quorum.QuorumPeerMain',
@@ -219,10 +229,10 @@ function startNode(system, dir, base, i, n) {
   return { proc: track(proc), port: base + i, securePort: base + 30 + i, log: path.join(dir, `node${i + 1}`, 'server.log') };
 }
 
-async function startEnsemble(system, n, dir) {
+async function startEnsemble(system, n, dir, tls) {
   const base = BASES[system];
   const nodes = [];
-  for (let i = 0; i < n; i++) nodes.push(startNode(system, dir, base, i, n));
+  for (let i = 0; i < n; i++) nodes.push(startNode(system, dir, base, i, n, tls));
   const deadline = Date.now() + 60000;
   const modes = [];
   for (const node of nodes) {
@@ -239,7 +249,7 @@ async function startEnsemble(system, n, dir) {
       await sleep(100);
     }
   }
-  return { nodes, modes, connect: nodes.map((x) => `127.0.0.1:${TLS ? x.securePort : x.port}`).join(',') };
+  return { nodes, modes, tls, connect: nodes.map((x) => `127.0.0.1:${tls ? x.securePort : x.port}`).join(',') };
 }
 
 async function stopEnsemble(ens) {
@@ -298,9 +308,9 @@ function compileLoad(tmp) {
   return classes;
 }
 
-function runLoad(classes, connect, cells, logFile) {
+function runLoad(classes, connect, cells, logFile, tls) {
   return new Promise((resolve, reject) => {
-    const args = ['-Xmx1500m', ...clientTlsFlags(), '-cp', `${classes}:${CLIENT_CP}`, 'ZkLoad', '--connect', connect, '--cells', cells.join(','), '--sessions', String(SESSIONS), '--duration', String(DURATION), '--warmup', String(WARMUP)];
+    const args = ['-Xmx1500m', ...clientTlsFlags(tls), '-cp', `${classes}:${CLIENT_CP}`, 'ZkLoad', '--connect', connect, '--cells', cells.join(','), '--sessions', String(SESSIONS), '--duration', String(DURATION), '--warmup', String(WARMUP)];
     const p = track(spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     const log = fs.createWriteStream(logFile);
@@ -373,6 +383,11 @@ const cellLabel = (c) => {
   if (w === 'churn') return 'ephemeral churn';
   if (w === 'mixed') return 'mixed 90/10 get/set';
   return w === 'set' ? 'setData' : w === 'get' ? 'getData' : 'create';
+};
+/** '3' → '3 nodes', '1 TLS' → '1 node over TLS' */
+const groupLabel = (key) => {
+  const [n, t] = key.split(' ');
+  return `${n} node${n === '1' ? '' : 's'}${t ? ' over TLS' : ''}`;
 };
 const shape = (c, r) => {
   if (!r) return '';
@@ -447,14 +462,24 @@ function goals(S) {
     .filter((n) => S[n].watch)
     .map((n) => [n, ratio(S[n].watch, 'p99')]);
   const wok = wr.length ? wr.every(([, p]) => p <= 1) : null;
-  out.push(`- Watch notification p99 ≤ ZooKeeper's: ${verdict(wok)} (${wr.map(([n, p]) => `${n} node${n === '1' ? '' : 's'}: p99 ${fmtR(p)}×`).join(', ') || 'not measured'}).`);
+  out.push(`- Watch notification p99 ≤ ZooKeeper's: ${verdict(wok)} (${wr.map(([n, p]) => `${groupLabel(n)}: p99 ${fmtR(p)}×`).join(', ') || 'not measured'}).`);
+  const tl = Object.keys(S).filter((k) => k.endsWith(' TLS'));
+  if (tl.length) {
+    const rows = tl.flatMap((k) => Object.keys(S[k]).map((c) => `${groupLabel(k)} ${cellLabel(c)} ${shape(c, anyRow(S[k][c]))}: ops ${fmtR(ratio(S[k][c], 'ops'))}×, p99 ${fmtR(ratio(S[k][c], 'p99'))}×`));
+    out.push(`- Over TLS (ZooKeeper's Netty TLS against ours): ${rows.join('; ')}.`);
+  }
   return out.join('\n');
+}
+
+/** a row of either system that ran, to show the cell's shape */
+function anyRow(per) {
+  return (per.zookeeper?.rows ?? []).concat(per['zk-server']?.rows ?? []).find((r) => !r.failed);
 }
 
 function report(results, meta) {
   const S = summarize(results);
   const m = meta.machine;
-  let md = `# Benchmarks${TLS ? ' over TLS' : ''}: zk-server against Apache ZooKeeper ${m.zkVersion}\n\n`;
+  let md = `# Benchmarks${TLS_ONLY ? ' over TLS' : ''}: zk-server against Apache ZooKeeper ${m.zkVersion}\n\n`;
   md += `Generated by \`bench/matrix.js\`; numbers from one run on one shared machine. Only the ratios, measured in the same run and interleaved, compare; absolute figures drift between runs.\n\n`;
   md += `- date: ${meta.started} – ${meta.finished} (${Math.round(meta.seconds / 60)} min)\n`;
   md += `- machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM, Linux ${m.kernel}; dataDir on ${m.fsType}; Node ${m.node}, Java ${m.java}\n`;
@@ -462,11 +487,12 @@ function report(results, meta) {
   md += `- both systems get the same zoo.cfg per node: tickTime=2000, initLimit=10, syncLimit=5, forceSync=yes, snapCount and preAllocSize default, maxClientCnxns=0, admin.enableServer=false, all on 127.0.0.1; servers log at WARN. ZooKeeper: \`java -Xmx1000m … org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg\` (Debian jars); zk-server: \`node bin/zk-server.js start-foreground zoo.cfg\`. A fresh dataDir per ensemble start.\n`;
   md += `- ${meta.rounds} round(s); each round runs, per ensemble size, the whole matrix on ZooKeeper, then on zk-server (A B A B), one system up at a time. After each ensemble start a mixed 90/10 run at 6×16 warms up the servers' and the client's JITs and is not reported; then each cell runs ${meta.warmup} s warm-up + ${meta.duration} s measured, in the order of the tables (creates last, as they leave the most znodes behind; nothing is deleted between cells).\n`;
   md += `- load: \`bench/ZkLoad.java\` (Apache ZooKeeper Java client ${m.zkVersion}, async API, compiled at run time); ${meta.sessions} sessions, session k on server k mod N; data 100 bytes; set/get/mixed on a pool of 1,000 znodes. N×M = sessions × requests kept in flight per session. Watch: one writer session sets 8 znodes, each of the ${meta.sessions} sessions watches all 8 (getData watch, re-armed on each event); latency = from the setData call to the watcher's NodeDataChanged event; ops/s = notifications/s; a znode is set again once all watchers re-armed. Churn: 4 loops each open a session (Netty client), create 2 ephemerals, close; latency = one whole session; ops/s = sessions/s.\n`;
-  if (TLS) md += `- **TLS**: every client connects to its node's secureClientPort over TLS (ssl.protocol TLSv1.2, the JDK's default suites), with a client certificate (ssl.clientAuth=need, x509 auth); PKCS12 stores made at run time. ZooKeeper runs with \`-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\` (its TLS needs the Netty factory); the load generator uses the Netty client socket with \`zookeeper.client.secure=true\`.\n`;
+  const tlsScope = TLS_ONLY ? 'every client' : `in the groups marked TLS (${TLS_NODES.map((n) => groupLabel(`${n} TLS`)).join(', ')}: ${TLS_CELLS.map((c) => c.replace(':', ' ')).join(', ')}), every client`;
+  if (TLS_ONLY || TLS_NODES.length) md += `- **TLS**: ${tlsScope} connects to its node's secureClientPort over TLS (ssl.protocol TLSv1.2, the JDK's default suites), with a client certificate (ssl.clientAuth=need, x509 auth); PKCS12 stores made at run time. ZooKeeper runs with \`-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\` (its TLS needs the Netty factory); the load generator uses the Netty client socket with \`zookeeper.client.secure=true\`.\n`;
   md += `- values: medians over the rounds with 0 errors; latencies in µs from the async call to its callback. **Ratios are zk-server / ZooKeeper: ops/s > 1 means zk-server is faster, latency < 1 means zk-server is faster.**\n\n`;
   md += `## Goals\n\n${goals(S)}\n\n`;
   for (const n of Object.keys(S)) {
-    md += `## ${n} node${n === '1' ? '' : 's'}\n\n`;
+    md += `## ${groupLabel(n)}\n\n`;
     md += '| workload | N×M | ZooKeeper ops/s | zk-server ops/s | ratio | ZK p50 | zk-server p50 | ratio | ZK p99 | zk-server p99 | ratio | ZK p99.9 | zk-server p99.9 | ratio | errors ZK / zk-server |\n';
     md += '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
     for (const c of Object.keys(S[n])) {
@@ -495,8 +521,8 @@ function report(results, meta) {
     for (const c of Object.keys(results[n])) {
       for (const sys of SYSTEMS) {
         (results[n][c][sys] ?? []).forEach((r, i) => {
-          if (r.failed) errs.push(`- ${sys}, ${n} node(s), ${c}, round ${i + 1}: failed: ${r.failed}`);
-          else if (r.errors) errs.push(`- ${sys}, ${n} node(s), ${c}, round ${i + 1}: ${r.errors} errors ${JSON.stringify(r.error_codes)}`);
+          if (r.failed) errs.push(`- ${sys}, ${groupLabel(n)}, ${c}, round ${i + 1}: failed: ${r.failed}`);
+          else if (r.errors) errs.push(`- ${sys}, ${groupLabel(n)}, ${c}, round ${i + 1}: ${r.errors} errors ${JSON.stringify(r.error_codes)}`);
         });
       }
     }
@@ -505,7 +531,7 @@ function report(results, meta) {
     md += `\n## Errors\n\nRuns with errors are left out of the medians.\n\n${errs.join('\n')}\n`;
     for (const p of meta.serverProblems) md += `- ${p}\n`;
   }
-  md += `\n## Running it\n\n\`npm run bench\` builds zk-server and runs this matrix (about ${Math.max(1, Math.round(meta.seconds / 60))} min here with the defaults), then rewrites this file; \`npm run bench -- --quick\` runs 6 cells for 1 round (about 2 min). Options: \`--rounds N\` (2), \`--duration S\` (5), \`--warmup S\` (1), \`--sessions K\` (6), \`--nodes 1,3\`, \`--cells get:16,set:256,watch,churn,...\`, \`--dir PATH\` (parent of the dataDirs; its file system matters), \`--out FILE\`. Needs the Debian packages zookeeper/libzookeeper-java and a JDK (\`sudo bash scripts/install-test-deps.sh\`); ports 22000–22129 on 127.0.0.1 (\`BENCH_PORT_BASE\` moves them). Every run's JSON line, the load generator's output and the servers' logs stay in the temp directory it prints.\n`;
+  md += `\n## Running it\n\n\`npm run bench\` builds zk-server and runs this matrix (about ${Math.max(1, Math.round(meta.seconds / 60))} min here with the defaults), then rewrites this file; \`npm run bench -- --quick\` runs 6 cells for 1 round (about 2 min). Options: \`--rounds N\` (2), \`--duration S\` (5), \`--warmup S\` (1), \`--sessions K\` (6), \`--nodes 1,3\`, \`--cells get:16,set:256,watch,churn,...\`, \`--tls-nodes 1\` and \`--tls-cells get:16,set:256\` (the TLS group; \`--no-tls\` leaves it out, \`--tls\` runs everything over TLS), \`--dir PATH\` (parent of the dataDirs; its file system matters), \`--out FILE\`. Needs the Debian packages zookeeper/libzookeeper-java and a JDK (\`sudo bash scripts/install-test-deps.sh\`); ports 22000–22129 on 127.0.0.1 (\`BENCH_PORT_BASE\` moves them). Every run's JSON line, the load generator's output and the servers' logs stay in the temp directory it prints.\n`;
   md += `\nOther measurements: [durable writes, standalone](benchmarks-durable.md) (\`npm run bench:durable\`), [leader failover](benchmarks-failover.md) (\`npm run bench:failover\`), [an earlier standalone comparison](benchmarks-standalone.md).\n`;
   return md;
 }
@@ -520,24 +546,26 @@ function report(results, meta) {
   const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-bench-logs-'));
   console.error(`bench/matrix: data under ${work}, logs and results.jsonl in ${logs}`);
   const classes = compileLoad(logs);
-  if (TLS) PKI = makePki(path.join(work, 'pki'));
+  if (GROUPS.some((g) => g.tls)) PKI = makePki(path.join(work, 'pki'));
   const mach = machine(work);
   const results = {};
   const serverProblems = [];
   const jsonl = path.join(logs, 'results.jsonl');
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const n of NODES) {
+      for (const g of GROUPS) {
+        const { n, key, cells } = g;
+        const tag = key.replace(' ', '-');
         for (const sys of SYSTEMS) {
-          const dir = path.join(work, `${sys}-${n}-r${round}`);
+          const dir = path.join(work, `${sys}-${tag}-r${round}`);
           fs.mkdirSync(dir, { recursive: true });
           const tb = Date.now();
-          const ens = await startEnsemble(sys, n, dir);
+          const ens = await startEnsemble(sys, n, dir, g.tls);
           let rows;
           let loadErr = null;
           try {
             // the first cell is an untimed warm-up (JITs of the servers and of the client), dropped
-            rows = (await runLoad(classes, ens.connect, ['mixed:16', ...CELLS], path.join(logs, `load-${sys}-${n}-r${round}.log`))).slice(1);
+            rows = (await runLoad(classes, ens.connect, ['mixed:16', ...cells], path.join(logs, `load-${sys}-${tag}-r${round}.log`), g.tls)).slice(1);
           } catch (e) {
             loadErr = e;
             rows = [];
@@ -545,26 +573,26 @@ function report(results, meta) {
           const crashed = ens.nodes.filter((x) => x.proc.exitCode !== null || x.proc.signalCode !== null);
           await stopEnsemble(ens);
           for (const [i, node] of ens.nodes.entries()) {
-            const keep = path.join(logs, `${sys}-${n}-r${round}-node${i + 1}.log`);
+            const keep = path.join(logs, `${sys}-${tag}-r${round}-node${i + 1}.log`);
             fs.copyFileSync(node.log, keep);
             const bad = problemLines(node.log, sys);
-            if (bad.length) serverProblems.push(`${sys}, ${n} node(s), round ${round}, node ${i + 1}: ${bad.length} ERROR-level log lines, first: \`${bad[0].replace(/`/g, "'")}\``);
+            if (bad.length) serverProblems.push(`${sys}, ${groupLabel(key)}, round ${round}, node ${i + 1}: ${bad.length} ERROR-level log lines, first: \`${bad[0].replace(/`/g, "'")}\``);
           }
-          for (const node of crashed) serverProblems.push(`${sys}, ${n} node(s), round ${round}: node on port ${node.port} exited during the load (${node.proc.exitCode ?? node.proc.signalCode})`);
+          for (const node of crashed) serverProblems.push(`${sys}, ${groupLabel(key)}, round ${round}: node on port ${node.port} exited during the load (${node.proc.exitCode ?? node.proc.signalCode})`);
           fs.rmSync(dir, { recursive: true, force: true });
           if (loadErr) {
-            serverProblems.push(`${sys}, ${n} node(s), round ${round}: ${String(loadErr.message).split('\n')[0]}`);
+            serverProblems.push(`${sys}, ${groupLabel(key)}, round ${round}: ${String(loadErr.message).split('\n')[0]}`);
             console.error(loadErr.message);
           }
           // match rows to cells by order (ZkLoad prints one line per cell, in order)
-          CELLS.forEach((c, i) => {
+          cells.forEach((c, i) => {
             const r = rows[i] ?? { failed: 'no result' };
-            ((results[n] ??= {})[c] ??= {});
-            (results[n][c][sys] ??= []).push(r);
-            fs.appendFileSync(jsonl, JSON.stringify({ system: sys, nodes: n, round, cell: c, ...r }) + '\n');
+            ((results[key] ??= {})[c] ??= {});
+            (results[key][c][sys] ??= []).push(r);
+            fs.appendFileSync(jsonl, JSON.stringify({ system: sys, nodes: n, tls: g.tls, round, cell: c, ...r }) + '\n');
           });
-          const brief = rows.map((r, i) => `${CELLS[i]} ${r.failed ? 'FAILED' : Math.round(r.ops_per_sec) + '/s' + (r.errors ? ` (${r.errors} errors)` : '')}`).join(', ');
-          console.error(`round ${round}/${ROUNDS} ${sys} ${n} node(s) [${ens.modes.join(',')}] ${Math.round((Date.now() - tb) / 1000)} s: ${brief}`);
+          const brief = rows.map((r, i) => `${cells[i]} ${r.failed ? 'FAILED' : Math.round(r.ops_per_sec) + '/s' + (r.errors ? ` (${r.errors} errors)` : '')}`).join(', ');
+          console.error(`round ${round}/${ROUNDS} ${sys} ${groupLabel(key)} [${ens.modes.join(',')}] ${Math.round((Date.now() - tb) / 1000)} s: ${brief}`);
         }
       }
     }

@@ -399,6 +399,33 @@ describe('broadcast details', () => {
     expect(F3.lastCommitted).toBe(z(2, 1));
   });
 
+  it('a follower ACKs every proposal once durable, also those the others already committed (a Java leader\'s SyncLimitCheck waits for each)', () => {
+    const { b, L, F2 } = established();
+    const F3 = follower(3, z(1, 3));
+    b.learners.set(3, F3);
+    b.take(3);
+    for (let i = 0; i < 4; i++) {
+      b.deliver(1);
+      b.deliver(3);
+    }
+    expect(F3.state).toBe('BROADCAST');
+    b.inbox.get(1)?.splice(0);
+    L.propose(Buffer.from('a'), z(2, 1));
+    L.propose(Buffer.from('b'), z(2, 2));
+    b.take(1);
+    // F3 logs both proposals but its disk is slow; F2 and the leader commit them meanwhile
+    expect(merge(b.deliver(3)).logAppend).toEqual([z(2, 1), z(2, 2)]);
+    b.deliver(2);
+    F2.persisted(z(2, 2));
+    b.take(2);
+    L.persisted(z(2, 2));
+    b.take(1);
+    b.deliver(1);
+    expect(merge(b.deliver(3)).commit).toEqual([z(2, 1), z(2, 2)]);
+    F3.persisted(z(2, 2));
+    expect(brief(F3.takeReady())).toEqual(['ACK:200000001', 'ACK:200000002']);
+  });
+
   it('liveness: the leader steps down without a synced quorum, a learner gives up on a silent leader', () => {
     const { b, L, F2 } = established();
     L.tick(400);

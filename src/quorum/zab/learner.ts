@@ -64,6 +64,12 @@ export class ZabLearner {
   private newLeaderZxid = -1;
   private newLeaderAcked = false;
   private ackedUpTo = -1;
+  /**
+   * Proposals to ACK once durable, in order, committed or not: a Java leader's LearnerHandler
+   * (SyncLimitCheck) waits for an ACK of each proposal it tracks and drops a follower that skips
+   * one after syncLimit ticks, even when the other followers' ACKs already committed it.
+   */
+  private toAck: number[] = [];
   private readonly touched = new Map<bigint, number>();
 
   constructor(
@@ -222,6 +228,7 @@ export class ZabLearner {
     if (t.zxid <= this.lastReceived) return this.fail(`proposal 0x${zxidHex(t.zxid)} not after 0x${zxidHex(this.lastReceived)}`, true);
     this.lastReceived = t.zxid;
     this.pending.push(t);
+    if (!this.observer) this.toAck.push(t.zxid);
     if (!this.newLeaderAcked && epochOf(t.zxid) >= this.epoch && !this.o.unsafeAckNewLeaderBeforePersist) this.held.push(t);
     else this.append(t);
     if (this.o.unsafeAckBeforePersist && !this.observer && this.newLeaderAcked) {
@@ -242,6 +249,8 @@ export class ZabLearner {
       return this.fail(`Committing zxid 0x${zxidHex(zxid)} but next pending txn ${head ? zxidHex(head.zxid) : 'none'}`, true);
     }
     this.pending.shift();
+    // committed during sync: the NEWLEADER ACK covers it (Learner.syncWithLeader's packetsCommitted)
+    if (!this.newLeaderAcked && this.toAck[0] === zxid) this.toAck.shift();
     this.committed = zxid;
     this.ready.commit.push(head);
   }
@@ -273,14 +282,17 @@ export class ZabLearner {
     this.ackPersisted();
   }
 
-  /** ACK every uncommitted proposal now durable (followers, after the NEWLEADER ACK only). */
+  /** ACK every proposal now durable, one by one (followers, after the NEWLEADER ACK only). */
   private ackPersisted(): void {
     if (!this.newLeaderAcked || this.observer) return;
-    for (const t of this.pending) {
-      if (t.zxid <= this.ackedUpTo || t.zxid > this.persistedUpTo) continue;
-      this.send(T.ACK, t.zxid);
-      this.ackedUpTo = t.zxid;
+    let n = 0;
+    while (n < this.toAck.length && this.toAck[n] <= this.persistedUpTo) {
+      const z = this.toAck[n++];
+      if (z <= this.ackedUpTo) continue;
+      this.send(T.ACK, z);
+      this.ackedUpTo = z;
     }
+    if (n) this.toAck.splice(0, n);
   }
 
   tick(now: number): void {

@@ -130,4 +130,18 @@ describe('FastLeaderElection', () => {
     f.tick(300);
     expect(f.decision()).toMatchObject({ state: 'LEADING', leader: 1 });
   });
+
+  it('once the role is established, LOOKING peers hear the new epoch as peerEpoch (ZOOKEEPER-1732)', () => {
+    // a Java peer that starts up follows only when the members' out-of-election votes agree on id
+    // and peerEpoch: the leader elected with its old epoch 1 must answer with epoch 2 once it leads
+    const f = new FastLeaderElection({ myid: 1, voters: [1, 2, 3] });
+    f.startElection(0, 5, 1);
+    for (const from of [2, 1]) f.receive(from, { state: PeerState.LOOKING, leader: 1, zxid: 5, electionEpoch: 1, peerEpoch: 1, version: 2, config: '' }, 1);
+    f.tick(300);
+    expect(f.decision()).toMatchObject({ state: 'LEADING', leader: 1 });
+    const ask = { state: PeerState.LOOKING, leader: 3, zxid: 4, electionEpoch: 1, peerEpoch: 1, version: 2, config: '' };
+    expect(f.receive(3, ask, 400)).toEqual([{ to: 3, msg: expect.objectContaining({ state: PeerState.LEADING, leader: 1, zxid: 5, peerEpoch: 1 }) }]);
+    f.updateElectionVote(2);
+    expect(f.receive(3, ask, 500)).toEqual([{ to: 3, msg: expect.objectContaining({ state: PeerState.LEADING, leader: 1, zxid: 5, peerEpoch: 2, electionEpoch: 1 }) }]);
+  });
 });

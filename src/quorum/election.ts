@@ -87,6 +87,11 @@ export class ElectionService {
     });
   }
 
+  /** The role is established in `epoch`: answer LOOKING peers with that peerEpoch. */
+  updateElectionVote(epoch: number): void {
+    this.fle?.updateElectionVote(epoch);
+  }
+
   /** The role was taken up (kept for logging; the core already answers with its decided vote). */
   setDecided(state: string, leader: number): void {
     this.logger.debug({ state, leader }, 'election vote in force');

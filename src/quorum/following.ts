@@ -281,6 +281,7 @@ export class LearnerRole implements ZabHost {
     if (!on) return;
     (this.observer ? serverMetrics.observer_sync_time : serverMetrics.follower_sync_time).add(Date.now() - this.syncStart);
     this.ctx.serving(this.observer ? 'observer' : 'follower', this.zk);
+    this.ctx.updateElectionVote(this.core.newEpoch);
     this.ctx.logger.info({ leader: this.d.leader, sync: this.core.syncMode }, `${this.observer ? 'OBSERVING' : 'FOLLOWING'}: serving clients`);
   }
   stateChanged(state: string, reason: string | undefined): void {

@@ -257,6 +257,7 @@ export class LeaderRole implements ZabHost {
     zk.startTimers();
     this.zk = zk;
     this.ctx.serving('leader', zk);
+    this.ctx.updateElectionVote(this.core.newEpoch);
     this.ctx.logger.info({ epoch: this.core.newEpoch }, 'LEADING: serving clients');
   }
   stateChanged(state: string, reason: string | undefined): void {

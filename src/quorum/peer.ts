@@ -90,6 +90,10 @@ export class QuorumPeer implements RoleContext {
     this.election.setDecided(state, leader);
   }
 
+  updateElectionVote(epoch: number): void {
+    this.election.updateElectionVote(epoch);
+  }
+
   serving(mode: PeerMode, zk: ZooKeeperServer | null): void {
     this.mode = mode;
     this.zk = zk;

@@ -18,6 +18,12 @@ export interface RoleContext {
   settings(): ServerSettings;
   /** the election's result is in effect (FLE answers later notifications with it) */
   decided(state: 'LEADING' | 'FOLLOWING' | 'OBSERVING', leader: number): void;
+  /**
+   * The role is established in `epoch`: from now on the election answers with that peerEpoch, so
+   * every member reports the same vote to a peer that starts up (3.8's updateElectionVote,
+   * ZOOKEEPER-1732; a Java peer counts out-of-election votes only when id and peerEpoch agree).
+   */
+  updateElectionVote(epoch: number): void;
   /** the role serves clients through `zk` (null: no longer) */
   serving(mode: PeerMode, zk: ZooKeeperServer | null): void;
   /** the peer is shutting down */

@@ -114,6 +114,13 @@ export class FastLeaderElection {
     this.finalizeAt = -1;
   }
 
+  /** After sync: the decided vote carries the epoch the role runs in (QuorumPeer.updateElectionVote). */
+  updateElectionVote(peerEpoch: number): void {
+    if (!this.decided) return;
+    this.decided = { ...this.decided, peerEpoch };
+    this.proposal = { ...this.proposal, peerEpoch };
+  }
+
   private agree(votes: Map<number, Vote>, v: { leader: number; zxid: number; peerEpoch: number }, decidedOnly: boolean): boolean {
     let n = 0;
     for (const [sid, x] of votes) {

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { holdOnEveryPeer } from './helpers/keepalive';
 import { MixedEnsemble, writeReadEverywhere } from './helpers/mixed';
 import { ensembleSpec, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { encodeAuthPacket, decodeAuthPacket, QUORUM_AUTH_MAGIC } from '../src/security/quorumauth';
@@ -69,7 +70,9 @@ describe.skipIf(SKIP_REAL)('quorum SASL', () => {
     peers.start(3, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${good}` });
     await peers.waitFor(async () => (await peers.mode(3)) === 'follower', 30_000, 'peer 3 to join with the right password');
     await writeReadEverywhere(spec, 3, 'q');
-  }, 120_000);
+    // sessions on the leader and both followers outlive 3x their timeout over SASL-authenticated links
+    expect(await holdOnEveryPeer([1, 2, 3], spec.clientPort, 2000, 6000, 'qsasl')).toEqual([]);
+  }, 150_000);
 
   it('a mixed ensemble (zk-server 1, 2 and Apache ZooKeeper 3) with SASL required: the Java leader, then ours', async () => {
     requireDist();
@@ -88,6 +91,8 @@ describe.skipIf(SKIP_REAL)('quorum SASL', () => {
     await e.waitFor(async () => (await e.modes(3)).join() === 'follower,follower,leader', 60_000, 'peer 2 to follow the Java leader');
     await writeReadEverywhere(spec, 3, 'a');
     expect(e.javaLog).toMatch(/Successfully completed the authentication using SASL/);
+    // sessions on the Java leader and on our two followers outlive 3x their timeout
+    expect(await holdOnEveryPeer([1, 2, 3], spec.clientPort, 2000, 6000, 'qsasl-mixed')).toEqual([]);
     // the Java leader goes: one of ours leads; the Java peer comes back as a follower
     await e.stopJava();
     await peers.waitFor(async () => (await e.modes(2)).sort().join() === 'follower,leader', 30_000, 'ours to elect a leader');
@@ -95,6 +100,6 @@ describe.skipIf(SKIP_REAL)('quorum SASL', () => {
     await e.waitFor(async () => (await peers.mode(3)) === 'follower', 60_000, 'the Java peer to follow ours');
     await writeReadEverywhere(spec, 3, 'b');
     expect(e.javaLog).not.toMatch(/Failed to authenticate using SASL/);
-  }, 180_000);
+  }, 210_000);
 });
 

@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { holdOnEveryPeer } from './helpers/keepalive';
 import { MixedEnsemble, writeReadEverywhere } from './helpers/mixed';
 import { ensembleSpec, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { HAVE_TOOLS, makeTestPki } from './helpers/pki';
@@ -67,7 +68,10 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('quorum TLS', () => {
     peers.start(3);
     await peers.waitFor(async () => (await peers.mode(3)) === 'follower', 30_000, 'peer 3 to join with a trusted certificate');
     await writeReadEverywhere(spec, 3, 't');
-  }, 120_000);
+    // sessions on the leader and both followers live on past 3x their timeout: the followers'
+    // session touches and the leader's pings travel over TLS
+    expect(await holdOnEveryPeer([1, 2, 3], spec.clientPort, 2000, 6000, 'qtls')).toEqual([]);
+  }, 150_000);
 
   it('sslQuorumReloadCertFiles: a peer kept out by its certificate joins once a trusted one is copied over the file, without a restart', async () => {
     requireDist();
@@ -144,5 +148,7 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('quorum TLS', () => {
     e.startJava(3);
     await e.waitFor(async () => (await peers.mode(3)) === 'follower', 60_000, 'the Java peer to follow ours');
     await writeReadEverywhere(spec, 3, 'b');
-  }, 180_000);
+    // sessions on our leader, our follower and the Java follower outlive 3x their timeout
+    expect(await holdOnEveryPeer([1, 2, 3], spec.clientPort, 2000, 6000, 'qtls-mixed')).toEqual([]);
+  }, 210_000);
 });

@@ -194,8 +194,13 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('TLS with real clients, beside Apache 
     expect(ours).toEqual(results.zookeeper);
   }, 300_000);
 
-  it('kazoo over TLS with PEM files; an untrusted certificate is refused — the same on both', async () => {
-    const script = ["zk.create('/k', b'v')", "out['get'] = zk.get('/k')[0].decode()"].join('\n');
+  it('kazoo over TLS with PEM files uses an x509: ACL; an untrusted certificate is refused — the same on both', async () => {
+    const script = [
+      'from kazoo.security import make_acl',
+      "zk.create('/k', b'v', acl=[make_acl('x509', 'CN=client', all=True)])",
+      "out['get'] = zk.get('/k')[0].decode()",
+      "out['acl'] = [[a.id.scheme, a.id.id, a.perms] for a in zk.get_acls('/k')[0]]",
+    ].join('\n');
     const results: Record<string, unknown[]> = {};
     for (const start of [startApache, startOurs]) {
       const side = await start(serverSsl());
@@ -205,7 +210,7 @@ describe.skipIf(SKIP_REAL || !HAVE_TOOLS)('TLS with real clients, beside Apache 
         await side.stop();
       }
     }
-    expect(results['zk-server']).toEqual([{ state: 'CONNECTED', get: 'v' }, { error: expect.stringMatching(/Timeout|ConnectionLoss|SSL/) }]);
+    expect(results['zk-server']).toEqual([{ state: 'CONNECTED', get: 'v', acl: [['x509', 'CN=client', 31]] }, { error: expect.stringMatching(/Timeout|ConnectionLoss|SSL/) }]);
     expect(results['zk-server']).toEqual(results.zookeeper);
   }, 180_000);
 

@@ -86,3 +86,18 @@ export async function hold(who: KeepaliveClient, connect: string, timeoutMs: num
   if (JSON.stringify(out.states) !== JSON.stringify(want)) return `connection states ${out.states.join(',')} (want only ${want})`;
   return null;
 }
+
+/**
+ * The Java client and kazoo each hold a session with an ephemeral on every one of `ids` at once,
+ * pinging for `holdMs` (make it several timeouts): what went wrong, one line per client, or [].
+ */
+export async function holdOnEveryPeer(ids: number[], clientPort: (i: number) => number, timeoutMs: number, holdMs: number, tag: string): Promise<string[]> {
+  await prepareClients();
+  const runs = ids.flatMap((i) =>
+    (['java', 'kazoo'] as const).map(async (who) => {
+      const r = await hold(who, `127.0.0.1:${clientPort(i)}`, timeoutMs, holdMs, `/keepalive-${tag}-${who}-${i}`);
+      return r === null ? null : `${who} on peer ${i}: ${r}`;
+    }),
+  );
+  return (await Promise.all(runs)).filter((x): x is string => x !== null);
+}

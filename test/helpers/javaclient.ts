@@ -49,3 +49,59 @@ export async function runJava(name: string, jvmFlags: string[], args: string[], 
   if (r.code !== 0) throw new Error(`java ${name} exited with ${r.code}:\n${r.stdout}\n--- stderr (tail)\n${r.stderr.slice(-3000)}`);
   return lines;
 }
+
+export interface SteadyLoadResult {
+  session: string;
+  sameSession: boolean;
+  expired: boolean;
+  acked: number;
+  missing: number;
+  missingFirst: string[];
+  ephemeral: boolean;
+  busySetData: number;
+  errors: Record<string, number>;
+  connectionLosses: number;
+  longestGapMs: number;
+  seconds: number;
+  states: string[];
+}
+
+export interface SteadyLoad {
+  /** resolves once the session and its ephemeral exist */
+  ready: Promise<void>;
+  /** stops the writer, which then checks its acknowledged creates: its report */
+  stop(): Promise<SteadyLoadResult>;
+}
+
+/** test/clients/JavaSteadyLoad.java writing through `connect` until stopped. */
+export async function steadyLoad(connect: string, timeoutMs: number, tag: string): Promise<SteadyLoad> {
+  const classes = await compileJava('JavaSteadyLoad');
+  const stopFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zk-steady-')), 'stop');
+  const p = spawn('java', ['-cp', `${classes}:${JAVA_CP}`, 'JavaSteadyLoad', connect, String(timeoutMs), stopFile, tag], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  p.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (/^ready$/m.test(stdout)) onReady();
+  });
+  p.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
+  const exited = new Promise<number | null>((resolve) => p.on('close', resolve));
+  const failed = exited.then((code) => {
+    throw new Error(`JavaSteadyLoad exited (${code}) before it was ready:\n${stdout}\n${stderr.slice(-3000)}`);
+  });
+  failed.catch(() => undefined);
+  return {
+    ready: Promise.race([ready, failed]),
+    async stop() {
+      fs.writeFileSync(stopFile, '');
+      const t = setTimeout(() => p.kill('SIGKILL'), 120_000);
+      const code = await exited;
+      clearTimeout(t);
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (!line) throw new Error(`JavaSteadyLoad gave no report (exit ${code}):\n${stdout}\n--- stderr (tail)\n${stderr.slice(-3000)}`);
+      return JSON.parse(line) as SteadyLoadResult;
+    },
+  };
+}

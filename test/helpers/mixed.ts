@@ -16,49 +16,67 @@ export const QUORUM_PEER_CP = [
   .filter((j) => fs.existsSync(j))
   .join(':');
 
-/** zk-server peers (a Peers) and at most one Java peer, cleaned up together. */
+/** zk-server peers (a Peers) and Java peers on the same zoo.cfg files, cleaned up together. */
 export class MixedEnsemble {
-  java: ChildProcess | null = null;
-  javaLog = '';
+  /** the running Java peers by id, with their logs */
+  readonly javas = new Map<number, { proc: ChildProcess; log: string }>();
+  private lastJava = 0;
 
   constructor(readonly peers: Peers) {}
 
+  /** The log of the Java peer started last (kept after it stops, until the next start). */
+  get javaLog(): string {
+    return this.javas.get(this.lastJava)?.log ?? this.stoppedLog;
+  }
+  private stoppedLog = '';
+
   /** Start the Java peer on server `id`'s zoo.cfg, with extra JVM flags (e.g. the JAAS file). */
   startJava(id: number, flags: string[] = []): void {
-    this.javaLog = '';
     const j = spawn('java', ['-Xmx256m', ...flags, '-Dzookeeper.4lw.commands.whitelist=*', '-cp', QUORUM_PEER_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.peers.cfg(id)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    j.stdout!.on('data', (d) => (this.javaLog += d));
-    j.stderr!.on('data', (d) => (this.javaLog += d));
-    j.on('exit', (code) => (this.javaLog += `\n[exited ${code}]`));
-    this.java = j;
+    const entry = { proc: j, log: '' };
+    j.stdout!.on('data', (d) => (entry.log += d));
+    j.stderr!.on('data', (d) => (entry.log += d));
+    j.on('exit', (code) => (entry.log += `\n[exited ${code}]`));
+    this.javas.set(id, entry);
+    this.lastJava = id;
   }
 
-  async stopJava(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const j = this.java;
-    this.java = null;
-    if (!j || j.exitCode !== null) return;
-    const exited = new Promise((r) => j.once('exit', r));
-    j.kill(signal);
-    const t = setTimeout(() => j.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+  /** Stop the Java peer `id`, or every Java peer. */
+  async stopJava(signal: NodeJS.Signals = 'SIGTERM', id?: number): Promise<void> {
+    for (const [k, { proc: j, log }] of [...this.javas]) {
+      if (id !== undefined && k !== id) continue;
+      this.javas.delete(k);
+      if (k === this.lastJava) this.stoppedLog = log;
+      if (j.exitCode !== null || j.signalCode !== null) continue;
+      const exited = new Promise((r) => j.once('exit', r));
+      j.kill(signal);
+      const t = setTimeout(() => j.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    }
   }
 
-  /** The Java peer's last log lines, without the srvr noise of the tests' polling. */
+  /** The Java peers' last log lines, without the srvr noise of the tests' polling. */
   javaTail(n = 40): string {
-    return this.javaLog
-      .split('\n')
-      .filter((l) => !/Processing srvr/.test(l))
-      .slice(-n)
+    return [...this.javas]
+      .map(
+        ([k, { log }]) =>
+          `--- java ${k}\n` +
+          log
+            .split('\n')
+            .filter((l) => !/Processing srvr/.test(l))
+            .slice(-n)
+            .join('\n'),
+      )
       .join('\n');
   }
 
   /** Wait for `f`; on a timeout the error carries the Java peer's log too. */
   async waitFor(f: () => Promise<boolean>, ms: number, what: string): Promise<void> {
     await this.peers.waitFor(f, ms, what).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- java\n${this.javaTail()}`);
+      throw new Error(`${e.message}\n${this.javaTail()}`);
     });
   }
 

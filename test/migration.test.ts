@@ -1,0 +1,121 @@
+// The drills an operator runs first, under a steady writer (test/clients/JavaSteadyLoad.java: the
+// Apache ZooKeeper 3.8 Java client with one session, one ephemeral and one create at a time):
+//  - rolling migration: three Apache ZooKeeper 3.8 peers are replaced one at a time by zk-server on
+//    the same zoo.cfg, dataDir and ports, followers first, then back the same way;
+//  - whole-ensemble restart: every peer stops, the ensemble stays down longer than the session
+//    timeout, then every peer starts again.
+// Each must end with no error but ConnectionLoss (reconnects), every acknowledged create on every
+// peer, and the writer's session and ephemeral alive: the session timeout does not run while the
+// ensemble is down (the new leader gives every session a fresh timeout, as ZooKeeper does).
+import { afterEach, describe, expect, it } from 'vitest';
+import { steadyLoad, SteadyLoadResult } from './helpers/javaclient';
+import { MiniClient } from './helpers/miniclient';
+import { MixedEnsemble } from './helpers/mixed';
+import { digestMismatches, ensembleSpec, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+
+const SESSION_MS = 6000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let ens: MixedEnsemble | null = null;
+afterEach(async () => {
+  await ens?.cleanup();
+  ens = null;
+});
+
+const connectString = (spec: PeerSpec): string => [1, 2, 3].map((i) => `127.0.0.1:${spec.clientPort(i)}`).join(',');
+
+/** Once one peer leads and two follow: the leader's id. */
+async function settled(e: MixedEnsemble, what: string): Promise<number> {
+  await e.waitFor(async () => (await e.modes(3)).sort().join() === 'follower,follower,leader', 60_000, what);
+  return (await e.modes(3)).indexOf('leader') + 1;
+}
+
+/** Every peer has every acknowledged create of the writer. */
+async function everyPeerHasAll(spec: PeerSpec, tag: string, acked: number): Promise<void> {
+  for (const i of [1, 2, 3]) {
+    const c = await MiniClient.connect(spec.clientPort(i));
+    try {
+      const kids = await c.getChildren(`/steady-${tag}`);
+      expect(kids.length, `children of /steady-${tag} on peer ${i}`).toBeGreaterThanOrEqual(acked);
+    } finally {
+      c.close();
+    }
+  }
+}
+
+function expectClean(r: SteadyLoadResult): void {
+  expect(r, JSON.stringify(r)).toMatchObject({ expired: false, sameSession: true, missing: 0, ephemeral: true, errors: {} });
+  expect(r.acked).toBeGreaterThan(50);
+}
+
+describe.skipIf(SKIP_REAL)('operator drills under a steady writer', () => {
+  it('rolling migration: three Apache ZooKeeper 3.8 peers replaced one at a time by zk-server on the same dataDirs and ports, and back', async () => {
+    requireDist();
+    requireApacheZk();
+    const spec = await ensembleSpec(3);
+    const peers = new Peers(spec, 'zk-migrate-');
+    const e = (ens = new MixedEnsemble(peers));
+    for (const i of [1, 2, 3]) e.startJava(i);
+    let leader = await settled(e, 'three Java peers to form an ensemble');
+    const load = await steadyLoad(connectString(spec), SESSION_MS, 'migrate');
+    await load.ready;
+    const steps: string[] = [];
+    const javaLogs: string[] = [];
+    const stopJava = async (i: number): Promise<void> => {
+      javaLogs.push(e.javas.get(i)?.log ?? '');
+      await e.stopJava('SIGTERM', i);
+    };
+    // each mixed state lasts longer than syncLimit ticks (4 x 500 ms): a Java leader drops a
+    // follower that owes it an ACK for that long
+    const DWELL = 3000;
+    // followers first, the leader last: one leader change per direction
+    const order = (l: number): number[] => [...[1, 2, 3].filter((i) => i !== l), l];
+    for (const i of order(leader)) {
+      const t = Date.now();
+      await stopJava(i);
+      peers.start(i);
+      leader = await settled(e, `zk-server ${i} to take the place of Java ${i}`);
+      steps.push(`Java ${i} → zk-server ${i}: ${Date.now() - t} ms`);
+      await sleep(DWELL);
+    }
+    expect(e.javas.size).toBe(0);
+    for (const i of order(leader)) {
+      const t = Date.now();
+      await peers.stop(i);
+      e.startJava(i);
+      leader = await settled(e, `Java ${i} to take the place of zk-server ${i}`);
+      steps.push(`zk-server ${i} → Java ${i}: ${Date.now() - t} ms`);
+      await sleep(DWELL);
+    }
+    const r = await load.stop();
+    for (const j of e.javas.values()) javaLogs.push(j.log);
+    // no peer of either kind dropped a healthy one on the way
+    expect(javaLogs.join('\n')).not.toMatch(/transaction timeout|Closing connection to peer due to/);
+    expect([...peers.logs.values()].join('\n')).not.toMatch(/no packet from the leader/);
+    console.log(`rolling migration: ${steps.join('; ')}; writer: ${JSON.stringify(r)}`);
+    expectClean(r);
+    await everyPeerHasAll(spec, 'migrate', r.acked);
+  }, 300_000);
+
+  it('whole-ensemble restart: down longer than the session timeout, the session and its ephemeral are still there', async () => {
+    requireDist();
+    const spec = await ensembleSpec(3);
+    const peers = new Peers(spec, 'zk-restart-all-');
+    const e = (ens = new MixedEnsemble(peers));
+    for (const i of [1, 2, 3]) peers.start(i);
+    await settled(e, 'three peers to form an ensemble');
+    const load = await steadyLoad(connectString(spec), SESSION_MS, 'restart');
+    await load.ready;
+    await sleep(2000);
+    await peers.stopAll();
+    await sleep(SESSION_MS + 3000);
+    for (const i of [1, 2, 3]) peers.start(i);
+    await settled(e, 'the ensemble to come back');
+    await sleep(3000);
+    const r = await load.stop();
+    console.log(`whole-ensemble restart (down ${SESSION_MS + 3000} ms): writer: ${JSON.stringify(r)}`);
+    expectClean(r);
+    await everyPeerHasAll(spec, 'restart', r.acked);
+    for (const i of [1, 2, 3]) expect(await digestMismatches(spec.clientPort(i))).toBe(0);
+  }, 180_000);
+});

@@ -426,6 +426,34 @@ describe('broadcast details', () => {
     expect(brief(F3.takeReady())).toEqual(['ACK:200000001', 'ACK:200000002']);
   });
 
+  it('a follower outside the voters (started with more server lines while the ensemble grows) gets PROPOSAL and COMMIT; its ACK does not count', () => {
+    const { b, L } = established();
+    const F4 = follower(4, z(1, 3));
+    b.learners.set(4, F4);
+    b.take(4);
+    for (let i = 0; i < 4; i++) {
+      b.deliver(1);
+      b.deliver(4);
+    }
+    expect(F4.state).toBe('BROADCAST');
+    b.inbox.get(1)?.splice(0);
+    b.inbox.get(2)?.splice(0);
+    L.propose(Buffer.from('g'), z(2, 1));
+    expect(brief(b.take(1), 4)).toEqual(['PROPOSAL:200000001']);
+    L.persisted(z(2, 1));
+    b.take(1);
+    b.deliver(4);
+    F4.persisted(z(2, 1));
+    b.take(4);
+    // the leader and sid 4 have it: not a quorum of the voters 1, 2, 3
+    expect(b.deliver(1).flatMap((r) => r.commit)).toEqual([]);
+    b.deliver(2);
+    (b.learners.get(2) as ZabFollower).persisted(z(2, 1));
+    b.take(2);
+    expect(merge(b.deliver(1)).send).toEqual(['COMMIT:200000001', 'COMMIT:200000001']);
+    expect(merge(b.deliver(4)).commit).toEqual([z(2, 1)]);
+  });
+
   it('liveness: the leader steps down without a synced quorum, a learner gives up on a silent leader', () => {
     const { b, L, F2 } = established();
     L.tick(400);

@@ -241,7 +241,10 @@ export class ZabLeader {
   // ---- discovery ----
 
   private onInfo(sid: number, type: number, zxid: number, now: number): void {
-    const observer = type === T.OBSERVERINFO || this.observerIds.has(sid) || !this.voters.has(sid);
+    // a FOLLOWERINFO from a sid outside our voters (a peer started with more server lines, while
+    // an ensemble grows by rolling restarts) is followed as a participant whose ACKs do not count:
+    // PROPOSAL and COMMIT as LearnerHandler sends any PARTICIPANT; isQuorum counts only voters
+    const observer = type === T.OBSERVERINFO || this.observerIds.has(sid);
     // a new session: ACKs of the old one no longer count (its sync may TRUNC what it acked; the
     // outstanding proposals are forwarded again and re-ACKed once durable)
     for (const o of this.outstanding) o.acks.delete(sid);

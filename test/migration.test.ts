@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { steadyLoad, SteadyLoadResult } from './helpers/javaclient';
 import { MiniClient } from './helpers/miniclient';
 import { MixedEnsemble } from './helpers/mixed';
-import { digestMismatches, ensembleSpec, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { digestMismatches, ensembleSpec, freePorts, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 
 const SESSION_MS = 6000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -96,6 +96,75 @@ describe.skipIf(SKIP_REAL)('operator drills under a steady writer', () => {
     expectClean(r);
     await everyPeerHasAll(spec, 'migrate', r.acked);
   }, 300_000);
+
+  it('growth 3 → 5 the tutorials\' way: two new peers with five server lines join, then each old peer restarts with them, under the writer', async () => {
+    requireDist();
+    const ports = await freePorts(15);
+    const line = (i: number): string => `server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}`;
+    // the server lines each peer's zoo.cfg has: 3 for the old peers until they restart, 5 after
+    const view = new Map<number, number>([
+      [1, 3],
+      [2, 3],
+      [3, 3],
+      [4, 5],
+      [5, 5],
+    ]);
+    const spec: PeerSpec = {
+      clientPort: (i) => ports[3 * (i - 1)],
+      common: [],
+      extra: (i) => Array.from({ length: view.get(i)! }, (_, k) => line(k + 1)),
+    };
+    const peers = new Peers(spec, 'zk-grow-');
+    const e = (ens = new MixedEnsemble(peers));
+    const modes = (ids: number[]): Promise<string[]> => Promise.all(ids.map((i) => peers.mode(i)));
+    const all5 = [1, 2, 3, 4, 5];
+    const oneLeader = async (ids: number[]): Promise<boolean> => {
+      const m = await modes(ids);
+      return m.filter((x) => x === 'leader').length === 1 && m.every((x) => x === 'leader' || x === 'follower');
+    };
+    for (const i of [1, 2, 3]) peers.start(i);
+    await settled(e, 'the three old peers to form an ensemble');
+    const load = await steadyLoad(connectString(spec), SESSION_MS, 'grow');
+    await load.ready;
+    const steps: string[] = [];
+    let t = Date.now();
+    for (const i of [4, 5]) peers.start(i);
+    await e.waitFor(() => oneLeader(all5), 60_000, 'the new peers 4 and 5 to follow');
+    steps.push(`4 and 5 join: ${Date.now() - t} ms`);
+    await sleep(3000);
+    // the old peers restart with five server lines, followers first, the leader last
+    const leader0 = (await modes([1, 2, 3])).indexOf('leader') + 1;
+    for (const i of [...[1, 2, 3].filter((x) => x !== leader0), leader0]) {
+      t = Date.now();
+      await peers.stop(i);
+      view.set(i, 5);
+      peers.start(i);
+      await e.waitFor(async () => (await oneLeader(all5)) && (await peers.mode(i)) !== 'none', 60_000, `peer ${i} to rejoin with five server lines`);
+      steps.push(`restart ${i}: ${Date.now() - t} ms`);
+      await sleep(3000);
+    }
+    const r = await load.stop();
+    console.log(`growth 3 → 5 by rolling restarts: ${steps.join('; ')}; writer: ${JSON.stringify(r)}`);
+    expectClean(r);
+    expect([...peers.logs.values()].join('\n')).not.toMatch(/no packet from the leader|transaction timeout/);
+    for (const i of all5) {
+      const c = await MiniClient.connect(spec.clientPort(i));
+      try {
+        expect((await c.getChildren('/steady-grow')).length, `peer ${i}`).toBeGreaterThanOrEqual(r.acked);
+      } finally {
+        c.close();
+      }
+    }
+    // five voters now: any three are a quorum, so two of the old peers can go
+    const leader = (await modes(all5)).indexOf('leader') + 1;
+    const gone = [1, 2, 3].filter((x) => x !== leader).slice(0, 2);
+    for (const i of gone) await peers.stop(i);
+    const rest = all5.filter((x) => !gone.includes(x));
+    await e.waitFor(() => oneLeader(rest), 30_000, `peers ${rest.join(',')} serving without ${gone.join(',')}`);
+    const c = await MiniClient.connect(spec.clientPort(rest[0]));
+    expect(await c.create('/after-growth', Buffer.from('x'))).toBe(0);
+    c.close();
+  }, 240_000);
 
   it('whole-ensemble restart: down longer than the session timeout, the session and its ephemeral are still there', async () => {
     requireDist();

@@ -329,6 +329,33 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     servers.set(id, parseServerLine(id, e.value, (d) => err(key, d), multiAddress));
   }
 
+  // -- group.N / weight.N: hierarchical quorums (QuorumHierarchical.parse)
+  const groups = new Map<number, number[]>();
+  const weights = new Map<number, number>();
+  const groupOf = new Map<number, number>();
+  const intPart = (key: string, text: string, what: string): number => {
+    if (!/^\+?\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw err(key, `${what} must be a non-negative integer, got "${text}"`);
+    return Number(text);
+  };
+  for (const [key, e] of entries) {
+    if (key.startsWith('group.')) {
+      const gid = intPart(key, key.slice('group.'.length), 'the group id');
+      const members = e.value.split(':').map((x) => intPart(key, x, 'a group member'));
+      for (const sid of members) {
+        if (groupOf.has(sid)) throw err(key, `Server ${sid} is in multiple groups (group.${groupOf.get(sid)} and group.${gid})`);
+        groupOf.set(sid, gid);
+      }
+      groups.set(gid, members);
+    } else if (key.startsWith('weight.')) {
+      weights.set(intPart(key, key.slice('weight.'.length), 'the server id'), intPart(key, e.value, 'a weight'));
+    }
+  }
+  if (groups.size > 0 || weights.size > 0) {
+    for (const s of servers.values()) {
+      if (s.type === 'participant' && !groupOf.has(s.id)) throw err(serverKey.get(s.id)!, `Server ${s.id} is not in a group (hierarchical quorums: every participant needs a group.N line)`);
+    }
+  }
+
   let myid: number | undefined;
   let distributed = false;
   if (servers.size > 0) {
@@ -418,7 +445,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
   const ignoredKeys: string[] = [];
   for (const [k, e] of entries) {
     raw.set(k, e.value);
-    if (k.startsWith('server.') || k.startsWith('authProvider.') || k.startsWith('superUser.')) continue;
+    if (/^(server|group|weight|authProvider|superUser)\./.test(k)) continue;
     const spec = specOf(k);
     if (!spec?.impl && !ignoredKeys.includes(k)) ignoredKeys.push(k);
   }
@@ -498,6 +525,8 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     juteMaxBuffer: num('jute.maxbuffer', 0xfffff),
     globalOutstandingLimit: num('globalOutstandingLimit', 1000),
     servers,
+    groups,
+    weights,
     myid,
     peerType,
     standaloneEnabled,
@@ -544,10 +573,18 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
  * The membership text ZooKeeper keeps in /zookeeper/config and prints after `membership: ` in
  * `conf` (QuorumMaj.toString): the server lines by id, then `version=0`, no newline at the end.
  */
-export function membershipText(config: Pick<ServerConfig, 'servers'>): string {
+export function membershipText(config: Pick<ServerConfig, 'servers'> & Partial<Pick<ServerConfig, 'groups' | 'weights'>>): string {
   const lines = [...config.servers.values()]
     .sort((a, b) => a.id - b.id)
     .map((sv) => `server.${sv.id}=${sv.host}:${sv.quorumPort}:${sv.electionPort}:${sv.type}${sv.clientPort !== undefined ? `;${sv.clientHost}:${sv.clientPort}` : ''}`);
+  const groups = config.groups ?? new Map<number, number[]>();
+  if (groups.size > 0) {
+    // QuorumHierarchical.toString: the groups, then every participant's weight (1 unless given)
+    for (const gid of [...groups.keys()].sort((a, b) => a - b)) lines.push(`group.${gid}=${[...groups.get(gid)!].sort((a, b) => a - b).join(':')}`);
+    const weights = new Map(config.weights ?? []);
+    for (const sv of config.servers.values()) if (sv.type === 'participant' && !weights.has(sv.id)) weights.set(sv.id, 1);
+    for (const sid of [...weights.keys()].sort((a, b) => a - b)) lines.push(`weight.${sid}=${weights.get(sid)}`);
+  }
   return lines.join('\n') + '\nversion=0';
 }
 

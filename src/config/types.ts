@@ -128,6 +128,10 @@ export interface ServerConfig {
   globalOutstandingLimit: number;
   /** quorum */
   servers: Map<number, QuorumServerSpec>;
+  /** hierarchical quorums (group.N=sid:sid:…): gid → members; empty for majority quorums */
+  groups: Map<number, number[]>;
+  /** weight.N: sid → vote weight (hierarchical quorums; default 1) */
+  weights: Map<number, number>;
   /** from dataDir/myid when servers are configured */
   myid?: number;
   peerType: 'participant' | 'observer';

@@ -7,6 +7,7 @@ import { peerAuth } from './peerauth';
 import { quorumConnect, quorumServer } from './transport';
 import { QuorumCnxManager } from './cnx/manager';
 import { FastLeaderElection } from './fle/fle';
+import { quorumVerifier } from './verifier';
 import { decodeNotification, encodeNotification } from './fle/notification';
 
 export interface ElectionDecision {
@@ -79,7 +80,7 @@ export class ElectionService {
   lookForLeader(lastLoggedZxid: number, currentEpoch: number): Promise<ElectionDecision> {
     const me = this.config.servers.get(this.config.myid!)!;
     // one core for the process: its logical clock keeps counting across elections
-    this.fle ??= new FastLeaderElection({ myid: this.config.myid!, voters: this.voters, isObserver: me.type === 'observer' });
+    this.fle ??= new FastLeaderElection({ myid: this.config.myid!, voters: this.voters, isObserver: me.type === 'observer', verifier: quorumVerifier(this.config) });
     return new Promise((resolve) => {
       this.waiting = resolve;
       this.out(this.fle!.startElection(Date.now(), lastLoggedZxid, currentEpoch));

@@ -1,6 +1,7 @@
 // LEADING: the Zab leader core (zab/leader.ts) bound to the quorum port, the txn log and a
 // ZooKeeperServer in the leader role. Every Ready is carried out by the shared executor
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
+import { quorumVerifier } from './verifier';
 import * as net from 'node:net';
 import { peerAuth } from './peerauth';
 import { quorumServer } from './transport';
@@ -46,6 +47,7 @@ export class LeaderRole implements ZabHost {
       myid: ctx.myid,
       voters: ctx.voters,
       observers: ctx.observers,
+      verifier: quorumVerifier(c),
       acceptedEpoch: accepted,
       currentEpoch: current,
       lastZxid: tree.lastProcessedZxid,

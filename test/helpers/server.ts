@@ -75,6 +75,8 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     juteMaxBuffer: 0xfffff,
     globalOutstandingLimit: 1000,
     servers: new Map(),
+    groups: new Map(),
+    weights: new Map(),
     peerType: 'participant',
     standaloneEnabled: true,
     quorumListenOnAllIPs: false,

@@ -1,6 +1,7 @@
 // FastLeaderElection (wire-quorum.md §4) as a pure state machine for one peer: notifications and
 // time go in, notifications to send come out. Votes order by (peerEpoch, zxid, sid).
 import { Notification, PeerState } from './notification';
+import { majorityVerifier, QuorumVerifier } from '../verifier';
 
 export interface Outgoing {
   to: number;
@@ -27,6 +28,8 @@ export interface FleOptions {
   myid: number;
   voters: number[];
   isObserver?: boolean;
+  /** which sets of voters are a quorum (default: a majority of `voters`) */
+  verifier?: QuorumVerifier;
   config?: string;
   finalizeWaitMs?: number;
   minNotificationIntervalMs?: number;
@@ -48,9 +51,11 @@ export class FastLeaderElection {
   private myZxid = -1;
   private myEpoch = -1;
   private readonly voters: Set<number>;
+  private readonly qv: QuorumVerifier;
 
   constructor(private readonly o: FleOptions) {
     this.voters = new Set(o.voters);
+    this.qv = o.verifier ?? majorityVerifier(o.voters);
     this.interval = o.minNotificationIntervalMs ?? 200;
   }
 
@@ -62,12 +67,9 @@ export class FastLeaderElection {
     return this.o.isObserver ?? !this.voters.has(this.o.myid);
   }
 
-  private quorum(n: number): boolean {
-    return n * 2 > this.voters.size;
-  }
-
   private better(a: { leader: number; zxid: number; peerEpoch: number }, b: { leader: number; zxid: number; peerEpoch: number }): boolean {
-    if (!this.voters.has(a.leader)) return false;
+    // a voter of weight 0 (hierarchical quorums) is never elected (totalOrderPredicate)
+    if (!this.voters.has(a.leader) || this.qv.weight(a.leader) === 0) return false;
     return a.peerEpoch > b.peerEpoch || (a.peerEpoch === b.peerEpoch && (a.zxid > b.zxid || (a.zxid === b.zxid && a.leader > b.leader)));
   }
 
@@ -122,13 +124,13 @@ export class FastLeaderElection {
   }
 
   private agree(votes: Map<number, Vote>, v: { leader: number; zxid: number; peerEpoch: number }, decidedOnly: boolean): boolean {
-    let n = 0;
+    const agreeing: number[] = [];
     for (const [sid, x] of votes) {
       if (!this.voters.has(sid)) continue;
       const same = decidedOnly ? x.leader === v.leader : x.leader === v.leader && x.zxid === v.zxid && x.peerEpoch === v.peerEpoch;
-      if (same) n++;
+      if (same) agreeing.push(sid);
     }
-    return this.quorum(n);
+    return this.qv.containsQuorum(agreeing);
   }
 
   private checkLeader(votes: Map<number, Vote>, leader: number, electionEpoch: number): boolean {

@@ -20,6 +20,7 @@ import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeRevalidate
 import { emptyReady, Ready, ZabTxn, ZabState, ZabTiming } from './ready';
 import { chooseSync } from './sync';
 import { SessionTracker } from '../../data/session';
+import { majorityVerifier, QuorumVerifier } from '../verifier';
 
 export interface LeaderOptions extends ZabTiming {
   myid: number;
@@ -27,6 +28,8 @@ export interface LeaderOptions extends ZabTiming {
   voters: number[];
   /** sids configured as observers (OBSERVERINFO marks one too) */
   observers?: number[];
+  /** which sets of voters are a quorum (default: a majority of `voters`) */
+  verifier?: QuorumVerifier;
   acceptedEpoch: number;
   currentEpoch: number;
   /** lastProcessedZxid: the DataTree (loaded from snapshot + the whole txn log) is at this zxid */
@@ -79,6 +82,7 @@ export class ZabLeader {
   private st: ZabState = 'DISCOVERY';
   private ready = emptyReady();
   private readonly voters: Set<number>;
+  private readonly qv: QuorumVerifier;
   private readonly observerIds: Set<number>;
   private readonly peers = new Map<number, Peer>();
   /** participants that sent FOLLOWERINFO while the epoch was open */
@@ -106,6 +110,7 @@ export class ZabLeader {
     this.sessions = new SessionTracker(o.tickTime, o.myid, clock ? () => Math.max(this.now, clock()) : () => this.now);
     this.inherited = o.sessions ? [...o.sessions] : [];
     this.voters = new Set(o.voters);
+    this.qv = o.verifier ?? majorityVerifier(o.voters);
     this.observerIds = new Set(o.observers ?? []);
     this.maxAccepted = o.acceptedEpoch;
     this.windowMax = Math.max(1, o.committedLogCount ?? 500);
@@ -152,9 +157,7 @@ export class ZabLeader {
   }
 
   private isQuorum(ids: Iterable<number>): boolean {
-    const seen = new Set<number>();
-    for (const id of ids) if (this.voters.has(id)) seen.add(id);
-    return seen.size * 2 > this.voters.size;
+    return this.qv.containsQuorum(ids);
   }
 
   private send(to: number, type: number, zxid: number, data: Buffer | null = null, authinfo: Id[] | null = null): void {

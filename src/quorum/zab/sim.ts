@@ -14,6 +14,7 @@
 //
 // Longer than 600 lines on purpose: the network, disks, crashes, elections and invariant checks
 // share one seeded state and one event order, and are read together when a seed fails.
+import { hierarchicalVerifier, majorityVerifier, QuorumVerifier } from '../verifier';
 import { ReadyLoop, ZabHost } from './executor';
 import { parseSessionTxn, SessionTxn, SimSessions } from './sim-sessions';
 import { ZabLeader } from './leader';
@@ -65,6 +66,9 @@ export interface SimOptions {
   /** per step: a client creates a session (at most `maxSessions` live) */
   sessionRate?: number;
   maxSessions?: number;
+  /** hierarchical quorums: the voters' groups (and weights, default 1); majority when unset */
+  groups?: number[][];
+  weights?: [number, number][];
 }
 
 export class Violation extends Error {}
@@ -102,6 +106,8 @@ interface Msg {
 
 interface SimNode {
   id: number;
+  /** a self-quorum leader: established once its currentEpoch write is carried out */
+  establishOnEpochWrite?: boolean;
   observer: boolean;
   up: boolean;
   disk: Disk;
@@ -152,6 +158,8 @@ export class ZabSim {
   /** the highest epoch established so far */
   private maxEpoch = -1;
   private readonly voterCount: number;
+  /** the quorum rule every leader and the checks use */
+  readonly verifier: QuorumVerifier;
   private faults = true;
   private proposals = true;
   private readonly trail: string[] = [];
@@ -169,6 +177,8 @@ export class ZabSim {
   ) {
     this.rnd = prng(seed);
     this.voterCount = opts.voters ?? 3;
+    const voterIds = Array.from({ length: this.voterCount }, (_, i) => i + 1);
+    this.verifier = opts.groups ? hierarchicalVerifier(voterIds, new Map(opts.groups.map((g, i) => [i + 1, g])), new Map(opts.weights ?? [])) : majorityVerifier(voterIds);
     const total = this.voterCount + (opts.observers ?? 0);
     for (let id = 1; id <= total; id++) {
       this.nodes.push({
@@ -391,8 +401,14 @@ export class ZabSim {
     return {
       begin: (r: Ready) => {
         // the leader is established when its core decides so (a quorum acked NEWLEADER), whatever
-        // happens to the rest of this Ready
-        if (r.stateChange === 'BROADCAST' && n.leader) this.established(n, n.leader);
+        // happens to the rest of this Ready; a leader that is a quorum by itself (a weighty voter
+        // of a hierarchical quorum) writes its epoch in this very Ready, and is established only
+        // once that write is carried out (a crash before it leaves the epoch unpromised)
+        n.establishOnEpochWrite = false;
+        if (r.stateChange === 'BROADCAST' && n.leader) {
+          if (r.writeEpoch.current === undefined) this.established(n, n.leader);
+          else n.establishOnEpochWrite = true;
+        }
         n.crashAt = -1;
       },
       proceed: (op, ops) => {
@@ -405,7 +421,12 @@ export class ZabSim {
       truncate: (z) => this.truncate(n, z),
       installSnapshot: (z) => this.installSnapshot(n, z),
       writeAcceptedEpoch: (e) => ((n.disk.accepted = e), this.checkEpochFiles(n)),
-      writeCurrentEpoch: (e) => ((n.disk.current = e), this.checkEpochFiles(n)),
+      writeCurrentEpoch: (e) => {
+        n.disk.current = e;
+        this.checkEpochFiles(n);
+        if (n.establishOnEpochWrite && n.leader) this.established(n, n.leader);
+        n.establishOnEpochWrite = false;
+      },
       append: (t) => this.append(n, t),
       apply: (t) => this.apply(n, t),
       send: (to, p, snapshot) => this.sendFrom(n, to, p, snapshot),
@@ -502,18 +523,18 @@ export class ZabSim {
   }
 
   private checkDurableQuorum(leader: SimNode, t: ZabTxn): void {
-    let n = 0;
+    const holders: number[] = [];
     for (const x of this.nodes) {
       if (x.observer) continue;
       const log = x.disk.log;
       for (let i = log.length - 1; i >= 0 && log[i].zxid >= t.zxid; i--) {
         if (log[i].zxid === t.zxid && !log[i].torn && log[i].data.equals(t.data)) {
-          n++;
+          holders.push(x.id);
           break;
         }
       }
     }
-    if (n * 2 <= this.voterCount) this.fail(`leader ${leader.id} committed 0x${zxidHex(t.zxid)} held durably by only ${n} voters`);
+    if (!this.verifier.containsQuorum(holders)) this.fail(`leader ${leader.id} committed 0x${zxidHex(t.zxid)} held durably only by voters [${holders}], no quorum`);
   }
 
   /** Every applied sequence is a prefix of the committed one; the established leader extends it. */
@@ -566,9 +587,9 @@ export class ZabSim {
     const groups = this.partition ? [[...this.partition], this.nodes.map((n) => n.id).filter((id) => !this.partition!.has(id))] : [this.nodes.map((n) => n.id)];
     for (const g of groups) {
       const cands = g.map((id) => this.node(id)).filter((n) => n.up && !n.observer && !this.core(n));
-      if (cands.length * 2 <= this.voterCount || this.rnd() > 0.3) continue;
+      if (!this.verifier.containsQuorum(cands.map((n) => n.id)) || this.rnd() > 0.3) continue;
       // FLE settles on the best vote among the quorum that finalised first
-      const q = Math.floor(this.voterCount / 2) + 1;
+      const q = this.opts.groups ? 1 : Math.floor(this.voterCount / 2) + 1;
       const size = q + this.int(cands.length - q + 1);
       const shuffled = cands.slice();
       for (let i = shuffled.length - 1; i > 0; i--) {
@@ -578,8 +599,11 @@ export class ZabSim {
       // the voters that elect together must all hear each other (a cut link splits them)
       const pool: SimNode[] = [];
       for (const n of shuffled) if (pool.every((m) => !this.blocked(m.id, n.id))) pool.push(n);
-      if (pool.length < size) continue;
-      const chosen = pool.slice(0, size).sort((a, b) => this.best(a, b))[0];
+      if (pool.length < size || !this.verifier.containsQuorum(pool.slice(0, size).map((n) => n.id))) continue;
+      // a voter of weight 0 is never elected (FastLeaderElection.totalOrderPredicate)
+      const electable = pool.slice(0, size).filter((n) => this.verifier.weight(n.id) > 0);
+      if (!electable.length) continue;
+      const chosen = electable.sort((a, b) => this.best(a, b))[0];
       this.stats.elections++;
       this.note(`elect ${chosen.id} from [${pool.slice(0, size).map((x) => x.id)}] (epochs ${chosen.disk.accepted}/${chosen.disk.current}, last 0x${zxidHex(this.lastDurable(chosen))})`);
       chosen.leader = new ZabLeader({
@@ -587,6 +611,7 @@ export class ZabSim {
         myid: chosen.id,
         voters: this.nodes.filter((x) => !x.observer).map((x) => x.id),
         observers: this.nodes.filter((x) => x.observer).map((x) => x.id),
+        verifier: this.verifier,
         acceptedEpoch: chosen.disk.accepted,
         currentEpoch: chosen.disk.current,
         lastZxid: this.lastDurable(chosen),

@@ -206,7 +206,7 @@ export async function startQuorumPeer(config: ServerConfig, logger: Logger): Pro
   await secureListener?.listen();
   await peer.start();
   const port = listener.address()?.port ?? config.clientPort;
-  logger.info({ myid: config.myid, port }, 'quorum peer started');
+  logger.info({ port }, 'quorum peer started'); // the logger's bindings carry myid
   const http = await startHttpEndpoints(ctx, config, logger);
   return {
     get zk() {

@@ -270,6 +270,20 @@ function established(o: Partial<ConstructorParameters<typeof ZabLeader>[0]> = {}
   return { b, L, F2 };
 }
 
+/** Learner `id` (at the leader's last zxid) joins the established ensemble and reaches BROADCAST; the leader's inbox is emptied. */
+function joinBroadcast(b: Bench, id: number): ZabFollower {
+  const F = follower(id, z(1, 3));
+  b.learners.set(id, F);
+  b.take(id);
+  for (let i = 0; i < 4; i++) {
+    b.deliver(1);
+    b.deliver(id);
+  }
+  expect(F.state).toBe('BROADCAST');
+  b.inbox.get(1)?.splice(0);
+  return F;
+}
+
 describe('broadcast details', () => {
   it('observers: ACK only NEWLEADER, get INFORM, never count for a quorum', () => {
     const { b, L } = established();
@@ -401,15 +415,7 @@ describe('broadcast details', () => {
 
   it('a follower ACKs every proposal once durable, also those the others already committed (a Java leader\'s SyncLimitCheck waits for each)', () => {
     const { b, L, F2 } = established();
-    const F3 = follower(3, z(1, 3));
-    b.learners.set(3, F3);
-    b.take(3);
-    for (let i = 0; i < 4; i++) {
-      b.deliver(1);
-      b.deliver(3);
-    }
-    expect(F3.state).toBe('BROADCAST');
-    b.inbox.get(1)?.splice(0);
+    const F3 = joinBroadcast(b, 3);
     L.propose(Buffer.from('a'), z(2, 1));
     L.propose(Buffer.from('b'), z(2, 2));
     b.take(1);
@@ -428,15 +434,7 @@ describe('broadcast details', () => {
 
   it('a follower outside the voters (started with more server lines while the ensemble grows) gets PROPOSAL and COMMIT; its ACK does not count', () => {
     const { b, L } = established();
-    const F4 = follower(4, z(1, 3));
-    b.learners.set(4, F4);
-    b.take(4);
-    for (let i = 0; i < 4; i++) {
-      b.deliver(1);
-      b.deliver(4);
-    }
-    expect(F4.state).toBe('BROADCAST');
-    b.inbox.get(1)?.splice(0);
+    const F4 = joinBroadcast(b, 4);
     b.inbox.get(2)?.splice(0);
     L.propose(Buffer.from('g'), z(2, 1));
     expect(brief(b.take(1), 4)).toEqual(['PROPOSAL:200000001']);

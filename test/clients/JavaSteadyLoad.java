@@ -32,6 +32,17 @@ public class JavaSteadyLoad {
     }
   }
 
+  /** Creates `path` unless it is there (a retry after ConnectionLoss may find its own create). */
+  static void ensure(ZooKeeper zk, String path, CreateMode mode, AtomicInteger losses) throws Exception {
+    retry(() -> {
+      try {
+        return zk.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, mode);
+      } catch (KeeperException.NodeExistsException e) {
+        return path;
+      }
+    }, losses);
+  }
+
   static String q(String s) {
     return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
@@ -57,27 +68,9 @@ public class JavaSteadyLoad {
     }
     long session = zk.getSessionId();
     AtomicInteger losses = new AtomicInteger();
-    retry(() -> {
-      try {
-        return zk.create(base, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      } catch (KeeperException.NodeExistsException e) {
-        return base;
-      }
-    }, losses);
-    retry(() -> {
-      try {
-        return zk.create(base + "-eph", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
-      } catch (KeeperException.NodeExistsException e) {
-        return base + "-eph";
-      }
-    }, losses);
-    retry(() -> {
-      try {
-        return zk.create(base + "-busy", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      } catch (KeeperException.NodeExistsException e) {
-        return base + "-busy";
-      }
-    }, losses);
+    ensure(zk, base, CreateMode.PERSISTENT, losses);
+    ensure(zk, base + "-eph", CreateMode.EPHEMERAL, losses);
+    ensure(zk, base + "-busy", CreateMode.PERSISTENT, losses);
     System.out.println("ready");
     System.out.flush();
 

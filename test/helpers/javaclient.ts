@@ -1,6 +1,6 @@
 // Programs of test/clients/*.java run with the Debian Java client libraries (/usr/share/java/*:
 // the Apache ZooKeeper 3.8 client, Curator, Netty): each is compiled once per test process.
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,9 +9,11 @@ const JAVA_CP = '/usr/share/java/*';
 const CLIENTS = path.join(__dirname, '..', 'clients');
 const compiled = new Map<string, Promise<string>>();
 
-function exec(cmd: string, args: string[], limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `cmd` to its end (killed after `limitMs`); `track` holds the process while it runs. */
+export function exec(cmd: string, args: string[], limitMs: number, track?: Set<ChildProcess>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    track?.add(p);
     let stdout = '';
     let stderr = '';
     p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -20,6 +22,7 @@ function exec(cmd: string, args: string[], limitMs: number): Promise<{ code: num
     p.on('error', reject);
     p.on('close', (code) => {
       clearTimeout(t);
+      track?.delete(p);
       resolve({ code, stdout, stderr });
     });
   });

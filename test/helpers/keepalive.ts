@@ -1,10 +1,10 @@
 // Sessions held by the real clients for a while, with an ephemeral, while they ping:
 // test/clients/JavaKeepalive.java (the Apache ZooKeeper 3.8 Java client) and
 // test/clients/kazoo_keepalive.py (kazoo). `hold` runs one and says what went wrong, if anything.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { compileJava, exec } from './javaclient';
 
 const JAVA_DIR = '/usr/share/java';
 const JAVA_CP = `${JAVA_DIR}/*`;
@@ -22,29 +22,16 @@ export interface Outcome {
 export const children = new Set<ChildProcess>();
 let classes: string | null = null;
 
-function run(cmd: string, args: string[], limitMs: number): Promise<{ out: Outcome | null; raw: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(p);
-    let stdout = '';
-    let stderr = '';
-    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => p.kill('SIGKILL'), limitMs);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      children.delete(p);
-      const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      let out: Outcome | null = null;
-      try {
-        out = line ? (JSON.parse(line) as Outcome) : null;
-      } catch {
-        out = null;
-      }
-      resolve({ out, raw: `${stdout}\n--- stderr (tail)\n${stderr.slice(-3000)}`, code });
-    });
-  });
+async function run(cmd: string, args: string[], limitMs: number): Promise<{ out: Outcome | null; raw: string; code: number | null }> {
+  const { code, stdout, stderr } = await exec(cmd, args, limitMs, children);
+  const line = stdout.split('\n').find((l) => l.startsWith('{'));
+  let out: Outcome | null = null;
+  try {
+    out = line ? (JSON.parse(line) as Outcome) : null;
+  } catch {
+    out = null;
+  }
+  return { out, raw: `${stdout}\n--- stderr (tail)\n${stderr.slice(-3000)}`, code };
 }
 
 /** Checks that the clients are installed and compiles JavaKeepalive once; throws with what to do. */
@@ -52,17 +39,7 @@ export async function prepareClients(): Promise<void> {
   for (const f of [`${JAVA_DIR}/zookeeper.jar`, '/usr/bin/python3']) {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing: run scripts/install-test-deps.sh (or set ZK_SKIP_REAL_CLIENTS=1)`);
   }
-  if (classes) return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-keepalive-'));
-  const c = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn('javac', ['-nowarn', '-encoding', 'UTF-8', '-cp', JAVA_CP, '-d', dir, path.join(CLIENTS, 'JavaKeepalive.java')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (out += d));
-    p.on('close', (code) => resolve({ code, out }));
-  });
-  if (c.code !== 0) throw new Error(`javac JavaKeepalive.java failed:\n${c.out}`);
-  classes = dir;
+  classes = await compileJava('JavaKeepalive');
 }
 
 export type KeepaliveClient = 'java' | 'kazoo';

@@ -111,6 +111,8 @@ interface Entry {
   line: number;
   /** '' for the config file, 'JVMFLAGS' for -D flags */
   source: string;
+  /** a line of the dynamic config file (dynamicConfigFile): its path */
+  dynamicFile?: string;
 }
 
 const SERVER_FORM = 'expected host:quorumPort:electionPort[:participant|:observer][;[clientHost:]clientPort]';
@@ -156,8 +158,36 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     if (!entries.has(key)) entries.set(key, { value: v, line: 0, source: 'JVMFLAGS' });
   }
 
+  // -- dynamicConfigFile: the server.N / group.N / weight.N lines live there (QuorumPeerConfig.parse);
+  // its version is the hex suffix of its name (zoo.cfg.dynamic.100000000 → 0x100000000), else 0
+  let configVersion = 0;
+  const dynEntry = entries.get('dynamicConfigFile');
+  if (dynEntry && dynEntry.value !== '') {
+    for (const [key, e] of entries) {
+      if (/^(server|group|weight)\./.test(key)) {
+        throw new ConfigError(file, e.line, key, `parameter: ${key} must be in a separate dynamic config file (dynamicConfigFile is set)`);
+      }
+    }
+    const dynPath = path.resolve(path.dirname(abs), dynEntry.value);
+    let dynText: string;
+    try {
+      dynText = fs.readFileSync(path.isAbsolute(dynEntry.value) ? dynEntry.value : fs.existsSync(dynEntry.value) ? dynEntry.value : dynPath, 'utf8');
+    } catch (e) {
+      throw new ConfigError(file, dynEntry.line, 'dynamicConfigFile', `cannot read the dynamic config file ${dynEntry.value}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    for (const p of parseProperties(dynText)) {
+      if (p.key === 'version') throw new ConfigError(dynEntry.value, p.line, 'version', "dynamic file shouldn't have version inside (the version is the file name's suffix)");
+      if (!/^(server|group|weight)\./.test(p.key)) throw new ConfigError(dynEntry.value, p.line, p.key, `Unrecognised parameter: ${p.key} (a dynamic config file holds only server.N, group.N and weight.N lines)`);
+      entries.delete(p.key);
+      entries.set(p.key, { value: p.value, line: p.line, source: '', dynamicFile: dynEntry.value });
+    }
+    const m = /\.dynamic\.([0-9a-fA-F]+)$/.exec(dynEntry.value);
+    if (m) configVersion = parseInt(m[1], 16);
+  }
+
   const where = (key: string): { f: string; line: number } => {
     const e = entries.get(key);
+    if (e?.dynamicFile) return { f: e.dynamicFile, line: e.line };
     return { f: e?.source ? `${file} (${e.source})` : file, line: e?.line ?? 0 };
   };
   const err = (key: string, detail: string): ConfigError => {
@@ -315,9 +345,6 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
   const serverKey = new Map<number, string>();
   const multiAddress = flags.get('zookeeper.multiAddress.enabled') === 'true';
   for (const [key, e] of entries) {
-    if (str('dynamicConfigFile') !== undefined && /^(server|group|weight)\./.test(key)) {
-      throw err(key, `parameter: ${key} must be in a separate dynamic config file (dynamicConfigFile is set)`);
-    }
     if (!key.startsWith('server.')) continue;
     const idText = key.slice('server.'.length);
     if (!/^\+?\d+$/.test(idText) || !Number.isSafeInteger(Number(idText))) {
@@ -527,6 +554,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     servers,
     groups,
     weights,
+    configVersion,
     myid,
     peerType,
     standaloneEnabled,
@@ -571,9 +599,10 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
 
 /**
  * The membership text ZooKeeper keeps in /zookeeper/config and prints after `membership: ` in
- * `conf` (QuorumMaj.toString): the server lines by id, then `version=0`, no newline at the end.
+ * `conf` (QuorumMaj.toString): the server lines by id, then `version=<hex>` (0 until a reconfig),
+ * no newline at the end.
  */
-export function membershipText(config: Pick<ServerConfig, 'servers'> & Partial<Pick<ServerConfig, 'groups' | 'weights'>>): string {
+export function membershipText(config: Pick<ServerConfig, 'servers'> & Partial<Pick<ServerConfig, 'groups' | 'weights' | 'configVersion'>>): string {
   const lines = [...config.servers.values()]
     .sort((a, b) => a.id - b.id)
     .map((sv) => `server.${sv.id}=${sv.host}:${sv.quorumPort}:${sv.electionPort}:${sv.type}${sv.clientPort !== undefined ? `;${sv.clientHost}:${sv.clientPort}` : ''}`);
@@ -585,7 +614,7 @@ export function membershipText(config: Pick<ServerConfig, 'servers'> & Partial<P
     for (const sv of config.servers.values()) if (sv.type === 'participant' && !weights.has(sv.id)) weights.set(sv.id, 1);
     for (const sid of [...weights.keys()].sort((a, b) => a - b)) lines.push(`weight.${sid}=${weights.get(sid)}`);
   }
-  return lines.join('\n') + '\nversion=0';
+  return lines.join('\n') + `\nversion=${(config.configVersion ?? 0).toString(16)}`;
 }
 
 /** `host:port[:port...]` with an optional `[ipv6]` host. */

@@ -132,6 +132,8 @@ export interface ServerConfig {
   groups: Map<number, number[]>;
   /** weight.N: sid → vote weight (hierarchical quorums; default 1) */
   weights: Map<number, number>;
+  /** the membership's version (the zxid of the reconfig that made it; 0 for the first one) */
+  configVersion: number;
   /** from dataDir/myid when servers are configured */
   myid?: number;
   peerType: 'participant' | 'observer';

@@ -430,7 +430,9 @@ export class DataTree {
         case OpCode.deleteContainer:
           this.deleteNode(txn.path, hdr.zxid);
           return { err: 0, type, path: txn.path };
-        case OpCode.setData: {
+        case OpCode.setData:
+        case OpCode.reconfig: {
+          // a reconfig is a SetDataTxn of /zookeeper/config (version -1, as 3.8 writes it)
           const stat = this.setData(txn.path, txn.data, txn.version, hdr.zxid, hdr.time);
           return { err: 0, type, path: txn.path, stat };
         }

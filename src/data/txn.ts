@@ -9,7 +9,7 @@ export type Txn =
   | { type: typeof OpCode.createContainer; path: string; data: Buffer | null; acl: ACL[]; parentCVersion: number }
   | { type: typeof OpCode.createTTL; path: string; data: Buffer | null; acl: ACL[]; parentCVersion: number; ttl: number }
   | { type: typeof OpCode.delete | typeof OpCode.deleteContainer; path: string }
-  | { type: typeof OpCode.setData; path: string; data: Buffer | null; version: number }
+  | { type: typeof OpCode.setData | typeof OpCode.reconfig; path: string; data: Buffer | null; version: number }
   | { type: typeof OpCode.setACL; path: string; acl: ACL[]; version: number }
   | { type: typeof OpCode.check; path: string; version: number }
   | { type: typeof OpCode.error; err: number }
@@ -47,6 +47,7 @@ export function writeTxnBody(w: JuteWriter, t: Txn): void {
       w.writeString(t.path);
       return;
     case OpCode.setData:
+    case OpCode.reconfig:
       w.writeString(t.path);
       w.writeBuffer(t.data);
       w.writeInt(t.version);
@@ -111,6 +112,7 @@ export function readTxnBody(type: number, r: JuteReader): Txn {
     case OpCode.deleteContainer:
       return { type, path: r.readStr() };
     case OpCode.setData:
+    case OpCode.reconfig:
       return { type, path: r.readStr(), data: r.readBuffer(), version: r.readInt() };
     case OpCode.setACL:
       return { type, path: r.readStr(), acl: readACLs(r) ?? [], version: r.readInt() };

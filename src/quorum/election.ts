@@ -8,6 +8,7 @@ import { quorumConnect, quorumServer } from './transport';
 import { QuorumCnxManager } from './cnx/manager';
 import { FastLeaderElection } from './fle/fle';
 import { quorumVerifier } from './verifier';
+import { membershipText } from '../config/load';
 import { decodeNotification, encodeNotification } from './fle/notification';
 
 export interface ElectionDecision {
@@ -17,6 +18,8 @@ export interface ElectionDecision {
 
 export class ElectionService {
   private cnx: QuorumCnxManager;
+  /** the election addresses the connection manager dials (kept up to date on reconfig) */
+  private readonly peers = new Map<number, { host: string; port: number }>();
   private fle: FastLeaderElection | null = null;
   private timer: NodeJS.Timeout | null = null;
   private waiting: ((d: ElectionDecision) => void) | null = null;
@@ -26,7 +29,7 @@ export class ElectionService {
     private readonly logger: Logger,
   ) {
     const me = config.servers.get(config.myid!)!;
-    const peers = new Map<number, { host: string; port: number }>();
+    const peers = this.peers;
     for (const s of config.servers.values()) peers.set(s.id, { host: s.host, port: s.electionPort });
     this.cnx = new QuorumCnxManager({
       myid: config.myid!,
@@ -80,12 +83,23 @@ export class ElectionService {
   lookForLeader(lastLoggedZxid: number, currentEpoch: number): Promise<ElectionDecision> {
     const me = this.config.servers.get(this.config.myid!)!;
     // one core for the process: its logical clock keeps counting across elections
-    this.fle ??= new FastLeaderElection({ myid: this.config.myid!, voters: this.voters, isObserver: me.type === 'observer', verifier: quorumVerifier(this.config) });
+    this.fle ??= new FastLeaderElection({ myid: this.config.myid!, voters: this.voters, isObserver: me?.type !== 'participant', verifier: quorumVerifier(this.config) });
     return new Promise((resolve) => {
       this.waiting = resolve;
       this.out(this.fle!.startElection(Date.now(), lastLoggedZxid, currentEpoch));
       this.check();
     });
+  }
+
+  /**
+   * The config's membership changed (a reconfig came into force): dial the new members' election
+   * ports, and count votes by the new membership (QuorumPeer.connectNewPeers, restartLeaderElection).
+   */
+  reconfigure(): void {
+    this.peers.clear();
+    for (const s of this.config.servers.values()) this.peers.set(s.id, { host: s.host, port: s.electionPort });
+    const me = this.config.servers.get(this.config.myid!);
+    this.fle?.setMembership(this.voters, quorumVerifier(this.config), me?.type === 'observer' || !me, membershipText(this.config));
   }
 
   /** The role is established in `epoch`: answer LOOKING peers with that peerEpoch. */

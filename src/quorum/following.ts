@@ -93,6 +93,7 @@ export class LearnerRole implements ZabHost {
       acceptedEpoch: accepted,
       currentEpoch: current,
       lastLoggedZxid: tree.lastProcessedZxid,
+      configVersion: c.configVersion,
       tickTime: c.tickTime,
       initLimit: c.initLimit,
       syncLimit: c.syncLimit,
@@ -266,6 +267,21 @@ export class LearnerRole implements ZabHost {
     const { hdr, txn, digest } = deserializeTxn(t.data);
     this.zk.applyCommitted(hdr, txn, digest);
     this.ctx.db.remember(t);
+  }
+  /**
+   * QuorumPeer.processReconfig on a learner: the membership comes into force; if this server's
+   * role changed (participant, observer, or gone) or its leader did (the designated one, or the
+   * current leader no longer votes), the role ends and an election follows.
+   */
+  activate(config: Buffer, leader: number | null): void {
+    if (!this.ctx.activateMembership(config)) return;
+    const servers = this.ctx.config.servers;
+    const me = servers.get(this.ctx.myid);
+    const roleChanged = !me || (me.type === 'observer') !== this.observer;
+    const cur = this.d.leader;
+    const leaderChanged = leader !== null ? leader !== cur : servers.get(cur)?.type !== 'participant';
+    if (roleChanged) this.core.leave(`reconfig: this server is now ${me ? `a${me.type === 'observer' ? 'n observer' : ' participant'}` : 'outside the ensemble'}`);
+    else if (leaderChanged) this.core.leave(`reconfig: the leader is now ${leader ?? 'to be elected'} (was ${cur})`);
   }
   send(_to: number, packet: QuorumPacket): void {
     this.out.send(packet);

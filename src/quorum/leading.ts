@@ -2,6 +2,8 @@
 // ZooKeeperServer in the leader role. Every Ready is carried out by the shared executor
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
 import { quorumVerifier } from './verifier';
+import { membershipText } from '../config/load';
+import { Membership, membershipOf, parseMembership, verifierOf } from './membership';
 import * as net from 'node:net';
 import { peerAuth } from './peerauth';
 import { quorumServer } from './transport';
@@ -33,6 +35,8 @@ export class LeaderRole implements ZabHost {
   private ticker: NodeJS.Timeout | null = null;
   private zk: LeaderZooKeeperServer | null = null;
   private ended = false;
+  /** a reconfig proposed and not yet in force */
+  private pendingMembership: Membership | null = null;
   private done!: () => void;
   private readonly finished = new Promise<void>((r) => (this.done = r));
 
@@ -48,6 +52,9 @@ export class LeaderRole implements ZabHost {
       voters: ctx.voters,
       observers: ctx.observers,
       verifier: quorumVerifier(c),
+      configVersion: c.configVersion,
+      // NEWLEADER carries the membership (Leader: lastSeenQuorumVerifier), with reconfig on
+      config: c.reconfigEnabled ? Buffer.from(membershipText(c), 'utf8') : null,
       acceptedEpoch: accepted,
       currentEpoch: current,
       lastZxid: tree.lastProcessedZxid,
@@ -206,6 +213,13 @@ export class LeaderRole implements ZabHost {
     // the pipeline applies the txn it proposed, and answers its client
     this.zk?.commitUpTo(t.zxid);
   }
+  activate(config: Buffer, leader: number | null): void {
+    this.pendingMembership = null;
+    this.ctx.activateMembership(config);
+    if (leader !== null && leader !== this.ctx.myid) {
+      this.ctx.logger.info({ designated: leader }, 'reconfig: this server no longer leads; waiting for its followers to move to the designated leader');
+    }
+  }
   send(to: number, packet: QuorumPacket, snapshot: boolean): void {
     const sock = this.sockets.get(to);
     if (!sock || sock.destroyed) return;
@@ -245,7 +259,13 @@ export class LeaderRole implements ZabHost {
     const sink: TxnLogSink = {
       append: (hdr: TxnHeader, txn, digest) => {
         if (this.ended || this.core.state !== 'BROADCAST') return; // stepping down: the client hears it from the closed connection
-        if (!this.core.propose(serializeTxn(hdr, txn, digest), hdr.zxid)) return;
+        let reconfig;
+        if (txn.type === OpCode.reconfig && txn.data) {
+          const m = parseMembership(txn.data.toString('utf8'));
+          this.pendingMembership = m;
+          reconfig = { verifier: verifierOf(m), config: txn.data };
+        }
+        if (!this.core.propose(serializeTxn(hdr, txn, digest), hdr.zxid, reconfig)) return;
         this.loop.run();
       },
       // never used: the leader's server waits for commitUpTo
@@ -253,6 +273,13 @@ export class LeaderRole implements ZabHost {
     };
     const zk = new LeaderZooKeeperServer(this.tree, this.ctx.settings(), sink, this.ctx.logger, this.core.sessions, this.ctx.config.linearizableSync);
     zk.setZxidBase(makeZxid(this.core.newEpoch, 0));
+    const c = this.ctx.config;
+    zk.prep.reconfig = {
+      committed: () => membershipOf(c),
+      lastSeen: () => this.pendingMembership ?? membershipOf(c),
+      quorumSynced: (m) => this.core.isQuorumSynced(verifierOf(m)),
+      standaloneEnabled: c.standaloneEnabled,
+    };
     zk.beforeReplies = () => {
       for (const out of this.outs.values()) out.flush();
     };

@@ -15,6 +15,8 @@ import { connectToLeader, LearnerRole } from './following';
 import { LeaderRole } from './leading';
 import { PeerMode, RoleContext } from './role';
 import { ZKDatabase } from './zkdb';
+import { applyMembership, parseMembership, textOf } from './membership';
+import { backupStaticConfig, writeMembershipFiles } from '../config/dynamic';
 
 export type { PeerMode } from './role';
 
@@ -100,17 +102,49 @@ export class QuorumPeer implements RoleContext {
     this.ctx.zk = zk;
   }
 
+  activateMembership(config: Buffer): boolean {
+    let m;
+    try {
+      m = parseMembership(config.toString('utf8'));
+    } catch (e) {
+      this.logger.error({ err: String(e) }, 'a new membership could not be parsed; keeping the one in force');
+      return false;
+    }
+    if (m.version <= this.config.configVersion) return false;
+    const before = this.config.configVersion;
+    applyMembership(this.config, m);
+    const me = m.servers.get(this.myid);
+    // QuorumPeer.needEraseClientInfoFromStaticConfig: this server's line carries its client address
+    const eraseClient = me?.clientPort !== undefined;
+    try {
+      const file = writeMembershipFiles(this.config.file, textOf(m), m.version, eraseClient);
+      this.logger.info({ version: m.version.toString(16), previous: before.toString(16), file }, 'new membership in force');
+    } catch (e) {
+      this.logger.error({ err: String(e), version: m.version.toString(16) }, 'the new membership is in force but its dynamic config file could not be written');
+    }
+    this.election.reconfigure();
+    return true;
+  }
+
   /** The membership text ZooKeeper keeps in /zookeeper/config (QuorumMaj.toString). */
   configText(): string {
     return this.db.configText();
   }
 
-  /** ZKDatabase.initConfigInZKDatabase: version -1, mzxid = the config version (0). */
+  /** ZKDatabase.initConfigInZKDatabase: version -1, mzxid = the config version. */
   initConfigNode(tree: DataTree): void {
     this.db.initConfigNode(tree);
   }
 
   async start(): Promise<void> {
+    // QuorumPeerConfig.backupOldConfig: the static file as it was, before a reconfig rewrites it
+    if (this.config.reconfigEnabled && !this.config.raw.has('dynamicConfigFile')) {
+      try {
+        backupStaticConfig(this.config.file);
+      } catch (e) {
+        this.logger.warn({ err: String(e) }, `could not back up ${this.config.file}`);
+      }
+    }
     this.election = new ElectionService(this.config, this.logger);
     await this.election.start();
     void this.run();

@@ -26,6 +26,12 @@ export interface RoleContext {
   updateElectionVote(epoch: number): void;
   /** the role serves clients through `zk` (null: no longer) */
   serving(mode: PeerMode, zk: ZooKeeperServer | null): void;
+  /**
+   * A membership comes into force (its text, `version=` included): if it is newer than the config's,
+   * it becomes the config's, is written to the dynamic config file and reaches the election.
+   * Returns true if it did.
+   */
+  activateMembership(config: Buffer): boolean;
   /** the peer is shutting down */
   readonly stopping: boolean;
 }

@@ -130,13 +130,13 @@ export class ZKDatabase {
     return membershipText(this.config);
   }
 
-  /** ZKDatabase.initConfigInZKDatabase: version -1, mzxid = the config version (0). */
+  /** ZKDatabase.initConfigInZKDatabase: version -1, mzxid = the config version. */
   initConfigNode(tree: DataTree): void {
     const n = tree.getNode('/zookeeper/config');
     if (!n) return;
     n.data = Buffer.from(this.configText(), 'utf8');
     n.version = -1;
-    n.mzxid = 0;
+    n.mzxid = this.config.configVersion;
     n.mtime = Date.now();
   }
 }

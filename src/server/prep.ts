@@ -26,6 +26,8 @@ import { DigestedNode, digestEnabled, nodeDigest } from '../data/digest';
 import { limitPath, StatsTrack, statPath } from '../data/quotas';
 import { pathProblem } from '../data/paths';
 import { Txn } from '../data/txn';
+import { Membership, MembershipError, parseMembership, textOf, votersOf } from '../quorum/membership';
+import { parseServerLine } from '../config/load';
 
 /** A znode as a prepared change leaves it: its persisted stat and data (what its digest covers). */
 export type NodeState = DigestedNode;
@@ -55,6 +57,17 @@ export interface PrepSettings {
   auth?: AuthPolicy;
 }
 
+/** What the leader tells its pipeline for a reconfig (LeaderZooKeeperServer's view of QuorumPeer). */
+export interface ReconfigContext {
+  /** the membership in force */
+  committed(): Membership;
+  /** the newest one proposed (the committed one unless a reconfig is in flight) */
+  lastSeen(): Membership;
+  /** Leader.isQuorumSynced: the leader and its synced followers that vote in `m` are a quorum of it */
+  quorumSynced(m: Membership): boolean;
+  standaloneEnabled: boolean;
+}
+
 export interface PrepInput {
   sessionId: bigint;
   type: number;
@@ -69,6 +82,9 @@ export class PrepRequestProcessor {
   private outstandingHead = 0;
   /** set while preparing a multi: the records it replaced, for rollback */
   private multiUndo: Map<string, ChangeRecord | undefined> | null = null;
+
+  /** set on a quorum's leader: without it a reconfig is UNIMPLEMENTED (standalone, as in 3.8) */
+  reconfig: ReconfigContext | null = null;
 
   constructor(
     private readonly tree: DataTree,
@@ -271,11 +287,90 @@ export class PrepRequestProcessor {
       case OpCode.multi:
         return this.prepMulti(req, zxid, time);
       case OpCode.reconfig:
-        if (!this.settings.reconfigEnabled) throw new KeeperError(Err.RECONFIGDISABLED);
-        throw new KeeperError(Err.UNIMPLEMENTED);
+        return this.prepReconfig(req, zxid, time);
       default:
         throw new KeeperError(Err.UNIMPLEMENTED);
     }
+  }
+
+  /**
+   * PrepRequestProcessor's reconfig: the next membership (incremental `joining`/`leaving` on a
+   * majority quorum, or bulk `newMembers`), versioned by this txn's zxid, as a SetDataTxn of
+   * /zookeeper/config. Only a writer of /zookeeper/config (its ACL is world:anyone:r, so a super
+   * user) or skipACL may reconfigure.
+   */
+  private prepReconfig(req: PrepInput, zxid: number, time: number): Txn {
+    if (!this.settings.reconfigEnabled) throw new KeeperError(Err.RECONFIGDISABLED);
+    const ctx = this.reconfig;
+    if (!ctx) throw new KeeperError(Err.UNIMPLEMENTED);
+    const r = req.body;
+    const joining = r.readString();
+    const leaving = r.readString();
+    const newMembers = r.readString();
+    const curConfigId = r.readLong();
+    const lastSeen = ctx.lastSeen();
+    if (lastSeen.version !== ctx.committed().version) throw new KeeperError(Err.RECONFIGINPROGRESS);
+    if (curConfigId !== -1 && curConfigId !== lastSeen.version) throw new KeeperError(Err.BADVERSION);
+    let next: Membership;
+    if (newMembers !== null) {
+      try {
+        next = parseMembership(newMembers, zxid);
+      } catch (e) {
+        throw new KeeperError(Err.BADARGUMENTS, e instanceof MembershipError ? e.message : String(e));
+      }
+      for (const s of next.servers.values()) if (s.electionPort === undefined) throw new KeeperError(Err.BADARGUMENTS);
+    } else {
+      if (lastSeen.groups.size > 0) throw new KeeperError(Err.BADARGUMENTS, 'Incremental reconfiguration requested but last configuration seen has a non-majority quorum system');
+      const servers = new Map(lastSeen.servers);
+      for (const x of leaving ? leaving.split(',') : []) {
+        const sid = Number(x.trim());
+        if (!Number.isSafeInteger(sid)) throw new KeeperError(Err.BADARGUMENTS);
+        servers.delete(sid);
+      }
+      for (const joiner of joining ? joining.split(',') : []) {
+        const parts = joiner.split('=');
+        if (parts.length !== 2) throw new KeeperError(Err.BADARGUMENTS, 'Wrong format of server string');
+        const sid = Number(parts[0].trim().slice(parts[0].trim().lastIndexOf('.') + 1));
+        if (!Number.isSafeInteger(sid)) throw new KeeperError(Err.BADARGUMENTS);
+        let spec;
+        try {
+          spec = parseServerLine(sid, parts[1].trim(), (d) => new MembershipError(d) as never);
+        } catch {
+          throw new KeeperError(Err.BADARGUMENTS, 'Reconfiguration failed');
+        }
+        if (spec.clientPort === undefined) throw new KeeperError(Err.BADARGUMENTS, 'Wrong format of server string - each server should have 3 ports specified');
+        for (const other of servers.values()) {
+          if (other.id === sid) continue;
+          const same = (h1: string, p1: number, h2: string, p2: number): boolean => h1 === h2 && p1 === p2;
+          if (
+            same(spec.host, spec.quorumPort, other.host, other.quorumPort) ||
+            same(spec.host, spec.electionPort, other.host, other.electionPort) ||
+            same(spec.host, spec.quorumPort, other.host, other.electionPort) ||
+            same(spec.host, spec.electionPort, other.host, other.quorumPort)
+          ) {
+            throw new KeeperError(Err.BADARGUMENTS, 'Reconfiguration failed');
+          }
+        }
+        servers.delete(sid);
+        servers.set(sid, spec);
+      }
+      next = { version: zxid, servers, groups: new Map(), weights: new Map() };
+    }
+    const voters = votersOf(next).length;
+    if (ctx.standaloneEnabled ? voters < 2 : voters < 1) {
+      throw new KeeperError(Err.BADARGUMENTS, `Reconfig failed - new configuration must include at least ${ctx.standaloneEnabled ? '2 followers' : '1 follower'}`);
+    }
+    if (!ctx.quorumSynced(next)) throw new KeeperError(Err.NEWCONFIGNOQUORUM);
+    const rec = this.record('/zookeeper/config');
+    this.check(rec.acl, Perms.WRITE, req.authIds);
+    const data = Buffer.from(textOf(next), 'utf8');
+    const nr = this.dup(rec, zxid);
+    nr.stat!.version = -1;
+    nr.stat!.mzxid = zxid;
+    nr.stat!.mtime = time;
+    nr.stat!.raw = data;
+    this.add(nr, rec);
+    return { type: OpCode.reconfig, path: '/zookeeper/config', data, version: -1 };
   }
 
   private prepCreate(type: number, c: ReturnType<typeof readCreateRequest>, req: PrepInput, zxid: number, time: number): Txn {

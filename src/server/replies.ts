@@ -37,6 +37,11 @@ export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc
     case OpCode.setACL:
       writeStat(w, rc.stat!);
       break;
+    case OpCode.reconfig:
+      // GetDataResponse: the new membership and /zookeeper/config's stat
+      w.writeBuffer(tree.getNode('/zookeeper/config')?.data ?? null);
+      writeStat(w, rc.stat!);
+      break;
     case OpCode.multi:
       for (const sub of rc.multi!) {
         if (sub.err !== 0 || sub.type === OpCode.error) {

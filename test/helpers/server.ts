@@ -75,6 +75,7 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     juteMaxBuffer: 0xfffff,
     globalOutstandingLimit: 1000,
     servers: new Map(),
+    configVersion: 0,
     groups: new Map(),
     weights: new Map(),
     peerType: 'participant',

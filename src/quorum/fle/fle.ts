@@ -50,13 +50,25 @@ export class FastLeaderElection {
   private interval: number;
   private myZxid = -1;
   private myEpoch = -1;
-  private readonly voters: Set<number>;
-  private readonly qv: QuorumVerifier;
+  private voters: Set<number>;
+  private qv: QuorumVerifier;
+  private isObserver: boolean | undefined;
+  private config: string;
 
   constructor(private readonly o: FleOptions) {
     this.voters = new Set(o.voters);
     this.qv = o.verifier ?? majorityVerifier(o.voters);
+    this.isObserver = o.isObserver;
+    this.config = o.config ?? '';
     this.interval = o.minNotificationIntervalMs ?? 200;
+  }
+
+  /** A new membership is in force (a reconfig): count and elect by it from the next election on. */
+  setMembership(voters: number[], verifier: QuorumVerifier, isObserver: boolean, config: string): void {
+    this.voters = new Set(voters);
+    this.qv = verifier;
+    this.isObserver = isObserver;
+    this.config = config;
   }
 
   decision(): Decision | null {
@@ -64,7 +76,7 @@ export class FastLeaderElection {
   }
 
   private get observer(): boolean {
-    return this.o.isObserver ?? !this.voters.has(this.o.myid);
+    return this.isObserver ?? !this.voters.has(this.o.myid);
   }
 
   private better(a: { leader: number; zxid: number; peerEpoch: number }, b: { leader: number; zxid: number; peerEpoch: number }): boolean {
@@ -74,7 +86,7 @@ export class FastLeaderElection {
   }
 
   private msg(state: number, v: { leader: number; zxid: number; peerEpoch: number }, electionEpoch: number): Notification {
-    return { state, leader: v.leader, zxid: v.zxid, electionEpoch, peerEpoch: v.peerEpoch, version: 2, config: this.o.config ?? '' };
+    return { state, leader: v.leader, zxid: v.zxid, electionEpoch, peerEpoch: v.peerEpoch, version: 2, config: this.config };
   }
 
   private broadcast(now: number): Outgoing[] {

@@ -4,7 +4,8 @@
 //
 //   1. durable state first: TRUNC's log cut, SNAP's snapshot, the epoch files, then the txn-log
 //      appends (durability of appends is reported later through `persisted`: group commit);
-//   2. apply the committed txns to the DataTree, in zxid order;
+//   2. apply the committed txns to the DataTree, in zxid order, then bring a new membership into
+//      force (a committed reconfig, or the one a learner's NEWLEADER carried);
 //   3. send the packets, per destination in order (a SNAP send is followed by the snapshot stream);
 //   4. close the learners the core dropped;
 //   5. the rest, for the request pipeline and the session tracker: forwarded requests, expired
@@ -42,6 +43,11 @@ export interface ZabHost {
   append(t: ZabTxn): void;
   /** apply a committed txn to the DataTree */
   apply(t: ZabTxn): void;
+  /**
+   * a membership comes into force (after the txns of the same Ready are applied, before any packet
+   * leaves): keep it durably, reconnect, and end the role if this server's role or leader changed
+   */
+  activate?(config: Buffer, leader: number | null): void;
   /** write a packet to `to`; `snapshot`: follow it with the DataTree's snapshot stream */
   send(to: number, packet: QuorumPacket, snapshot: boolean): void;
   /** leader: close this learner's connection */
@@ -76,6 +82,7 @@ export function carryOut(r: Ready, host: ZabHost): boolean {
   if (r.writeEpoch.current !== undefined) ops.push(() => host.writeCurrentEpoch(r.writeEpoch.current!));
   for (const t of r.logAppend) ops.push(() => host.append(t));
   if (r.commit.length) ops.push(() => r.commit.forEach((t) => host.apply(t)));
+  if (r.activate) ops.push(() => host.activate?.(r.activate!.config, r.activate!.leader));
   for (const s of r.send) ops.push(() => host.send(s.to, s.packet, s.snapshot === true));
   const proceed = host.proceed;
   for (let i = 0; i < ops.length; i++) {

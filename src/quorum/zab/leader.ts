@@ -16,7 +16,7 @@
 // closeSession txn. The caller adds and removes sessions as createSession / closeSession txns apply.
 import { Id } from '../../jute/records';
 import { counterOf, epochOf, intData, makeZxid, MAX_COUNTER, packet, PacketType as T, PROTOCOL_VERSION, QuorumPacket, readIntData, zxidHex } from './packets';
-import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeRevalidateReply } from './payloads';
+import { decodeRequest, decodeRevalidate, decodeSessionTouches, encodeDesignatedLeader, encodeRevalidateReply } from './payloads';
 import { emptyReady, Ready, ZabTxn, ZabState, ZabTiming } from './ready';
 import { chooseSync } from './sync';
 import { SessionTracker } from '../../data/session';
@@ -42,6 +42,8 @@ export interface LeaderOptions extends ZabTiming {
   forceSnapshotSync?: boolean;
   /** NEWLEADER payload (the last-seen config text), null by default */
   config?: Buffer | null;
+  /** the version of the membership in force (the zxid of the reconfig that made it; 0 at first) */
+  configVersion?: number;
   now: number;
   /** the global sessions of the DataTree (id, timeout ms): each gets a fresh timeout once established */
   sessions?: Iterable<[bigint, number]>;
@@ -76,13 +78,28 @@ interface Outstanding {
   txn: ZabTxn;
   acks: Set<number>;
   proposedAt: number;
+  /** a quorum of each must ACK (the one in force, and a proposed membership while it is pending) */
+  verifiers: QuorumVerifier[];
+  /** a reconfig: the membership it proposes and its text */
+  reconfig?: Reconfig;
+}
+
+/** A membership change: its verifier and text (what the reconfig txn sets /zookeeper/config to). */
+export interface Reconfig {
+  verifier: QuorumVerifier;
+  config: Buffer;
 }
 
 export class ZabLeader {
   private st: ZabState = 'DISCOVERY';
   private ready = emptyReady();
   private readonly voters: Set<number>;
-  private readonly qv: QuorumVerifier;
+  private qv: QuorumVerifier;
+  private qvVersion: number;
+  /** the newest membership proposed (Leader's lastSeenQuorumVerifier), `qv` unless a reconfig is pending */
+  private lastSeen: { verifier: QuorumVerifier; version: number; config: Buffer | null };
+  /** false once a reconfig committed that hands leadership to another server (Leader.allowedToCommit) */
+  private allowedToCommit = true;
   private readonly observerIds: Set<number>;
   private readonly peers = new Map<number, Peer>();
   /** participants that sent FOLLOWERINFO while the epoch was open */
@@ -111,6 +128,8 @@ export class ZabLeader {
     this.inherited = o.sessions ? [...o.sessions] : [];
     this.voters = new Set(o.voters);
     this.qv = o.verifier ?? majorityVerifier(o.voters);
+    this.qvVersion = o.configVersion ?? 0;
+    this.lastSeen = { verifier: this.qv, version: this.qvVersion, config: o.config ?? null };
     this.observerIds = new Set(o.observers ?? []);
     this.maxAccepted = o.acceptedEpoch;
     this.windowMax = Math.max(1, o.committedLogCount ?? 500);
@@ -322,7 +341,7 @@ export class ZabLeader {
     }
     // startForwarding: proposals in flight reach participants (observers get them as INFORM)
     if (!peer.observer) for (const o of this.outstanding) if (o.txn.zxid > plan.lastQueued) this.send(peer.sid, T.PROPOSAL, o.txn.zxid, o.txn.data);
-    this.send(peer.sid, T.NEWLEADER, makeZxid(this.epoch, 0), this.o.config ?? null);
+    this.send(peer.sid, T.NEWLEADER, makeZxid(this.epoch, 0), this.lastSeen.config);
     peer.forwarding = true;
     peer.syncedAt = this.now;
   }
@@ -381,7 +400,7 @@ export class ZabLeader {
    * Propose a txn (TxnHeader + body) the request pipeline built with `zxid` = lastProposed + 1.
    * Returns false (and steps down) when the zxid counter would roll over.
    */
-  propose(txnBytes: Buffer, zxid: number): boolean {
+  propose(txnBytes: Buffer, zxid: number, reconfig?: Reconfig): boolean {
     if (this.st !== 'BROADCAST') throw new Error(`not leading (${this.st})`);
     if (zxid !== this.proposed + 1) throw new Error(`zxid 0x${zxidHex(zxid)} is not lastProposed+1 (0x${zxidHex(this.proposed + 1)})`);
     if (counterOf(zxid) >= MAX_COUNTER) {
@@ -390,7 +409,10 @@ export class ZabLeader {
     }
     const txn = { zxid, data: txnBytes };
     this.proposed = zxid;
-    this.outstanding.push({ txn, acks: new Set(), proposedAt: this.now });
+    // Leader.propose: from a reconfig on, until it commits, every proposal needs both quorums
+    if (reconfig) this.lastSeen = { verifier: reconfig.verifier, version: zxid, config: reconfig.config };
+    const verifiers = this.lastSeen.version > this.qvVersion ? [this.qv, this.lastSeen.verifier] : [this.qv];
+    this.outstanding.push({ txn, acks: new Set(), proposedAt: this.now, verifiers, reconfig });
     this.ready.logAppend.push(txn);
     for (const p of this.peers.values()) if (p.forwarding && !p.observer) this.send(p.sid, T.PROPOSAL, zxid, txnBytes);
     return true;
@@ -408,7 +430,8 @@ export class ZabLeader {
   private tryCommit(): void {
     while (this.outstanding.length && this.st === 'BROADCAST') {
       const head = this.outstanding[0];
-      const ok = this.o.unsafeCommitWithoutQuorum ? head.acks.has(this.o.myid) : this.isQuorum(head.acks);
+      if (!this.allowedToCommit) return;
+      const ok = this.o.unsafeCommitWithoutQuorum ? head.acks.has(this.o.myid) : head.verifiers.every((v) => v.containsQuorum(head.acks));
       if (!ok) return;
       this.outstanding.shift();
       const t = head.txn;
@@ -416,13 +439,75 @@ export class ZabLeader {
       this.window.push(t);
       if (this.window.length > this.windowMax) this.window.shift();
       this.ready.commit.push(t);
-      for (const p of this.peers.values()) {
-        if (!p.forwarding) continue;
-        if (p.observer) this.send(p.sid, T.INFORM, t.zxid, t.data);
-        else this.send(p.sid, T.COMMIT, t.zxid);
+      if (head.reconfig) {
+        this.activate(head);
+      } else {
+        for (const p of this.peers.values()) {
+          if (!p.forwarding) continue;
+          if (p.observer) this.send(p.sid, T.INFORM, t.zxid, t.data);
+          else this.send(p.sid, T.COMMIT, t.zxid);
+        }
       }
       while (this.pendingSyncs.length && this.pendingSyncs[0].zxid <= t.zxid) this.send(this.pendingSyncs.shift()!.sid, T.SYNC, 0);
     }
+  }
+
+  /**
+   * A reconfig committed (Leader.tryToCommit): the new membership is in force here, followers get
+   * COMMITANDACTIVATE and observers INFORMANDACTIVATE with the designated leader — this server if
+   * it still votes, otherwise the new voter that acknowledged the most. A leader that hands over
+   * commits nothing more; its followers leave it for the designated one, and it steps down when
+   * its tick finds no synced quorum.
+   */
+  private activate(head: Outstanding): void {
+    const rc = head.reconfig!;
+    const t = head.txn;
+    const designated = this.designatedLeader(head);
+    this.qv = rc.verifier;
+    this.qvVersion = t.zxid;
+    this.ready.activate = { config: rc.config, leader: designated };
+    for (const p of this.peers.values()) {
+      if (!p.forwarding) continue;
+      if (p.observer) this.send(p.sid, T.INFORMANDACTIVATE, t.zxid, encodeDesignatedLeader(designated, t.data));
+      else this.send(p.sid, T.COMMITANDACTIVATE, t.zxid, encodeDesignatedLeader(designated));
+    }
+    if (designated !== this.o.myid) {
+      this.allowedToCommit = false;
+      this.ready.reason = `reconfig 0x${zxidHex(t.zxid)} committed; server ${designated} is the designated leader, this one commits nothing more`;
+    }
+  }
+
+  /** Leader.getDesignatedLeader */
+  private designatedLeader(head: Outstanding): number {
+    const next = head.reconfig!.verifier;
+    if (next.voters.has(this.o.myid)) return this.o.myid;
+    let candidates = [...head.acks].filter((sid) => next.voters.has(sid) && sid !== this.o.myid).sort((a, b) => a - b);
+    let best = candidates[0] ?? this.o.myid;
+    for (const o of this.outstanding) {
+      candidates = candidates.filter((sid) => o.acks.has(sid));
+      if (candidates.length === 0) return best;
+      best = candidates[0];
+      if (candidates.length === 1) return best;
+    }
+    return best;
+  }
+
+  /** the membership in force and the newest proposed one (versions) */
+  get configVersions(): { committed: number; lastSeen: number } {
+    return { committed: this.qvVersion, lastSeen: this.lastSeen.version };
+  }
+
+  /**
+   * Leader.isQuorumSynced: this leader (if it votes in `v`) and the followers in sync with it that
+   * vote in `v` are a quorum of `v` — a reconfig may only propose a membership that can commit.
+   */
+  isQuorumSynced(v: QuorumVerifier): boolean {
+    const ids: number[] = v.voters.has(this.o.myid) ? [this.o.myid] : [];
+    const window = this.o.syncLimit * this.o.tickTime;
+    for (const p of this.peers.values()) {
+      if (p.forwarding && !p.observer && p.ackedNewLeader && v.voters.has(p.sid) && this.now - p.lastHeard <= window) ids.push(p.sid);
+    }
+    return v.containsQuorum(ids);
   }
 
   /** A learner's forwarded sync reached the pipeline: SYNC once everything proposed so far commits. */
@@ -491,6 +576,7 @@ export class ZabLeader {
       }
       this.send(p.sid, T.PING, this.proposed);
     }
-    if (!this.isQuorum(synced)) this.stepDown(`Not sufficient followers synced, only synced with sids: [ ${synced.join(',')} ]`);
+    const pending = this.lastSeen.version > this.qvVersion;
+    if (!this.isQuorum(synced) || (pending && !this.lastSeen.verifier.containsQuorum(synced))) this.stepDown(`Not sufficient followers synced, only synced with sids: [ ${synced.join(',')} ]`);
   }
 }

@@ -17,7 +17,7 @@
 //   PING reply     nothing (carries the session touches since the last ping).
 import { Id } from '../../jute/records';
 import { encodeLearnerInfo, epochOf, makeZxid, packet, PacketType as T, PROTOCOL_VERSION, intData, QuorumPacket, readIntData, zxidHex } from './packets';
-import { decodeRevalidateReply, encodeRequest, encodeRevalidate, encodeSessionTouches, ForwardedRequest, SessionTouch } from './payloads';
+import { decodeDesignatedLeader, decodeRevalidateReply, encodeRequest, encodeRevalidate, encodeSessionTouches, ForwardedRequest, reconfigData, SessionTouch } from './payloads';
 import { emptyReady, Ready, ZabTxn, ZabState, ZabTiming } from './ready';
 
 
@@ -70,6 +70,8 @@ export class ZabLearner {
    * one after syncLimit ticks, even when the other followers' ACKs already committed it.
    */
   private toAck: number[] = [];
+  /** the membership NEWLEADER carried: it comes into force at UPTODATE (Learner.syncWithLeader) */
+  private newLeaderConfig: Buffer | null = null;
   private readonly touched = new Map<bigint, number>();
 
   constructor(
@@ -156,7 +158,14 @@ export class ZabLearner {
         if (!this.observer) return this.fail(`INFORM 0x${zxidHex(p.zxid)} sent to a follower`, true);
         this.onProposal({ zxid: p.zxid, data: p.data ?? Buffer.alloc(0) });
         return this.commit(p.zxid);
+      case T.COMMITANDACTIVATE:
+        if (this.observer) return this.fail(`COMMITANDACTIVATE 0x${zxidHex(p.zxid)} sent to an observer`, true);
+        return this.commitAndActivate(p.zxid, p.data, false);
+      case T.INFORMANDACTIVATE:
+        if (!this.observer) return this.fail(`INFORMANDACTIVATE 0x${zxidHex(p.zxid)} sent to a follower`, true);
+        return this.commitAndActivate(p.zxid, p.data, true);
       case T.NEWLEADER:
+        if (p.data && p.data.length > 1) this.newLeaderConfig = p.data;
         return this.onNewLeader(p.zxid);
       case T.UPTODATE:
         if (!this.newLeaderAcked) return this.fail('UPTODATE before our NEWLEADER ACK', true);
@@ -164,6 +173,8 @@ export class ZabLearner {
         this.setState('BROADCAST');
         this.ready.serving = true;
         this.send(T.ACK, makeZxid(this.epoch, 0));
+        if (this.newLeaderConfig) this.ready.activate = { config: this.newLeaderConfig, leader: null };
+        this.newLeaderConfig = null;
         return;
       case T.PING:
         // Learner.ping: echo zxid and authinfo, carry the session touches
@@ -253,6 +264,35 @@ export class ZabLearner {
     if (!this.newLeaderAcked && this.toAck[0] === zxid) this.toAck.shift();
     this.committed = zxid;
     this.ready.commit.push(head);
+  }
+
+  /**
+   * A reconfig committed (Follower/Observer processPacket): commit it — an observer first receives
+   * it, it comes with the activation — and bring its membership into force with the designated
+   * leader; the caller ends the role if this server's role or leader changes.
+   */
+  private commitAndActivate(zxid: number, data: Buffer | null, inform: boolean): void {
+    let d;
+    try {
+      d = decodeDesignatedLeader(data);
+    } catch (e) {
+      return this.fail(`bad activation 0x${zxidHex(zxid)}: ${(e as Error).message}`, true);
+    }
+    if (inform) {
+      this.onProposal({ zxid, data: Buffer.from(d.txn) });
+      if (this.st === 'LOOKING') return;
+    }
+    const head = this.pending[0];
+    const config = head && head.zxid === zxid ? reconfigData(head.data) : null;
+    this.commit(zxid);
+    if (this.st === 'LOOKING') return;
+    if (!config) return this.fail(`activation 0x${zxidHex(zxid)} of a txn that is not a reconfig`, true);
+    this.ready.activate = { config, leader: d.leader };
+  }
+
+  /** The host found that a new membership changes this server's role or leader: back to election. */
+  leave(reason: string): void {
+    this.fail(reason);
   }
 
   private onNewLeader(zxid: number): void {

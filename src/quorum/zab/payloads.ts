@@ -74,3 +74,34 @@ export function decodeSessionTouches(data: Buffer | null): SessionTouch[] {
   while (r.remaining() > 0) out.push({ sessionId: r.readBigLong(), timeoutMs: r.readInt() });
   return out;
 }
+
+// ---- dynamic reconfiguration (Leader.commitAndActivate / informAndActivate) ----
+//  COMMITANDACTIVATE  leader → follower   long designated leader
+//  INFORMANDACTIVATE  leader → observer   long designated leader, then the txn (as INFORM carries it)
+
+const RECONFIG_TXN_TYPE = 16;
+
+export function encodeDesignatedLeader(sid: number, txn: Buffer | null = null): Buffer {
+  const b = Buffer.alloc(8 + (txn ? txn.length : 0));
+  b.writeBigInt64BE(BigInt(sid), 0);
+  if (txn) txn.copy(b, 8);
+  return b;
+}
+
+export function decodeDesignatedLeader(data: Buffer | null): { leader: number; txn: Buffer } {
+  if (!data || data.length < 8) throw new JuteError('activation payload shorter than 8 bytes');
+  return { leader: Number(data.readBigInt64BE(0)), txn: data.subarray(8) };
+}
+
+/**
+ * The membership text a reconfig txn carries (TxnHeader with type reconfig, then SetDataTxn of
+ * /zookeeper/config), or null for any other txn.
+ */
+export function reconfigData(txn: Buffer): Buffer | null {
+  // TxnHeader: long clientId, int cxid, long zxid, long time, int type
+  if (txn.length < 32 || txn.readInt32BE(28) !== RECONFIG_TXN_TYPE) return null;
+  const r = new JuteReader(txn);
+  r.offset = 32;
+  r.readStr();
+  return r.readBuffer();
+}

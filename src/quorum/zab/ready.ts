@@ -47,6 +47,11 @@ export interface Ready {
   truncate?: number;
   /** learner (SNAP): install the snapshot stream that followed SNAP, at this zxid */
   snapshot?: { receive: number };
+  /**
+   * a membership comes into force (a reconfig committed, or a learner's NEWLEADER carried a newer
+   * one): `config` is its text; `leader` the designated leader (null: none was designated)
+   */
+  activate?: { config: Buffer; leader: number | null };
   stateChange?: ZabState;
   /** start (true) or stop (false) serving clients */
   serving?: boolean;
@@ -81,6 +86,7 @@ export function isEmptyReady(r: Ready): boolean {
     r.writeEpoch.current === undefined &&
     r.truncate === undefined &&
     r.snapshot === undefined &&
+    r.activate === undefined &&
     r.stateChange === undefined &&
     r.serving === undefined &&
     r.reason === undefined &&

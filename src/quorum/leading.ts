@@ -3,7 +3,7 @@
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
 import { quorumVerifier } from './verifier';
 import { membershipText } from '../config/load';
-import { Membership, membershipOf, parseMembership, verifierOf } from './membership';
+import { Membership, membershipOf, parseMembership } from '../config/membership';
 import * as net from 'node:net';
 import { peerAuth } from './peerauth';
 import { quorumServer } from './transport';
@@ -263,7 +263,7 @@ export class LeaderRole implements ZabHost {
         if (txn.type === OpCode.reconfig && txn.data) {
           const m = parseMembership(txn.data.toString('utf8'));
           this.pendingMembership = m;
-          reconfig = { verifier: verifierOf(m), config: txn.data };
+          reconfig = { verifier: quorumVerifier(m), config: txn.data };
         }
         if (!this.core.propose(serializeTxn(hdr, txn, digest), hdr.zxid, reconfig)) return;
         this.loop.run();
@@ -277,7 +277,7 @@ export class LeaderRole implements ZabHost {
     zk.prep.reconfig = {
       committed: () => membershipOf(c),
       lastSeen: () => this.pendingMembership ?? membershipOf(c),
-      quorumSynced: (m) => this.core.isQuorumSynced(verifierOf(m)),
+      quorumSynced: (m) => this.core.isQuorumSynced(quorumVerifier(m)),
       standaloneEnabled: c.standaloneEnabled,
     };
     zk.beforeReplies = () => {

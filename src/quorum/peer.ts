@@ -15,7 +15,7 @@ import { connectToLeader, LearnerRole } from './following';
 import { LeaderRole } from './leading';
 import { PeerMode, RoleContext } from './role';
 import { ZKDatabase } from './zkdb';
-import { applyMembership, parseMembership, textOf } from './membership';
+import { applyMembership, parseMembership, textOf } from '../config/membership';
 import { backupStaticConfig, writeMembershipFiles } from '../config/dynamic';
 
 export type { PeerMode } from './role';

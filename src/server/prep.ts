@@ -26,7 +26,7 @@ import { DigestedNode, digestEnabled, nodeDigest } from '../data/digest';
 import { limitPath, StatsTrack, statPath } from '../data/quotas';
 import { pathProblem } from '../data/paths';
 import { Txn } from '../data/txn';
-import { Membership, MembershipError, parseMembership, textOf, votersOf } from '../quorum/membership';
+import { Membership, MembershipError, parseMembership, textOf, votersOf } from '../config/membership';
 import { parseServerLine } from '../config/load';
 
 /** A znode as a prepared change leaves it: its persisted stat and data (what its digest covers). */

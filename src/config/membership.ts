@@ -3,9 +3,8 @@
 // zxid of the reconfig txn that made it (0 for the membership zoo.cfg started with). Its text form
 // is what /zookeeper/config holds, what a reconfig txn carries, what NEWLEADER and the election's
 // notifications carry, and what the dynamic config file holds (without the version line).
-import { ConfigError, QuorumServerSpec, ServerConfig } from '../config/types';
-import { membershipText, parseProperties, parseServerLine } from '../config/load';
-import { QuorumVerifier, quorumVerifier } from './verifier';
+import { ConfigError, QuorumServerSpec, ServerConfig } from './types';
+import { membershipText, parseProperties, parseServerLine } from './load';
 
 export interface Membership {
   version: number;
@@ -59,24 +58,8 @@ export function parseMembership(text: string, version?: number): Membership {
   return m;
 }
 
-export function verifierOf(m: Membership): QuorumVerifier {
-  return quorumVerifier(m);
-}
-
 export function votersOf(m: Membership): number[] {
   return [...m.servers.values()].filter((s) => s.type === 'participant').map((s) => s.id);
-}
-
-/** The lines of a dynamic config file (QuorumPeerConfig.writeDynamicConfig): no version line. */
-export function dynamicFileText(m: Membership): string {
-  return textOf(m).split('\n').filter((l) => !l.startsWith('version=')).join('\n') + '\n';
-}
-
-/** Same servers with the same addresses and roles, same groups and weights (QuorumMaj.equals). */
-export function sameMembers(a: Membership, b: Membership): boolean {
-  const ta = textOf({ ...a, version: 0 });
-  const tb = textOf({ ...b, version: 0 });
-  return ta === tb;
 }
 
 /** Make `m` the config's membership (the maps are replaced in place: every holder sees it). */

@@ -20,6 +20,14 @@ export class ElectionService {
   private cnx: QuorumCnxManager;
   /** the election addresses the connection manager dials (kept up to date on reconfig) */
   private readonly peers = new Map<number, { host: string; port: number }>();
+  private learnerType: 'participant' | 'observer';
+  /** the zxid and epoch the current election started with (to restart it on a new membership) */
+  private started: { zxid: number; epoch: number } | null = null;
+  /**
+   * A notification carried a newer membership (reconfigEnabled): the peer brings it into force
+   * and returns true if it did (FastLeaderElection's WorkerReceiver → QuorumPeer.processReconfig)
+   */
+  onMembership: ((config: string) => boolean) | null = null;
   private fle: FastLeaderElection | null = null;
   private timer: NodeJS.Timeout | null = null;
   private waiting: ((d: ElectionDecision) => void) | null = null;
@@ -29,6 +37,7 @@ export class ElectionService {
     private readonly logger: Logger,
   ) {
     const me = config.servers.get(config.myid!)!;
+    this.learnerType = me.type;
     const peers = this.peers;
     for (const s of config.servers.values()) peers.set(s.id, { host: s.host, port: s.electionPort });
     this.cnx = new QuorumCnxManager({
@@ -55,6 +64,12 @@ export class ElectionService {
     this.cnx.on('message', (sid: number, payload: Buffer) => {
       const n = decodeNotification(payload);
       if (!n || !this.fle) return;
+      if (this.waiting && this.started && this.config.reconfigEnabled && n.config && configVersionOf(n.config) > this.config.configVersion && this.onMembership?.(n.config)) {
+        // a peer that missed a reconfig learns it while LOOKING, and elects by it
+        this.logger.info({ from: sid, version: this.config.configVersion.toString(16) }, 'restarting leader election with the membership a notification carried');
+        this.out(this.fle.startElection(Date.now(), this.started.zxid, this.started.epoch));
+        return;
+      }
       this.out(this.fle.receive(sid, n, Date.now()));
       this.check();
     });
@@ -81,9 +96,15 @@ export class ElectionService {
 
   /** Run an election with this peer's last logged zxid and current epoch. */
   lookForLeader(lastLoggedZxid: number, currentEpoch: number): Promise<ElectionDecision> {
-    const me = this.config.servers.get(this.config.myid!)!;
     // one core for the process: its logical clock keeps counting across elections
-    this.fle ??= new FastLeaderElection({ myid: this.config.myid!, voters: this.voters, isObserver: me?.type !== 'participant', verifier: quorumVerifier(this.config) });
+    this.fle ??= new FastLeaderElection({
+      myid: this.config.myid!,
+      voters: this.voters,
+      isObserver: this.learnerType === 'observer',
+      verifier: quorumVerifier(this.config),
+      config: this.config.reconfigEnabled ? membershipText(this.config) : '',
+    });
+    this.started = { zxid: lastLoggedZxid, epoch: currentEpoch };
     return new Promise((resolve) => {
       this.waiting = resolve;
       this.out(this.fle!.startElection(Date.now(), lastLoggedZxid, currentEpoch));
@@ -98,8 +119,11 @@ export class ElectionService {
   reconfigure(): void {
     this.peers.clear();
     for (const s of this.config.servers.values()) this.peers.set(s.id, { host: s.host, port: s.electionPort });
+    // a server the reconfig removed keeps its learner type (QuorumPeer.updateLearnerType changes it
+    // only for a member): a participant then follows without a vote
     const me = this.config.servers.get(this.config.myid!);
-    this.fle?.setMembership(this.voters, quorumVerifier(this.config), me?.type === 'observer' || !me, membershipText(this.config));
+    if (me) this.learnerType = me.type;
+    this.fle?.setMembership(this.voters, quorumVerifier(this.config), this.learnerType === 'observer', this.config.reconfigEnabled ? membershipText(this.config) : '');
   }
 
   /** The role is established in `epoch`: answer LOOKING peers with that peerEpoch. */
@@ -116,4 +140,10 @@ export class ElectionService {
     if (this.timer) clearInterval(this.timer);
     await this.cnx.close();
   }
+}
+
+/** The `version=` of a membership text (0 when absent). */
+function configVersionOf(text: string): number {
+  const m = /(?:^|\n)version=([0-9a-fA-F]+)\s*$/.exec(text);
+  return m ? parseInt(m[1], 16) : 0;
 }

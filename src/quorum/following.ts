@@ -277,10 +277,12 @@ export class LearnerRole implements ZabHost {
     if (!this.ctx.activateMembership(config)) return;
     const servers = this.ctx.config.servers;
     const me = servers.get(this.ctx.myid);
-    const roleChanged = !me || (me.type === 'observer') !== this.observer;
+    // a server the reconfig removed keeps its role, without a vote, until it is shut down
+    const roleChanged = me !== undefined && (me.type === 'observer') !== this.observer;
     const cur = this.d.leader;
     const leaderChanged = leader !== null ? leader !== cur : servers.get(cur)?.type !== 'participant';
-    if (roleChanged) this.core.leave(`reconfig: this server is now ${me ? `a${me.type === 'observer' ? 'n observer' : ' participant'}` : 'outside the ensemble'}`);
+    if (!me) this.ctx.logger.warn({}, 'reconfig: this server is no longer a member of the ensemble; it follows without a vote until it is shut down');
+    if (roleChanged) this.core.leave(`reconfig: this server is now a${me!.type === 'observer' ? 'n observer' : ' participant'}`);
     else if (leaderChanged) this.core.leave(`reconfig: the leader is now ${leader ?? 'to be elected'} (was ${cur})`);
   }
   send(_to: number, packet: QuorumPacket): void {

@@ -55,6 +55,7 @@ export class LeaderRole implements ZabHost {
       configVersion: c.configVersion,
       // NEWLEADER carries the membership (Leader: lastSeenQuorumVerifier), with reconfig on
       config: c.reconfigEnabled ? Buffer.from(membershipText(c), 'utf8') : null,
+      versionedConfig: c.reconfigEnabled ? (version) => Buffer.from(membershipText({ ...c, configVersion: version }), 'utf8') : undefined,
       acceptedEpoch: accepted,
       currentEpoch: current,
       lastZxid: tree.lastProcessedZxid,

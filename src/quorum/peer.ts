@@ -146,6 +146,7 @@ export class QuorumPeer implements RoleContext {
       }
     }
     this.election = new ElectionService(this.config, this.logger);
+    this.election.onMembership = (text) => this.activateMembership(Buffer.from(text, 'utf8'));
     await this.election.start();
     void this.run();
   }

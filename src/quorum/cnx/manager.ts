@@ -41,8 +41,11 @@ export function initialMessage(sid: number, host: string, port: number): Buffer 
   return b;
 }
 
-/** Parse an initial message; null until enough bytes. Returns the sid and bytes used. */
-export function parseInitialMessage(b: Buffer): { sid: number; used: number } | null {
+/**
+ * Parse an initial message; null until enough bytes. Returns the sid, bytes used, and the election
+ * address the peer listens on (protocol version 1 and later).
+ */
+export function parseInitialMessage(b: Buffer): { sid: number; used: number; addr?: { host: string; port: number } } | null {
   if (b.length < 8) return null;
   const first = b.readBigInt64BE(0);
   if (first >= 0n) return { sid: Number(first), used: 8 }; // pre-3.5 peers send only their sid
@@ -52,7 +55,11 @@ export function parseInitialMessage(b: Buffer): { sid: number; used: number } | 
   const len = b.readInt32BE(16);
   if (len <= 0 || len > 2048) throw new Error(`bad address length ${len}`);
   if (b.length < 20 + len) return null;
-  return { sid, used: 20 + len };
+  const text = b.toString('utf8', 20, 20 + len).split('|')[0];
+  const colon = text.lastIndexOf(':');
+  const port = Number(text.slice(colon + 1));
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { sid, used: 20 + len, addr: colon > 0 && port > 0 && port < 65536 ? { host, port } : undefined };
 }
 
 export class QuorumCnxManager extends EventEmitter {
@@ -61,6 +68,11 @@ export class QuorumCnxManager extends EventEmitter {
   private readonly connecting = new Set<number>();
   private readonly pending = new Map<number, Buffer>();
   private readonly last = new Map<number, Buffer>();
+  /**
+   * election addresses of smaller sids outside our configuration, from their initial messages (a
+   * server a reconfig removed, or one about to join): we dial them back there, as 3.8 does
+   */
+  private readonly learned = new Map<number, { host: string; port: number }>();
   private closed = false;
 
   constructor(private readonly o: CnxOptions) {
@@ -119,7 +131,7 @@ export class QuorumCnxManager extends EventEmitter {
 
   private connectOne(sid: number): void {
     if (this.closed || this.connecting.has(sid) || this.conns.has(sid)) return;
-    const peer = this.o.peers.get(sid);
+    const peer = this.o.peers.get(sid) ?? this.learned.get(sid);
     if (!peer) return;
     this.connecting.add(sid);
     const onReady = (s: net.Socket): void => {
@@ -168,6 +180,7 @@ export class QuorumCnxManager extends EventEmitter {
       if (!init) return;
       s.removeListener('data', onData);
       const rest = buf.subarray(init.used);
+      if (init.addr && !this.o.peers.has(init.sid)) this.learned.set(init.sid, init.addr);
       if (!this.o.auth) return this.accepted(s, init.sid, rest);
       this.o.auth.server(s, rest).then(
         (after) => this.accepted(s, init.sid, after),

@@ -116,7 +116,9 @@ export class FastLeaderElection {
   }
 
   private initVote(): { leader: number; zxid: number; peerEpoch: number } {
-    if (this.observer) return { leader: MIN, zxid: MIN, peerEpoch: MIN };
+    // FastLeaderElection.getInitId: only a voter proposes itself (a server a reconfig removed
+    // keeps its learner type and follows without a vote)
+    if (this.observer || !this.voters.has(this.o.myid)) return { leader: MIN, zxid: MIN, peerEpoch: MIN };
     return { leader: this.o.myid, zxid: this.myZxid, peerEpoch: this.myEpoch };
   }
 

@@ -44,6 +44,11 @@ export interface LeaderOptions extends ZabTiming {
   config?: Buffer | null;
   /** the version of the membership in force (the zxid of the reconfig that made it; 0 at first) */
   configVersion?: number;
+  /**
+   * ZOOKEEPER-1783: the initial membership (version 0) gets the new epoch's first zxid as its
+   * version when this leader establishes its epoch; this gives its text at a version
+   */
+  versionedConfig?: (version: number) => Buffer;
   now: number;
   /** the global sessions of the DataTree (id, timeout ms): each gets a fresh timeout once established */
   sessions?: Iterable<[bigint, number]>;
@@ -322,6 +327,10 @@ export class ZabLeader {
   /** A quorum accepted the epoch: currentEpoch, then every learner that answered gets its sync. */
   private beginSync(now: number): void {
     this.ready.writeEpoch.current = this.epoch;
+    if (this.qvVersion === 0 && this.lastSeen.version === 0 && this.o.versionedConfig) {
+      const v = makeZxid(this.epoch, 0);
+      this.lastSeen = { verifier: this.qv, version: v, config: this.o.versionedConfig(v) };
+    }
     this.setState('SYNCHRONIZATION');
     this.deadline = now + this.o.initLimit * this.o.tickTime;
     for (const p of this.peers.values()) if (p.peerLastZxid !== null) this.syncPeer(p);
@@ -379,6 +388,12 @@ export class ZabLeader {
     this.isEstablished = true;
     this.setState('BROADCAST');
     this.ready.serving = true;
+    // Leader.lead: the membership NEWLEADER carried is in force once a quorum acknowledged it
+    if (this.lastSeen.version > this.qvVersion && this.lastSeen.config) {
+      this.qv = this.lastSeen.verifier;
+      this.qvVersion = this.lastSeen.version;
+      this.ready.activate = { config: this.lastSeen.config, leader: this.o.myid };
+    }
     // ZooKeeperServer.startup of the new leader: every session starts a full timeout from now
     for (const [id, timeout] of this.inherited) {
       const s = this.sessions.add(id, timeout);

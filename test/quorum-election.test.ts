@@ -22,7 +22,9 @@ describe('notification codec', () => {
   it('initial message of the election port, and the bare-sid form', () => {
     const m = initialMessage(3, '127.0.0.1', 3890);
     expect(m.subarray(0, 8).toString('hex')).toBe('ffffffffffff0000');
-    expect(parseInitialMessage(m)).toEqual({ sid: 3, used: m.length });
+    // the address the peer listens on: where a peer outside our membership is dialled back
+    expect(parseInitialMessage(m)).toEqual({ sid: 3, used: m.length, addr: { host: '127.0.0.1', port: 3890 } });
+    expect(parseInitialMessage(initialMessage(4, '::1', 3891))).toMatchObject({ sid: 4, addr: { host: '::1', port: 3891 } });
     expect(parseInitialMessage(m.subarray(0, 10))).toBeNull();
     const bare = Buffer.alloc(8);
     bare.writeBigInt64BE(5n);

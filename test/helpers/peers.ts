@@ -81,7 +81,7 @@ export class Peers {
     const dir = path.join(this.root, `node${i}`);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'myid'), `${i}\n`);
-    const file = path.join(this.root, `zoo_${i}.cfg`);
+    const file = this.cfgFile(i);
     const lines = [
       `tickTime=${this.spec.tickTime ?? 500}`,
       `initLimit=${this.spec.initLimit ?? 10}`,
@@ -98,8 +98,14 @@ export class Peers {
     return file;
   }
 
-  start(i: number, env: Record<string, string> = {}): void {
-    const p = spawn(process.execPath, [BIN, 'start-foreground', this.cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info', ...env } });
+  /** The zoo.cfg of server i as it is now (a reconfig rewrites it). */
+  cfgFile(i: number): string {
+    return path.join(this.root, `zoo_${i}.cfg`);
+  }
+
+  /** Start server i; `keepConfig`: on its zoo.cfg as it is (a reconfig rewrote it), not a fresh one. */
+  start(i: number, env: Record<string, string> = {}, keepConfig = false): void {
+    const p = spawn(process.execPath, [BIN, 'start-foreground', keepConfig ? this.cfgFile(i) : this.cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info', ...env } });
     this.logs.set(i, '');
     p.stdout!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));
     p.stderr!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));

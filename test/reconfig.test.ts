@@ -58,7 +58,7 @@ describe.skipIf(SKIP_REAL)('zkCli.sh config and reconfig, beside Apache ZooKeepe
       const spec: PeerSpec = { clientPort: L.clientPort, common: ['reconfigEnabled=true', L.line(1), L.line(2), L.line(3)] };
       const peers = new Peers(spec, 'zk-reconfig-cli-');
       const e = (ens = new MixedEnsemble(peers));
-      const start = (i: number, keep = false): void => (kind === 'zookeeper' ? e.startJava(i, [SUPER]) : peers.start(i, { JVMFLAGS: SUPER }, keep));
+      const start = (i: number, keep = false): void => (kind === 'zookeeper' ? e.startJava(i, [SUPER], keep) : peers.start(i, { JVMFLAGS: SUPER }, keep));
       // servers 1 and 2 first, so that 2 leads (the larger id of two equal logs) on both sides
       start(1);
       start(2);
@@ -92,11 +92,22 @@ describe.skipIf(SKIP_REAL)('zkCli.sh config and reconfig, beside Apache ZooKeepe
           'stat /zookeeper/config',
         ]),
       );
+      // the files the last reconfig left on server 1: zoo.cfg pointing at zoo.cfg.dynamic.<version>
+      await sleep(500);
+      const root = (l: string): string => l.split(peers.root).join('<root>');
+      const statics = fs.readFileSync(peers.cfgFile(1), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+      const dyn = /^dynamicConfigFile=(.*)$/m.exec(fs.readFileSync(peers.cfgFile(1), 'utf8'))?.[1] ?? '';
+      r.push(name(statics.map(root).sort()));
+      r.push(name(fs.existsSync(dyn) ? fs.readFileSync(dyn, 'utf8').split('\n') : ['(none)']));
       out[kind] = r;
       await e.cleanup();
       ens = null;
     }
-    console.log(out['zk-server'].map((x) => x.join('\n')).join('\n----\n'));
+    const ours = out['zk-server'];
+    expect(ours[0]).toContain('Insufficient permission : ');
+    expect(ours[1]).toContain('Committed new configuration:');
+    expect(ours[1]).toContain('server.3=127.0.0.1:<quorum3>:<election3>:observer;127.0.0.1:<client3>');
+    expect(ours[2]).toContain('dynamicConfigFile=<root>/zoo_1.cfg.dynamic.100000009');
     expect(out['zk-server']).toEqual(out.zookeeper);
   }, 300_000);
 });

@@ -113,6 +113,7 @@ export class QuorumPeer implements RoleContext {
     if (m.version <= this.config.configVersion) return false;
     const before = this.config.configVersion;
     applyMembership(this.config, m);
+    this.db.refreshConfigNode();
     const me = m.servers.get(this.myid);
     // QuorumPeer.needEraseClientInfoFromStaticConfig: this server's line carries its client address
     const eraseClient = me?.clientPort !== undefined;

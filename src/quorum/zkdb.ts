@@ -130,6 +130,11 @@ export class ZKDatabase {
     return membershipText(this.config);
   }
 
+  /** A new membership came into force: /zookeeper/config of the live tree shows it (QuorumPeer.processReconfig). */
+  refreshConfigNode(): void {
+    if (this.tree) this.initConfigNode(this.tree);
+  }
+
   /** ZKDatabase.initConfigInZKDatabase: version -1, mzxid = the config version. */
   initConfigNode(tree: DataTree): void {
     const n = tree.getNode('/zookeeper/config');

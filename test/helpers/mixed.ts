@@ -30,9 +30,13 @@ export class MixedEnsemble {
   }
   private stoppedLog = '';
 
-  /** Start the Java peer on server `id`'s zoo.cfg, with extra JVM flags (e.g. the JAAS file). */
-  startJava(id: number, flags: string[] = []): void {
-    const j = spawn('java', ['-Xmx256m', ...flags, '-Dzookeeper.4lw.commands.whitelist=*', '-cp', QUORUM_PEER_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.peers.cfg(id)], {
+  /**
+   * Start the Java peer on server `id`'s zoo.cfg, with extra JVM flags (e.g. the JAAS file);
+   * `keepConfig`: on its zoo.cfg as it is (a reconfig rewrote it), not a fresh one.
+   */
+  startJava(id: number, flags: string[] = [], keepConfig = false): void {
+    const cfg = keepConfig ? this.peers.cfgFile(id) : this.peers.cfg(id);
+    const j = spawn('java', ['-Xmx256m', ...flags, '-Dzookeeper.4lw.commands.whitelist=*', '-cp', QUORUM_PEER_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const entry = { proc: j, log: '' };

@@ -111,3 +111,111 @@ describe.skipIf(SKIP_REAL)('zkCli.sh config and reconfig, beside Apache ZooKeepe
     expect(out['zk-server']).toEqual(out.zookeeper);
   }, 300_000);
 });
+
+type Kind = 'java' | 'ours';
+
+/**
+ * Drill 1 (and 4 with Java peers): 3 → 5 by `reconfig -add` under the writer, then 5 → 3 by
+ * `reconfig -remove` of the leader and one more; the removed two are shut down, the three left
+ * restart from the files the reconfig wrote. `kinds`: which servers are Apache ZooKeeper;
+ * `first`: the two servers started first (the larger id leads).
+ */
+async function scaleDrill(tag: string, kinds: Partial<Record<number, Kind>>, first: [number, number]): Promise<string> {
+  requireDist();
+  requireApacheZk();
+  const L = await layout(5);
+  const spec: PeerSpec = { clientPort: L.clientPort, common: ['reconfigEnabled=true', L.line(1), L.line(2), L.line(3)] };
+  const peers = new Peers(spec, `zk-reconfig-${tag}-`);
+  const e = (ens = new MixedEnsemble(peers));
+  const kind = (i: number): Kind => kinds[i] ?? 'ours';
+  const start = (i: number, keep = false): void => (kind(i) === 'java' ? e.startJava(i, [SUPER], keep) : peers.start(i, { JVMFLAGS: SUPER }, keep));
+  const stop = (i: number): Promise<void> => (kind(i) === 'java' ? e.stopJava('SIGTERM', i) : peers.stop(i));
+  const modes = (ids: number[]): Promise<string[]> => Promise.all(ids.map((i) => peers.mode(i)));
+  const oneLeader = async (ids: number[]): Promise<boolean> => {
+    const m = await modes(ids);
+    return m.filter((x) => x === 'leader').length === 1 && m.every((x) => x === 'leader' || x === 'follower');
+  };
+  const steps: string[] = [];
+  for (const i of first) start(i);
+  await e.waitFor(async () => (await peers.mode(Math.max(...first))) === 'leader', 60_000, `${Math.max(...first)} to lead`);
+  const third = [1, 2, 3].find((i) => !first.includes(i))!;
+  start(third);
+  await e.waitFor(() => oneLeader([1, 2, 3]), 60_000, 'three peers');
+  const leader0 = (await modes([1, 2, 3])).indexOf('leader') + 1;
+  const load = await steadyLoad([1, 2, 3].map((i) => `127.0.0.1:${L.clientPort(i)}`).join(','), SESSION_MS, tag);
+  await load.ready;
+  // 4 and 5 start with the three lines and their own, and follow without a vote
+  for (const i of [4, 5]) {
+    peers.cfg(i);
+    fs.appendFileSync(peers.cfgFile(i), L.line(i) + '\n');
+    start(i, true);
+  }
+  await e.waitFor(async () => (await modes([4, 5])).every((m) => m !== 'none'), 60_000, '4 and 5 to join');
+  await sleep(1000);
+  let t = Date.now();
+  const admin = (port: number, cmds: string[]): Promise<string[]> => zkCli(port, ['addauth digest super:test', ...cmds]);
+  const added = await admin(L.clientPort(leader0 === 1 ? 2 : 1), [`reconfig -add ${L.line(4)},${L.line(5)}`]);
+  expect(added.join('\n')).toContain('Committed new configuration:');
+  await e.waitFor(() => oneLeader([1, 2, 3, 4, 5]), 60_000, 'five voters');
+  steps.push(`3 → 5: ${Date.now() - t} ms`);
+  await sleep(3000);
+  // 5 → 3: the leader goes, and one more of the first three
+  const leader = (await modes([1, 2, 3, 4, 5])).indexOf('leader') + 1;
+  const gone = [leader, [1, 2, 3, 4, 5].find((i) => i !== leader && i <= 3)!];
+  const rest = [1, 2, 3, 4, 5].filter((i) => !gone.includes(i));
+  t = Date.now();
+  // the client may lose its connection when its server changes leader: ask again until the
+  // membership shows the three (a reconfig either committed or not; a repeat finds it done)
+  let cfg = '';
+  for (let k = 0; k < 5 && !/^version=/m.test(cfg); k++) {
+    const out = await admin(L.clientPort(rest[0]), [`reconfig -remove ${gone.join(',')}`, 'config']);
+    cfg = out.join('\n');
+    if (!cfg.includes(`server.${gone[0]}=`) && /version=/.test(cfg)) break;
+    await sleep(1000);
+  }
+  await e.waitFor(async () => !(await configOn(L.clientPort(rest[0]))).includes(`server.${gone[0]}=`), 60_000, `${gone.join(',')} removed`);
+  await e.waitFor(() => oneLeader(rest), 60_000, `${rest.join(',')} to serve`);
+  steps.push(`5 → 3 removing leader ${leader} and ${gone[1]}: ${Date.now() - t} ms`);
+  for (const i of gone) await stop(i);
+  await sleep(3000);
+  const r = await load.stop();
+  expectClean(r);
+  for (const i of rest) {
+    const c = await MiniClient.connect(L.clientPort(i));
+    try {
+      expect((await c.getChildren(`/steady-${tag}`)).length, `server ${i}`).toBeGreaterThanOrEqual(r.acked);
+    } finally {
+      c.close();
+    }
+  }
+  // the three restart from the files the reconfig wrote, with the membership and the data
+  const before = await configOn(L.clientPort(rest[0]));
+  for (const i of rest) await stop(i);
+  for (const i of rest) start(i, true);
+  await e.waitFor(() => oneLeader(rest), 60_000, `${rest.join(',')} to come back from their files`);
+  for (const i of rest) {
+    expect(await configOn(L.clientPort(i)), `server ${i}`).toBe(before);
+    const c = await MiniClient.connect(L.clientPort(i));
+    try {
+      expect((await c.getChildren(`/steady-${tag}`)).length).toBeGreaterThanOrEqual(r.acked);
+    } finally {
+      c.close();
+    }
+  }
+  expect(before.split('\n').filter((l) => l.startsWith('server.')).map((l) => Number(/^server\.(\d+)/.exec(l)![1]))).toEqual(rest);
+  return `${steps.join('; ')}; writer: ${JSON.stringify(r)}`;
+}
+
+describe.skipIf(SKIP_REAL)('membership drills under a steady writer', () => {
+  it('drill 1: 3 → 5 → 3 by reconfig, removing the leader, zk-server only', async () => {
+    console.log(`reconfig drill, zk-server: ${await scaleDrill('scale', {}, [1, 2])}`);
+  }, 300_000);
+
+  it('drill 4: the same with Apache ZooKeeper 3.8 as the first leader and as a joiner', async () => {
+    console.log(`reconfig drill, Java leader: ${await scaleDrill('mixedj', { 3: 'java', 5: 'java' }, [2, 3])}`);
+  }, 300_000);
+
+  it('drill 4: the same with zk-server leading Apache ZooKeeper 3.8 followers', async () => {
+    console.log(`reconfig drill, zk-server leader: ${await scaleDrill('mixedo', { 1: 'java', 4: 'java' }, [1, 3])}`);
+  }, 300_000);
+});

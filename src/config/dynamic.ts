@@ -72,6 +72,19 @@ export function writeMembershipFiles(configFile: string, membershipText: string,
   return dyn;
 }
 
+/** The last seen membership (QuorumPeer.setLastSeenQuorumVerifier): <zoo.cfg>.dynamic.next, version kept. */
+export function writeNextMembership(configFile: string, membershipText: string): void {
+  atomicWrite(`${configFile}.dynamic.next`, membershipText + '\n');
+}
+
+export function readNextMembership(configFile: string): string | null {
+  try {
+    return fs.readFileSync(`${configFile}.dynamic.next`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 /** QuorumPeerConfig.backupOldConfig: zoo.cfg.bak, on every start of a quorum peer with reconfigEnabled. */
 export function backupStaticConfig(configFile: string): void {
   atomicWrite(`${configFile}.bak`, fs.readFileSync(configFile, 'utf8'));

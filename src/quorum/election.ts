@@ -7,7 +7,8 @@ import { peerAuth } from './peerauth';
 import { quorumConnect, quorumServer } from './transport';
 import { QuorumCnxManager } from './cnx/manager';
 import { FastLeaderElection } from './fle/fle';
-import { quorumVerifier } from './verifier';
+import { QuorumVerifier, quorumVerifier } from './verifier';
+import { Membership } from '../config/membership';
 import { membershipText } from '../config/load';
 import { decodeNotification, encodeNotification } from './fle/notification';
 
@@ -21,6 +22,7 @@ export class ElectionService {
   /** the election addresses the connection manager dials (kept up to date on reconfig) */
   private readonly peers = new Map<number, { host: string; port: number }>();
   private learnerType: 'participant' | 'observer';
+  private lastSeen: QuorumVerifier | null = null;
   /** the zxid and epoch the current election started with (to restart it on a new membership) */
   private started: { zxid: number; epoch: number } | null = null;
   /**
@@ -104,6 +106,7 @@ export class ElectionService {
       verifier: quorumVerifier(this.config),
       config: this.config.reconfigEnabled ? membershipText(this.config) : '',
     });
+    this.fle.setLastSeen(this.lastSeen);
     this.started = { zxid: lastLoggedZxid, epoch: currentEpoch };
     return new Promise((resolve) => {
       this.waiting = resolve;
@@ -124,6 +127,13 @@ export class ElectionService {
     const me = this.config.servers.get(this.config.myid!);
     if (me) this.learnerType = me.type;
     this.fle?.setMembership(this.voters, quorumVerifier(this.config), this.learnerType === 'observer', this.config.reconfigEnabled ? membershipText(this.config) : '');
+  }
+
+  /** A reconfig is pending (or no longer, null): elect with a quorum of both memberships. */
+  setLastSeen(m: Membership | null): void {
+    this.lastSeen = m ? quorumVerifier(m) : null;
+    if (m) for (const s of m.servers.values()) if (!this.peers.has(s.id)) this.peers.set(s.id, { host: s.host, port: s.electionPort });
+    this.fle?.setLastSeen(this.lastSeen);
   }
 
   /** The role is established in `epoch`: answer LOOKING peers with that peerEpoch. */

@@ -273,6 +273,9 @@ export class LearnerRole implements ZabHost {
    * role changed (participant, observer, or gone) or its leader did (the designated one, or the
    * current leader no longer votes), the role ends and an election follows.
    */
+  seen(config: Buffer): void {
+    this.ctx.seeMembership(config);
+  }
   activate(config: Buffer, leader: number | null): void {
     if (!this.ctx.activateMembership(config)) return;
     const servers = this.ctx.config.servers;

@@ -3,7 +3,7 @@
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
 import { quorumVerifier } from './verifier';
 import { membershipText } from '../config/load';
-import { Membership, membershipOf, parseMembership } from '../config/membership';
+import { Membership, membershipOf, parseMembership, textOf } from '../config/membership';
 import * as net from 'node:net';
 import { peerAuth } from './peerauth';
 import { quorumServer } from './transport';
@@ -55,6 +55,9 @@ export class LeaderRole implements ZabHost {
       configVersion: c.configVersion,
       // NEWLEADER carries the membership (Leader: lastSeenQuorumVerifier), with reconfig on
       config: c.reconfigEnabled ? Buffer.from(membershipText(c), 'utf8') : null,
+      lastSeen: ctx.lastSeenMembership
+        ? { verifier: quorumVerifier(ctx.lastSeenMembership), version: ctx.lastSeenMembership.version, config: Buffer.from(textOf(ctx.lastSeenMembership), 'utf8') }
+        : undefined,
       versionedConfig: c.reconfigEnabled ? (version) => Buffer.from(membershipText({ ...c, configVersion: version }), 'utf8') : undefined,
       acceptedEpoch: accepted,
       currentEpoch: current,
@@ -68,6 +71,7 @@ export class LeaderRole implements ZabHost {
       sessions: tree.sessions,
       clock: Date.now,
     });
+    this.pendingMembership = ctx.lastSeenMembership;
     this.loop = new ReadyLoop(this.core, this);
     this.log = new GroupCommit(
       ctx.db.newWriter(),
@@ -213,6 +217,9 @@ export class LeaderRole implements ZabHost {
     this.ctx.db.remember(t);
     // the pipeline applies the txn it proposed, and answers its client
     this.zk?.commitUpTo(t.zxid);
+  }
+  seen(config: Buffer): void {
+    this.ctx.seeMembership(config);
   }
   activate(config: Buffer, leader: number | null): void {
     this.pendingMembership = null;

@@ -15,8 +15,8 @@ import { connectToLeader, LearnerRole } from './following';
 import { LeaderRole } from './leading';
 import { PeerMode, RoleContext } from './role';
 import { ZKDatabase } from './zkdb';
-import { applyMembership, parseMembership, textOf } from '../config/membership';
-import { backupStaticConfig, writeMembershipFiles } from '../config/dynamic';
+import { applyMembership, Membership, parseMembership, textOf } from '../config/membership';
+import { backupStaticConfig, readNextMembership, writeMembershipFiles, writeNextMembership } from '../config/dynamic';
 
 export type { PeerMode } from './role';
 
@@ -102,6 +102,27 @@ export class QuorumPeer implements RoleContext {
     this.ctx.zk = zk;
   }
 
+  lastSeenMembership: Membership | null = null;
+
+  seeMembership(config: Buffer): void {
+    let m;
+    try {
+      m = parseMembership(config.toString('utf8'));
+    } catch (e) {
+      this.logger.error({ err: String(e) }, 'a proposed membership could not be parsed');
+      return;
+    }
+    if (m.version <= Math.max(this.config.configVersion, this.lastSeenMembership?.version ?? 0)) return;
+    this.lastSeenMembership = m;
+    try {
+      writeNextMembership(this.config.file, textOf(m));
+    } catch (e) {
+      this.logger.error({ err: String(e) }, 'could not write the last seen membership');
+    }
+    this.election.setLastSeen(m);
+    this.logger.info({ version: m.version.toString(16) }, 'a reconfig is pending');
+  }
+
   activateMembership(config: Buffer): boolean {
     let m;
     try {
@@ -114,6 +135,10 @@ export class QuorumPeer implements RoleContext {
     const before = this.config.configVersion;
     applyMembership(this.config, m);
     this.db.refreshConfigNode();
+    if (this.lastSeenMembership && this.lastSeenMembership.version <= m.version) {
+      this.lastSeenMembership = null;
+      this.election.setLastSeen(null);
+    }
     const me = m.servers.get(this.myid);
     // QuorumPeer.needEraseClientInfoFromStaticConfig: this server's line carries its client address
     const eraseClient = me?.clientPort !== undefined;
@@ -147,6 +172,19 @@ export class QuorumPeer implements RoleContext {
       }
     }
     this.election = new ElectionService(this.config, this.logger);
+    // a reconfig logged before a restart and never seen committed (zoo.cfg.dynamic.next)
+    const next = this.config.reconfigEnabled ? readNextMembership(this.config.file) : null;
+    if (next) {
+      try {
+        const m = parseMembership(next);
+        if (m.version > this.config.configVersion) {
+          this.lastSeenMembership = m;
+          this.election.setLastSeen(m);
+        }
+      } catch (e) {
+        this.logger.warn({ err: String(e) }, `ignoring ${this.config.file}.dynamic.next`);
+      }
+    }
     this.election.onMembership = (text) => this.activateMembership(Buffer.from(text, 'utf8'));
     await this.election.start();
     void this.run();

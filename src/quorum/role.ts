@@ -4,6 +4,7 @@ import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { ServerSettings, ZooKeeperServer } from '../server/zkserver';
 import { ZKDatabase } from './zkdb';
+import { Membership } from '../config/membership';
 
 export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking' | 'read-only';
 
@@ -32,6 +33,10 @@ export interface RoleContext {
    * Returns true if it did.
    */
   activateMembership(config: Buffer): boolean;
+  /** A reconfig was proposed or logged: its membership is the last seen one until it is in force. */
+  seeMembership(config: Buffer): void;
+  /** the last seen membership, if newer than the one in force */
+  readonly lastSeenMembership: Membership | null;
   /** the peer is shutting down */
   readonly stopping: boolean;
 }

@@ -53,6 +53,7 @@ export class FastLeaderElection {
   private voters: Set<number>;
   private qv: QuorumVerifier;
   private isObserver: boolean | undefined;
+  private lastSeen: QuorumVerifier | null = null;
   private config: string;
 
   constructor(private readonly o: FleOptions) {
@@ -69,6 +70,20 @@ export class FastLeaderElection {
     this.qv = verifier;
     this.isObserver = isObserver;
     this.config = config;
+  }
+
+  /**
+   * A reconfig this peer logged but has not seen committed (QuorumPeer's lastSeenQuorumVerifier):
+   * until it is in force, a leader needs a quorum of both memberships, and the voters of both
+   * take part (FastLeaderElection.getVoteTracker, QuorumPeer.getCurrentAndNextConfigVoters).
+   */
+  setLastSeen(verifier: QuorumVerifier | null): void {
+    this.lastSeen = verifier;
+  }
+
+  /** voting members of the membership in force or of the pending one */
+  private isVoter(sid: number): boolean {
+    return this.voters.has(sid) || (this.lastSeen?.voters.has(sid) ?? false);
   }
 
   decision(): Decision | null {
@@ -92,7 +107,7 @@ export class FastLeaderElection {
   private broadcast(now: number): Outgoing[] {
     this.lastSend = now;
     const m = this.msg(PeerState.LOOKING, this.proposal, this.logicalclock);
-    return [...this.voters].map((to) => ({ to, msg: m }));
+    return [...new Set([...this.voters, ...(this.lastSeen?.voters ?? [])])].map((to) => ({ to, msg: m }));
   }
 
   private myState(): number {
@@ -140,11 +155,11 @@ export class FastLeaderElection {
   private agree(votes: Map<number, Vote>, v: { leader: number; zxid: number; peerEpoch: number }, decidedOnly: boolean): boolean {
     const agreeing: number[] = [];
     for (const [sid, x] of votes) {
-      if (!this.voters.has(sid)) continue;
+      if (!this.isVoter(sid)) continue;
       const same = decidedOnly ? x.leader === v.leader : x.leader === v.leader && x.zxid === v.zxid && x.peerEpoch === v.peerEpoch;
       if (same) agreeing.push(sid);
     }
-    return this.qv.containsQuorum(agreeing);
+    return this.qv.containsQuorum(agreeing) && (this.lastSeen === null || this.lastSeen.containsQuorum(agreeing));
   }
 
   private checkLeader(votes: Map<number, Vote>, leader: number, electionEpoch: number): boolean {
@@ -157,7 +172,7 @@ export class FastLeaderElection {
 
   receive(from: number, n: Notification, now: number): Outgoing[] {
     const out: Outgoing[] = [];
-    if (!this.voters.has(from)) {
+    if (!this.isVoter(from)) {
       // an observer or non-voter asks: tell it our current vote
       const v = this.decided ?? this.proposal;
       out.push({ to: from, msg: this.msg(this.myState(), v, this.decided ? this.decided.electionEpoch : this.logicalclock) });

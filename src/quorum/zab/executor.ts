@@ -48,6 +48,8 @@ export interface ZabHost {
    * leaves): keep it durably, reconnect, and end the role if this server's role or leader changed
    */
   activate?(config: Buffer, leader: number | null): void;
+  /** a reconfig proposed or logged, not yet in force: keep its membership as the last seen one */
+  seen?(config: Buffer): void;
   /** write a packet to `to`; `snapshot`: follow it with the DataTree's snapshot stream */
   send(to: number, packet: QuorumPacket, snapshot: boolean): void;
   /** leader: close this learner's connection */
@@ -80,6 +82,7 @@ export function carryOut(r: Ready, host: ZabHost): boolean {
   if (r.snapshot) ops.push(() => host.installSnapshot(r.snapshot!.receive));
   if (r.writeEpoch.accepted !== undefined) ops.push(() => host.writeAcceptedEpoch(r.writeEpoch.accepted!));
   if (r.writeEpoch.current !== undefined) ops.push(() => host.writeCurrentEpoch(r.writeEpoch.current!));
+  if (r.seen) ops.push(() => host.seen?.(r.seen!));
   for (const t of r.logAppend) ops.push(() => host.append(t));
   if (r.commit.length) ops.push(() => r.commit.forEach((t) => host.apply(t)));
   if (r.activate) ops.push(() => host.activate?.(r.activate!.config, r.activate!.leader));

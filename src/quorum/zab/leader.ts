@@ -49,6 +49,12 @@ export interface LeaderOptions extends ZabTiming {
    * version when this leader establishes its epoch; this gives its text at a version
    */
   versionedConfig?: (version: number) => Buffer;
+  /**
+   * a reconfig this server logged and never saw committed (its last seen membership, newer than
+   * `configVersion`): NEWLEADER carries it, a quorum of both memberships must acknowledge
+   * NEWLEADER, and it is in force once the epoch is established (Leader.lead)
+   */
+  lastSeen?: Reconfig & { version: number };
   now: number;
   /** the global sessions of the DataTree (id, timeout ms): each gets a fresh timeout once established */
   sessions?: Iterable<[bigint, number]>;
@@ -134,7 +140,7 @@ export class ZabLeader {
     this.voters = new Set(o.voters);
     this.qv = o.verifier ?? majorityVerifier(o.voters);
     this.qvVersion = o.configVersion ?? 0;
-    this.lastSeen = { verifier: this.qv, version: this.qvVersion, config: o.config ?? null };
+    this.lastSeen = o.lastSeen && o.lastSeen.version > this.qvVersion ? { ...o.lastSeen } : { verifier: this.qv, version: this.qvVersion, config: o.config ?? null };
     this.observerIds = new Set(o.observers ?? []);
     this.maxAccepted = o.acceptedEpoch;
     this.windowMax = Math.max(1, o.committedLogCount ?? 500);
@@ -383,8 +389,9 @@ export class ZabLeader {
 
   private checkEstablished(): void {
     if (this.isEstablished || this.st !== 'SYNCHRONIZATION') return;
-    const acked = [...this.peers.values()].filter((p) => p.ackedNewLeader && !p.observer).map((p) => p.sid);
-    if (!this.isQuorum([this.o.myid, ...acked])) return;
+    const acked = [this.o.myid, ...[...this.peers.values()].filter((p) => p.ackedNewLeader && !p.observer).map((p) => p.sid)];
+    if (!this.isQuorum(acked)) return;
+    if (this.lastSeen.version > this.qvVersion && !this.lastSeen.verifier.containsQuorum(acked)) return;
     this.isEstablished = true;
     this.setState('BROADCAST');
     this.ready.serving = true;
@@ -392,7 +399,10 @@ export class ZabLeader {
     if (this.lastSeen.version > this.qvVersion && this.lastSeen.config) {
       this.qv = this.lastSeen.verifier;
       this.qvVersion = this.lastSeen.version;
-      this.ready.activate = { config: this.lastSeen.config, leader: this.o.myid };
+      // a leader the membership leaves out hands over to a voter that acknowledged NEWLEADER
+      const next = this.qv.voters.has(this.o.myid) ? this.o.myid : (acked.filter((s) => this.qv.voters.has(s) && s !== this.o.myid).sort((a, b) => a - b)[0] ?? this.o.myid);
+      if (next !== this.o.myid) this.allowedToCommit = false;
+      this.ready.activate = { config: this.lastSeen.config, leader: next };
     }
     // ZooKeeperServer.startup of the new leader: every session starts a full timeout from now
     for (const [id, timeout] of this.inherited) {
@@ -425,7 +435,10 @@ export class ZabLeader {
     const txn = { zxid, data: txnBytes };
     this.proposed = zxid;
     // Leader.propose: from a reconfig on, until it commits, every proposal needs both quorums
-    if (reconfig) this.lastSeen = { verifier: reconfig.verifier, version: zxid, config: reconfig.config };
+    if (reconfig) {
+      this.lastSeen = { verifier: reconfig.verifier, version: zxid, config: reconfig.config };
+      this.ready.seen = reconfig.config;
+    }
     const verifiers = this.lastSeen.version > this.qvVersion ? [this.qv, this.lastSeen.verifier] : [this.qv];
     this.outstanding.push({ txn, acks: new Set(), proposedAt: this.now, verifiers, reconfig });
     this.ready.logAppend.push(txn);

@@ -239,6 +239,8 @@ export class ZabLearner {
     if (t.zxid <= this.lastReceived) return this.fail(`proposal 0x${zxidHex(t.zxid)} not after 0x${zxidHex(this.lastReceived)}`, true);
     this.lastReceived = t.zxid;
     this.pending.push(t);
+    const seen = reconfigData(t.data);
+    if (seen) this.ready.seen = seen;
     if (!this.observer) this.toAck.push(t.zxid);
     if (!this.newLeaderAcked && epochOf(t.zxid) >= this.epoch && !this.o.unsafeAckNewLeaderBeforePersist) this.held.push(t);
     else this.append(t);

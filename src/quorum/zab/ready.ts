@@ -52,6 +52,11 @@ export interface Ready {
    * one): `config` is its text; `leader` the designated leader (null: none was designated)
    */
   activate?: { config: Buffer; leader: number | null };
+  /**
+   * a reconfig was proposed (leader) or logged (learner), not yet in force: its membership text
+   * (QuorumPeer.setLastSeenQuorumVerifier; kept durably beside the config file)
+   */
+  seen?: Buffer;
   stateChange?: ZabState;
   /** start (true) or stop (false) serving clients */
   serving?: boolean;
@@ -87,6 +92,7 @@ export function isEmptyReady(r: Ready): boolean {
     r.truncate === undefined &&
     r.snapshot === undefined &&
     r.activate === undefined &&
+    r.seen === undefined &&
     r.stateChange === undefined &&
     r.serving === undefined &&
     r.reason === undefined &&

@@ -18,6 +18,11 @@ function shape(seed: number): SimOptions {
   return { voters, observers: seed % 4 === 1 ? 1 : 0, ...hier };
 }
 
+/** Membership changes: a proposal every 20 steps or so, one or two spare servers to add. */
+function reconfig(seed: number): SimOptions {
+  return { reconfigRate: 0.05, spares: 1 + (seed % 2) };
+}
+
 /** First seed in [1, limit] whose run violates an invariant. */
 function findViolation(limit: number, opts: SimOptions): { seed: number; error: Violation } | null {
   for (let seed = 1; seed <= limit; seed++) {
@@ -33,13 +38,13 @@ function findViolation(limit: number, opts: SimOptions): { seed: number; error: 
 
 describe('Zab simulator', () => {
   it(`${SEEDS} seeds: no invariant broken, and every run settles to one leader and identical trees`, () => {
-    const totals = { committed: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
+    const totals: Record<string, number> = { committed: 0 };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const sim = new ZabSim(seed, shape(seed)).run(2000);
       const unsettled = sim.settle();
       if (unsettled) throw new Error(`seed ${seed}: ${unsettled}\n${sim.transcript}`);
       totals.committed += sim.committed.length;
-      for (const k of Object.keys(sim.stats) as (keyof typeof sim.stats)[]) totals[k] += sim.stats[k];
+      for (const [k, v] of Object.entries(sim.stats)) totals[k] = (totals[k] ?? 0) + v;
     }
     console.log(`zab-sim ${SEEDS} seeds:`, totals);
     expect(totals.committed / SEEDS).toBeGreaterThan(30);
@@ -49,6 +54,21 @@ describe('Zab simulator', () => {
     expect(totals.diskFaults).toBeGreaterThan(0);
     expect(totals.sessions / SEEDS).toBeGreaterThan(2);
     expect(totals.touches / SEEDS).toBeGreaterThan(100);
+  }, Math.max(300_000, SEEDS * 40));
+
+  it(`${Math.round(SEEDS / 2)} seeds with membership changes (one server at a time and in bulk, roles, the leader too): no invariant broken, every run settles`, () => {
+    const totals: Record<string, number> = { committed: 0 };
+    for (let seed = 1; seed <= Math.round(SEEDS / 2); seed++) {
+      const sim = new ZabSim(seed, { ...shape(seed), ...reconfig(seed) }).run(2000);
+      const unsettled = sim.settle();
+      if (unsettled) throw new Error(`seed ${seed}: ${unsettled}\n${sim.transcript}`);
+      totals.committed += sim.committed.length;
+      for (const [k, v] of Object.entries(sim.stats)) totals[k] = (totals[k] ?? 0) + v;
+    }
+    console.log(`zab-sim ${Math.round(SEEDS / 2)} seeds with reconfig:`, totals);
+    expect(totals.reconfigs).toBeGreaterThan(SEEDS * 5);
+    expect(totals.handovers).toBeGreaterThan(SEEDS / 10);
+    expect(totals.reconfigCrashes).toBeGreaterThan(SEEDS / 20);
   }, Math.max(300_000, SEEDS * 40));
 
   it('seed 55846: a voter that accepted an epoch above the established leader\'s rejoins (the leader re-elects)', () => {
@@ -108,6 +128,18 @@ describe('Zab simulator', () => {
       const found = findViolation(500, { ...selfTest, voters: 5, observers: 0, groups: [[1, 2], [3, 4], [5]], unsafeCommitWithoutQuorum: true });
       expect(found, 'the broken rule went unnoticed').not.toBeNull();
     }, 60_000);
+
+    it('a leader that commits with the old membership\'s quorum alone while a reconfig is pending', () => {
+      const found = findViolation(3000, { ...selfTest, ...reconfig(1), unsafeReconfigOldQuorumOnly: true });
+      expect(found, 'the broken rule went unnoticed').not.toBeNull();
+      expect(found!.error.message).toMatch(/lacks committed|where .* was committed|no established leader committed|two leaders/);
+    }, 120_000);
+
+    it('an election that ignores a pending reconfig (a leader activates it and dies before telling anyone)', () => {
+      const found = findViolation(3000, { ...selfTest, ...reconfig(1), unsafeElectIgnoringPending: true });
+      expect(found, 'the broken rule went unnoticed').not.toBeNull();
+      expect(found!.error.message).toMatch(/lacks committed|where .* was committed|no established leader committed|two leaders/);
+    }, 120_000);
 
     it('the quorum-durability check flags the ACK-before-persist follower directly', () => {
       const found = findViolation(500, { crashRate: 0.02, unsafeAckBeforePersist: true });

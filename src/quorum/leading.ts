@@ -50,7 +50,6 @@ export class LeaderRole implements ZabHost {
     this.core = new ZabLeader({
       myid: ctx.myid,
       voters: ctx.voters,
-      observers: ctx.observers,
       verifier: quorumVerifier(c),
       configVersion: c.configVersion,
       // NEWLEADER carries the membership (Leader: lastSeenQuorumVerifier), with reconfig on
@@ -285,7 +284,7 @@ export class LeaderRole implements ZabHost {
     zk.prep.reconfig = {
       committed: () => membershipOf(c),
       lastSeen: () => this.pendingMembership ?? membershipOf(c),
-      quorumSynced: (m) => this.core.isQuorumSynced(quorumVerifier(m)),
+      quorumSynced: (m) => this.core.isQuorumSynced(quorumVerifier(m), [...c.servers.values()].filter((x) => x.type === 'observer').map((x) => x.id)),
       standaloneEnabled: c.standaloneEnabled,
     };
     zk.beforeReplies = () => {

@@ -26,8 +26,6 @@ export interface LeaderOptions extends ZabTiming {
   myid: number;
   /** participants (voting members), the leader included */
   voters: number[];
-  /** sids configured as observers (OBSERVERINFO marks one too) */
-  observers?: number[];
   /** which sets of voters are a quorum (default: a majority of `voters`) */
   verifier?: QuorumVerifier;
   acceptedEpoch: number;
@@ -65,6 +63,8 @@ export interface LeaderOptions extends ZabTiming {
   clock?: () => number;
   /** SIMULATOR SELF-TEST ONLY: commit once the leader itself has logged, without a quorum */
   unsafeCommitWithoutQuorum?: boolean;
+  /** SIMULATOR SELF-TEST ONLY: commit while a reconfig is pending with a quorum of the membership in force only */
+  unsafeReconfigOldQuorumOnly?: boolean;
   /** SIMULATOR SELF-TEST ONLY: a new leader keeps no fresh timeout for the sessions it inherits */
   unsafeNoFreshSessionTimeout?: boolean;
 }
@@ -109,9 +109,10 @@ export class ZabLeader {
   private qvVersion: number;
   /** the newest membership proposed (Leader's lastSeenQuorumVerifier), `qv` unless a reconfig is pending */
   private lastSeen: { verifier: QuorumVerifier; version: number; config: Buffer | null };
+  /** the text of the membership in force */
+  private committedConfig: Buffer | null;
   /** false once a reconfig committed that hands leadership to another server (Leader.allowedToCommit) */
   private allowedToCommit = true;
-  private readonly observerIds: Set<number>;
   private readonly peers = new Map<number, Peer>();
   /** participants that sent FOLLOWERINFO while the epoch was open */
   private readonly connecting = new Set<number>();
@@ -140,8 +141,8 @@ export class ZabLeader {
     this.voters = new Set(o.voters);
     this.qv = o.verifier ?? majorityVerifier(o.voters);
     this.qvVersion = o.configVersion ?? 0;
+    this.committedConfig = o.config ?? null;
     this.lastSeen = o.lastSeen && o.lastSeen.version > this.qvVersion ? { ...o.lastSeen } : { verifier: this.qv, version: this.qvVersion, config: o.config ?? null };
-    this.observerIds = new Set(o.observers ?? []);
     this.maxAccepted = o.acceptedEpoch;
     this.windowMax = Math.max(1, o.committedLogCount ?? 500);
     this.window = o.committedLog.slice(-this.windowMax);
@@ -277,7 +278,9 @@ export class ZabLeader {
     // a FOLLOWERINFO from a sid outside our voters (a peer started with more server lines, while
     // an ensemble grows by rolling restarts) is followed as a participant whose ACKs do not count:
     // PROPOSAL and COMMIT as LearnerHandler sends any PARTICIPANT; isQuorum counts only voters
-    const observer = type === T.OBSERVERINFO || this.observerIds.has(sid);
+    // LearnerHandler: the packet says which (a reconfig can turn an observer into a participant,
+    // which then reconnects with FOLLOWERINFO)
+    const observer = type === T.OBSERVERINFO;
     // a new session: ACKs of the old one no longer count (its sync may TRUNC what it acked; the
     // outstanding proposals are forwarded again and re-ACKed once durable)
     for (const o of this.outstanding) o.acks.delete(sid);
@@ -356,7 +359,12 @@ export class ZabLeader {
     }
     // startForwarding: proposals in flight reach participants (observers get them as INFORM)
     if (!peer.observer) for (const o of this.outstanding) if (o.txn.zxid > plan.lastQueued) this.send(peer.sid, T.PROPOSAL, o.txn.zxid, o.txn.data);
-    this.send(peer.sid, T.NEWLEADER, makeZxid(this.epoch, 0), this.lastSeen.config);
+    // NEWLEADER's membership comes into force at the learner's UPTODATE: before the epoch is
+    // established that is the last seen one (it is in force when UPTODATE goes out); a learner
+    // that joins later gets the one in force, and a pending reconfig as its outstanding PROPOSAL
+    // (3.8 sends the last seen one either way, so a late joiner could take up a reconfig that
+    // never commits: found by the simulator with bulk membership changes)
+    this.send(peer.sid, T.NEWLEADER, makeZxid(this.epoch, 0), this.isEstablished ? this.committedConfig : this.lastSeen.config);
     peer.forwarding = true;
     peer.syncedAt = this.now;
   }
@@ -391,7 +399,11 @@ export class ZabLeader {
     if (this.isEstablished || this.st !== 'SYNCHRONIZATION') return;
     const acked = [this.o.myid, ...[...this.peers.values()].filter((p) => p.ackedNewLeader && !p.observer).map((p) => p.sid)];
     if (!this.isQuorum(acked)) return;
-    if (this.lastSeen.version > this.qvVersion && !this.lastSeen.verifier.containsQuorum(acked)) return;
+    // a pending membership may make voters of servers that are observers now: their NEWLEADER ACK
+    // (the synced history is durable there too) counts for it; once it is in force they reconnect
+    // as followers
+    const ackedAll = [this.o.myid, ...[...this.peers.values()].filter((p) => p.ackedNewLeader).map((p) => p.sid)];
+    if (this.lastSeen.version > this.qvVersion && !this.lastSeen.verifier.containsQuorum(ackedAll)) return;
     this.isEstablished = true;
     this.setState('BROADCAST');
     this.ready.serving = true;
@@ -399,6 +411,7 @@ export class ZabLeader {
     if (this.lastSeen.version > this.qvVersion && this.lastSeen.config) {
       this.qv = this.lastSeen.verifier;
       this.qvVersion = this.lastSeen.version;
+      this.committedConfig = this.lastSeen.config;
       // a leader the membership leaves out hands over to a voter that acknowledged NEWLEADER
       const next = this.qv.voters.has(this.o.myid) ? this.o.myid : (acked.filter((s) => this.qv.voters.has(s) && s !== this.o.myid).sort((a, b) => a - b)[0] ?? this.o.myid);
       if (next !== this.o.myid) this.allowedToCommit = false;
@@ -439,7 +452,7 @@ export class ZabLeader {
       this.lastSeen = { verifier: reconfig.verifier, version: zxid, config: reconfig.config };
       this.ready.seen = reconfig.config;
     }
-    const verifiers = this.lastSeen.version > this.qvVersion ? [this.qv, this.lastSeen.verifier] : [this.qv];
+    const verifiers = this.lastSeen.version > this.qvVersion && !this.o.unsafeReconfigOldQuorumOnly ? [this.qv, this.lastSeen.verifier] : [this.qv];
     this.outstanding.push({ txn, acks: new Set(), proposedAt: this.now, verifiers, reconfig });
     this.ready.logAppend.push(txn);
     for (const p of this.peers.values()) if (p.forwarding && !p.observer) this.send(p.sid, T.PROPOSAL, zxid, txnBytes);
@@ -493,6 +506,7 @@ export class ZabLeader {
     const designated = this.designatedLeader(head);
     this.qv = rc.verifier;
     this.qvVersion = t.zxid;
+    this.committedConfig = rc.config;
     this.ready.activate = { config: rc.config, leader: designated };
     for (const p of this.peers.values()) {
       if (!p.forwarding) continue;
@@ -529,11 +543,14 @@ export class ZabLeader {
    * Leader.isQuorumSynced: this leader (if it votes in `v`) and the followers in sync with it that
    * vote in `v` are a quorum of `v` — a reconfig may only propose a membership that can commit.
    */
-  isQuorumSynced(v: QuorumVerifier): boolean {
+  isQuorumSynced(v: QuorumVerifier, observers: Iterable<number> = []): boolean {
     const ids: number[] = v.voters.has(this.o.myid) ? [this.o.myid] : [];
     const window = this.o.syncLimit * this.o.tickTime;
+    // a follower the membership in force makes an observer is about to reconnect as one: it will
+    // acknowledge nothing (counting it let a reconfig wait for ever on an observer's ACKs)
+    const leaving = new Set(observers);
     for (const p of this.peers.values()) {
-      if (p.forwarding && !p.observer && p.ackedNewLeader && v.voters.has(p.sid) && this.now - p.lastHeard <= window) ids.push(p.sid);
+      if (p.forwarding && !p.observer && !leaving.has(p.sid) && p.ackedNewLeader && v.voters.has(p.sid) && this.now - p.lastHeard <= window) ids.push(p.sid);
     }
     return v.containsQuorum(ids);
   }

@@ -21,6 +21,7 @@ import { ZabLeader } from './leader';
 import { ZabFollower, ZabLearner, ZabObserver } from './learner';
 import { epochOf, PacketType as T, QuorumPacket, zxidHex } from './packets';
 import { Ready, ZabTxn } from './ready';
+import { membershipTextOf, parseSimMembership, randomChange, reconfigTxn, simMembership, SimMembership } from './sim-reconfig';
 
 export function prng(seed: number): () => number {
   let a = seed >>> 0 || 1;
@@ -69,6 +70,16 @@ export interface SimOptions {
   /** hierarchical quorums: the voters' groups (and weights, default 1); majority when unset */
   groups?: number[][];
   weights?: [number, number][];
+  /** servers outside the first membership (a reconfig may add them) */
+  spares?: number;
+  /** lines of the transcript kept (default 60) */
+  trailLength?: number;
+  /** per step and established leader: propose a random reconfig (majority quorums only) */
+  reconfigRate?: number;
+  /** SELF-TEST: a leader commits with the quorum of the membership in force while a reconfig is pending */
+  unsafeReconfigOldQuorumOnly?: boolean;
+  /** SELF-TEST: an election ignores a pending reconfig (a quorum of the membership in force elects) */
+  unsafeElectIgnoringPending?: boolean;
 }
 
 export class Violation extends Error {}
@@ -108,7 +119,10 @@ interface SimNode {
   id: number;
   /** a self-quorum leader: established once its currentEpoch write is carried out */
   establishOnEpochWrite?: boolean;
-  observer: boolean;
+  /** the membership in force here (durable: the dynamic config file) */
+  config: SimMembership;
+  /** a reconfig logged or proposed here, not yet in force (durable: zoo.cfg.dynamic.next) */
+  lastSeen: SimMembership | null;
   up: boolean;
   disk: Disk;
   leader: ZabLeader | null;
@@ -135,6 +149,8 @@ interface SimNode {
   sessionSince: Map<bigint, number>;
   /** a crash decided for the Ready being carried out: stop before this operation */
   crashAt: number;
+  /** the Ready being carried out brings a membership into force or records a pending one */
+  reconfigReady?: boolean;
 }
 
 
@@ -163,7 +179,7 @@ export class ZabSim {
   private faults = true;
   private proposals = true;
   private readonly trail: string[] = [];
-  readonly stats = { DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
+  readonly stats = { reconfigs: 0, activations: 0, handovers: 0, reconfigCrashes: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
   /** the client sessions and the session rule (sim-sessions.ts) */
   readonly sessions: SimSessions = new SimSessions(this);
   /** every partition so far: a set cut from the rest, or (`pair`) one cut link; start, end */
@@ -179,11 +195,14 @@ export class ZabSim {
     this.voterCount = opts.voters ?? 3;
     const voterIds = Array.from({ length: this.voterCount }, (_, i) => i + 1);
     this.verifier = opts.groups ? hierarchicalVerifier(voterIds, new Map(opts.groups.map((g, i) => [i + 1, g])), new Map(opts.weights ?? [])) : majorityVerifier(voterIds);
-    const total = this.voterCount + (opts.observers ?? 0);
+    const members = this.voterCount + (opts.observers ?? 0);
+    const total = members + (opts.spares ?? 0);
+    const first = simMembership(0, voterIds, Array.from({ length: members - this.voterCount }, (_, i) => this.voterCount + i + 1), this.verifier);
     for (let id = 1; id <= total; id++) {
       this.nodes.push({
         id,
-        observer: id > this.voterCount,
+        config: first,
+        lastSeen: null,
         up: true,
         disk: { log: [], buffer: [], accepted: 0, current: 0 },
         leader: null,
@@ -209,7 +228,7 @@ export class ZabSim {
 
   note(s: string): void {
     this.trail.push(`t=${this.now} ${s}`);
-    if (this.trail.length > 60) this.trail.shift();
+    if (this.trail.length > (this.opts.trailLength ?? 60)) this.trail.shift();
   }
 
   fail(msg: string): never {
@@ -239,6 +258,16 @@ export class ZabSim {
   private lastDurable(n: SimNode): number {
     const l = n.disk.log;
     return l.length ? l[l.length - 1].zxid : 0;
+  }
+
+  /** membership changes are simulated (majority quorums only: the membership text has no groups) */
+  get reconfigOn(): boolean {
+    return !!this.opts.reconfigRate && !this.opts.groups;
+  }
+
+  /** an observer in the membership in force here (a server outside it follows as a participant without a vote) */
+  isObserver(n: SimNode): boolean {
+    return n.config.observers.includes(n.id);
   }
 
   core(n: SimNode): ZabLeader | ZabLearner | null {
@@ -410,11 +439,13 @@ export class ZabSim {
           else n.establishOnEpochWrite = true;
         }
         n.crashAt = -1;
+        n.reconfigReady = r.activate !== undefined || r.seen !== undefined;
       },
       proceed: (op, ops) => {
         if (op === 0 && this.faults && this.rnd() < (this.opts.midReadyCrashRate ?? 0.003) && ops > 1) n.crashAt = this.int(ops);
         if (op !== n.crashAt) return true;
         this.stats.midReadyCrashes++;
+        if (n.reconfigReady) this.stats.reconfigCrashes++;
         this.crash(n, `mid-Ready after ${op}/${ops} ops`);
         return false;
       },
@@ -429,6 +460,11 @@ export class ZabSim {
       },
       append: (t) => this.append(n, t),
       apply: (t) => this.apply(n, t),
+      seen: (config) => {
+        const m = parseSimMembership(config.toString('utf8'));
+        if (m.version > Math.max(n.config.version, n.lastSeen?.version ?? 0)) n.lastSeen = m;
+      },
+      activate: (config, leader) => this.activate(n, parseSimMembership(config.toString('utf8')), leader),
       send: (to, p, snapshot) => this.sendFrom(n, to, p, snapshot),
       close: (sid) => {
         const c = n.conns.get(sid);
@@ -443,8 +479,30 @@ export class ZabSim {
     };
   }
 
+  /** QuorumPeer.processReconfig: a newer membership comes into force; a learner whose role or leader changes re-elects. */
+  private activate(n: SimNode, m: SimMembership, leader: number | null): void {
+    if (m.version <= n.config.version) return;
+    this.stats.activations++;
+    if (n.leader && leader !== null && leader !== n.id) this.stats.handovers++;
+    this.note(`node ${n.id}: membership 0x${zxidHex(m.version)} in force (${membershipTextOf(m)}), leader ${leader}`);
+    n.config = m;
+    if (n.lastSeen && n.lastSeen.version <= m.version) n.lastSeen = null;
+    const l = n.learner;
+    if (!l) return;
+    const member = m.voters.includes(n.id) || m.observers.includes(n.id);
+    if (member && m.observers.includes(n.id) !== l.observer) l.leave('reconfig: role changed');
+    else if (leader !== null ? leader !== l.leader : !m.voters.includes(l.leader)) l.leave('reconfig: leader changed');
+  }
+
   private unsafe(): boolean {
-    return !!(this.opts.unsafeAckBeforePersist || this.opts.unsafeAckNewLeaderBeforePersist || this.opts.unsafeCommitWithoutQuorum || this.opts.unsafeIgnoreFsyncError);
+    return !!(
+      this.opts.unsafeAckBeforePersist ||
+      this.opts.unsafeAckNewLeaderBeforePersist ||
+      this.opts.unsafeCommitWithoutQuorum ||
+      this.opts.unsafeIgnoreFsyncError ||
+      this.opts.unsafeReconfigOldQuorumOnly ||
+      this.opts.unsafeElectIgnoringPending
+    );
   }
 
   private truncate(n: SimNode, z: number): void {
@@ -525,7 +583,6 @@ export class ZabSim {
   private checkDurableQuorum(leader: SimNode, t: ZabTxn): void {
     const holders: number[] = [];
     for (const x of this.nodes) {
-      if (x.observer) continue;
       const log = x.disk.log;
       for (let i = log.length - 1; i >= 0 && log[i].zxid >= t.zxid; i--) {
         if (log[i].zxid === t.zxid && !log[i].torn && log[i].data.equals(t.data)) {
@@ -534,7 +591,9 @@ export class ZabSim {
         }
       }
     }
-    if (!this.verifier.containsQuorum(holders)) this.fail(`leader ${leader.id} committed 0x${zxidHex(t.zxid)} held durably only by voters [${holders}], no quorum`);
+    // the membership in force at the leader (a reconfig txn itself is counted by the old one; the
+    // core also needs the new one, which the ends-of-run checks cover)
+    if (!leader.config.verifier.containsQuorum(holders)) this.fail(`leader ${leader.id} committed 0x${zxidHex(t.zxid)} held durably only by voters [${holders}], no quorum`);
   }
 
   /** Every applied sequence is a prefix of the committed one; the established leader extends it. */
@@ -583,13 +642,32 @@ export class ZabSim {
     return b.disk.current - a.disk.current || this.lastDurable(b) - this.lastDurable(a) || b.id - a.id;
   }
 
+  /**
+   * FastLeaderElection's gossip: every notification carries its sender's membership, and a LOOKING
+   * peer takes up a newer one it hears (QuorumPeer.processReconfig from WorkerReceiver).
+   */
+  private gossip(): void {
+    for (const n of this.nodes) {
+      if (!n.up || this.core(n)) continue;
+      let newest = n.config;
+      for (const x of this.nodes) if (x.up && x.config.version > newest.version && !this.blocked(x.id, n.id)) newest = x.config;
+      if (newest !== n.config) this.activate(n, newest, null);
+    }
+  }
+
   private elect(): void {
+    this.gossip();
     const groups = this.partition ? [[...this.partition], this.nodes.map((n) => n.id).filter((id) => !this.partition!.has(id))] : [this.nodes.map((n) => n.id)];
     for (const g of groups) {
-      const cands = g.map((id) => this.node(id)).filter((n) => n.up && !n.observer && !this.core(n));
-      if (!this.verifier.containsQuorum(cands.map((n) => n.id)) || this.rnd() > 0.3) continue;
+      // a LOOKING observer sends its vote too (for the best it hears): a peer counts it when it votes
+      // in that peer's pending membership (with reconfig; without, observers are left out as before)
+      const cands = g.map((id) => this.node(id)).filter((n) => n.up && (!this.isObserver(n) || this.reconfigOn) && !this.core(n));
+      const candIds = cands.map((n) => n.id);
+      if (!cands.some((n) => n.config.verifier.containsQuorum(candIds)) || this.rnd() > 0.3) continue;
+      // the newest membership among them (after gossip, theirs unless a cut link kept one apart)
+      const view = cands.reduce((a, n) => (n.config.version > a.version ? n.config : a), cands[0].config);
       // FLE settles on the best vote among the quorum that finalised first
-      const q = this.opts.groups ? 1 : Math.floor(this.voterCount / 2) + 1;
+      const q = this.opts.groups ? 1 : Math.floor(view.voters.length / 2) + 1;
       const size = q + this.int(cands.length - q + 1);
       const shuffled = cands.slice();
       for (let i = shuffled.length - 1; i > 0; i--) {
@@ -599,19 +677,29 @@ export class ZabSim {
       // the voters that elect together must all hear each other (a cut link splits them)
       const pool: SimNode[] = [];
       for (const n of shuffled) if (pool.every((m) => !this.blocked(m.id, n.id))) pool.push(n);
-      if (pool.length < size || !this.verifier.containsQuorum(pool.slice(0, size).map((n) => n.id))) continue;
-      // a voter of weight 0 is never elected (FastLeaderElection.totalOrderPredicate)
-      const electable = pool.slice(0, size).filter((n) => this.verifier.weight(n.id) > 0);
+      const sub = pool.slice(0, size);
+      const ids = sub.map((n) => n.id);
+      if (pool.length < size || !view.verifier.containsQuorum(ids)) continue;
+      // each peer decides by its own memberships: a quorum of the one in force and of a pending one
+      const decides = (m: SimNode): boolean =>
+        m.config.verifier.containsQuorum(ids) && (m.lastSeen === null || this.opts.unsafeElectIgnoringPending === true || m.lastSeen.verifier.containsQuorum(ids));
+      // only a voter of weight > 0 is elected (FastLeaderElection.totalOrderPredicate)
+      const electable = sub.filter((n) => n.config.voters.includes(n.id) && n.config.verifier.weight(n.id) > 0 && decides(n));
       if (!electable.length) continue;
       const chosen = electable.sort((a, b) => this.best(a, b))[0];
       this.stats.elections++;
-      this.note(`elect ${chosen.id} from [${pool.slice(0, size).map((x) => x.id)}] (epochs ${chosen.disk.accepted}/${chosen.disk.current}, last 0x${zxidHex(this.lastDurable(chosen))})`);
+      this.note(`elect ${chosen.id} from [${ids}] (epochs ${chosen.disk.accepted}/${chosen.disk.current}, last 0x${zxidHex(this.lastDurable(chosen))}${this.reconfigOn ? `, membership 0x${zxidHex(chosen.config.version)}${chosen.lastSeen ? `, pending 0x${zxidHex(chosen.lastSeen.version)}` : ''}` : ''})`);
+      const c = chosen.config;
       chosen.leader = new ZabLeader({
         ...TIMING,
         myid: chosen.id,
-        voters: this.nodes.filter((x) => !x.observer).map((x) => x.id),
-        observers: this.nodes.filter((x) => x.observer).map((x) => x.id),
-        verifier: this.verifier,
+        voters: c.voters,
+        verifier: c.verifier,
+        configVersion: c.version,
+        // NEWLEADER carries the membership with reconfig on (as the server does with reconfigEnabled)
+        config: this.reconfigOn ? Buffer.from(membershipTextOf(c), 'utf8') : null,
+        lastSeen: chosen.lastSeen ? { verifier: chosen.lastSeen.verifier, version: chosen.lastSeen.version, config: Buffer.from(membershipTextOf(chosen.lastSeen), 'utf8') } : undefined,
+        versionedConfig: this.reconfigOn ? (v) => Buffer.from(membershipTextOf({ ...c, version: v }), 'utf8') : undefined,
         acceptedEpoch: chosen.disk.accepted,
         currentEpoch: chosen.disk.current,
         lastZxid: this.lastDurable(chosen),
@@ -620,14 +708,31 @@ export class ZabSim {
         now: this.now,
         sessions: chosen.sessions,
         unsafeCommitWithoutQuorum: this.opts.unsafeCommitWithoutQuorum,
+        unsafeReconfigOldQuorumOnly: this.opts.unsafeReconfigOldQuorumOnly,
         unsafeNoFreshSessionTimeout: this.opts.unsafeNoFreshSessionTimeout,
       });
       chosen.createdSeq = ++this.coreSeq;
       chosen.loop = new ReadyLoop(chosen.leader, this.host(chosen));
       this.process(chosen);
-      // the voters that elected it follow it (FOLLOWING); the rest find it later
-      for (const f of pool.slice(0, size)) if (f !== chosen && chosen.leader) this.follow(f, chosen);
+      // the peers that elected it follow it (FOLLOWING); the rest find it later
+      for (const f of sub) if (f !== chosen && chosen.leader && decides(f)) this.follow(f, chosen);
     }
+  }
+
+  /** An established leader in BROADCAST proposes a random membership change (as prep.ts checks it). */
+  private proposeReconfig(l: SimNode): void {
+    const core = l.leader!;
+    const v = core.configVersions;
+    if (!core.established || v.lastSeen !== v.committed) return; // RECONFIGINPROGRESS
+    const zxid = core.lastProposed + 1;
+    const next = randomChange(l.config, this.nodes.length, zxid, (n) => this.int(n));
+    if (!next || !core.isQuorumSynced(next.verifier, l.config.observers)) return; // NEWCONFIGNOQUORUM
+    const txn = reconfigTxn(zxid, next);
+    if (this.proposed.get(zxid) !== undefined) this.fail(`zxid 0x${zxidHex(zxid)} proposed twice (by ${l.id})`);
+    this.proposed.set(zxid, txn.toString());
+    this.stats.reconfigs++;
+    this.note(`leader ${l.id} proposes reconfig 0x${zxidHex(zxid)}: ${membershipTextOf(next)}`);
+    if (core.propose(txn, zxid, { verifier: next.verifier, config: Buffer.from(membershipTextOf(next), 'utf8') })) this.process(l);
   }
 
   private join(): void {
@@ -654,7 +759,7 @@ export class ZabSim {
         unsafeAckNewLeaderBeforePersist: this.opts.unsafeAckNewLeaderBeforePersist,
         unsafeDropTouches: this.opts.unsafeDropTouches,
       };
-      n.learner = n.observer ? new ZabObserver(o) : new ZabFollower(o);
+      n.learner = this.isObserver(n) ? new ZabObserver(o) : new ZabFollower(o);
       n.createdSeq = ++this.coreSeq;
       n.loop = new ReadyLoop(n.learner, this.host(n));
       this.process(n);
@@ -723,6 +828,9 @@ export class ZabSim {
         this.proposed.set(zxid, data);
         core.propose(Buffer.from(data), zxid);
         this.process(l);
+      }
+      if (this.reconfigOn) {
+        for (const l of this.leaders()) if (l.leader!.state === 'BROADCAST' && rnd() < this.opts.reconfigRate!) this.proposeReconfig(l);
       }
       this.sessions.create();
     }

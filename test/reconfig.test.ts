@@ -219,3 +219,48 @@ describe.skipIf(SKIP_REAL)('membership drills under a steady writer', () => {
     console.log(`reconfig drill, zk-server leader: ${await scaleDrill('mixedo', { 1: 'java', 4: 'java' }, [1, 3])}`);
   }, 300_000);
 });
+
+describe.skipIf(SKIP_REAL)('role change under a steady writer', () => {
+  it('drill 3: a participant becomes an observer and back (zk-server, with an Apache ZooKeeper 3.8 peer)', async () => {
+    requireDist();
+    requireApacheZk();
+    const L = await layout(4);
+    const spec: PeerSpec = { clientPort: L.clientPort, common: ['reconfigEnabled=true', L.line(1), L.line(2), L.line(3), L.line(4)] };
+    const peers = new Peers(spec, 'zk-reconfig-role-');
+    const e = (ens = new MixedEnsemble(peers));
+    // server 1 is Apache ZooKeeper; 2, 3 and 4 zk-server
+    e.startJava(1, [SUPER]);
+    for (const i of [2, 3, 4]) peers.start(i, { JVMFLAGS: SUPER });
+    const all = [1, 2, 3, 4];
+    const modes = (): Promise<string[]> => Promise.all(all.map((i) => peers.mode(i)));
+    await e.waitFor(async () => (await modes()).filter((m) => m === 'leader').length === 1 && !(await modes()).includes('none'), 60_000, 'four peers');
+    const load = await steadyLoad(all.map((i) => `127.0.0.1:${L.clientPort(i)}`).join(','), SESSION_MS, 'role');
+    await load.ready;
+    const steps: string[] = [];
+    for (const target of [4, 1]) {
+      // a follower (not the leader) becomes an observer, then a participant again
+      const leader = (await modes()).indexOf('leader') + 1;
+      const who = target === leader ? all.find((i) => i !== leader && i !== 1)! : target;
+      const via = all.find((i) => i !== who && i !== leader)!;
+      for (const role of ['observer', 'participant']) {
+        const t = Date.now();
+        const out = await zkCli(L.clientPort(via), ['addauth digest super:test', `reconfig -add ${L.line(who, role)}`]);
+        expect(out.join('\n'), out.join('\n')).toContain(`server.${who}=127.0.0.1:${L.ports[3 * who - 2]}:${L.ports[3 * who - 1]}:${role};`);
+        await e.waitFor(async () => (await peers.mode(who)) === (role === 'observer' ? 'observer' : 'follower'), 60_000, `${who} to be ${role}`);
+        steps.push(`${who} → ${role}: ${Date.now() - t} ms`);
+        await sleep(2000);
+      }
+    }
+    const r = await load.stop();
+    console.log(`role drill: ${steps.join('; ')}; writer: ${JSON.stringify(r)}`);
+    expectClean(r);
+    for (const i of all) {
+      const c = await MiniClient.connect(L.clientPort(i));
+      try {
+        expect((await c.getChildren('/steady-role')).length, `server ${i}`).toBeGreaterThanOrEqual(r.acked);
+      } finally {
+        c.close();
+      }
+    }
+  }, 300_000);
+});

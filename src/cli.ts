@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { loadConfig, parseProperties, resolveConfigPath } from './config/load';
 import { ConfigError, ServerConfig } from './config/types';
 import { createLogger } from './logger';
+import { MembershipError, membershipOf, nextMembership, textOf } from './config/membership';
+import { dynamicFileContent } from './config/dynamic';
 import { purge, truncateDataDir } from './persistence';
 import { startServerProcess } from './launch';
 import { PACKAGE_VERSION, VERSION_STRING } from './version';
@@ -285,6 +287,36 @@ export async function main(argv: string[]): Promise<void> {
         process.exit(cut ? 0 : 1);
       } catch (e) {
         process.stderr.write(`truncate-log: ${(e as Error).message}\n`);
+        process.exit(1);
+      }
+    });
+  program
+    .command('reconfig-preview [cfg]')
+    .description('print the membership and the dynamic config file a reconfig would produce from this zoo.cfg (nothing is changed)')
+    .option('--add <servers>', 'servers joining or changing role: "server.4=host:2888:3888:participant;host:2181,server.5=…"')
+    .option('--remove <ids>', 'server ids leaving: "3,5"')
+    .option('--members <servers>', 'the whole new list of server lines (comma or newline separated)')
+    .action((cfg: string | undefined, opts: { add?: string; remove?: string; members?: string }) => {
+      const { config } = configOrExit(cfg);
+      if (!opts.add && !opts.remove && !opts.members) {
+        process.stderr.write('reconfig-preview: give --add, --remove or --members\n');
+        process.exit(2);
+      }
+      const from = membershipOf(config);
+      try {
+        const next = nextMembership(from, { joining: opts.add ?? null, leaving: opts.remove ?? null, newMembers: opts.members ?? null }, from.version, config.standaloneEnabled);
+        const before = new Map([...from.servers].map(([id, sv]) => [id, sv.type]));
+        for (const [id, sv] of [...next.servers].sort((a, b) => a[0] - b[0])) {
+          const was = before.get(id);
+          if (was === undefined) process.stdout.write(`# server.${id} joins as ${sv.type}\n`);
+          else if (was !== sv.type) process.stdout.write(`# server.${id} becomes ${sv.type === 'observer' ? 'an observer' : 'a participant'}\n`);
+        }
+        for (const id of before.keys()) if (!next.servers.has(id)) process.stdout.write(`# server.${id} leaves\n`);
+        process.stdout.write(`# ${config.file}.dynamic.<zxid of the reconfig>, as the peers will write it:\n${dynamicFileContent(textOf(next))}\n`);
+        process.exit(0);
+      } catch (e) {
+        if (!(e instanceof MembershipError)) throw e;
+        process.stderr.write(`reconfig would be refused (BADARGUMENTS): ${e.message}\n`);
         process.exit(1);
       }
     });

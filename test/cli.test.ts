@@ -111,6 +111,36 @@ describe('zk-server CLI', () => {
     expect(r.out).toMatch(/EADDRINUSE/);
   }, 60000);
 
+  it('reconfig-preview prints the membership a reconfig would make, and refuses what reconfig refuses', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-preview-'));
+    fs.writeFileSync(path.join(dir, 'myid'), '1\n');
+    const cfg = path.join(dir, 'zoo.cfg');
+    const line = (i: number, role = 'participant'): string => `server.${i}=127.0.0.1:${2887 + i}:${3887 + i}:${role};127.0.0.1:${2180 + i}`;
+    fs.writeFileSync(cfg, ['tickTime=2000', 'initLimit=5', 'syncLimit=2', `dataDir=${dir}`, 'reconfigEnabled=true', line(1), line(2), line(3), ''].join('\n'));
+    const r = await cli(['reconfig-preview', cfg, '--add', `${line(4)},${line(2, 'observer')}`, '--remove', '3']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out.split('\n')).toEqual([
+      '# server.2 becomes an observer',
+      '# server.4 joins as participant',
+      '# server.3 leaves',
+      `# ${cfg}.dynamic.<zxid of the reconfig>, as the peers will write it:`,
+      line(1),
+      line(2, 'observer'),
+      line(4),
+      '',
+    ]);
+    // the same refusals as the reconfig request: a clashing port, a line without a client port
+    const clash = await cli(['reconfig-preview', cfg, '--add', 'server.4=127.0.0.1:2888:3999:participant;127.0.0.1:2184']);
+    expect(clash.code).toBe(1);
+    expect(clash.out).toContain('reconfig would be refused (BADARGUMENTS): Reconfiguration failed');
+    const noClient = await cli(['reconfig-preview', cfg, '--add', 'server.4=127.0.0.1:2891:3891']);
+    expect(noClient.out).toContain('each server should have 3 ports specified');
+    const tooFew = await cli(['reconfig-preview', cfg, '--remove', '2,3']);
+    expect(tooFew.out).toContain('new configuration must include at least 2 followers');
+    // nothing was written
+    expect(fs.readdirSync(dir).sort()).toEqual(['myid', 'zoo.cfg']);
+  });
+
   it('version and print-cmd', async () => {
     expect((await cli(['version'])).out).toMatch(/^zk-server \d+\.\d+\.\d+ \(Apache ZooKeeper 3\.8\.0/);
     expect((await cli(['print-cmd', 'zoo.cfg'])).out).toContain(path.join(ROOT, 'conf', 'zoo.cfg'));

@@ -11,6 +11,7 @@ import { MiniClient } from './helpers/miniclient';
 import { MixedEnsemble } from './helpers/mixed';
 import { freePorts, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { eventsLast, zkCli } from './helpers/zkcli';
+import { OpCode } from '../src/data/constants';
 
 const SESSION_MS = 6000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -263,4 +264,43 @@ describe.skipIf(SKIP_REAL)('role change under a steady writer', () => {
       }
     }
   }, 300_000);
+});
+
+describe.skipIf(SKIP_REAL)('a one-server ensemble that grows', () => {
+  it('standaloneEnabled=false: one server leads alone, then grows to three by reconfig, and a watch on /zookeeper/config fires', async () => {
+    requireDist();
+    const L = await layout(3);
+    // server 1 alone; 2 and 3 start with server 1's line and their own
+    const spec: PeerSpec = { clientPort: L.clientPort, common: ['reconfigEnabled=true', 'standaloneEnabled=false', L.line(1)], extra: (i) => (i > 1 ? [L.line(i)] : []) };
+    const peers = new Peers(spec, 'zk-reconfig-one-');
+    ens = new MixedEnsemble(peers);
+    peers.start(1, { JVMFLAGS: SUPER });
+    await peers.waitFor(async () => (await peers.mode(1)) === 'leader', 30_000, 'server 1 to lead alone');
+    const watcher = await MiniClient.connect(L.clientPort(1));
+    expect(await watcher.create('/one', Buffer.from('x'))).toBe(0);
+    // what Curator's EnsembleTracker does: a data watch on /zookeeper/config (getData, watch=true)
+    const w = await watcher.call(OpCode.getData, (x) => {
+      x.writeString('/zookeeper/config');
+      x.writeBool(true);
+    });
+    expect(w.err).toBe(0);
+    for (const i of [2, 3]) peers.start(i, { JVMFLAGS: SUPER });
+    await peers.waitFor(async () => (await peers.mode(2)) === 'follower' && (await peers.mode(3)) === 'follower', 30_000, '2 and 3 to follow without a vote');
+    const out = await zkCli(L.clientPort(1), ['addauth digest super:test', `reconfig -add ${L.line(2)},${L.line(3)}`, 'config']);
+    const cfg = out.join('\n');
+    expect(cfg).toContain(L.line(2));
+    expect(cfg).toContain(L.line(3));
+    await peers.waitFor(async () => watcher.events.some(([type, p]) => type === 3 && p === '/zookeeper/config'), 10_000, 'NodeDataChanged on /zookeeper/config');
+    // three voters now: any two serve
+    await peers.stop(1);
+    await peers.waitFor(async () => [await peers.mode(2), await peers.mode(3)].sort().join() === 'follower,leader', 30_000, '2 and 3 to serve without 1');
+    const c = await MiniClient.connect(L.clientPort(2));
+    try {
+      expect((await c.getData('/one')).data?.toString()).toBe('x');
+      expect(await c.create('/two', Buffer.from('y'))).toBe(0);
+    } finally {
+      c.close();
+    }
+    watcher.close();
+  }, 120_000);
 });

@@ -249,6 +249,8 @@ export const FIELD_OF: Record<string, keyof ServerConfig> = {
   peerType: 'peerType',
   standaloneEnabled: 'standaloneEnabled',
   reconfigEnabled: 'reconfigEnabled',
+  // the membership's version comes from the dynamic file's name (its server lines become `servers`)
+  dynamicConfigFile: 'configVersion',
   'autopurge.snapRetainCount': 'autopurgeSnapRetainCount',
   'autopurge.purgeInterval': 'autopurgePurgeInterval',
   'metricsProvider.className': 'metricsProviderClassName',

@@ -72,3 +72,61 @@ export function applyMembership(c: ServerConfig, m: Membership): void {
   for (const [k, v] of m.weights) c.weights.set(k, v);
   c.configVersion = m.version;
 }
+
+/** What a reconfig request asks: servers joining and leaving (incremental), or the whole new list. */
+export interface MembershipChange {
+  /** `server.N=spec,server.M=spec` */
+  joining?: string | null;
+  /** `N,M` */
+  leaving?: string | null;
+  /** server / group / weight lines, comma or newline separated (bulk) */
+  newMembers?: string | null;
+}
+
+/**
+ * The membership a reconfig would make of `from` (PrepRequestProcessor's reconfig rules), at
+ * `version`. Throws MembershipError (BADARGUMENTS) for a malformed or clashing server, an
+ * incremental change of a hierarchical membership, or too few voters.
+ */
+export function nextMembership(from: Membership, change: MembershipChange, version: number, standaloneEnabled: boolean): Membership {
+  let next: Membership;
+  if (change.newMembers !== null && change.newMembers !== undefined) {
+    next = parseMembership(change.newMembers, version);
+  } else {
+    if (from.groups.size > 0) throw new MembershipError('Incremental reconfiguration requested but last configuration seen has a non-majority quorum system');
+    const servers = new Map(from.servers);
+    for (const x of change.leaving ? change.leaving.split(',') : []) {
+      const sid = Number(x.trim());
+      if (x.trim() === '' || !Number.isSafeInteger(sid)) throw new MembershipError(`bad server id "${x}" to remove`);
+      servers.delete(sid);
+    }
+    for (const joiner of change.joining ? change.joining.split(',') : []) {
+      const parts = joiner.split('=');
+      if (parts.length !== 2) throw new MembershipError('Wrong format of server string');
+      const key = parts[0].trim();
+      const sid = Number(key.slice(key.lastIndexOf('.') + 1));
+      if (!Number.isSafeInteger(sid)) throw new MembershipError(`bad server id in "${key}"`);
+      let spec: QuorumServerSpec;
+      try {
+        spec = parseServerLine(sid, parts[1].trim(), (d) => new ConfigError('reconfig', 0, key, d));
+      } catch {
+        throw new MembershipError('Reconfiguration failed');
+      }
+      if (spec.clientPort === undefined) throw new MembershipError('Wrong format of server string - each server should have 3 ports specified');
+      // QuorumServer.checkAddressDuplicate
+      for (const other of servers.values()) {
+        if (other.id === sid) continue;
+        const ports = new Set([other.quorumPort, other.electionPort]);
+        if (spec.host === other.host && (ports.has(spec.quorumPort) || ports.has(spec.electionPort))) throw new MembershipError('Reconfiguration failed');
+      }
+      servers.delete(sid);
+      servers.set(sid, spec);
+    }
+    next = { version, servers, groups: new Map(), weights: new Map() };
+  }
+  const voters = votersOf(next).length;
+  if (standaloneEnabled ? voters < 2 : voters < 1) {
+    throw new MembershipError(`Reconfig failed - new configuration must include at least ${standaloneEnabled ? '2 followers' : '1 follower'}`);
+  }
+  return next;
+}

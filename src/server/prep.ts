@@ -26,8 +26,7 @@ import { DigestedNode, digestEnabled, nodeDigest } from '../data/digest';
 import { limitPath, StatsTrack, statPath } from '../data/quotas';
 import { pathProblem } from '../data/paths';
 import { Txn } from '../data/txn';
-import { Membership, MembershipError, parseMembership, textOf, votersOf } from '../config/membership';
-import { parseServerLine } from '../config/load';
+import { Membership, MembershipError, nextMembership, textOf } from '../config/membership';
 
 /** A znode as a prepared change leaves it: its persisted stat and data (what its digest covers). */
 export type NodeState = DigestedNode;
@@ -312,53 +311,10 @@ export class PrepRequestProcessor {
     if (lastSeen.version !== ctx.committed().version) throw new KeeperError(Err.RECONFIGINPROGRESS);
     if (curConfigId !== -1 && curConfigId !== lastSeen.version) throw new KeeperError(Err.BADVERSION);
     let next: Membership;
-    if (newMembers !== null) {
-      try {
-        next = parseMembership(newMembers, zxid);
-      } catch (e) {
-        throw new KeeperError(Err.BADARGUMENTS, e instanceof MembershipError ? e.message : String(e));
-      }
-      for (const s of next.servers.values()) if (s.electionPort === undefined) throw new KeeperError(Err.BADARGUMENTS);
-    } else {
-      if (lastSeen.groups.size > 0) throw new KeeperError(Err.BADARGUMENTS, 'Incremental reconfiguration requested but last configuration seen has a non-majority quorum system');
-      const servers = new Map(lastSeen.servers);
-      for (const x of leaving ? leaving.split(',') : []) {
-        const sid = Number(x.trim());
-        if (!Number.isSafeInteger(sid)) throw new KeeperError(Err.BADARGUMENTS);
-        servers.delete(sid);
-      }
-      for (const joiner of joining ? joining.split(',') : []) {
-        const parts = joiner.split('=');
-        if (parts.length !== 2) throw new KeeperError(Err.BADARGUMENTS, 'Wrong format of server string');
-        const sid = Number(parts[0].trim().slice(parts[0].trim().lastIndexOf('.') + 1));
-        if (!Number.isSafeInteger(sid)) throw new KeeperError(Err.BADARGUMENTS);
-        let spec;
-        try {
-          spec = parseServerLine(sid, parts[1].trim(), (d) => new MembershipError(d) as never);
-        } catch {
-          throw new KeeperError(Err.BADARGUMENTS, 'Reconfiguration failed');
-        }
-        if (spec.clientPort === undefined) throw new KeeperError(Err.BADARGUMENTS, 'Wrong format of server string - each server should have 3 ports specified');
-        for (const other of servers.values()) {
-          if (other.id === sid) continue;
-          const same = (h1: string, p1: number, h2: string, p2: number): boolean => h1 === h2 && p1 === p2;
-          if (
-            same(spec.host, spec.quorumPort, other.host, other.quorumPort) ||
-            same(spec.host, spec.electionPort, other.host, other.electionPort) ||
-            same(spec.host, spec.quorumPort, other.host, other.electionPort) ||
-            same(spec.host, spec.electionPort, other.host, other.quorumPort)
-          ) {
-            throw new KeeperError(Err.BADARGUMENTS, 'Reconfiguration failed');
-          }
-        }
-        servers.delete(sid);
-        servers.set(sid, spec);
-      }
-      next = { version: zxid, servers, groups: new Map(), weights: new Map() };
-    }
-    const voters = votersOf(next).length;
-    if (ctx.standaloneEnabled ? voters < 2 : voters < 1) {
-      throw new KeeperError(Err.BADARGUMENTS, `Reconfig failed - new configuration must include at least ${ctx.standaloneEnabled ? '2 followers' : '1 follower'}`);
+    try {
+      next = nextMembership(lastSeen, { joining, leaving, newMembers }, zxid, ctx.standaloneEnabled);
+    } catch (e) {
+      throw new KeeperError(Err.BADARGUMENTS, e instanceof MembershipError ? e.message : String(e));
     }
     if (!ctx.quorumSynced(next)) throw new KeeperError(Err.NEWCONFIGNOQUORUM);
     const rec = this.record('/zookeeper/config');

@@ -286,6 +286,26 @@ describe.skipIf(SKIP_REAL)('a one-server ensemble that grows', () => {
     expect(w.err).toBe(0);
     for (const i of [2, 3]) peers.start(i, { JVMFLAGS: SUPER });
     await peers.waitFor(async () => (await peers.mode(2)) === 'follower' && (await peers.mode(3)) === 'follower', 30_000, '2 and 3 to follow without a vote');
+    // bad reconfig requests get ZooKeeper's error codes and harm nothing (the ACL check comes last,
+    // as in 3.8, so no authentication is needed to be told the arguments are bad)
+    const rc = async (joining: string | null, leaving: string | null, members: string | null, body?: Buffer): Promise<number> =>
+      (
+        await watcher.call(OpCode.reconfig, (x) => {
+          if (body) return x.writeRaw(body);
+          x.writeString(joining);
+          x.writeString(leaving);
+          x.writeString(members);
+          x.writeLong(-1);
+        })
+      ).err;
+    expect(await rc('server.4=nonsense', null, null)).toBe(-8); // BADARGUMENTS
+    expect(await rc(null, 'abc', null)).toBe(-8);
+    expect(await rc(null, null, 'server.x=1:2:3,weird=1')).toBe(-8);
+    expect(await rc(null, '1', null)).toBe(-8); // no voter left
+    expect(await rc(`${L.line(2)}`, null, null)).toBe(-102); // NOAUTH: a valid change, no super user
+    const truncated = await rc(null, null, null, Buffer.from([0, 0, 0, 9, 0x41]));
+    expect(truncated).not.toBe(0);
+    expect((await configOn(L.clientPort(1))).split('\n').filter((l) => l.startsWith('server.'))).toEqual([L.line(1)]);
     const out = await zkCli(L.clientPort(1), ['addauth digest super:test', `reconfig -add ${L.line(2)},${L.line(3)}`, 'config']);
     const cfg = out.join('\n');
     expect(cfg).toContain(L.line(2));

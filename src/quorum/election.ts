@@ -129,6 +129,13 @@ export class ElectionService {
     this.fle?.setMembership(this.voters, quorumVerifier(this.config), this.learnerType === 'observer', this.config.reconfigEnabled ? membershipText(this.config) : '');
   }
 
+  /** Follow (or lead as) the leader a committed reconfig designated, without an election. */
+  designate(leader: number, lastLoggedZxid: number, currentEpoch: number): ElectionDecision | null {
+    if (!this.fle) return null;
+    const d = this.fle.designate(leader, lastLoggedZxid, currentEpoch);
+    return { state: d.state, leader: d.leader };
+  }
+
   /** A reconfig is pending (or no longer, null): elect with a quorum of both memberships. */
   setLastSeen(m: Membership | null): void {
     this.lastSeen = m ? quorumVerifier(m) : null;

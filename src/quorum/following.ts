@@ -286,7 +286,12 @@ export class LearnerRole implements ZabHost {
     const leaderChanged = leader !== null ? leader !== cur : servers.get(cur)?.type !== 'participant';
     if (!me) this.ctx.logger.warn({}, 'reconfig: this server is no longer a member of the ensemble; it follows without a vote until it is shut down');
     if (roleChanged) this.core.leave(`reconfig: this server is now a${me!.type === 'observer' ? 'n observer' : ' participant'}`);
-    else if (leaderChanged) this.core.leave(`reconfig: the leader is now ${leader ?? 'to be elected'} (was ${cur})`);
+    else if (leaderChanged) {
+      // 3.8 goes straight to the designated leader (reconfigFlag); so do we, and Java followers
+      // do likewise: a designated zk-server leads without waiting for an election they skip
+      if (leader !== null && servers.get(leader)?.type === 'participant') this.ctx.designated(leader);
+      this.core.leave(`reconfig: the leader is now ${leader ?? 'to be elected'} (was ${cur})`);
+    }
   }
   send(_to: number, packet: QuorumPacket): void {
     this.out.send(packet);

@@ -103,6 +103,12 @@ export class QuorumPeer implements RoleContext {
   }
 
   lastSeenMembership: Membership | null = null;
+  /** the leader a committed reconfig designated, for the next role (no election) */
+  private designatedLeader: number | null = null;
+
+  designated(leader: number): void {
+    this.designatedLeader = leader;
+  }
 
   seeMembership(config: Buffer): void {
     let m;
@@ -231,8 +237,12 @@ export class QuorumPeer implements RoleContext {
         serverMetrics.looking_count.add(1);
         const ro = this.config.readOnlyModeEnabled ? this.readOnlyLater(tree) : null;
         let d;
+        const designated = this.designatedLeader;
+        this.designatedLeader = null;
         try {
-          d = await this.election.lookForLeader(tree.lastProcessedZxid, epochs.current);
+          d = designated !== null ? this.election.designate(designated, tree.lastProcessedZxid, epochs.current) : null;
+          if (d) this.logger.info({ leader: d.leader, state: d.state }, 'following the leader the reconfig designated, without an election');
+          d ??= await this.election.lookForLeader(tree.lastProcessedZxid, epochs.current);
         } finally {
           ro?.();
         }

@@ -37,6 +37,8 @@ export interface RoleContext {
   seeMembership(config: Buffer): void;
   /** the last seen membership, if newer than the one in force */
   readonly lastSeenMembership: Membership | null;
+  /** The role ends because a reconfig designated `leader`: the next role follows it (or leads) without an election. */
+  designated(leader: number): void;
   /** the peer is shutting down */
   readonly stopping: boolean;
 }

@@ -145,6 +145,16 @@ export class FastLeaderElection {
     this.finalizeAt = -1;
   }
 
+  /**
+   * A committed reconfig designated the leader (COMMITANDACTIVATE): take it as decided, with no
+   * election (QuorumPeer.updateVote and the reconfigFlag of updateServerState).
+   */
+  designate(leader: number, zxid: number, peerEpoch: number): Decision {
+    this.looking = false;
+    this.decide(leader, zxid, peerEpoch);
+    return this.decided!;
+  }
+
   /** After sync: the decided vote carries the epoch the role runs in (QuorumPeer.updateElectionVote). */
   updateElectionVote(peerEpoch: number): void {
     if (!this.decided) return;

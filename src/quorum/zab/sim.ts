@@ -151,6 +151,8 @@ interface SimNode {
   crashAt: number;
   /** the Ready being carried out brings a membership into force or records a pending one */
   reconfigReady?: boolean;
+  /** a committed reconfig designated this server as the leader: it leads without an election */
+  designated?: boolean;
 }
 
 
@@ -179,7 +181,7 @@ export class ZabSim {
   private faults = true;
   private proposals = true;
   private readonly trail: string[] = [];
-  readonly stats = { reconfigs: 0, activations: 0, handovers: 0, reconfigCrashes: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
+  readonly stats = { reconfigs: 0, activations: 0, handovers: 0, designated: 0, reconfigCrashes: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
   /** the client sessions and the session rule (sim-sessions.ts) */
   readonly sessions: SimSessions = new SimSessions(this);
   /** every partition so far: a set cut from the rest, or (`pair`) one cut link; start, end */
@@ -371,6 +373,7 @@ export class ZabSim {
     n.serving = false;
     n.fsyncAt = -1;
     n.inbound = undefined;
+    n.designated = false;
     n.restartAt = this.now + 5 + this.int(60);
   }
 
@@ -491,7 +494,12 @@ export class ZabSim {
     if (!l) return;
     const member = m.voters.includes(n.id) || m.observers.includes(n.id);
     if (member && m.observers.includes(n.id) !== l.observer) l.leave('reconfig: role changed');
-    else if (leader !== null ? leader !== l.leader : !m.voters.includes(l.leader)) l.leave('reconfig: leader changed');
+    else if (leader !== null ? leader !== l.leader : !m.voters.includes(l.leader)) {
+      // 3.8's reconfigFlag (following.ts): the designated server leads without an election; the
+      // others follow whichever leader they find (join)
+      if (leader === n.id && m.voters.includes(n.id)) n.designated = true;
+      l.leave('reconfig: leader changed');
+    }
   }
 
   private unsafe(): boolean {
@@ -689,34 +697,39 @@ export class ZabSim {
       const chosen = electable.sort((a, b) => this.best(a, b))[0];
       this.stats.elections++;
       this.note(`elect ${chosen.id} from [${ids}] (epochs ${chosen.disk.accepted}/${chosen.disk.current}, last 0x${zxidHex(this.lastDurable(chosen))}${this.reconfigOn ? `, membership 0x${zxidHex(chosen.config.version)}${chosen.lastSeen ? `, pending 0x${zxidHex(chosen.lastSeen.version)}` : ''}` : ''})`);
-      const c = chosen.config;
-      chosen.leader = new ZabLeader({
-        ...TIMING,
-        myid: chosen.id,
-        voters: c.voters,
-        verifier: c.verifier,
-        configVersion: c.version,
-        // NEWLEADER carries the membership with reconfig on (as the server does with reconfigEnabled)
-        config: this.reconfigOn ? Buffer.from(membershipTextOf(c), 'utf8') : null,
-        lastSeen: chosen.lastSeen ? { verifier: chosen.lastSeen.verifier, version: chosen.lastSeen.version, config: Buffer.from(membershipTextOf(chosen.lastSeen), 'utf8') } : undefined,
-        versionedConfig: this.reconfigOn ? (v) => Buffer.from(membershipTextOf({ ...c, version: v }), 'utf8') : undefined,
-        acceptedEpoch: chosen.disk.accepted,
-        currentEpoch: chosen.disk.current,
-        lastZxid: this.lastDurable(chosen),
-        committedLog: chosen.tree.slice(-(this.opts.committedLogCount ?? 20)),
-        committedLogCount: this.opts.committedLogCount ?? 20,
-        now: this.now,
-        sessions: chosen.sessions,
-        unsafeCommitWithoutQuorum: this.opts.unsafeCommitWithoutQuorum,
-        unsafeReconfigOldQuorumOnly: this.opts.unsafeReconfigOldQuorumOnly,
-        unsafeNoFreshSessionTimeout: this.opts.unsafeNoFreshSessionTimeout,
-      });
-      chosen.createdSeq = ++this.coreSeq;
-      chosen.loop = new ReadyLoop(chosen.leader, this.host(chosen));
-      this.process(chosen);
+      this.lead(chosen);
       // the peers that elected it follow it (FOLLOWING); the rest find it later
       for (const f of sub) if (f !== chosen && chosen.leader && decides(f)) this.follow(f, chosen);
     }
+  }
+
+  /** `chosen` takes up the leader's role (elected, or designated by a reconfig). */
+  private lead(chosen: SimNode): void {
+    const c = chosen.config;
+    chosen.leader = new ZabLeader({
+      ...TIMING,
+      myid: chosen.id,
+      voters: c.voters,
+      verifier: c.verifier,
+      configVersion: c.version,
+      // NEWLEADER carries the membership with reconfig on (as the server does with reconfigEnabled)
+      config: this.reconfigOn ? Buffer.from(membershipTextOf(c), 'utf8') : null,
+      lastSeen: chosen.lastSeen ? { verifier: chosen.lastSeen.verifier, version: chosen.lastSeen.version, config: Buffer.from(membershipTextOf(chosen.lastSeen), 'utf8') } : undefined,
+      versionedConfig: this.reconfigOn ? (v) => Buffer.from(membershipTextOf({ ...c, version: v }), 'utf8') : undefined,
+      acceptedEpoch: chosen.disk.accepted,
+      currentEpoch: chosen.disk.current,
+      lastZxid: this.lastDurable(chosen),
+      committedLog: chosen.tree.slice(-(this.opts.committedLogCount ?? 20)),
+      committedLogCount: this.opts.committedLogCount ?? 20,
+      now: this.now,
+      sessions: chosen.sessions,
+      unsafeCommitWithoutQuorum: this.opts.unsafeCommitWithoutQuorum,
+      unsafeReconfigOldQuorumOnly: this.opts.unsafeReconfigOldQuorumOnly,
+      unsafeNoFreshSessionTimeout: this.opts.unsafeNoFreshSessionTimeout,
+    });
+    chosen.createdSeq = ++this.coreSeq;
+    chosen.loop = new ReadyLoop(chosen.leader, this.host(chosen));
+    this.process(chosen);
   }
 
   /** An established leader in BROADCAST proposes a random membership change (as prep.ts checks it). */
@@ -865,6 +878,14 @@ export class ZabSim {
         c.tick(this.now);
         this.process(n);
       }
+    }
+    for (const n of this.nodes) {
+      if (!n.designated) continue;
+      n.designated = false;
+      if (!n.up || this.core(n)) continue;
+      this.note(`node ${n.id} leads as the reconfig designated, without an election`);
+      this.stats.designated++;
+      this.lead(n);
     }
     this.join();
     this.elect();

@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadConfig, parseProperties, resolveConfigPath } from './config/load';
 import { ConfigError, ServerConfig } from './config/types';
-import { createLogger } from './logger';
+import { createLogger, LogFormat, logFormatOf } from './logger';
 import { MembershipError, membershipOf, nextMembership, textOf } from './config/membership';
 import { dynamicFileContent } from './config/dynamic';
 import { purge, truncateDataDir } from './persistence';
@@ -170,9 +170,13 @@ async function cmdStatus(arg: string | undefined): Promise<number> {
   return 0;
 }
 
-/** Three peers on 2181-2183, each log line prefixed with its id; Ctrl-C stops them all. */
-async function cmdCluster(): Promise<number> {
-  const children: ReturnType<typeof spawn>[] = [];
+/**
+ * Three peers on 2181-2183, each log line prefixed with its id, in `format` (passed on through
+ * ZK_LOG_FORMAT: the peers' stdout is a pipe). A peer that exits is reported with its code or
+ * signal and its last lines, and started again with `restart`. Ctrl-C stops them all.
+ */
+async function cmdCluster(o: { restart: boolean; format: LogFormat }): Promise<number> {
+  const files: string[] = [];
   for (let i = 1; i <= 3; i++) {
     const file = path.join(CONF_DIR, `zoo_218${i}.cfg`);
     // each peer's dataDir gets its myid before the config (which checks it) is loaded
@@ -183,30 +187,56 @@ async function cmdCluster(): Promise<number> {
       if (!fs.existsSync(myid)) fs.writeFileSync(myid, `${i}\n`);
     }
     configOrExit(file);
-    const child = spawn(process.execPath, [path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: process.env,
-    });
-    const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void => {
-      let rest = '';
-      stream.on('data', (d: Buffer) => {
-        const lines = (rest + d.toString('utf8')).split('\n');
-        rest = lines.pop() ?? '';
-        for (const l of lines) out.write(`[${i}] ${l}\n`);
-      });
-    };
-    prefix(child.stdout!, process.stdout);
-    prefix(child.stderr!, process.stderr);
-    children.push(child);
+    files[i] = file;
   }
+  let stopping = false;
+  const running = new Map<number, ReturnType<typeof spawn>>();
+  const TAIL = 10;
+  const run = (i: number): Promise<void> =>
+    new Promise((done) => {
+      const tail: string[] = [];
+      const child = spawn(process.execPath, [path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', files[i]], {
+        cwd: process.cwd(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ZK_LOG_FORMAT: o.format },
+      });
+      const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void => {
+        let rest = '';
+        stream.on('data', (d: Buffer) => {
+          const lines = (rest + d.toString('utf8')).split('\n');
+          rest = lines.pop() ?? '';
+          for (const l of lines) {
+            out.write(`[${i}] ${l}\n`);
+            tail.push(l);
+            if (tail.length > TAIL) tail.shift();
+          }
+        });
+      };
+      prefix(child.stdout!, process.stdout);
+      prefix(child.stderr!, process.stderr);
+      running.set(i, child);
+      child.once('exit', (code, signal) => {
+        running.delete(i);
+        if (stopping) return done();
+        const how = signal ? `signal ${signal}` : `code ${code}`;
+        process.stderr.write(`[cluster] peer ${i} (127.0.0.1:218${i}) exited with ${how}; its last lines:\n${tail.map((l) => `[cluster]   ${l}`).join('\n')}\n`);
+        if (!o.restart) {
+          process.stderr.write(`[cluster] the other peers go on (zk-server cluster --restart starts an exited peer again)\n`);
+          return done();
+        }
+        process.stderr.write(`[cluster] starting peer ${i} again\n`);
+        setTimeout(() => (stopping ? done() : void run(i).then(done)), 1000);
+      });
+    });
+  const all = Promise.all([1, 2, 3].map(run));
   process.stdout.write('pseudo-cluster: 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183 (Ctrl-C stops it)\n');
   const stopAll = (): void => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    stopping = true;
+    for (const c of running.values()) if (c.exitCode === null) c.kill('SIGTERM');
   };
   process.on('SIGINT', stopAll);
   process.on('SIGTERM', stopAll);
-  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  await all;
   return 0;
 }
 
@@ -216,9 +246,17 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('start-foreground [cfg]')
     .description('run the server in this process until SIGINT/SIGTERM')
-    .action(async (cfg?: string) => {
+    .option('--log-format <format>', 'text (one readable line per event) or json (JSON lines); default: text on a terminal, json otherwise, or ZK_LOG_FORMAT')
+    .action(async (cfg: string | undefined, opts: { logFormat?: string }) => {
+      let format: LogFormat;
+      try {
+        format = logFormatOf(opts.logFormat);
+      } catch (e) {
+        process.stderr.write(`zk-server: ${(e as Error).message}\n`);
+        process.exit(2);
+      }
       const { config } = configOrExit(cfg);
-      const logger = createLogger({ myid: config.myid });
+      const logger = createLogger({ myid: config.myid, format });
       try {
         await startServerProcess(config, logger);
       } catch (e) {
@@ -255,7 +293,18 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('cluster')
     .description("run the tutorial's three-node pseudo-cluster (conf/zoo_2181.cfg .. zoo_2183.cfg) until Ctrl-C")
-    .action(async () => process.exit(await cmdCluster()))
+    .option('--restart', 'start a peer again when it exits')
+    .option('--log-format <format>', 'the peers\' log format: text or json (default: text on a terminal, json otherwise)')
+    .action(async (opts: { restart?: boolean; logFormat?: string }) => {
+      let format: LogFormat;
+      try {
+        format = logFormatOf(opts.logFormat);
+      } catch (e) {
+        process.stderr.write(`zk-server: ${(e as Error).message}\n`);
+        process.exit(2);
+      }
+      process.exit(await cmdCluster({ restart: opts.restart === true, format }));
+    })
   program
     .command('cleanup [cfg]')
     .description('delete old snapshots and txn logs, keeping the newest COUNT snapshots (zkCleanup.sh)')

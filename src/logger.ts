@@ -1,22 +1,42 @@
-// pino logger: JSON lines to a file or a pipe, readable lines on a terminal.
+// pino logger: one readable line per event (text) or JSON lines (json). The format is the
+// `--log-format` option, else ZK_LOG_FORMAT, else text on a terminal and JSON elsewhere (a file
+// or a pipe, for a log shipper). `zk-server cluster` passes its own choice to its peers through
+// ZK_LOG_FORMAT, so their lines stay readable although their stdout is a pipe.
 import pino from 'pino';
 import { Writable } from 'node:stream';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
-function prettyStream(out: NodeJS.WriteStream): Writable {
+export type LogFormat = 'text' | 'json';
+export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+
+/** ZooKeeper's log4j time format (ISO8601 with a comma before the milliseconds), in local time. */
+function timestamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
+}
+
+/**
+ * One JSON log record as a text line: time, server id, level, component, message, then the other
+ * fields as key=value (what ZooKeeper's log4j pattern shows, without the thread and class).
+ */
+export function textLine(o: Record<string, unknown>): string {
+  const { time, level, msg, myid, component, pid: _pid, hostname: _h, ...rest } = o;
+  const extra = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  const lvl = (LEVELS[Number(level)] ?? String(level)).padEnd(5);
+  return `${timestamp(Number(time))} [myid:${myid ?? ''}] - ${lvl} [${component ?? 'main'}] - ${msg ?? ''}${extra ? ' ' + extra : ''}`;
+}
+
+function textStream(out: NodeJS.WriteStream): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
         try {
-          const o = JSON.parse(line) as Record<string, unknown>;
-          const { time, level, msg, myid, pid: _pid, hostname: _h, ...rest } = o;
-          const extra = Object.entries(rest)
-            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-            .join(' ');
-          const ts = new Date(Number(time)).toISOString().replace('T', ' ').replace('Z', '');
-          out.write(`${ts} [myid:${myid ?? ''}] - ${LEVELS[Number(level)] ?? level} ${msg ?? ''}${extra ? ' ' + extra : ''}\n`);
+          out.write(textLine(JSON.parse(line) as Record<string, unknown>) + '\n');
         } catch {
           out.write(line + '\n');
         }
@@ -26,10 +46,20 @@ function prettyStream(out: NodeJS.WriteStream): Writable {
   });
 }
 
-export function createLogger(opts: { myid?: number; level?: string; pretty?: boolean } = {}): pino.Logger {
-  const pretty = opts.pretty ?? Boolean(process.stdout.isTTY);
+/** The format asked for (the option, then ZK_LOG_FORMAT), or the default for this stdout. */
+export function logFormatOf(option?: string, env: NodeJS.ProcessEnv = process.env, tty = Boolean(process.stdout.isTTY)): LogFormat {
+  const asked = option ?? env.ZK_LOG_FORMAT;
+  if (asked === undefined || asked === '') return tty ? 'text' : 'json';
+  if (!(LOG_FORMATS as readonly string[]).includes(asked)) {
+    throw new Error(`unknown log format "${asked}" (expected ${LOG_FORMATS.join(' or ')})`);
+  }
+  return asked as LogFormat;
+}
+
+export function createLogger(opts: { myid?: number; level?: string; format?: LogFormat } = {}): pino.Logger {
+  const format = opts.format ?? logFormatOf();
   const level = opts.level ?? process.env.ZK_LOG_LEVEL ?? 'info';
   const base = { myid: opts.myid ?? 0 };
-  if (pretty) return pino({ level, base }, prettyStream(process.stdout));
+  if (format === 'text') return pino({ level, base }, textStream(process.stdout));
   return pino({ level, base }, pino.destination({ fd: 1, sync: false }));
 }

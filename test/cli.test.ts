@@ -141,6 +141,14 @@ describe('zk-server CLI', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['myid', 'zoo.cfg']);
   });
 
+  it('start-foreground and cluster refuse an unknown --log-format', async () => {
+    for (const cmd of [['start-foreground', '--log-format', 'xml', 'zoo.cfg'], ['cluster', '--log-format', 'xml']]) {
+      const r = await cli(cmd);
+      expect(r.code, r.out).toBe(2);
+      expect(r.out).toContain('zk-server: unknown log format "xml" (expected text or json)');
+    }
+  });
+
   it('version and print-cmd', async () => {
     expect((await cli(['version'])).out).toMatch(/^zk-server \d+\.\d+\.\d+ \(Apache ZooKeeper 3\.8\.0/);
     expect((await cli(['print-cmd', 'zoo.cfg'])).out).toContain(path.join(ROOT, 'conf', 'zoo.cfg'));

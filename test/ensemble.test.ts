@@ -97,13 +97,15 @@ describe('three-node pseudo-cluster', () => {
 // `npm start` is the tutorial's pseudo-cluster: it must use conf/zoo_2181..2183.cfg, so this test
 // alone binds the fixed ports 2181-2183, 2888-2890 and 3888-3890
 describe.skipIf(SKIP_REAL)('npm start', () => {
-  it('brings up the pseudo-cluster that zkCli.sh uses with all three servers, and Ctrl-C stops it', async () => {
+  it('brings up the pseudo-cluster that zkCli.sh uses with all three servers, reports a peer that dies, and Ctrl-C stops it', async () => {
     await peers.stopAll();
     const tutorial = new Peers({ clientPort: (i) => 2180 + i, common: [] }, 'zk-npmstart-ask-');
     const mode = (i: number): Promise<string> => tutorial.mode(i);
     const ask = (i: number, w: string): Promise<string> => tutorial.ask(i, w);
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-npmstart-'));
-    const p = spawn('npm', ['start', '--prefix', path.join(__dirname, '..')], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // the peers' stdout is a pipe: ZK_LOG_FORMAT=text (what the cluster passes on when its own
+    // stdout is a terminal) must still give readable lines, each naming its server once
+    const p = spawn('npm', ['start', '--prefix', path.join(__dirname, '..')], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ZK_LOG_FORMAT: 'text' } });
     let out = '';
     p.stdout!.on('data', (d) => (out += d));
     p.stderr!.on('data', (d) => (out += d));
@@ -113,6 +115,8 @@ describe.skipIf(SKIP_REAL)('npm start', () => {
         return modes.filter((m) => m === 'leader').length === 1 && modes.filter((m) => m === 'follower').length === 2;
       }, 20000, 'npm start: one leader, two followers');
       expect(out).toMatch(/^\[[123]\] /m);
+      expect(out).toMatch(/^\[2\] \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[myid:2\] - INFO  \[main\] - /m);
+      expect(out).not.toMatch(/^\[[123]\] \{/m);
       const node = `/npm-start-${Date.now()}`;
       const r = await new Promise<string>((resolve) => {
         const c = spawn('/usr/share/zookeeper/bin/zkCli.sh', ['-server', '127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183', 'create', node, 'ok'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -122,6 +126,19 @@ describe.skipIf(SKIP_REAL)('npm start', () => {
         c.on('close', () => resolve(t));
       });
       expect(r).toContain(`Created ${node}`);
+      // a peer that dies is reported, with how it ended and its last lines; the others go on
+      const pid = Number(
+        await new Promise<string>((resolve) => {
+          const g = spawn('pgrep', ['-f', 'start-foreground .*zoo_2182\\.cfg'], { stdio: ['ignore', 'pipe', 'ignore'] });
+          let t = '';
+          g.stdout.on('data', (d) => (t += d));
+          g.on('close', () => resolve(t.trim().split('\n')[0]));
+        }),
+      );
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid, 'SIGKILL');
+      await waitFor(async () => /\[cluster\] peer 2 \(127\.0\.0\.1:2182\) exited with signal SIGKILL; its last lines:\n\[cluster\]   /.test(out), 10000, 'the exit report');
+      await waitFor(async () => [await mode(1), await mode(3)].sort().join() === 'follower,leader', 20000, 'peers 1 and 3 serving without 2');
     } finally {
       process.kill(-p.pid!, 'SIGINT');
       await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));

@@ -54,7 +54,12 @@ export function loadEpochs(snapDir: string, lastZxid: number, log: (msg: string)
   if (current === null) {
     const tmp = readEpochFile(snapDir, `${CURRENT_EPOCH}.tmp`);
     current = tmp ?? fromZxid;
-    log(`${CURRENT_EPOCH} not found! Creating with a reasonable default of ${current}. This should only happen when you are upgrading your installation`);
+    // ZooKeeper's message speaks of an upgrade; on a brand-new dataDir (no txn yet) say what is true
+    log(
+      lastZxid <= 0 && tmp === null
+        ? `${CURRENT_EPOCH} not found: a new dataDir, starting at epoch 0`
+        : `${CURRENT_EPOCH} not found! Creating with a reasonable default of ${current}. This should only happen when you are upgrading your installation`,
+    );
     writeEpochFile(snapDir, CURRENT_EPOCH, current);
   }
   let accepted = readEpochFile(snapDir, ACCEPTED_EPOCH);
@@ -71,7 +76,11 @@ export function loadEpochs(snapDir: string, lastZxid: number, log: (msg: string)
   }
   if (accepted === null) {
     accepted = fromZxid;
-    log(`${ACCEPTED_EPOCH} not found! Creating with a reasonable default of ${accepted}. This should only happen when you are upgrading your installation`);
+    log(
+      lastZxid <= 0
+        ? `${ACCEPTED_EPOCH} not found: a new dataDir, starting at epoch 0`
+        : `${ACCEPTED_EPOCH} not found! Creating with a reasonable default of ${accepted}. This should only happen when you are upgrading your installation`,
+    );
     writeEpochFile(snapDir, ACCEPTED_EPOCH, accepted);
   }
   if (accepted < current) {

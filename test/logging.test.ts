@@ -1,0 +1,37 @@
+// What an operator reads: the text log line (time, server id, level, component, message, fields),
+// the choice between text and JSON, and start-up messages that say what is true.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { logFormatOf, textLine } from '../src/logger';
+import { loadEpochs } from '../src/quorum/epochs';
+
+describe('log lines', () => {
+  it('a text line has ZooKeeper\'s time format, the server id once, the level, the component and the fields', () => {
+    const t = new Date(2026, 11, 4, 13, 5, 9, 42).getTime();
+    expect(textLine({ level: 30, time: t, myid: 2, msg: 'quorum peer started', port: 2182 })).toBe('2026-12-04 13:05:09,042 [myid:2] - INFO  [main] - quorum peer started port=2182');
+    expect(textLine({ level: 40, time: t, myid: 3, component: 'zab', msg: 'leader stepping down', reason: 'x y', n: { a: 1 } })).toBe(
+      '2026-12-04 13:05:09,042 [myid:3] - WARN  [zab] - leader stepping down reason=x y n={"a":1}',
+    );
+  });
+
+  it('text on a terminal, JSON for a pipe or a file, unless --log-format or ZK_LOG_FORMAT says otherwise', () => {
+    expect(logFormatOf(undefined, {}, true)).toBe('text');
+    expect(logFormatOf(undefined, {}, false)).toBe('json');
+    expect(logFormatOf(undefined, { ZK_LOG_FORMAT: 'text' }, false)).toBe('text');
+    expect(logFormatOf('json', { ZK_LOG_FORMAT: 'text' }, true)).toBe('json');
+    expect(() => logFormatOf('xml', {}, true)).toThrow('unknown log format "xml" (expected text or json)');
+  });
+
+  it('a brand-new dataDir is not called an upgrade; a dataDir with txns and no epoch files is', () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-epochs-'));
+    const said: string[] = [];
+    expect(loadEpochs(fresh, 0, (m) => said.push(m))).toEqual({ accepted: 0, current: 0 });
+    expect(said).toEqual(['currentEpoch not found: a new dataDir, starting at epoch 0', 'acceptedEpoch not found: a new dataDir, starting at epoch 0']);
+    const old = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-epochs-'));
+    const said2: string[] = [];
+    expect(loadEpochs(old, 0x300000007, (m) => said2.push(m))).toEqual({ accepted: 3, current: 3 });
+    expect(said2[0]).toContain('This should only happen when you are upgrading your installation');
+  });
+});

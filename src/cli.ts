@@ -240,6 +240,16 @@ async function cmdCluster(o: { restart: boolean; format: LogFormat }): Promise<n
   return 0;
 }
 
+/** The log format `--log-format` asks for (or the default); an unknown one exits 2. */
+function logFormatOrExit(option: string | undefined): LogFormat {
+  try {
+    return logFormatOf(option);
+  } catch (e) {
+    process.stderr.write(`zk-server: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('zk-server').description('A ZooKeeper-compatible coordination server').version(PACKAGE_VERSION, '--version');
@@ -248,13 +258,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('run the server in this process until SIGINT/SIGTERM')
     .option('--log-format <format>', 'text (one readable line per event) or json (JSON lines); default: text on a terminal, json otherwise, or ZK_LOG_FORMAT')
     .action(async (cfg: string | undefined, opts: { logFormat?: string }) => {
-      let format: LogFormat;
-      try {
-        format = logFormatOf(opts.logFormat);
-      } catch (e) {
-        process.stderr.write(`zk-server: ${(e as Error).message}\n`);
-        process.exit(2);
-      }
+      const format = logFormatOrExit(opts.logFormat);
       const { config } = configOrExit(cfg);
       const logger = createLogger({ myid: config.myid, format });
       try {
@@ -296,13 +300,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--restart', 'start a peer again when it exits')
     .option('--log-format <format>', 'the peers\' log format: text or json (default: text on a terminal, json otherwise)')
     .action(async (opts: { restart?: boolean; logFormat?: string }) => {
-      let format: LogFormat;
-      try {
-        format = logFormatOf(opts.logFormat);
-      } catch (e) {
-        process.stderr.write(`zk-server: ${(e as Error).message}\n`);
-        process.exit(2);
-      }
+      const format = logFormatOrExit(opts.logFormat);
       process.exit(await cmdCluster({ restart: opts.restart === true, format }));
     })
   program

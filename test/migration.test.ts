@@ -8,7 +8,7 @@
 // peer, and the writer's session and ephemeral alive: the session timeout does not run while the
 // ensemble is down (the new leader gives every session a fresh timeout, as ZooKeeper does).
 import { afterEach, describe, expect, it } from 'vitest';
-import { steadyLoad, SteadyLoadResult } from './helpers/javaclient';
+import { expectAllCreates, expectCleanWriter, steadyLoad } from './helpers/javaclient';
 import { MiniClient } from './helpers/miniclient';
 import { MixedEnsemble } from './helpers/mixed';
 import { digestMismatches, ensembleSpec, freePorts, Peers, PeerSpec, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
@@ -31,22 +31,7 @@ async function settled(e: MixedEnsemble, what: string): Promise<number> {
 }
 
 /** Every peer has every acknowledged create of the writer. */
-async function everyPeerHasAll(spec: PeerSpec, tag: string, acked: number): Promise<void> {
-  for (const i of [1, 2, 3]) {
-    const c = await MiniClient.connect(spec.clientPort(i));
-    try {
-      const kids = await c.getChildren(`/steady-${tag}`);
-      expect(kids.length, `children of /steady-${tag} on peer ${i}`).toBeGreaterThanOrEqual(acked);
-    } finally {
-      c.close();
-    }
-  }
-}
-
-function expectClean(r: SteadyLoadResult): void {
-  expect(r, JSON.stringify(r)).toMatchObject({ expired: false, sameSession: true, missing: 0, ephemeral: true, errors: {} });
-  expect(r.acked).toBeGreaterThan(50);
-}
+const everyPeerHasAll = (spec: PeerSpec, tag: string, acked: number): Promise<void> => expectAllCreates([1, 2, 3].map(spec.clientPort), tag, acked);
 
 describe.skipIf(SKIP_REAL)('operator drills under a steady writer', () => {
   it('rolling migration: three Apache ZooKeeper 3.8 peers replaced one at a time by zk-server on the same dataDirs and ports, and back', async () => {
@@ -93,7 +78,7 @@ describe.skipIf(SKIP_REAL)('operator drills under a steady writer', () => {
     expect(javaLogs.join('\n')).not.toMatch(/transaction timeout|Closing connection to peer due to/);
     expect([...peers.logs.values()].join('\n')).not.toMatch(/no packet from the leader/);
     console.log(`rolling migration: ${steps.join('; ')}; writer: ${JSON.stringify(r)}`);
-    expectClean(r);
+    expectCleanWriter(r);
     await everyPeerHasAll(spec, 'migrate', r.acked);
   }, 300_000);
 
@@ -145,16 +130,9 @@ describe.skipIf(SKIP_REAL)('operator drills under a steady writer', () => {
     }
     const r = await load.stop();
     console.log(`growth 3 → 5 by rolling restarts: ${steps.join('; ')}; writer: ${JSON.stringify(r)}`);
-    expectClean(r);
+    expectCleanWriter(r);
     expect([...peers.logs.values()].join('\n')).not.toMatch(/no packet from the leader|transaction timeout/);
-    for (const i of all5) {
-      const c = await MiniClient.connect(spec.clientPort(i));
-      try {
-        expect((await c.getChildren('/steady-grow')).length, `peer ${i}`).toBeGreaterThanOrEqual(r.acked);
-      } finally {
-        c.close();
-      }
-    }
+    await expectAllCreates(all5.map(spec.clientPort), 'grow', r.acked);
     // five voters now: any three are a quorum, so two of the old peers can go
     const leader = (await modes(all5)).indexOf('leader') + 1;
     const gone = [1, 2, 3].filter((x) => x !== leader).slice(0, 2);
@@ -183,7 +161,7 @@ describe.skipIf(SKIP_REAL)('operator drills under a steady writer', () => {
     await sleep(3000);
     const r = await load.stop();
     console.log(`whole-ensemble restart (down ${SESSION_MS + 3000} ms): writer: ${JSON.stringify(r)}`);
-    expectClean(r);
+    expectCleanWriter(r);
     await everyPeerHasAll(spec, 'restart', r.acked);
     for (const i of [1, 2, 3]) expect(await digestMismatches(spec.clientPort(i))).toBe(0);
     // each JSON log line names its server once (a duplicated "myid" key confuses log shippers)

@@ -2,7 +2,7 @@
 // (src/quorum/cnx) and real time. lookForLeader() runs one election; afterwards the core keeps
 // answering LOOKING peers with the decided vote, so late joiners learn the leader.
 import type { Logger } from '../util/log';
-import { ServerConfig } from '../config/types';
+import { QuorumServerSpec, ServerConfig } from '../config/types';
 import { peerAuth } from './peerauth';
 import { quorumConnect, quorumServer } from './transport';
 import { QuorumCnxManager } from './cnx/manager';
@@ -40,13 +40,12 @@ export class ElectionService {
   ) {
     const me = config.servers.get(config.myid!)!;
     this.learnerType = me.type;
-    const peers = this.peers;
-    for (const s of config.servers.values()) peers.set(s.id, { host: s.host, port: s.electionPort });
+    this.addPeers(config.servers.values());
     this.cnx = new QuorumCnxManager({
       myid: config.myid!,
       listenHost: config.quorumListenOnAllIPs ? '0.0.0.0' : me.host,
       listenPort: me.electionPort,
-      peers,
+      peers: this.peers,
       auth: peerAuth(config, logger),
       transport: config.sslQuorum || config.portUnification
         ? {
@@ -55,6 +54,11 @@ export class ElectionService {
           }
         : undefined,
     });
+  }
+
+  /** Dial these servers' election ports (the connection manager reads the map as it changes). */
+  private addPeers(servers: Iterable<QuorumServerSpec>): void {
+    for (const s of servers) this.peers.set(s.id, { host: s.host, port: s.electionPort });
   }
 
   private get voters(): number[] {
@@ -121,7 +125,7 @@ export class ElectionService {
    */
   reconfigure(): void {
     this.peers.clear();
-    for (const s of this.config.servers.values()) this.peers.set(s.id, { host: s.host, port: s.electionPort });
+    this.addPeers(this.config.servers.values());
     // a server the reconfig removed keeps its learner type (QuorumPeer.updateLearnerType changes it
     // only for a member): a participant then follows without a vote
     const me = this.config.servers.get(this.config.myid!);
@@ -139,7 +143,7 @@ export class ElectionService {
   /** A reconfig is pending (or no longer, null): elect with a quorum of both memberships. */
   setLastSeen(m: Membership | null): void {
     this.lastSeen = m ? quorumVerifier(m) : null;
-    if (m) for (const s of m.servers.values()) if (!this.peers.has(s.id)) this.peers.set(s.id, { host: s.host, port: s.electionPort });
+    if (m) this.addPeers([...m.servers.values()].filter((s) => !this.peers.has(s.id)));
     this.fle?.setLastSeen(this.lastSeen);
   }
 

@@ -110,14 +110,19 @@ export class QuorumPeer implements RoleContext {
     this.designatedLeader = leader;
   }
 
-  seeMembership(config: Buffer): void {
-    let m;
+  /** A membership text from a peer, or null (logged) when it does not parse. */
+  private parseMembershipOrLog(config: Buffer, what: string): Membership | null {
     try {
-      m = parseMembership(config.toString('utf8'));
+      return parseMembership(config.toString('utf8'));
     } catch (e) {
-      this.logger.error({ err: String(e) }, 'a proposed membership could not be parsed');
-      return;
+      this.logger.error({ err: String(e) }, `${what} could not be parsed`);
+      return null;
     }
+  }
+
+  seeMembership(config: Buffer): void {
+    const m = this.parseMembershipOrLog(config, 'a proposed membership');
+    if (!m) return;
     if (m.version <= Math.max(this.config.configVersion, this.lastSeenMembership?.version ?? 0)) return;
     this.lastSeenMembership = m;
     try {
@@ -130,13 +135,8 @@ export class QuorumPeer implements RoleContext {
   }
 
   activateMembership(config: Buffer): boolean {
-    let m;
-    try {
-      m = parseMembership(config.toString('utf8'));
-    } catch (e) {
-      this.logger.error({ err: String(e) }, 'a new membership could not be parsed; keeping the one in force');
-      return false;
-    }
+    const m = this.parseMembershipOrLog(config, 'a new membership (the one in force stays)');
+    if (!m) return false;
     if (m.version <= this.config.configVersion) return false;
     const before = this.config.configVersion;
     applyMembership(this.config, m);

@@ -1,6 +1,8 @@
 // Programs of test/clients/*.java run with the Debian Java client libraries (/usr/share/java/*:
 // the Apache ZooKeeper 3.8 client, Curator, Netty): each is compiled once per test process.
 import { ChildProcess, spawn } from 'node:child_process';
+import { expect } from 'vitest';
+import { MiniClient } from './miniclient';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -107,4 +109,22 @@ export async function steadyLoad(connect: string, timeoutMs: number, tag: string
       return JSON.parse(line) as SteadyLoadResult;
     },
   };
+}
+
+/** The writer ended clean: no error (reconnects aside), the same session and ephemeral, nothing acknowledged lost. */
+export function expectCleanWriter(r: SteadyLoadResult): void {
+  expect(r, JSON.stringify(r)).toMatchObject({ expired: false, sameSession: true, missing: 0, ephemeral: true, errors: {} });
+  expect(r.acked).toBeGreaterThan(50);
+}
+
+/** The servers on these client ports each hold every create the writer `tag` had acknowledged. */
+export async function expectAllCreates(ports: number[], tag: string, acked: number): Promise<void> {
+  for (const port of ports) {
+    const c = await MiniClient.connect(port);
+    try {
+      expect((await c.getChildren(`/steady-${tag}`)).length, `children of /steady-${tag} on the server at port ${port}`).toBeGreaterThanOrEqual(acked);
+    } finally {
+      c.close();
+    }
+  }
 }

@@ -104,7 +104,6 @@ export interface Reconfig {
 export class ZabLeader {
   private st: ZabState = 'DISCOVERY';
   private ready = emptyReady();
-  private readonly voters: Set<number>;
   private qv: QuorumVerifier;
   private qvVersion: number;
   /** the newest membership proposed (Leader's lastSeenQuorumVerifier), `qv` unless a reconfig is pending */
@@ -138,7 +137,6 @@ export class ZabLeader {
     const clock = o.clock;
     this.sessions = new SessionTracker(o.tickTime, o.myid, clock ? () => Math.max(this.now, clock()) : () => this.now);
     this.inherited = o.sessions ? [...o.sessions] : [];
-    this.voters = new Set(o.voters);
     this.qv = o.verifier ?? majorityVerifier(o.voters);
     this.qvVersion = o.configVersion ?? 0;
     this.committedConfig = o.config ?? null;

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { loadConfig, parseProperties, resolveConfigPath } from './config/load';
+import { loadConfig, parseJvmFlags, parseProperties, resolveConfigPath } from './config/load';
+import { parseFileSize, RotatingFile } from './util/rotatingfile';
 import { ConfigError, ServerConfig } from './config/types';
 import { createLogger, LogFormat, logFormatOf } from './logger';
 import { MembershipError, membershipOf, nextMembership, textOf } from './config/membership';
@@ -89,10 +90,14 @@ async function cmdStart(arg: string | undefined): Promise<number> {
   fs.mkdirSync(path.dirname(pf), { recursive: true });
   const logDir = process.env.ZOO_LOG_DIR ? path.resolve(process.env.ZOO_LOG_DIR) : config.dataDir;
   fs.mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, `zk-server-${config.myid ?? 'standalone'}.out`);
+  // as zkServer.sh: the process's own output (a crash's stack) in a .out file, the log proper in a
+  // file rolled over by size (ZOO_LOG_FILE names it, as in zkServer.sh)
+  const name = `zk-server-${config.myid ?? 'standalone'}`;
+  const logFile = path.join(logDir, `${name}.out`);
+  const rollingLog = path.join(logDir, process.env.ZOO_LOG_FILE || `${name}.log`);
   const out = fs.openSync(logFile, 'a');
   process.stdout.write('Starting zk-server ... ');
-  const child = spawn(process.execPath, [path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file], {
+  const child = spawn(process.execPath, [path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file, '--log-file', rollingLog], {
     detached: true,
     stdio: ['ignore', out, out],
     env: process.env,
@@ -108,7 +113,13 @@ async function cmdStart(arg: string | undefined): Promise<number> {
   while (Date.now() < deadline) {
     if (exited !== null) {
       process.stdout.write('FAILED TO START\n');
-      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+      const tail = [rollingLog, logFile]
+        .map((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trimEnd() : ''))
+        .filter((t) => t)
+        .join('\n')
+        .split('\n')
+        .slice(-15)
+        .join('\n');
       process.stderr.write(tail + '\n');
       try {
         fs.unlinkSync(pf);
@@ -241,11 +252,34 @@ async function cmdCluster(o: { restart: boolean; format: LogFormat }): Promise<n
 }
 
 /** The log format `--log-format` asks for (or the default); an unknown one exits 2. */
-function logFormatOrExit(option: string | undefined): LogFormat {
+function logFormatOrExit(option: string | undefined, tty = Boolean(process.stdout.isTTY)): LogFormat {
   try {
-    return logFormatOf(option);
+    return logFormatOf(option, process.env, tty);
   } catch (e) {
     process.stderr.write(`zk-server: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+/** The background server's log file, rolled over as ZooKeeper's ROLLINGFILE appender does. */
+function logFileOrExit(file: string): RotatingFile {
+  const flags = parseJvmFlags(`${process.env.JVMFLAGS ?? ''} ${process.env.SERVER_JVMFLAGS ?? ''}`);
+  const size = flags.get('zookeeper.log.maxfilesize') ?? '256MB';
+  const backups = flags.get('zookeeper.log.maxbackupindex') ?? '20';
+  const maxBytes = parseFileSize(size);
+  if (maxBytes === null || maxBytes <= 0) {
+    process.stderr.write(`zk-server: -Dzookeeper.log.maxfilesize=${size}: not a file size (e.g. 256MB, 10KB, 1GB)\n`);
+    process.exit(2);
+  }
+  if (!/^\d+$/.test(backups)) {
+    process.stderr.write(`zk-server: -Dzookeeper.log.maxbackupindex=${backups}: not a number\n`);
+    process.exit(2);
+  }
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    return new RotatingFile(path.resolve(file), { maxBytes, backups: Number(backups) });
+  } catch (e) {
+    process.stderr.write(`zk-server: cannot open the log file ${file}: ${(e as Error).message}\n`);
     process.exit(2);
   }
 }
@@ -257,10 +291,13 @@ export async function main(argv: string[]): Promise<void> {
     .command('start-foreground [cfg]')
     .description('run the server in this process until SIGINT/SIGTERM')
     .option('--log-format <format>', 'text (one readable line per event) or json (JSON lines); default: text on a terminal, json otherwise, or ZK_LOG_FORMAT')
-    .action(async (cfg: string | undefined, opts: { logFormat?: string }) => {
-      const format = logFormatOrExit(opts.logFormat);
+    .option('--log-file <file>', 'write the log to this file, rolled over by size (zookeeper.log.maxfilesize, zookeeper.log.maxbackupindex in SERVER_JVMFLAGS); text unless --log-format json')
+    .action(async (cfg: string | undefined, opts: { logFormat?: string; logFile?: string }) => {
+      // a log file is read by people (tail -f) as ZooKeeper's zookeeper.log is: text by default
+      const format = logFormatOrExit(opts.logFormat, opts.logFile ? true : undefined);
       const { config } = configOrExit(cfg);
-      const logger = createLogger({ myid: config.myid, format });
+      const file = opts.logFile ? logFileOrExit(opts.logFile) : undefined;
+      const logger = createLogger({ myid: config.myid, format, file });
       try {
         await startServerProcess(config, logger);
       } catch (e) {

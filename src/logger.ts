@@ -4,6 +4,10 @@
 // ZK_LOG_FORMAT, so their lines stay readable although their stdout is a pipe.
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { RotatingFile } from './util/rotatingfile';
+
+/** where lines go: stdout, or a size-rotated log file (background `start`) */
+type Sink = { write(text: string): unknown };
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
@@ -30,7 +34,7 @@ export function textLine(o: Record<string, unknown>): string {
   return `${timestamp(Number(time))} [myid:${myid ?? ''}] - ${lvl} [${component ?? 'main'}] - ${msg ?? ''}${extra ? ' ' + extra : ''}`;
 }
 
-function textStream(out: NodeJS.WriteStream): Writable {
+function textStream(out: Sink): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -56,10 +60,21 @@ export function logFormatOf(option?: string, env: NodeJS.ProcessEnv = process.en
   return asked as LogFormat;
 }
 
-export function createLogger(opts: { myid?: number; level?: string; format?: LogFormat } = {}): pino.Logger {
+function lineStream(out: Sink): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out.write(chunk.toString('utf8'));
+      cb();
+    },
+  });
+}
+
+export function createLogger(opts: { myid?: number; level?: string; format?: LogFormat; file?: RotatingFile } = {}): pino.Logger {
   const format = opts.format ?? logFormatOf();
   const level = opts.level ?? process.env.ZK_LOG_LEVEL ?? 'info';
-  const base = { myid: opts.myid ?? 0 };
+  // standalone: no myid, shown as `[myid:]` as ZooKeeper shows it
+  const base = opts.myid !== undefined ? { myid: opts.myid } : {};
+  if (opts.file) return pino({ level, base }, format === 'text' ? textStream(opts.file) : lineStream(opts.file));
   if (format === 'text') return pino({ level, base }, textStream(process.stdout));
   return pino({ level, base }, pino.destination({ fd: 1, sync: false }));
 }

@@ -1,7 +1,7 @@
 // Starting and stopping a server process from a parsed config.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from './util/log';
+import { componentLogger, Logger } from './util/log';
 import { ServerConfig } from './config/types';
 import { DataTree } from './data/datatree';
 import { FourLetterContext } from './server/fourlw';
@@ -51,7 +51,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
   } else {
     const t0 = Date.now();
     const { logDir } = prepareDataDirs(config.dataDir, config.dataLogDir);
-    const r = await restore(config.dataDir, config.dataLogDir, logger, {
+    const r = await restore(config.dataDir, config.dataLogDir, componentLogger(logger, 'FileTxnSnapLog'), {
       snapshot: { compression: config.snapshotCompressionMethod },
     });
     tree = r.tree;
@@ -80,21 +80,21 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
         preAllocSize: config.preAllocSize,
         compression: config.snapshotCompressionMethod,
       },
-      logger,
+      componentLogger(logger, 'SyncRequestProcessor'),
     );
     log = durable;
     // as ZooKeeperServer.loadData: a snapshot of what was loaded, so the next start reads less log;
     // written in the background like the periodic ones (ZooKeeper writes it before serving: for a
     // 1M-znode tree that held clients off for seconds)
     if (r.txnsReplayed > 0 || dead.length > 0) durable.takeSnapshot();
-    purgeTimer = startAutopurge(config.dataDir, config.dataLogDir, config.autopurgeSnapRetainCount, config.autopurgePurgeInterval, logger);
+    purgeTimer = startAutopurge(config.dataDir, config.dataLogDir, config.autopurgeSnapRetainCount, config.autopurgePurgeInterval, componentLogger(logger, 'DatadirCleanupManager'));
   }
   const zk = new ZooKeeperServer(
     tree,
     // local sessions are a quorum feature; a standalone server's sessions are all global
     { ...serverSettings(config, config.myid ?? 1), localSessionsEnabled: false },
     log,
-    logger,
+    componentLogger(logger, 'ZooKeeperServer'),
   );
   const ctx: FourLetterContext = {
     zk,
@@ -141,7 +141,8 @@ function logConfigNotes(config: ServerConfig, logger: Logger): void {
 }
 
 /** The AdminServer and the Prometheus endpoint, when configured. A port in use is logged, not fatal (as ZooKeeper). */
-export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerConfig, logger: Logger): Promise<RunningHttpServer[]> {
+export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerConfig, root: Logger): Promise<RunningHttpServer[]> {
+  const logger = componentLogger(root, 'AdminServer');
   const out: RunningHttpServer[] = [];
   if (config.adminEnableServer) {
     try {
@@ -158,11 +159,12 @@ export async function startHttpEndpoints(ctx: FourLetterContext, config: ServerC
   }
   if (config.metricsProviderClassName && /Prometheus/i.test(config.metricsProviderClassName)) {
     try {
-      const m = await startMetricsServer(ctx, { host: config.metricsProviderHttpHost, port: config.metricsProviderHttpPort }, logger);
-      logger.info({ host: config.metricsProviderHttpHost, port: m.port }, 'Prometheus metrics served at /metrics');
+      const mlog = componentLogger(root, 'PrometheusMetricsProvider');
+      const m = await startMetricsServer(ctx, { host: config.metricsProviderHttpHost, port: config.metricsProviderHttpPort }, mlog);
+      mlog.info({ host: config.metricsProviderHttpHost, port: m.port }, 'Prometheus metrics served at /metrics');
       out.push(m);
     } catch (e) {
-      logger.warn({ err: String(e) }, 'Cannot start /metrics server');
+      root.warn({ err: String(e) }, 'Cannot start /metrics server');
     }
   }
   return out;
@@ -249,7 +251,8 @@ function clientListeners(zk: () => ZooKeeperServer | null, ctx: FourLetterContex
     unified,
     detectionTimeoutMs: config.sslHandshakeDetectionTimeoutMillis,
   });
-  const out = [new ClientListener(zk, ctx, opts(config.clientPortAddress, config.clientPort), logger, config.clientPortUnification ? tlsOf(true) : undefined)];
-  if (config.secureClientPort) out.push(new ClientListener(zk, ctx, opts(config.secureClientPortAddress, config.secureClientPort), logger, tlsOf(false)));
+  const cnxLog = componentLogger(logger, 'NIOServerCnxnFactory');
+  const out = [new ClientListener(zk, ctx, opts(config.clientPortAddress, config.clientPort), cnxLog, config.clientPortUnification ? tlsOf(true) : undefined)];
+  if (config.secureClientPort) out.push(new ClientListener(zk, ctx, opts(config.secureClientPortAddress, config.secureClientPort), cnxLog, tlsOf(false)));
   return out;
 }

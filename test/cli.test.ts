@@ -58,6 +58,10 @@ describe('zk-server CLI', () => {
     const again = await cli(['start', cfg]);
     expect(again.code).toBe(1);
     expect(again.out).toMatch(/already running/);
+    // the log proper goes to a text file in ZooKeeper's line format (standalone: `[myid:]`)
+    const log = fs.readFileSync(path.join(dataDir, 'zk-server-standalone.log'), 'utf8');
+    expect(log).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[myid:\] - INFO  \[main\] - serving clients \(standalone\) address=127.0.0.1 port=\d+$/m);
+    expect(log).toMatch(/\[FileTxnSnapLog\] - /);
     const status = await cli(['status', cfg]);
     expect(status.out).toContain('Mode: standalone');
     expect(status.code).toBe(0);
@@ -70,6 +74,34 @@ describe('zk-server CLI', () => {
     const stop2 = await cli(['stop', cfg]);
     expect(stop2.code).toBe(1);
   }, 90000);
+
+  it('the background log file rolls over at zookeeper.log.maxfilesize, keeping zookeeper.log.maxbackupindex files', async () => {
+    const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-data-'));
+    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-logs-'));
+    const cfg = path.join(confDir, 'zoo_roll.cfg');
+    fs.writeFileSync(cfg, `dataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`);
+    // the start-up lines (100-170 bytes each) fill 250-byte files: several rollovers
+    const env = { ZOO_LOG_DIR: logDir, ZOO_LOG_FILE: 'zk.log', SERVER_JVMFLAGS: '-Dzookeeper.log.maxfilesize=250 -Dzookeeper.log.maxbackupindex=2' };
+    expect((await cli(['start', cfg], env)).code).toBe(0);
+    expect((await cli(['stop', cfg], env)).code).toBe(0);
+    const files = fs.readdirSync(logDir).filter((f) => f.startsWith('zk.log')).sort();
+    expect(files).toEqual(['zk.log', 'zk.log.1', 'zk.log.2']);
+    for (const f of ['zk.log.1', 'zk.log.2']) {
+      const size = fs.statSync(path.join(logDir, f)).size;
+      expect(size).toBeGreaterThan(0);
+      expect(size).toBeLessThanOrEqual(250);
+    }
+    // the newest lines are in zk.log, the shutdown among them; the logback properties are the
+    // logger's, not config keys the server would call ignored
+    const newest = fs.readFileSync(path.join(logDir, 'zk.log'), 'utf8');
+    expect(newest).toMatch(/shutting down signal=SIGTERM/);
+    expect(fs.readFileSync(path.join(logDir, 'zk.log.2'), 'utf8') + fs.readFileSync(path.join(logDir, 'zk.log.1'), 'utf8') + newest).not.toContain('maxfilesize');
+    // a size that is not one is refused with the flag named
+    const bad = await cli(['start-foreground', cfg, '--log-file', path.join(logDir, 'x.log')], { SERVER_JVMFLAGS: '-Dzookeeper.log.maxfilesize=lots' });
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('-Dzookeeper.log.maxfilesize=lots: not a file size');
+  }, 120000);
 
   it('a broken config exits non-zero with file, line and key', async () => {
     const cfg = path.join(confDir, 'broken.cfg.txt');

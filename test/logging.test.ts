@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { logFormatOf, textLine } from '../src/logger';
+import { createLogger, logFormatOf, textLine } from '../src/logger';
+import { componentLogger } from '../src/util/log';
+import { RotatingFile } from '../src/util/rotatingfile';
 import { loadEpochs } from '../src/quorum/epochs';
 
 describe('log lines', () => {
@@ -33,5 +35,35 @@ describe('log lines', () => {
     const said2: string[] = [];
     expect(loadEpochs(old, 0x300000007, (m) => said2.push(m))).toEqual({ accepted: 3, current: 3 });
     expect(said2[0]).toContain('This should only happen when you are upgrading your installation');
+  });
+
+  it('each part of the server names its component once, however loggers are derived', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-log-'));
+    for (const format of ['json', 'text'] as const) {
+      const file = new RotatingFile(path.join(dir, `${format}.log`), { maxBytes: 1 << 20, backups: 1 });
+      const root = createLogger({ myid: 3, format, file });
+      const leader = componentLogger(root, 'Leader');
+      // a component logger made from another one replaces the component, it does not add one
+      componentLogger(leader, 'LeaderZooKeeperServer').info({ zxid: '0x100000001' }, 'committed');
+      leader.warn({}, 'leader stepping down');
+      root.info({}, 'no component');
+      await new Promise((r) => setTimeout(r, 50));
+      file.close();
+      const lines = fs.readFileSync(path.join(dir, `${format}.log`), 'utf8').trimEnd().split('\n');
+      if (format === 'json') {
+        expect(lines).toHaveLength(3);
+        for (const l of lines) {
+          expect(l.match(/"myid":/g)).toHaveLength(1);
+          expect((l.match(/"component":/g) ?? []).length).toBeLessThanOrEqual(1);
+        }
+        expect(JSON.parse(lines[0])).toMatchObject({ myid: 3, component: 'LeaderZooKeeperServer', zxid: '0x100000001', msg: 'committed' });
+      } else {
+        expect(lines.map((l) => l.slice(24))).toEqual([
+          '[myid:3] - INFO  [LeaderZooKeeperServer] - committed zxid=0x100000001',
+          '[myid:3] - WARN  [Leader] - leader stepping down',
+          '[myid:3] - INFO  [main] - no component',
+        ]);
+      }
+    }
   });
 });

@@ -150,6 +150,9 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
       key = k.slice('zookeeper.'.length);
       // QuorumPeerConfig keys are not system properties: -Dzookeeper.tickTime does nothing in ZooKeeper
       if (isQpcKey(key) || specOf(key)?.origin === 'jvm') continue;
+      // logback's properties (zookeeper.log.dir, .file, .maxfilesize, .maxbackupindex, .threshold,
+      // zookeeper.console.threshold, zookeeper.root.logger…): the logger's business (cli.ts), not the server's
+      if (/^(log|tracelog|auditlog|console|root)\./.test(key)) continue;
     } else if (specOf(k)?.origin === 'jvm') {
       key = k;
     } else {

@@ -3,6 +3,7 @@
 // executor (zab/executor.ts); this file is the host. A SNAP's snapshot stream is parsed as it
 // arrives (snapstream.ts) and made durable before the core hears SNAP, so the core's
 // `installSnapshot` finds it in place.
+import { componentLogger, Logger } from '../util/log';
 import * as net from 'node:net';
 import { peerAuth } from './peerauth';
 import { quorumConnect } from './transport';
@@ -32,7 +33,7 @@ export async function connectToLeader(ctx: RoleContext, leaderId: number): Promi
     const sock = await new Promise<net.Socket | null>((resolve) => {
       const s = quorumConnect(
         ctx.config,
-        ctx.logger,
+        componentLogger(ctx.logger, 'Learner'),
         leader.host,
         leader.quorumPort,
         (ready) => resolve(ready),
@@ -63,6 +64,7 @@ export class LearnerRole implements ZabHost {
   readonly core: ZabLearner;
   private readonly loop: ReadyLoop;
   private readonly log: GroupCommit;
+  private readonly logger: Logger;
   private readonly out: PacketBatcher;
   private readonly observer: boolean;
   private zk: LearnerZooKeeperServer;
@@ -86,6 +88,7 @@ export class LearnerRole implements ZabHost {
     current: number,
   ) {
     this.observer = d.state === 'OBSERVING';
+    this.logger = componentLogger(ctx.logger, this.observer ? 'Observer' : 'Follower');
     const c = ctx.config;
     const opts = {
       myid: ctx.myid,
@@ -133,7 +136,7 @@ export class LearnerRole implements ZabHost {
           this.loop.run();
         },
       },
-      this.ctx.logger,
+      this.logger,
     );
     zk.startTimers(); // local sessions expire here (the leader expires the global ones)
     return zk;
@@ -193,7 +196,7 @@ export class LearnerRole implements ZabHost {
         this.loop.run();
       }
     } catch (e) {
-      this.ctx.logger.warn({ err: String(e) }, 'sync with the leader failed');
+      this.logger.warn({ err: String(e) }, 'sync with the leader failed');
       this.ctx.db.invalidate();
       this.end();
     } finally {
@@ -205,7 +208,7 @@ export class LearnerRole implements ZabHost {
   private async receiveSnapshot(): Promise<boolean> {
     const snap = this.snapPending!;
     // lengths bounded by jute.maxbuffer as Learner's BinaryInputArchive bounds them: a corrupt one fails at once
-    const reader = (this.snapReader ??= new SnapStreamReader(snap.zxid, this.ctx.logger, { maxBuffer: this.ctx.config.juteMaxBuffer }));
+    const reader = (this.snapReader ??= new SnapStreamReader(snap.zxid, this.logger, { maxBuffer: this.ctx.config.juteMaxBuffer }));
     const b = this.stream.buffered();
     if (b.length) {
       reader.push(Buffer.from(b)); // buffered() is only valid until the decoder's next push
@@ -233,7 +236,7 @@ export class LearnerRole implements ZabHost {
   /** SyncRequestProcessor's IOException: stop at once (nothing more is acknowledged), and the process exits. */
   private logFailed(e: unknown): void {
     serverMetrics.unrecoverable_error_count.add(1);
-    this.ctx.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
+    this.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
     this.ctx.db.invalidate();
     this.end();
     fatal(ExitCode.TXNLOG_ERROR, 'txn log write failed', e);
@@ -247,7 +250,7 @@ export class LearnerRole implements ZabHost {
   truncate(zxid: number): void {
     // the tree holds txns the leader does not have: cut the log, reload from disk and rejoin
     this.ctx.db.truncate(zxid);
-    this.ctx.logger.info({ zxid: zxid.toString(16) }, 'TRUNC: txn log cut; reloading and rejoining');
+    this.logger.info({ zxid: zxid.toString(16) }, 'TRUNC: txn log cut; reloading and rejoining');
     this.end();
   }
   installSnapshot(zxid: number): void {
@@ -284,7 +287,7 @@ export class LearnerRole implements ZabHost {
     const roleChanged = me !== undefined && (me.type === 'observer') !== this.observer;
     const cur = this.d.leader;
     const leaderChanged = leader !== null ? leader !== cur : servers.get(cur)?.type !== 'participant';
-    if (!me) this.ctx.logger.warn({}, 'reconfig: this server is no longer a member of the ensemble; it follows without a vote until it is shut down');
+    if (!me) this.logger.warn({}, 'reconfig: this server is no longer a member of the ensemble; it follows without a vote until it is shut down');
     if (roleChanged) this.core.leave(`reconfig: this server is now a${me!.type === 'observer' ? 'n observer' : ' participant'}`);
     else if (leaderChanged) {
       // 3.8 goes straight to the designated leader (reconfigFlag); so do we, and Java followers
@@ -308,14 +311,14 @@ export class LearnerRole implements ZabHost {
     (this.observer ? serverMetrics.observer_sync_time : serverMetrics.follower_sync_time).add(Date.now() - this.syncStart);
     this.ctx.serving(this.observer ? 'observer' : 'follower', this.zk);
     this.ctx.updateElectionVote(this.core.newEpoch);
-    this.ctx.logger.info({ leader: this.d.leader, sync: this.core.syncMode }, `${this.observer ? 'OBSERVING' : 'FOLLOWING'}: serving clients`);
+    this.logger.info({ leader: this.d.leader, sync: this.core.syncMode }, `${this.observer ? 'OBSERVING' : 'FOLLOWING'}: serving clients`);
   }
   stateChanged(state: string, reason: string | undefined): void {
     if (state !== 'LOOKING') return;
-    this.ctx.logger.warn({ reason }, 'learner lost its leader');
+    this.logger.warn({ reason }, 'learner lost its leader');
     this.end();
   }
   protocolError(message: string): void {
-    this.ctx.logger.warn({ err: message }, 'Zab protocol error from the leader');
+    this.logger.warn({ err: message }, 'Zab protocol error from the leader');
   }
 }

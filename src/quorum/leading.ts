@@ -1,6 +1,7 @@
 // LEADING: the Zab leader core (zab/leader.ts) bound to the quorum port, the txn log and a
 // ZooKeeperServer in the leader role. Every Ready is carried out by the shared executor
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
+import { componentLogger, Logger } from '../util/log';
 import { quorumVerifier } from './verifier';
 import { membershipText } from '../config/load';
 import { Membership, membershipOf, parseMembership, textOf } from '../config/membership';
@@ -29,6 +30,7 @@ export class LeaderRole implements ZabHost {
   readonly since = Date.now();
   private readonly loop: ReadyLoop;
   private readonly log: GroupCommit;
+  private readonly logger: Logger;
   private readonly sockets = new Map<number, net.Socket>();
   private readonly outs = new Map<net.Socket, PacketBatcher>();
   private server: net.Server | null = null;
@@ -46,6 +48,7 @@ export class LeaderRole implements ZabHost {
     accepted: number,
     current: number,
   ) {
+    this.logger = componentLogger(ctx.logger, 'Leader');
     const c = ctx.config;
     this.core = new ZabLeader({
       myid: ctx.myid,
@@ -86,7 +89,7 @@ export class LeaderRole implements ZabHost {
   /** Lead until the core steps down or the peer stops. */
   async run(): Promise<void> {
     const me = this.ctx.config.servers.get(this.ctx.myid)!;
-    const server = quorumServer(this.ctx.config, this.ctx.logger, (sock) => this.accept(sock));
+    const server = quorumServer(this.ctx.config, this.logger, (sock) => this.accept(sock));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -118,7 +121,7 @@ export class LeaderRole implements ZabHost {
   private accept(sock: net.Socket): void {
     sock.setNoDelay(true);
     sock.on('error', () => sock.destroy());
-    const auth = peerAuth(this.ctx.config, this.ctx.logger);
+    const auth = peerAuth(this.ctx.config, this.logger);
     if (!auth) return this.serveLearner(sock, Buffer.alloc(0));
     // LearnerHandler: quorum SASL before the learner's first packet
     auth.server(sock, Buffer.alloc(0)).then(
@@ -126,7 +129,7 @@ export class LeaderRole implements ZabHost {
         if (!this.ended && !sock.destroyed) this.serveLearner(sock, rest);
       },
       (e) => {
-        this.ctx.logger.error({ err: String(e) }, 'Server failed to authenticate quorum learner, closing connection');
+        this.logger.error({ err: String(e) }, 'Server failed to authenticate quorum learner, closing connection');
         sock.destroy();
       },
     );
@@ -149,7 +152,7 @@ export class LeaderRole implements ZabHost {
           this.loop.run();
         }
       } catch (e) {
-        this.ctx.logger.warn({ sid, err: String(e) }, 'bad packet from learner; closing its connection');
+        this.logger.warn({ sid, err: String(e) }, 'bad packet from learner; closing its connection');
         sock.destroy();
       }
     };
@@ -184,7 +187,7 @@ export class LeaderRole implements ZabHost {
   /** SyncRequestProcessor's IOException: stop at once (nothing more is acknowledged), and the process exits. */
   private logFailed(e: unknown): void {
     serverMetrics.unrecoverable_error_count.add(1);
-    this.ctx.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
+    this.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
     this.ctx.db.invalidate();
     this.end();
     fatal(ExitCode.TXNLOG_ERROR, 'txn log write failed', e);
@@ -224,7 +227,7 @@ export class LeaderRole implements ZabHost {
     this.pendingMembership = null;
     this.ctx.activateMembership(config);
     if (leader !== null && leader !== this.ctx.myid) {
-      this.ctx.logger.info({ designated: leader }, 'reconfig: this server no longer leads; waiting for its followers to move to the designated leader');
+      this.logger.info({ designated: leader }, 'reconfig: this server no longer leads; waiting for its followers to move to the designated leader');
     }
   }
   send(to: number, packet: QuorumPacket, snapshot: boolean): void {
@@ -278,7 +281,7 @@ export class LeaderRole implements ZabHost {
       // never used: the leader's server waits for commitUpTo
       commit: () => Promise.resolve(),
     };
-    const zk = new LeaderZooKeeperServer(this.tree, this.ctx.settings(), sink, this.ctx.logger, this.core.sessions, this.ctx.config.linearizableSync);
+    const zk = new LeaderZooKeeperServer(this.tree, this.ctx.settings(), sink, this.logger, this.core.sessions, this.ctx.config.linearizableSync);
     zk.setZxidBase(makeZxid(this.core.newEpoch, 0));
     const c = this.ctx.config;
     zk.prep.reconfig = {
@@ -294,17 +297,17 @@ export class LeaderRole implements ZabHost {
     this.zk = zk;
     this.ctx.serving('leader', zk);
     this.ctx.updateElectionVote(this.core.newEpoch);
-    this.ctx.logger.info({ epoch: this.core.newEpoch }, 'LEADING: serving clients');
+    this.logger.info({ epoch: this.core.newEpoch }, 'LEADING: serving clients');
   }
   stateChanged(state: string, reason: string | undefined): void {
     if (state !== 'LOOKING') return;
-    this.ctx.logger.warn({ reason }, 'leader stepping down');
+    this.logger.warn({ reason }, 'leader stepping down');
     this.end();
   }
   protocolError(message: string): void {
-    this.ctx.logger.warn({ err: message }, 'Zab protocol error from a learner');
+    this.logger.warn({ err: message }, 'Zab protocol error from a learner');
   }
   dropped(reason: string): void {
-    this.ctx.logger.info({ reason }, 'leader dropped a learner');
+    this.logger.info({ reason }, 'leader dropped a learner');
   }
 }

@@ -2,7 +2,7 @@
 // LEADING (leading.ts) / FOLLOWING or OBSERVING (following.ts) → back to LOOKING when that ends.
 // The database (zkdb.ts) survives a role change; see there for when it is reloaded from disk.
 import { setDigestEnabled } from '../data/digest';
-import type { Logger } from '../util/log';
+import { componentLogger, Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { FourLetterContext } from '../server/fourlw';
 import { ClientListener } from '../server/net';
@@ -33,6 +33,8 @@ export class QuorumPeer implements RoleContext {
   private role: LeaderRole | LearnerRole | null = null;
   /** the leader this peer follows or is (-1 while LOOKING) */
   private currentLeader = -1;
+  /** this class's own lines; `logger` (the roles' and servers' root) names no component */
+  private readonly log: Logger;
 
   constructor(
     readonly config: ServerConfig,
@@ -40,7 +42,8 @@ export class QuorumPeer implements RoleContext {
     readonly ctx: FourLetterContext,
   ) {
     setDigestEnabled(config.digestEnabled);
-    this.db = new ZKDatabase(config, logger);
+    this.log = componentLogger(logger, 'QuorumPeer');
+    this.db = new ZKDatabase(config, componentLogger(logger, 'ZKDatabase'));
     this.myid = config.myid!;
   }
 
@@ -115,7 +118,7 @@ export class QuorumPeer implements RoleContext {
     try {
       return parseMembership(config.toString('utf8'));
     } catch (e) {
-      this.logger.error({ err: String(e) }, `${what} could not be parsed`);
+      this.log.error({ err: String(e) }, `${what} could not be parsed`);
       return null;
     }
   }
@@ -128,10 +131,10 @@ export class QuorumPeer implements RoleContext {
     try {
       writeNextMembership(this.config.file, textOf(m));
     } catch (e) {
-      this.logger.error({ err: String(e) }, 'could not write the last seen membership');
+      this.log.error({ err: String(e) }, 'could not write the last seen membership');
     }
     this.election.setLastSeen(m);
-    this.logger.info({ version: m.version.toString(16) }, 'a reconfig is pending');
+    this.log.info({ version: m.version.toString(16) }, 'a reconfig is pending');
   }
 
   activateMembership(config: Buffer): boolean {
@@ -150,9 +153,9 @@ export class QuorumPeer implements RoleContext {
     const eraseClient = me?.clientPort !== undefined;
     try {
       const file = writeMembershipFiles(this.config.file, textOf(m), m.version, eraseClient);
-      this.logger.info({ version: m.version.toString(16), previous: before.toString(16), file }, 'new membership in force');
+      this.log.info({ version: m.version.toString(16), previous: before.toString(16), file }, 'new membership in force');
     } catch (e) {
-      this.logger.error({ err: String(e), version: m.version.toString(16) }, 'the new membership is in force but its dynamic config file could not be written');
+      this.log.error({ err: String(e), version: m.version.toString(16) }, 'the new membership is in force but its dynamic config file could not be written');
     }
     this.election.reconfigure();
     return true;
@@ -174,10 +177,10 @@ export class QuorumPeer implements RoleContext {
       try {
         backupStaticConfig(this.config.file);
       } catch (e) {
-        this.logger.warn({ err: String(e) }, `could not back up ${this.config.file}`);
+        this.log.warn({ err: String(e) }, `could not back up ${this.config.file}`);
       }
     }
-    this.election = new ElectionService(this.config, this.logger);
+    this.election = new ElectionService(this.config, componentLogger(this.logger, 'FastLeaderElection'));
     // a reconfig logged before a restart and never seen committed (zoo.cfg.dynamic.next)
     const next = this.config.reconfigEnabled ? readNextMembership(this.config.file) : null;
     if (next) {
@@ -188,7 +191,7 @@ export class QuorumPeer implements RoleContext {
           this.election.setLastSeen(m);
         }
       } catch (e) {
-        this.logger.warn({ err: String(e) }, `ignoring ${this.config.file}.dynamic.next`);
+        this.log.warn({ err: String(e) }, `ignoring ${this.config.file}.dynamic.next`);
       }
     }
     this.election.onMembership = (text) => this.activateMembership(Buffer.from(text, 'utf8'));
@@ -212,10 +215,10 @@ export class QuorumPeer implements RoleContext {
     let ro: ReadOnlyZooKeeperServer | null = null;
     const t = setTimeout(() => {
       if (this.stopped || this.mode !== 'looking') return;
-      ro = new ReadOnlyZooKeeperServer(tree, this.settings(), this.logger);
+      ro = new ReadOnlyZooKeeperServer(tree, this.settings(), componentLogger(this.logger, 'ReadOnlyZooKeeperServer'));
       ro.startTimers();
       this.serving('read-only', ro);
-      this.logger.info({}, 'Read-only server started');
+      this.log.info({}, 'Read-only server started');
     }, Math.max(2000, this.config.tickTime));
     return () => {
       clearTimeout(t);
@@ -241,14 +244,14 @@ export class QuorumPeer implements RoleContext {
         this.designatedLeader = null;
         try {
           d = designated !== null ? this.election.designate(designated, tree.lastProcessedZxid, epochs.current) : null;
-          if (d) this.logger.info({ leader: d.leader, state: d.state }, 'following the leader the reconfig designated, without an election');
+          if (d) this.log.info({ leader: d.leader, state: d.state }, 'following the leader the reconfig designated, without an election');
           d ??= await this.election.lookForLeader(tree.lastProcessedZxid, epochs.current);
         } finally {
           ro?.();
         }
         if (this.stopped) return;
         serverMetrics.election_time.add(Date.now() - t0);
-        this.logger.info({ leader: d.leader, state: d.state, ms: Date.now() - t0 }, 'election finished');
+        this.log.info({ leader: d.leader, state: d.state, ms: Date.now() - t0 }, 'election finished');
         if (d.state === 'LEADING') {
           const role = new LeaderRole(this, tree, epochs.accepted, epochs.current);
           this.role = role;
@@ -261,7 +264,7 @@ export class QuorumPeer implements RoleContext {
         }
         this.db.fastForward();
       } catch (e) {
-        this.logger.warn({ err: String((e as Error).stack ?? e) }, 'peer role ended with an error; reloading the database');
+        this.log.warn({ err: String((e as Error).stack ?? e) }, 'peer role ended with an error; reloading the database');
         this.db.invalidate();
       }
       this.role?.end();

@@ -6,7 +6,7 @@
 //   server                      request pipeline, client port, 4lw
 //   quorum                      election, Zab cores and their hosts, the QuorumPeer
 //   admin                       AdminServer and /metrics
-//   main.ts, launch.ts, cli.ts  process start-up
+//   main.ts, launch.ts, cli.ts  process start-up (clusterstatus.ts: a tool of the CLI)
 const LAYERS = [
   ['jute', 'util', 'config', 'version\\.ts$', 'logger\\.ts$'],
   ['data'],
@@ -14,7 +14,7 @@ const LAYERS = [
   ['server'],
   ['quorum'],
   ['admin'],
-  ['main\\.ts$', 'launch\\.ts$', 'cli\\.ts$'],
+  ['main\\.ts$', 'launch\\.ts$', 'cli\\.ts$', 'clusterstatus\\.ts$'],
 ];
 const pathOf = (names) => `^src/(${names.join('|')})`;
 const forbidden = [

@@ -14,6 +14,7 @@ import { dynamicFileContent } from './config/dynamic';
 import { purge, truncateDataDir } from './persistence';
 import { startServerProcess } from './launch';
 import { PACKAGE_VERSION, VERSION_STRING } from './version';
+import { PeerAddress, parseSrvr, statusTable, summary } from './clusterstatus';
 
 const PROJECT_DIR = path.resolve(__dirname, '..');
 const CONF_DIR = process.env.ZOOCFGDIR ? path.resolve(process.env.ZOOCFGDIR) : path.join(PROJECT_DIR, 'conf');
@@ -182,6 +183,45 @@ async function cmdStatus(arg: string | undefined): Promise<number> {
 }
 
 /**
+ * One row per server: the pseudo-cluster's three configs, or the given ones. Only the client
+ * address and the myid file are read, so a peer whose config would not load still gets a row.
+ * Exit 0 when every peer serves and there is one leader.
+ */
+async function cmdClusterStatus(cfgs: string[]): Promise<number> {
+  const files = cfgs.length ? cfgs.map((c) => resolveConfigPath(c, CONF_DIR)) : [1, 2, 3].map((i) => path.join(CONF_DIR, `zoo_218${i}.cfg`));
+  const peers: PeerAddress[] = [];
+  for (const [n, file] of files.entries()) {
+    let props: { key: string; value: string }[];
+    try {
+      props = parseProperties(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      process.stderr.write(`zk-server cluster status: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 2;
+    }
+    const get = (k: string): string | undefined => props.filter((p) => p.key === k).pop()?.value;
+    const port = Number(get('clientPort'));
+    if (!Number.isInteger(port) || port <= 0) {
+      process.stderr.write(`zk-server cluster status: ${file}: no clientPort\n`);
+      return 2;
+    }
+    const addr = get('clientPortAddress');
+    const host = !addr || addr === '0.0.0.0' || addr === '::' ? '127.0.0.1' : addr;
+    const dataDir = get('dataDir');
+    let id = String(n + 1);
+    try {
+      if (dataDir) id = fs.readFileSync(path.join(path.resolve(dataDir), 'myid'), 'utf8').trim() || id;
+    } catch {
+      /* never started: the config's position stands in */
+    }
+    peers.push({ id, host, port });
+  }
+  const rows = await Promise.all(peers.map(async (p) => parseSrvr(p, await askFourLetterWord(p.host, p.port, 'srvr', 2000))));
+  const s = summary(rows);
+  process.stdout.write(statusTable(rows) + s.text + '\n');
+  return s.ok ? 0 : 1;
+}
+
+/**
  * Three peers on 2181-2183, each log line prefixed with its id, in `format` (passed on through
  * ZK_LOG_FORMAT: the peers' stdout is a pipe). A peer that exits is reported with its code or
  * signal and its last lines, and started again with `restart`. Ctrl-C stops them all.
@@ -332,11 +372,16 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`"${process.execPath}" "${path.join(PROJECT_DIR, 'bin', 'zk-server.js')}" start-foreground "${file}"\n`);
     });
   program
-    .command('cluster')
-    .description("run the tutorial's three-node pseudo-cluster (conf/zoo_2181.cfg .. zoo_2183.cfg) until Ctrl-C")
+    .command('cluster [action] [cfg...]')
+    .description("run the tutorial's three-node pseudo-cluster (conf/zoo_2181.cfg .. zoo_2183.cfg) until Ctrl-C; `cluster status [cfg...]` prints a table of its peers (or of the servers the given configs describe)")
     .option('--restart', 'start a peer again when it exits')
     .option('--log-format <format>', 'the peers\' log format: text or json (default: text on a terminal, json otherwise)')
-    .action(async (opts: { restart?: boolean; logFormat?: string }) => {
+    .action(async (action: string | undefined, cfgs: string[], opts: { restart?: boolean; logFormat?: string }) => {
+      if (action === 'status') process.exit(await cmdClusterStatus(cfgs));
+      if (action !== undefined) {
+        process.stderr.write(`zk-server cluster: unknown action "${action}" (expected nothing, to run the pseudo-cluster, or status)\n`);
+        process.exit(2);
+      }
       const format = logFormatOrExit(opts.logFormat);
       process.exit(await cmdCluster({ restart: opts.restart === true, format }));
     })

@@ -126,6 +126,18 @@ describe('zk-server CLI on each peer of an ensemble', () => {
     expect(again.code).toBe(1);
     expect(again.out).toMatch(/already running/);
 
+    // cluster status: one table row per peer, the leader named, exit 0 when all serve
+    const table = await cli('cluster', 'status', cfg(1), cfg(2), cfg(3));
+    const rows = table.out.trim().split('\n');
+    expect(rows[0]).toMatch(/^ID +ADDRESS +MODE +ZXID +EPOCH +CLIENTS +OUTSTANDING +LATENCY min\/avg\/max ms +ZNODES$/);
+    expect(rows.slice(1, 4).map((r) => r.split(/ +/).slice(0, 3))).toEqual([
+      ['1', `127.0.0.1:${ports[0]}`, 'follower'],
+      ['2', `127.0.0.1:${ports[3]}`, 'leader'],
+      ['3', `127.0.0.1:${ports[6]}`, 'follower'],
+    ]);
+    expect(rows[4]).toBe('leader: 2; 3 of 3 serving');
+    expect(table.code).toBe(0);
+
     // stop each peer: waits for the process to end and removes the pid file
     const pids = [1, 2, 3].map((i) => Number(fs.readFileSync(pidFile(i), 'utf8')));
     for (const i of [2, 1]) {
@@ -138,6 +150,12 @@ describe('zk-server CLI on each peer of an ensemble', () => {
       expect(after.out).toContain('Error contacting service. It is probably not running.');
       expect(after.code).toBe(1);
     }
+    // two peers stopped: the third no longer serves, the stopped ones do not answer
+    const down = await cli('cluster', 'status', cfg(1), cfg(2), cfg(3));
+    expect(down.out).toMatch(new RegExp(`^1 +127.0.0.1:${ports[0]} +unreachable +- `, 'm'));
+    expect(down.out).toMatch(/^3 +\S+ +(not serving|follower) /m);
+    expect(down.out).toMatch(/^0 leaders; [01] of 3 serving; down: 1 \(unreachable\), 2 \(unreachable\)/m);
+    expect(down.code).toBe(1);
     // peer 3 is alone again: running, not serving
     const alone3 = await run(WRAPPER, ['status', 'zoo_3.cfg'], env);
     expect(alone3.code).toBe(1);

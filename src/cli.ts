@@ -184,12 +184,14 @@ async function cmdStatus(arg: string | undefined): Promise<number> {
 
 /**
  * One row per server: the pseudo-cluster's three configs, or the given ones. Only the client
- * address and the myid file are read, so a peer whose config would not load still gets a row.
+ * address, the myid file and the currentEpoch file are read, so a peer whose config would not
+ * load still gets a row.
  * Exit 0 when every peer serves and there is one leader.
  */
 async function cmdClusterStatus(cfgs: string[]): Promise<number> {
   const files = cfgs.length ? cfgs.map((c) => resolveConfigPath(c, CONF_DIR)) : [1, 2, 3].map((i) => path.join(CONF_DIR, `zoo_218${i}.cfg`));
   const peers: PeerAddress[] = [];
+  const epochFiles: string[] = [];
   for (const [n, file] of files.entries()) {
     let props: { key: string; value: string }[];
     try {
@@ -214,8 +216,20 @@ async function cmdClusterStatus(cfgs: string[]): Promise<number> {
       /* never started: the config's position stands in */
     }
     peers.push({ id, host, port });
+    epochFiles.push(dataDir ? path.join(path.resolve(dataDir), 'version-2', 'currentEpoch') : '');
   }
-  const rows = await Promise.all(peers.map(async (p) => parseSrvr(p, await askFourLetterWord(p.host, p.port, 'srvr', 2000))));
+  const rows = await Promise.all(
+    peers.map(async (p, n) => {
+      const row = parseSrvr(p, await askFourLetterWord(p.host, p.port, 'srvr', 2000));
+      try {
+        const epoch = Number(fs.readFileSync(epochFiles[n], 'utf8').trim());
+        if (Number.isInteger(epoch) && row.mode !== 'unreachable') row.epoch = epoch;
+      } catch {
+        /* another machine's peer, or never elected */
+      }
+      return row;
+    }),
+  );
   const s = summary(rows);
   process.stdout.write(statusTable(rows) + s.text + '\n');
   return s.ok ? 0 : 1;

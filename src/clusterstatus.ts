@@ -12,6 +12,8 @@ export interface PeerStatus {
   /** standalone, leader, follower, observer, read-only; 'not serving' (electing, syncing); 'unreachable' */
   mode: string;
   zxid?: bigint;
+  /** the peer's current epoch (its dataDir's version-2/currentEpoch), when this machine can read it */
+  epoch?: number;
   connections?: number;
   outstanding?: number;
   latency?: string;
@@ -50,8 +52,8 @@ export function statusTable(rows: PeerStatus[]): string {
         `${r.peer.host}:${r.peer.port}`,
         r.mode,
         r.zxid === undefined ? '-' : '0x' + r.zxid.toString(16),
-        // the epoch is the zxid's high 32 bits
-        r.zxid === undefined ? '-' : String(r.zxid >> 32n),
+        // not the zxid's high half: a new leader's epoch has no zxid until its first write
+        opt(r.epoch),
         opt(r.connections),
         opt(r.outstanding),
         opt(r.latency),

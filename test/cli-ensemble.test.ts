@@ -136,6 +136,10 @@ describe('zk-server CLI on each peer of an ensemble', () => {
       ['3', `127.0.0.1:${ports[6]}`, 'follower'],
     ]);
     expect(rows[4]).toBe('leader: 2; 3 of 3 serving');
+    // the epoch each peer is in (its currentEpoch file), the same on all three, at least 1
+    const epochs = rows.slice(1, 4).map((r) => r.split(/ +/)[4]);
+    expect(new Set(epochs).size).toBe(1);
+    expect(Number(epochs[0])).toBeGreaterThanOrEqual(1);
     expect(table.code).toBe(0);
 
     // stop each peer: waits for the process to end and removes the pid file

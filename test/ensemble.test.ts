@@ -103,17 +103,25 @@ describe.skipIf(SKIP_REAL)('npm start', () => {
     const mode = (i: number): Promise<string> => tutorial.mode(i);
     const ask = (i: number, w: string): Promise<string> => tutorial.ask(i, w);
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-npmstart-'));
-    // the peers' stdout is a pipe: ZK_LOG_FORMAT=text (what the cluster passes on when its own
-    // stdout is a terminal) must still give readable lines, each naming its server once
-    const p = spawn('npm', ['start', '--prefix', path.join(__dirname, '..')], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ZK_LOG_FORMAT: 'text' } });
+    // as a user runs it: in a terminal (script(1) gives npm a pty; Ctrl-C is typed into it), with no
+    // ZK_LOG_FORMAT — the cluster sees its terminal and its peers, whose stdout is a pipe, must
+    // still write readable lines, each naming its server once
+    const env = { ...process.env };
+    delete env.ZK_LOG_FORMAT;
+    const p = spawn('script', ['-qfec', `npm start --prefix ${path.join(__dirname, '..')}`, '/dev/null'], { cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, env });
+    let raw = '';
+    p.stdout!.on('data', (d) => (raw += d));
+    p.stderr!.on('data', (d) => (raw += d));
+    // a terminal ends lines with CR LF
+    const text = (): string => raw.replace(/\r\n/g, '\n');
     let out = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (out += d));
+    const outNow = (): string => (out = text());
     try {
       await waitFor(async () => {
         const modes = await Promise.all([1, 2, 3].map(mode));
         return modes.filter((m) => m === 'leader').length === 1 && modes.filter((m) => m === 'follower').length === 2;
       }, 20000, 'npm start: one leader, two followers');
+      outNow();
       expect(out).toMatch(/^\[[123]\] /m);
       expect(out).toMatch(/^\[2\] \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[myid:2\] - INFO  \[main\] - /m);
       expect(out).not.toMatch(/^\[[123]\] \{/m);
@@ -137,12 +145,15 @@ describe.skipIf(SKIP_REAL)('npm start', () => {
       );
       expect(pid).toBeGreaterThan(0);
       process.kill(pid, 'SIGKILL');
-      await waitFor(async () => /\[cluster\] peer 2 \(127\.0\.0\.1:2182\) exited with signal SIGKILL; its last lines:\n\[cluster\]   /.test(out), 10000, 'the exit report');
+      await waitFor(async () => /\[cluster\] peer 2 \(127\.0\.0\.1:2182\) exited with signal SIGKILL; its last lines:\n\[cluster\]   /.test(outNow()), 10000, 'the exit report');
       await waitFor(async () => [await mode(1), await mode(3)].sort().join() === 'follower,leader', 20000, 'peers 1 and 3 serving without 2');
     } finally {
-      process.kill(-p.pid!, 'SIGINT');
-      await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
+      p.stdin!.write('\x03'); // Ctrl-C
+      const exited = await Promise.race([new Promise((r) => (p.exitCode !== null ? r(true) : p.once('exit', () => r(true)))), new Promise((r) => setTimeout(() => r(false), 15000))]);
+      if (!exited) process.kill(-p.pid!, 'SIGKILL');
+      expect(exited).toBe(true);
     }
+    expect(text()).toMatch(/^\[1\] .* - INFO  \[main\] - shutting down signal=SIGINT$/m);
     await waitFor(async () => (await ask(1, 'ruok')) === '' && (await ask(3, 'ruok')) === '', 10000, 'all peers stopped');
   }, 120000);
 });

@@ -34,7 +34,8 @@ export function parseSrvr(peer: PeerAddress, text: string): PeerStatus {
     peer,
     mode: field('Mode') ?? 'unknown',
     zxid: zxid && /^0x[0-9a-f]+$/i.test(zxid) ? BigInt(zxid) : undefined,
-    connections: num('Connections'),
+    // srvr counts the connection that asks it
+    connections: Math.max(0, (num('Connections') ?? 1) - 1),
     outstanding: num('Outstanding'),
     latency: field('Latency min/avg/max'),
     nodes: num('Node count'),

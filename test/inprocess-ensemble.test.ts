@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcEnsemble } from './helpers/inproc';
+import { InProcEnsemble, peerLog } from './helpers/inproc';
 import { MiniClient } from './helpers/miniclient';
 import { serverMetrics } from '../src/util/metrics';
 
@@ -52,9 +52,20 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     for (let k = 0; k < 700; k++) writes.push(c.create(`/snap-${k}`, Buffer.alloc(2000, k % 256)));
     expect((await Promise.all(writes)).filter((x) => x !== 0)).toEqual([]);
     const snaps = serverMetrics.snap_count.value;
-    await e.start(f);
-    await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    // progress lines as often as they can come: the 1.4 MB stream arrives in many chunks
+    process.env.ZK_PROGRESS_INTERVAL_MS = '1';
+    const logged = peerLog.length;
+    try {
+      await e.start(f);
+      await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    } finally {
+      delete process.env.ZK_PROGRESS_INTERVAL_MS;
+    }
     expect(serverMetrics.snap_count.value, 'the leader sent a SNAP').toBeGreaterThan(snaps);
+    const progress = peerLog.slice(logged).filter((l) => l.myid === f && /^receiving a SNAP at zxid 0x[0-9a-f]+ from leader \d: /.test(l.msg));
+    expect(progress.length, 'the follower reported the SNAP as it came').toBeGreaterThan(0);
+    expect(progress[0]).toMatchObject({ component: 'Follower' });
+    expect(progress[0].msg).toMatch(/: [\d.]+ [KM]?B so far, [\d.]+ [KMG]?B\/s$/);
     const r = await MiniClient.connect(e.port(f), 10 * TICK);
     for (const k of [0, 349, 699]) {
       const g = await r.getData(`/snap-${k}`);
@@ -76,9 +87,20 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     const dir = path.join(e.root, `node${f}`);
     for (const x of fs.readdirSync(dir)) if (x !== 'myid') fs.rmSync(path.join(dir, x), { recursive: true, force: true });
     const snaps = serverMetrics.snap_count.value;
-    await e.start(f);
-    await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    // progress lines as often as they can come: the 1.4 MB stream arrives in many chunks
+    process.env.ZK_PROGRESS_INTERVAL_MS = '1';
+    const logged = peerLog.length;
+    try {
+      await e.start(f);
+      await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    } finally {
+      delete process.env.ZK_PROGRESS_INTERVAL_MS;
+    }
     expect(serverMetrics.snap_count.value, 'the leader sent a SNAP').toBeGreaterThan(snaps);
+    const progress = peerLog.slice(logged).filter((l) => l.myid === f && /^receiving a SNAP at zxid 0x[0-9a-f]+ from leader \d: /.test(l.msg));
+    expect(progress.length, 'the follower reported the SNAP as it came').toBeGreaterThan(0);
+    expect(progress[0]).toMatchObject({ component: 'Follower' });
+    expect(progress[0].msg).toMatch(/: [\d.]+ [KM]?B so far, [\d.]+ [KMG]?B\/s$/);
     const r = await MiniClient.connect(e.port(f), 10 * TICK);
     for (const k of [0, 25, 49]) expect((await r.getData(`/wiped-${k}`)).data?.toString(), `/wiped-${k}`).toBe(`w${k}`);
     // and it made what it received durable: a snapshot in its new dataDir

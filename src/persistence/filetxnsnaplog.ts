@@ -1,5 +1,6 @@
 // FileTxnSnapLog: directory checks, restore (snapshot + log replay) and purge (disk-format.md §1, §8, §10).
 import { serverMetrics } from '../util/metrics';
+import { Progress } from '../util/progress';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataTree } from '../data/datatree';
@@ -175,6 +176,13 @@ export async function replayLog(tree: DataTree, logDir: string, fromZxid: number
   let n = 0;
   let highest = tree.lastProcessedZxid;
   let first = -1;
+  const progress = new Progress(log, 'replaying the txn log', { unit: 'txns' });
+  // how many txns there are is known only within one epoch (counters restart with each): from the
+  // first to the last logged zxid when they share it, else the count goes without a percentage
+  const total = (): number | undefined => {
+    const last = getLastLoggedZxid(logDir);
+    return Math.floor(last / 2 ** 32) === Math.floor(first / 2 ** 32) && last >= first ? last - first + 1 : undefined;
+  };
   for (const e of readTxnLog(logDir, fromZxid, { logger: log })) {
     if (first === -1) first = e.hdr.zxid;
     if (e.hdr.zxid < highest) {
@@ -191,7 +199,10 @@ export async function replayLog(tree: DataTree, logDir: string, fromZxid: number
       );
     }
     n++;
-    if (n % 10000 === 0) await yieldToEventLoop();
+    if (n % 10000 === 0) {
+      progress.update(n, { zxid: zxidHex(e.hdr.zxid) }, total);
+      await yieldToEventLoop();
+    }
   }
   if (n > 0) {
     log.info(`Replayed ${n} txns (zxid ${zxidHex(first)}..${zxidHex(highest)}) in ${Date.now() - t0} ms`);

@@ -1,6 +1,7 @@
 // ZooKeeper 3.8 snapshot files: <dataDir>/version-2/snapshot.<hex zxid>[.gz|.snappy] (disk-format.md §7).
 import * as fs from 'fs';
 import * as path from 'path';
+import { Progress } from '../util/progress';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import * as zlib from 'zlib';
@@ -258,10 +259,12 @@ function* parseSnapshot(
     // the tree body (treebody.ts), parsed in place; pauses every `every` znodes
     const body = new TreeBodyParser(tree, `snapshot ${file}`, log, r.offset);
     body.push(buf.subarray(r.offset));
+    const progress = new Progress(log, `loading ${path.basename(file)}`, { unit: 'bytes', total: buf.length });
     for (;;) {
       const st = body.parse(every, true);
       if (st === 'done') break;
       if (st === 'more') fail('truncated snapshot');
+      progress.update(body.offset, { znodes: body.nodeCount });
       yield;
     }
     r.offset = body.offset;

@@ -4,6 +4,7 @@
 // arrives (snapstream.ts) and made durable before the core hears SNAP, so the core's
 // `installSnapshot` finds it in place.
 import { componentLogger, Logger } from '../util/log';
+import { Progress } from '../util/progress';
 import * as net from 'node:net';
 import { peerAuth } from './peerauth';
 import { quorumConnect } from './transport';
@@ -77,6 +78,7 @@ export class LearnerRole implements ZabHost {
   private readonly stream = new QuorumPacketDecoder();
   private snapPending: QuorumPacket | null = null;
   private snapReader: SnapStreamReader | null = null;
+  private snapProgress: Progress | null = null;
   private busy = false;
 
   constructor(
@@ -209,13 +211,19 @@ export class LearnerRole implements ZabHost {
     const snap = this.snapPending!;
     // lengths bounded by jute.maxbuffer as Learner's BinaryInputArchive bounds them: a corrupt one fails at once
     const reader = (this.snapReader ??= new SnapStreamReader(snap.zxid, this.logger, { maxBuffer: this.ctx.config.juteMaxBuffer }));
+    // the stream carries no length: a big one shows bytes, znodes and rate, not a percentage
+    this.snapProgress ??= new Progress(this.logger, `receiving a SNAP at zxid 0x${snap.zxid.toString(16)} from leader ${this.d.leader}`, { unit: 'bytes' });
     const b = this.stream.buffered();
     if (b.length) {
       reader.push(Buffer.from(b)); // buffered() is only valid until the decoder's next push
       this.stream.consume(b.length);
     }
     const tree = reader.read();
-    if (!tree) return false;
+    if (!tree) {
+      this.snapProgress.update(reader.offset, { znodes: reader.nodeCount });
+      return false;
+    }
+    this.snapProgress = null;
     // the decoder is empty: what followed the stream are the next packets
     this.stream.push(reader.remainder());
     this.snapReader = null;

@@ -2,6 +2,7 @@
 // ZooKeeperServer in the leader role. Every Ready is carried out by the shared executor
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
 import { componentLogger, Logger } from '../util/log';
+import { Progress } from '../util/progress';
 import { quorumVerifier } from './verifier';
 import { membershipText } from '../config/load';
 import { Membership, membershipOf, parseMembership, textOf } from '../config/membership';
@@ -238,7 +239,26 @@ export class LeaderRole implements ZabHost {
     else if (packet.type === T.DIFF || packet.type === T.TRUNC) serverMetrics.diff_count.add(1);
     out.send(packet);
     // the tree is exactly at the last commit here: the executor applies before it sends
-    if (snapshot) out.raw(serializeSnapStream(this.tree));
+    if (snapshot) {
+      const stream = serializeSnapStream(this.tree);
+      out.raw(stream);
+      this.reportSnapSend(to, sock, stream.length);
+    }
+  }
+  /**
+   * Progress of a big SNAP on its way to a learner, every 5 s until the socket has taken it all:
+   * bytes handed to the kernel (written minus still queued) since the stream was queued.
+   */
+  private reportSnapSend(sid: number, sock: net.Socket, total: number): void {
+    const dispatched = (): number => sock.bytesWritten - sock.writableLength;
+    const base = dispatched();
+    const progress = new Progress(this.logger, `sending a SNAP to learner ${sid}`, { unit: 'bytes', total, everyMs: 0 });
+    const t = setInterval(() => {
+      const sent = Math.min(total, Math.max(0, dispatched() - base));
+      if (sock.destroyed || sent >= total) return clearInterval(t);
+      progress.update(sent);
+    }, Number(process.env.ZK_PROGRESS_INTERVAL_MS) || 5000);
+    t.unref();
   }
   close(sid: number): void {
     const sock = this.sockets.get(sid);

@@ -23,6 +23,9 @@ export interface InProcOptions {
   jvmFlags?: string;
 }
 
+/** Every INFO-and-above line of every peer, as JSON records (tests look for what an operator reads). */
+export const peerLog: { myid: number; level: number; msg: string; component?: string }[] = [];
+
 export class InProcEnsemble {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-inproc-'));
   readonly servers = new Map<number, RunningServer>();
@@ -86,7 +89,17 @@ export class InProcEnsemble {
 
   async start(i: number): Promise<void> {
     const config = loadConfig(this.cfg(i), { jvmFlags: this.o.jvmFlags ?? '' });
-    const logger = pino({ level: process.env.ZK_TEST_LOG ?? 'silent', base: { myid: i } });
+    const show = process.env.ZK_TEST_LOG;
+    const logger = pino(
+      { level: show && show !== 'silent' ? show : 'info', base: { myid: i } },
+      {
+        write(line: string) {
+          peerLog.push(JSON.parse(line));
+          if (peerLog.length > 20_000) peerLog.splice(0, 10_000);
+          if (show && show !== 'silent') process.stdout.write(line);
+        },
+      },
+    );
     this.servers.set(i, await startQuorumPeer(config, logger));
   }
 

@@ -460,6 +460,7 @@ describe('docker/Dockerfile, .dockerignore and docker/docker-compose.yml, as tex
     for (const [n, port] of [[1, 2181], [2, 2182], [3, 2183]]) {
       const block = compose.split(`\n  zoo${n}:\n`)[1].split(/\n  zoo\d:\n/)[0];
       expect(block).toContain(`hostname: zoo${n}`);
+      expect(block).toContain(`container_name: zoo${n}`); // docker exec -it zoo2 sh
       expect(block).toContain(`- ${port}:2181`);
       expect(block).toContain(`ZOO_MY_ID: ${n}`);
       expect(block).toContain(`ZOO_SERVERS: ${ENSEMBLE}`);

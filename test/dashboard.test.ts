@@ -12,6 +12,12 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { OpCode } from '../src/data/constants';
 import { MiniClient } from './helpers/miniclient';
 import { freePorts, Peers, requireDist } from './helpers/peers';
+import { startTestServer } from './helpers/server';
+import pino from 'pino';
+import type { RunningServer } from '../src/main';
+import type { FourLetterContext } from '../src/server/fourlw';
+import { RunningHttpServer, startAdminServer } from '../src/admin/http';
+import { ensembleRows, parseSrvr } from '../src/admin/dashboard/ensemble';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
@@ -238,4 +244,91 @@ describe.skipIf(!HAVE_CHROMIUM)('the AdminServer dashboard in headless chromium'
     expect(problems).toEqual([]);
     await page.close();
   }, 60000);
+
+  it('shows a stopped member as unreachable, not as a failed page', async () => {
+    const modes = await Promise.all([1, 2, 3].map((i) => peers.mode(i)));
+    const gone = [1, 2, 3].find((i) => i !== VIEWED && modes[i - 1] === 'follower')!;
+    await peers.stop(gone);
+    const { page, problems } = await open('ensemble');
+    await until(page, `document.querySelector('#ensemble-table tr.down[data-server="${gone}"] .role-unreachable') !== null`, 15000);
+    const row = await page.$eval(`#ensemble-table tr[data-server="${gone}"]`, (tr) => tr.textContent ?? '');
+    expect(row).toMatch(/ECONNREFUSED/);
+    // the two others still answer, one of them leads
+    expect(await page.$$('#ensemble-table .role-leader')).toHaveLength(1);
+    expect(await page.textContent('#ensemble-summary')).toContain('2 of 3');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('the dashboard API without a browser', () => {
+  let s: RunningServer;
+  let admin: RunningHttpServer;
+  const ctx = (): FourLetterContext => ({ zk: s.zk, config: s.config, mode: () => 'standalone', traceMask: { value: 0n } });
+  const api = async (p: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const r = await fetch(`http://127.0.0.1:${admin.port}/dashboard/api/${p}`);
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    s = await startTestServer();
+    admin = await startAdminServer(ctx(), { address: '127.0.0.1', port: 0, commandURL: '/commands' }, pino({ level: 'silent' }));
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await s?.stop();
+  });
+
+  it('standalone: the ensemble is one row, this server', async () => {
+    const { body } = await api('ensemble');
+    expect(body.peers).toEqual([expect.objectContaining({ id: null, self: true, role: 'standalone', reachable: true, zxid: expect.stringMatching(/^0x/) })]);
+  });
+
+  it('hides the data of a znode world:anyone may not read, and caps nothing else away', async () => {
+    const c = await MiniClient.connect(s.port);
+    try {
+      const r = await c.create2('/secret', Buffer.from('s3cr3t'), 0, OpCode.create, [{ perms: 31, id: { scheme: 'ip', id: '10.9.9.9' } }]);
+      expect(r.err).toBe(0);
+    } finally {
+      c.close();
+    }
+    const { body } = await api('znode?path=/secret');
+    expect(body.data).toBeUndefined();
+    expect(body.dataHidden).toMatch(/world:anyone/);
+    expect(body.acl).toEqual([{ perms: 'cdrwa', scheme: 'ip', id: '10.9.9.9' }]);
+    expect((await api('znode?path=/nope')).body).toEqual({ path: '/nope', exists: false });
+  });
+
+  it('answers only GET and HEAD, and leaves / to the commands when admin.commandURL is /', async () => {
+    expect((await fetch(`http://127.0.0.1:${admin.port}/dashboard/api/metrics`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`http://127.0.0.1:${admin.port}/dashboard/`, { method: 'HEAD' })).status).toBe(200);
+    const rooted = await startAdminServer(ctx(), { address: '127.0.0.1', port: 0, commandURL: '/' }, pino({ level: 'silent' }));
+    try {
+      const r = await fetch(`http://127.0.0.1:${rooted.port}/`, { redirect: 'manual' });
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain('<a href="/ruok">ruok</a>');
+      expect((await fetch(`http://127.0.0.1:${rooted.port}/dashboard/`)).status).toBe(200);
+    } finally {
+      await rooted.close();
+    }
+  });
+
+  it('reads srvr answers, a peer without a quorum and a member nobody answers for', async () => {
+    const row = parseSrvr('Zookeeper version: 3.8.4\nLatency min/avg/max: 1/2.5000/9\nReceived: 5\nSent: 5\nConnections: 2\nOutstanding: 0\nZxid: 0x300000007\nMode: follower\nNode count: 6\n');
+    expect(row).toMatchObject({ role: 'follower', zxid: '0x300000007', epoch: 3, connections: 2, latency: { min: 1, avg: 2.5, max: 9 }, nodeCount: 6 });
+    expect(parseSrvr('This ZooKeeper instance is not currently serving requests\n')).toMatchObject({ reachable: true, role: 'not serving', zxid: null });
+    const [closed] = await freePorts(1);
+    const servers = new Map([
+      [1, { id: 1, host: '127.0.0.1', quorumPort: 1, electionPort: 2, type: 'participant' as const, clientPort: s.port, raw: '' }],
+      [2, { id: 2, host: '127.0.0.1', quorumPort: 3, electionPort: 4, type: 'participant' as const, clientPort: closed, raw: '' }],
+      [3, { id: 3, host: '127.0.0.1', quorumPort: 5, electionPort: 6, type: 'observer' as const, raw: '' }],
+    ]);
+    const rows = await ensembleRows({ ...ctx(), config: { ...s.config, myid: 9, servers }, quorum: true });
+    expect(rows.map((r) => [r.id, r.role, r.reachable])).toEqual([
+      [1, 'standalone', true],
+      [2, 'unreachable', false],
+      [3, 'unreachable', false],
+    ]);
+    expect(rows[2].error).toMatch(/client address unknown/);
+  });
 });

@@ -142,7 +142,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the AdminServer dashboard in headless chromium'
     expect(root.headers.get('location')).toBe('/dashboard/');
     expect((await fetch(`${base}/dashboard`, { redirect: 'manual' })).headers.get('location')).toBe('/dashboard/');
     expect(((await (await fetch(`${base}/commands/ruok`)).json()) as { error: unknown }).error).toBeNull();
-    expect((await fetch(`${base}/dashboard/../package.json`)).status).toBe(404);
+    // only the page's own files are served: no path reaches the file system
+    expect((await fetch(`${base}/dashboard/..%2F..%2F..%2F..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${base}/dashboard/vendor/uPlot.cjs.js`)).status).toBe(404);
+    expect((await fetch(`${base}/dashboard/vendor/uPlot.esm.js`)).status).toBe(200);
     expect((await fetch(`${base}/dashboard/api/znode?path=nope`)).status).toBe(400);
   });
 
@@ -256,6 +259,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the AdminServer dashboard in headless chromium'
     // the two others still answer, one of them leads
     expect(await page.$$('#ensemble-table .role-leader')).toHaveLength(1);
     expect(await page.textContent('#ensemble-summary')).toContain('2 of 3');
+    await shot(page, 'ensemble-unreachable');
     expect(problems).toEqual([]);
     await page.close();
   });

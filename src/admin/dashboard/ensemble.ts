@@ -46,7 +46,8 @@ export function askSrvr(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS
     };
     const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     s.setEncoding('utf8');
-    s.on('connect', () => s.end('srvr'));
+    // no half-close after the word: it is how nc and zkServer.sh ask, and every server answers that
+    s.on('connect', () => s.write('srvr'));
     s.on('data', (d: string) => {
       out += d;
       if (out.length > PROBE_MAX_BYTES) finish(new Error('answer too large'));

@@ -60,7 +60,7 @@ async function refreshEnsemble() {
         el('td', { class: 'num' }, fmt(p.epoch)),
         el('td', { class: 'num' }, fmt(p.connections)),
         el('td', { class: 'num' }, fmt(p.outstanding)),
-        el('td', { class: 'num mono' }, p.latency ? `${p.latency.min} / ${p.latency.avg} / ${p.latency.max}` : '—'),
+        el('td', { class: 'num mono' }, p.latency ? `${p.latency.min} / ${Math.round(p.latency.avg * 100) / 100} / ${p.latency.max}` : '—'),
         el('td', { class: 'num' }, fmt(p.nodeCount)),
       ),
     ),

@@ -315,6 +315,13 @@ describe('the dashboard API without a browser', () => {
     } finally {
       await rooted.close();
     }
+    // a command URL of /dashboard keeps the commands, as configured
+    const taken = await startAdminServer(ctx(), { address: '127.0.0.1', port: 0, commandURL: '/dashboard' }, pino({ level: 'silent' }));
+    try {
+      expect(await (await fetch(`http://127.0.0.1:${taken.port}/dashboard/ruok`)).json()).toEqual({ command: 'ruok', error: null });
+    } finally {
+      await taken.close();
+    }
   });
 
   it('reads srvr answers, a peer without a quorum and a member nobody answers for', async () => {

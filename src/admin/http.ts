@@ -145,7 +145,9 @@ export async function startAdminServer(
     } catch {
       pathname = url.pathname;
     }
-    if (isDashboardPath(pathname) || (pathname === '/' && prefix !== '')) {
+    // an explicit admin.commandURL keeps its paths even if it is /dashboard; `/` (all paths) does not
+    const commandPath = prefix !== '' && (pathname === prefix || pathname.startsWith(prefix + '/'));
+    if (!commandPath && (isDashboardPath(pathname) || (pathname === '/' && prefix !== ''))) {
       serveDashboard(req, res, pathname, url.searchParams, actx, logger);
       return;
     }

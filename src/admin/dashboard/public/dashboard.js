@@ -239,7 +239,8 @@ async function openZnode(path) {
     ...(z.children.length ? z.children.map((c) => el('li', {}, el('a', { href: '#tree=' + encodeURIComponent(childPath(path, c)) }, c))) : [el('li', { class: 'muted' }, 'no children')]),
   );
   const when = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC') : '0');
-  const rows = Object.entries(z.stat).map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', { class: 'mono', 'data-stat': k }, k.endsWith('time') ? `${when(v)} (${v})` : v)));
+  // times read as dates; the raw milliseconds, which zkCli prints, are in the tooltip
+  const rows = Object.entries(z.stat).map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', { class: 'mono', 'data-stat': k, title: k.endsWith('time') ? String(v) : null }, k.endsWith('time') ? when(v) : v)));
   $('#tree-stat').replaceChildren(...rows);
   $('#tree-acl tbody').replaceChildren(...z.acl.map((a) => el('tr', {}, el('td', { class: 'mono' }, a.scheme), el('td', { class: 'mono' }, a.id), el('td', { class: 'mono' }, a.perms))));
   if (z.data) dataFormat = looksLikeText(b64bytes(z.data)) ? 'text' : 'hex';

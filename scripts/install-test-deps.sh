@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what test/realclients.test.ts drives: the real ZooKeeper clients (zkCli.sh, the Java client,
 # Curator, kazoo with pure-sasl, the C client cli_mt, openssl for the TLS tests) from Debian
-# packages, and a JDK (its keytool too) when javac is missing.
+# packages, chromium for test/dashboard.test.ts (driven by playwright-core; no browser download),
+# and a JDK (its keytool too) when javac is missing.
 # Idempotent, and quick when everything is present (no apt-get call at all). Needs root or sudo.
 # Reports to stderr; exits non-zero, naming what is missing, if something is still absent at the end.
 # `npm test` (scripts/test.sh) runs it unless ZK_SKIP_REAL_CLIENTS=1.
@@ -10,7 +11,7 @@ set -euo pipefail
 log() { echo "install-test-deps: $*" >&2; }
 
 PACKAGES=(zookeeper zookeeper-bin libzookeeper-java libcurator-client-java libcurator-framework-java
-  libcurator-recipes-java python3-kazoo openssl)
+  libcurator-recipes-java python3-kazoo openssl chromium)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -23,6 +24,7 @@ checks=(
   "/usr/lib/zookeeper/bin/cli_mt (zookeeper-bin)|test -x /usr/lib/zookeeper/bin/cli_mt"
   "kazoo for /usr/bin/python3 (python3-kazoo)|/usr/bin/python3 -c 'import kazoo'"
   "openssl, for the TLS tests' throwaway certificates (openssl)|command -v openssl"
+  "/usr/bin/chromium, for the dashboard's browser test (chromium)|test -x /usr/bin/chromium"
   "javac (default-jdk-headless)|command -v javac"
   "java (default-jdk-headless)|command -v java"
 )
@@ -45,7 +47,7 @@ if ! command -v javac >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
 fi
 
 if [ ${#need[@]} -eq 0 ] && [ -z "$(missing_now)" ]; then
-  log "all present (ZooKeeper clients, Curator, kazoo, cli_mt, JDK); nothing to do"
+  log "all present (ZooKeeper clients, Curator, kazoo, cli_mt, chromium, JDK); nothing to do"
   exit 0
 fi
 
@@ -90,7 +92,7 @@ missing="$(missing_now)"
 if [ -n "$missing" ]; then
   log "still missing after installing:"
   while IFS= read -r m; do log "  - $m"; done <<<"$missing"
-  log "the real-client tests (test/realclients.test.ts) need these; set ZK_SKIP_REAL_CLIENTS=1 to skip them"
+  log "the real-client tests (test/realclients.test.ts) and the dashboard test need these; set ZK_SKIP_REAL_CLIENTS=1 to skip them"
   exit 1
 fi
-log "ok: ZooKeeper clients, Curator, kazoo, cli_mt and a JDK are installed"
+log "ok: ZooKeeper clients, Curator, kazoo, cli_mt, chromium and a JDK are installed"

@@ -8,6 +8,7 @@ import { FourLetterContext } from '../server/fourlw';
 import { AdminContext, primaryCommandNames, runAdminCommand } from './commands';
 import { toJacksonJson } from './json';
 import { collectMetrics, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus';
+import { DASHBOARD_PREFIX, dashboardRoute, isDashboardPath } from './dashboard/routes';
 
 export interface AdminServerOptions {
   address: string;
@@ -89,6 +90,35 @@ function kwargs(search: URLSearchParams): Record<string, string> {
 }
 
 /**
+ * /dashboard/… (see ./dashboard/routes.ts), and `/`, which 3.8's Jetty answers 404 (its only servlet
+ * is at the command URL), so redirecting it to the dashboard takes nothing from a client. With
+ * admin.commandURL=/ the command list owns `/` and keeps it.
+ */
+function serveDashboard(req: http.IncomingMessage, res: http.ServerResponse, pathname: string, params: URLSearchParams, ctx: AdminContext, logger: Logger): void {
+  const head = req.method === 'HEAD';
+  if (req.method !== 'GET' && !head) {
+    res.setHeader('Allow', 'GET, HEAD');
+    send(res, 405, 'text/plain; charset=utf-8', `HTTP method ${req.method} is not supported by this URL\n`, false);
+    return;
+  }
+  if (pathname === '/') {
+    res.writeHead(302, { Location: DASHBOARD_PREFIX + '/', 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  dashboardRoute(pathname, params, ctx).then(
+    (r) => {
+      res.writeHead(r.status, { 'Content-Type': r.type, 'Content-Length': r.body.length, 'X-Content-Type-Options': 'nosniff', ...r.headers });
+      res.end(head ? undefined : r.body);
+    },
+    (e: unknown) => {
+      logger.warn({ err: String(e), path: pathname }, 'dashboard request failed');
+      if (!res.headersSent) send(res, 500, 'application/json', JSON.stringify({ error: String(e) }), head);
+    },
+  );
+}
+
+/**
  * Start the AdminServer: GET `${commandURL}` (or with a trailing slash) answers the HTML list of
  * commands; GET `${commandURL}/<name>[?k=v]` answers 200 application/json (Jackson-style pretty print)
  * for every name, known or not. Other methods on those paths: 405; other paths: 404.
@@ -114,6 +144,12 @@ export async function startAdminServer(
       pathname = decodeURIComponent(url.pathname);
     } catch {
       pathname = url.pathname;
+    }
+    // an explicit admin.commandURL keeps its paths even if it is /dashboard; `/` (all paths) does not
+    const commandPath = prefix !== '' && (pathname === prefix || pathname.startsWith(prefix + '/'));
+    if (!commandPath && (isDashboardPath(pathname) || (pathname === '/' && prefix !== ''))) {
+      serveDashboard(req, res, pathname, url.searchParams, actx, logger);
+      return;
     }
     const inScope = pathname === prefix || pathname === prefix + '/' || pathname.startsWith(prefix + '/') || (prefix === '' && pathname === '/');
     if (!inScope) {

@@ -450,6 +450,8 @@ describe('docker/Dockerfile, .dockerignore and docker/docker-compose.yml, as tex
     expect(dockerfile).toMatch(/ENV PATH=\$PATH:\/zk-server\/bin/);
     expect(dockerfile).toMatch(/ZOOCFGDIR=\$ZOO_CONF_DIR/);
     expect(dockerfile).toMatch(/COPY bin\/zk-server\.js bin\/zkServer\.sh bin\/zk-healthcheck\.js \.\/bin\//);
+    // files the built server reads at run time from outside dist/: the dashboard's pages
+    expect(dockerfile).toMatch(/^COPY src\/admin\/dashboard\/public \.\/src\/admin\/dashboard\/public$/m);
     expect(instructions.find((l) => l.startsWith('HEALTHCHECK'))).toMatch(/CMD \["node", "\/zk-server\/bin\/zk-healthcheck\.js"\]$/);
     expect(instructions.filter((l) => l.startsWith('FROM'))).toEqual(['FROM ${NODE_IMAGE} AS build', 'FROM ${NODE_IMAGE}']);
     for (const f of [ENTRYPOINT, HEALTHCHECK, path.join(ROOT, 'bin', 'zkServer.sh'), BIN]) expect(fs.statSync(f).mode & 0o111).toBe(0o111);

@@ -3,7 +3,7 @@
 // With a command it runs that one command and exits with its code (0 done, 1 failed, 127 no such
 // command); without, it reads commands from the terminal (or from stdin when that is not one).
 import { ShellOutput } from './commands';
-import { readLoop } from './interactive';
+import { AsyncPrinter, readLoop } from './interactive';
 import { ShellSession } from './session';
 
 export interface ShellArgs {
@@ -52,6 +52,7 @@ export async function runShell(argv: string[]): Promise<number> {
   let quit: (code: number) => void = () => {};
   const quitting = new Promise<number>((res) => (quit = res));
   const tty = process.stdin.isTTY === true;
+  const printer: AsyncPrinter = { print: (lines) => lines.forEach((l) => io.out(l)) };
   const session = new ShellSession(
     { server: args.server, timeout: args.timeout, readOnly: args.readOnly, waitForConnection: args.waitForConnection },
     io,
@@ -59,12 +60,7 @@ export async function runShell(argv: string[]): Promise<number> {
       quit(code);
       return new Promise<never>(() => {});
     },
-    // on a terminal an event arriving while the prompt waits is printed above a fresh prompt
-    tty
-      ? (lines) => {
-          process.stdout.write('\n' + lines.join('\n') + '\n');
-        }
-      : undefined,
+    (lines) => printer.print(lines),
   );
   io.out(`Connecting to ${args.server}`);
   try {
@@ -83,7 +79,8 @@ export async function runShell(argv: string[]): Promise<number> {
   }
   io.out('Welcome to ZooKeeper!');
   io.out(`JLine support is ${tty ? 'enabled' : 'disabled'}`);
-  const ended = readLoop(session, process.stdin, process.stdout).then(() => session.exitCode);
+  // Ctrl-C ends the shell as a signal ends zkCli's JVM: 128 + SIGINT
+  const ended = readLoop(session, process.stdin, process.stdout, printer, () => quit(130)).then(() => session.exitCode);
   const code = await Promise.race([ended, quitting]);
   session.printWatches = false;
   await session.zk?.close();

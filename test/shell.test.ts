@@ -345,6 +345,21 @@ describe.skipIf(SKIP_REAL)('zk-server cli side by side with zkCli.sh', () => {
     expect(node.out).toContain('[first, zookeeper]');
   });
 
+  it('a connect string of several hosts and a chroot: paths are relative to it, getEphemerals shows it', async () => {
+    const script =
+      ['create /x 1', 'ls /', 'get -s /x', 'create -e /eph', 'getEphemerals', 'getEphemerals /', 'sync /', 'ls -R /', 'getAllChildrenNumber /', 'stat /', 'get -w /x', 'set /x 2', 'delete /eph', 'sync /', 'quit'].join(
+        '\n',
+      ) + '\n';
+    const c = await both((port) => [`127.0.0.1:${port},127.0.0.1:${port}/chr`], script, true, ['create /chr']);
+    expectSame(c);
+    expect(c.node.out).toContain('[/chr/eph]');
+    expect(c.node.out).toContain('WatchedEvent state:SyncConnected type:NodeDataChanged path:/x');
+  });
+
+  it('ls -? prints the options, then lists', async () => {
+    expectSame(await bothPiped(['ls -? /', 'ls -? -s /zookeeper']));
+  });
+
   it('exit codes of piped scripts: the last command decides, quit or end of input', async () => {
     const runs = await Promise.all([
       bothPiped(['get /nope']),
@@ -397,6 +412,23 @@ function underPty(port: number, keys: string[]): Promise<string> {
     setTimeout(step, 1500);
   });
 }
+
+describe('zk-server cli alone', () => {
+  it('skips a server of the connect string that is down, and keeps the queued commands for the next one', async () => {
+    const s = await startTestServer();
+    try {
+      // the dead server comes first about half the time (the list is shuffled, as the Java client does)
+      for (let i = 0; i < 3; i++) {
+        const r = await runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:1,127.0.0.1:${s.port}`, 'ls', '/'], null);
+        expect(r).toEqual({ out: ['[zookeeper]'], err: [], code: 0 });
+      }
+      const w = await runShellProcess([process.execPath, BIN, 'cli', '-waitforconnection', '-timeout', '5000', '-server', `127.0.0.1:${s.port}`], 'stat /\n');
+      expect(w.out).toContain('numChildren = 1');
+    } finally {
+      await s.stop();
+    }
+  });
+});
 
 describe('zk-server cli on a terminal', () => {
   let server: RunningServer;

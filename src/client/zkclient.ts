@@ -425,11 +425,12 @@ export class ZkClient {
     return r.readInt();
   }
 
-  /** The session's ephemerals under `prefix` (all of them for '/'). */
+  /** The session's ephemerals under `prefix` (all of them for '/'), chroot and all. */
   async getEphemerals(prefix = '/'): Promise<string[]> {
     validatePath(prefix);
     const r = await this.submit(OpCode.getEphemerals, prefix, (w) => void w.writeString(this.serverPath(prefix)));
-    return (r.readVector((x) => x.readStr()) ?? []).map((p) => this.clientPath(p));
+    // the paths come back as the server names them, chroot included, as the Java client leaves them
+    return r.readVector((x) => x.readStr()) ?? [];
   }
 
   async whoAmI(): Promise<{ scheme: string; user: string }[]> {

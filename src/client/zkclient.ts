@@ -8,6 +8,7 @@ import { ACL, readACLs, readConnectResponse, readReplyHeader, readStat, readWatc
 import { Err, EventType, OpCode, Xid } from '../data/constants';
 import { ConnectString, HostPort, parseConnectString } from './connectstring';
 import { KeeperException, validatePath } from './errors';
+import { BodyWriter, createBody, FrameSplitter, pathBool } from './requests';
 import { ClientEventType, WatchRegistry } from './watches';
 
 /** ZooKeeper.States as the Java client names them (zkCli's prompt shows them). */
@@ -44,7 +45,7 @@ export interface ClientOptions {
 /** CreateMode flags as sent in the request. */
 export const CreateFlags = { PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3, CONTAINER: 4, PERSISTENT_WITH_TTL: 5, PERSISTENT_SEQUENTIAL_WITH_TTL: 6 } as const;
 
-type Body = (w: JuteWriter) => void;
+type Body = BodyWriter;
 
 interface Packet {
   xid: number;
@@ -63,7 +64,7 @@ export class ZkClient {
   private readonly hosts: HostPort[];
   private hostIndex = 0;
   private sock: net.Socket | null = null;
-  private buf: Buffer = Buffer.alloc(0);
+  private frames = new FrameSplitter();
   private handshaken = false;
   private nextXid = 1;
   private readonly outgoing: Packet[] = [];
@@ -112,7 +113,7 @@ export class ZkClient {
   private connectNext(): void {
     if (this.closing || this.state === 'CLOSED') return;
     const hp = this.hosts[this.hostIndex++ % this.hosts.length];
-    this.buf = Buffer.alloc(0);
+    this.frames = new FrameSplitter();
     this.handshaken = false;
     const sock = net.connect({ host: hp.host, port: hp.port });
     this.sock = sock;
@@ -170,12 +171,9 @@ export class ZkClient {
   private onData(sock: net.Socket, d: Buffer): void {
     if (sock !== this.sock) return;
     this.lastHeard = Date.now();
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    while (this.buf.length >= 4) {
-      const len = this.buf.readInt32BE(0);
-      if (len < 0 || this.buf.length < 4 + len) return;
-      const frame = Buffer.from(this.buf.subarray(4, 4 + len));
-      this.buf = this.buf.subarray(4 + len);
+    for (const frame of this.frames.push(d)) {
+      // a frame may end this connection (a reply out of order): the rest is not for the next one
+      if (sock !== this.sock) return;
       this.onFrame(frame);
     }
   }
@@ -328,13 +326,7 @@ export class ZkClient {
   async create(path: string, data: Buffer | null, acl: ACL[], flags: number, ttl = -1): Promise<string> {
     validatePath(path, (flags & 2) !== 2 ? false : true);
     const op = flags === CreateFlags.CONTAINER ? OpCode.createContainer : ttl >= 0 ? OpCode.createTTL : OpCode.create;
-    const r = await this.submit(op, path, (w) => {
-      w.writeString(this.serverPath(path));
-      w.writeBuffer(data);
-      writeACLs(w, acl);
-      w.writeInt(flags);
-      if (op === OpCode.createTTL) w.writeLong(ttl);
-    });
+    const r = await this.submit(op, path, createBody(this.serverPath(path), data, acl, flags, op === OpCode.createTTL ? ttl : undefined));
     return this.clientPath(r.readStr());
   }
 
@@ -542,13 +534,6 @@ export class ZkClient {
     this.emit('Closed', EventType.None, null);
     for (const w of this.closedWaiters.splice(0)) w();
   }
-}
-
-function pathBool(path: string, b: boolean): Body {
-  return (w) => {
-    w.writeString(path);
-    w.writeBool(b);
-  };
 }
 
 function authPacket(scheme: string, data: Buffer | null): Packet {

@@ -413,7 +413,75 @@ function underPty(port: number, keys: string[]): Promise<string> {
   });
 }
 
+/** `zk-server cli` reading commands from a pipe we keep open, for scripts that wait on the server. */
+class LiveShell {
+  private readonly p;
+  text = '';
+  readonly exited: Promise<number | null>;
+  constructor(server: string) {
+    this.p = spawn(process.execPath, [BIN, 'cli', '-server', server], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.p.stdout!.on('data', (d) => (this.text += d));
+    this.p.stderr!.on('data', (d) => (this.text += d));
+    this.exited = new Promise((res) => this.p.on('close', (code) => res(code)));
+  }
+  send(line: string): void {
+    this.p.stdin!.write(line + '\n');
+  }
+  /** Wait until the output (from `from` on) matches `re`. */
+  async waitFor(re: RegExp, from = 0, ms = 20_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!re.test(this.text.substring(from))) {
+      if (Date.now() > end) throw new Error(`no ${re} in:\n${this.text}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  kill(): void {
+    this.p.kill('SIGKILL');
+  }
+}
+
 describe('zk-server cli alone', () => {
+  it('rides out a server restart: Disconnected, then the same session again, its watches and auth restored', async () => {
+    const first = await startTestServer();
+    const { port } = first;
+    const dataDir = first.config.dataDir;
+    const sh = new LiveShell(`127.0.0.1:${port}`);
+    let second: RunningServer | null = null;
+    try {
+      sh.send('addauth digest bob:pw');
+      sh.send('create /w one');
+      sh.send('create /mine m auth::cdrwa');
+      sh.send('create -e /eph e');
+      sh.send('get -w /w');
+      sh.send('addWatch -m persistent /p');
+      await sh.waitFor(/Created \/eph\n[\s\S]*one\n/);
+      const before = sh.text.length;
+      await first.stop();
+      await sh.waitFor(/WatchedEvent state:Disconnected type:None path:null/, before);
+      second = await startTestServer({ clientPort: port, dataDir });
+      await sh.waitFor(/WatchedEvent state:SyncConnected type:None path:null/, before);
+      // another client changes /w and creates /p: the watches were set again on the new server
+      const other = await runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${port}`], 'set /w two\ncreate /p\nquit\n');
+      expect(other.err).toEqual(['Created /p']);
+      await sh.waitFor(/type:NodeDataChanged path:\/w/, before);
+      await sh.waitFor(/type:NodeCreated path:\/p/, before);
+      // the same session: its ephemeral is there; its digest identity too (the ACL lets it read)
+      const mark = sh.text.length;
+      sh.send('getEphemerals');
+      sh.send('get /mine');
+      sh.send('whoami');
+      sh.send('quit');
+      expect(await sh.exited).toBe(0);
+      const after = sh.text.substring(mark);
+      expect(after).toMatch(/^\[\/eph\]\nm\nAuth scheme: User\n/);
+      expect(after).toContain('\ndigest: bob\n');
+    } finally {
+      sh.kill();
+      await second?.stop();
+    }
+  });
+
+
   it('skips a server of the connect string that is down, and keeps the queued commands for the next one', async () => {
     const s = await startTestServer();
     try {

@@ -239,12 +239,15 @@ export class ZkClient {
     const w = this.watches;
     if (w.empty) return;
     const list = (s: Set<string>): string[] => [...s].map((p) => this.serverPath(p));
+    // setWatches2 only when there are persistent watches, as the Java client: older servers know only setWatches
+    const v2 = w.persistent.size > 0 || w.recursive.size > 0;
+    const sets = v2 ? [w.data, w.exist, w.child, w.persistent, w.recursive] : [w.data, w.exist, w.child];
     this.writePacket({
       xid: Xid.SET_WATCHES,
-      type: OpCode.setWatches2,
+      type: v2 ? OpCode.setWatches2 : OpCode.setWatches,
       body: (x) => {
         x.writeLong(this.lastZxid);
-        for (const s of [w.data, w.exist, w.child, w.persistent, w.recursive]) x.writeVector(list(s), (y, p) => y.writeString(p));
+        for (const s of sets) x.writeVector(list(s), (y, p) => y.writeString(p));
       },
       resolve: () => {},
       reject: () => {},

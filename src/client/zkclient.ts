@@ -451,17 +451,16 @@ export class ZkClient {
   async removeWatches(path: string, type: number, local = false): Promise<void> {
     validatePath(path);
     if (!this.watches.holds(path, type)) throw new KeeperException(Err.NOWATCHER, path);
-    let err = 0;
     try {
-      await this.submit(OpCode.removeWatches, path, (w) => {
+      // -l without a server: nothing to wait for
+      if (!local || this.isConnected) await this.submit(OpCode.removeWatches, path, (w) => {
         w.writeString(this.serverPath(path));
         w.writeInt(type);
       });
     } catch (e) {
+      // with `local` the client forgets its watches whatever the server said (or if it could not be asked)
       if (!(e instanceof KeeperException) || !local) throw e;
-      err = e.code;
     }
-    void err;
     const removed = this.watches.remove(path, type);
     if (!removed) throw new KeeperException(Err.NOWATCHER, path);
     for (const t of removed) this.emit('SyncConnected', t, path);

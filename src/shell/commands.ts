@@ -2,11 +2,10 @@
 // prints what zkCli prints (stdout for results, stderr for "Created …" and errors). A failure is a
 // CliError carrying the line zkCli prints and its exit code.
 import { ACL } from '../jute/records';
-import { Err } from '../data/constants';
-import { limitPath, QUOTA_ROOT, statPath, StatsTrack, STAT_NODE, LIMIT_NODE } from '../data/quotas';
+import { Err, MAX_TTL } from '../data/constants';
+import { LIMIT_NODE, limitPath, QUOTA_ROOT, statPath, StatsTrack } from '../data/quotas';
 import { CreateFlags, ZkClient } from '../client/zkclient';
 import { IllegalArgumentException, KeeperException, validatePath } from '../client/errors';
-import { MAX_TTL } from '../data/constants';
 import { aclText, javaList, statLines } from './format';
 import { OptionParseError, OptionSpec, parseOptions, ParsedCommand } from './parse';
 import { VERSION_STRING } from '../version';
@@ -670,7 +669,6 @@ async function delQuota(zk: ZkClient, io: ShellOutput, path: string, which: stri
   for (const o of which) q.stats.set(keys[o], -1);
   await zk.setData(limits, Buffer.from(q.toString()), -1);
 }
-void STAT_NODE;
 
 const RECONFIG_OPTS = [flag('s'), withArg('v'), withArg('file'), withArg('members'), withArg('add'), withArg('remove')];
 const reconfig: CliCommand = {

@@ -2,6 +2,8 @@
 // `npm run check:deps` (run by scripts/test.sh before the tests) fails on any violation.
 //   jute, util, config          wire codec, metrics and GC helpers, zoo.cfg
 //   data                        DataTree, txns, constants, sessions (the model every layer shares)
+//   client                      a ZooKeeper client (for the shell; never the server's code)
+//   shell                       `zk-server cli`, the zkCli.sh look-alike
 //   persistence                 txn log and snapshots
 //   server                      request pipeline, client port, 4lw
 //   quorum                      election, Zab cores and their hosts, the QuorumPeer
@@ -10,6 +12,8 @@
 const LAYERS = [
   ['jute', 'util', 'config', 'version\\.ts$', 'logger\\.ts$'],
   ['data'],
+  ['client'],
+  ['shell'],
   ['persistence'],
   ['server'],
   ['quorum'],
@@ -30,6 +34,15 @@ LAYERS.forEach((layer, i) => {
     from: { path: pathOf(layer) },
     to: { path: pathOf(above) },
   });
+});
+// the client is what a ZooKeeper user would ship: the wire codec and the shared vocabulary, nothing
+// of the server's configuration or logging
+forbidden.push({
+  name: 'client-is-small',
+  severity: 'error',
+  comment: 'src/client may import only src/jute, src/util and src/data',
+  from: { path: '^src/client/' },
+  to: { path: '^src/(?!(jute|util|data|client)/)' },
 });
 // the Zab cores stay pure: no I/O, no server
 forbidden.push({

@@ -15,6 +15,7 @@ import { purge, truncateDataDir } from './persistence';
 import { startServerProcess } from './launch';
 import { PACKAGE_VERSION, VERSION_STRING } from './version';
 import { PeerAddress, parseSrvr, statusTable, summary } from './clusterstatus';
+import { runShell } from './shell';
 
 const PROJECT_DIR = path.resolve(__dirname, '..');
 const CONF_DIR = process.env.ZOOCFGDIR ? path.resolve(process.env.ZOOCFGDIR) : path.join(PROJECT_DIR, 'conf');
@@ -339,6 +340,11 @@ function logFileOrExit(file: string): RotatingFile {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // zkCli's options are single-dash words (-server, -timeout) that commander would read as bundles of
+  // short flags: everything after `cli` goes to the shell untouched
+  if (argv[2] === 'cli') {
+    process.exit(await runShell(argv.slice(3)));
+  }
   const program = new Command();
   program.name('zk-server').description('A ZooKeeper-compatible coordination server').version(PACKAGE_VERSION, '--version');
   program
@@ -463,6 +469,12 @@ export async function main(argv: string[]): Promise<void> {
         process.exit(1);
       }
     });
+  program
+    .command('cli')
+    .description('a ZooKeeper shell like zkCli.sh: cli [-server host:port,...] [-timeout ms] [-r] [-waitforconnection] [cmd args...]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .argument('[args...]');
   program
     .command('version')
     .description('print the version')

@@ -19,12 +19,15 @@ import {
   writeMultiHeader,
 } from '../../src/jute/records';
 import { OpCode, Xid } from '../../src/data/constants';
+import { BodyWriter, createBody, FrameSplitter, pathBool, pathInt, pathOnly } from '../../src/client/requests';
 
 export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 export const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
 export const CREATOR_ALL_ACL: ACL[] = [{ perms: 31, id: { scheme: 'auth', id: '' } }];
 
-export type BodyWriter = (w: JuteWriter) => void;
+// the request bodies are the shell client's (src/client/requests.ts); tests import them from here
+export type { BodyWriter };
+export { createBody, pathBool, pathInt, pathOnly };
 
 export interface Reply {
   header: ReplyHeader;
@@ -106,25 +109,6 @@ export const op = {
   },
 };
 
-export function createBody(path: string, data: Buffer | null, acl: ACL[] | null, flags: number, ttl?: number): BodyWriter {
-  return (w) => {
-    w.writeString(path);
-    w.writeBuffer(data);
-    writeACLs(w, acl);
-    w.writeInt(flags);
-    if (ttl !== undefined) w.writeLong(ttl);
-  };
-}
-export const pathOnly = (p: string | null): BodyWriter => (w) => void w.writeString(p);
-export const pathBool = (p: string, b: boolean): BodyWriter => (w) => {
-  w.writeString(p);
-  w.writeBool(b);
-};
-export const pathInt = (p: string, v: number): BodyWriter => (w) => {
-  w.writeString(p);
-  w.writeInt(v);
-};
-
 /** MultiOperationRecord bytes: (MultiHeader(type,false,-1) + record)* + MultiHeader(-1,true,-1). */
 export function writeMulti(w: JuteWriter, ops: readonly MultiOp[]): void {
   for (const o of ops) {
@@ -193,7 +177,7 @@ export async function until(f: () => boolean, ms = 5000, what = 'condition'): Pr
 
 export class RawClient {
   readonly sock: net.Socket;
-  private buf: Buffer = Buffer.alloc(0);
+  private readonly frames = new FrameSplitter();
   private handshaken = false;
   private nextXid = 1;
   private readonly pending: Pending[] = [];
@@ -297,14 +281,7 @@ export class RawClient {
   }
 
   private onData(d: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    while (this.buf.length >= 4) {
-      const len = this.buf.readInt32BE(0);
-      if (len < 0 || this.buf.length < 4 + len) return;
-      const frame = Buffer.from(this.buf.subarray(4, 4 + len));
-      this.buf = this.buf.subarray(4 + len);
-      this.onFrame(frame);
-    }
+    for (const frame of this.frames.push(d)) this.onFrame(frame);
   }
 
   private onFrame(frame: Buffer): void {

@@ -32,15 +32,49 @@ export function zkCli(server: string | number, commands: string[], o: ZkCliOptio
     p.on('error', reject);
     p.on('close', () => {
       clearTimeout(t);
-      const noise = o.events ? /^(SLF4J|Connecting to|Welcome to|JLine|WATCHER::|\[zk:)/ : /^(SLF4J|Connecting to|Welcome to|JLine|WATCHER::|WatchedEvent|\[zk:)/;
-      resolve(
-        out
-          .split('\n')
-          // log4j lines of the client (a JAAS login logs at INFO) are not what a user typed for
-          .filter((l) => l.trim() !== '' && !noise.test(l) && !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \[/.test(l)),
-      );
+      resolve(withoutNoise(out, o.events));
     });
     p.stdin!.end(commands.concat('quit').join('\n') + '\n');
+  });
+}
+
+/** A shell's output without its start-up banner, prompts, blank lines and (unless `events`) watch events. */
+export function withoutNoise(out: string, events = false): string[] {
+  const noise = events ? /^(SLF4J|Connecting to|Welcome to|JLine|WATCHER::|\[zk:)/ : /^(SLF4J|Connecting to|Welcome to|JLine|WATCHER::|WatchedEvent|\[zk:)/;
+  return (
+    out
+      .split('\n')
+      // log4j lines of the client (a JAAS login logs at INFO) are not what a user typed for
+      .filter((l) => l.trim() !== '' && !noise.test(l) && !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \[/.test(l))
+  );
+}
+
+export interface ShellRun {
+  /** stdout and stderr apart: the JVM's two streams reach us in no reliable relative order */
+  out: string[];
+  err: string[];
+  code: number | null;
+}
+
+/**
+ * Run a zkCli-like shell (`argv[0]` with the rest as arguments) with `stdin` piped in (null: none,
+ * as for a one-shot command) and collect its output streams and exit code.
+ */
+export function runShellProcess(argv: string[], stdin: string | null, o: { events?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ShellRun> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CLIENT_JVMFLAGS: '', ...o.env } });
+    let out = '';
+    let err = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (err += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ out: withoutNoise(out, o.events), err: withoutNoise(err, o.events), code });
+    });
+    if (stdin === null) p.stdin!.end();
+    else p.stdin!.end(stdin);
   });
 }
 

@@ -3,7 +3,6 @@
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadConfig, parseJvmFlags, parseProperties, resolveConfigPath } from './config/load';
 import { parseFileSize, RotatingFile } from './util/rotatingfile';
@@ -14,7 +13,8 @@ import { dynamicFileContent } from './config/dynamic';
 import { purge, truncateDataDir } from './persistence';
 import { startServerProcess } from './launch';
 import { PACKAGE_VERSION, VERSION_STRING } from './version';
-import { PeerAddress, parseSrvr, statusTable, summary } from './clusterstatus';
+import { PeerAddress, statusOf, statusTable, summary } from './clusterstatus';
+import { askFourLetterWord } from './util/fourletter';
 import { runShell } from './shell';
 
 const PROJECT_DIR = path.resolve(__dirname, '..');
@@ -57,23 +57,6 @@ function alive(pid: number): boolean {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Send a four-letter word and return the answer ('' on failure). */
-export function askFourLetterWord(host: string, port: number, word: string, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const chunks: Buffer[] = [];
-    const done = (text: string): void => {
-      s.destroy();
-      resolve(text);
-    };
-    s.setTimeout(timeoutMs, () => done(''));
-    s.on('connect', () => s.write(word));
-    s.on('data', (c) => chunks.push(c));
-    s.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-    s.on('error', () => done(''));
-  });
-}
 
 function clientHost(config: ServerConfig): string {
   const h = config.clientPortAddress;
@@ -221,7 +204,7 @@ async function cmdClusterStatus(cfgs: string[]): Promise<number> {
   }
   const rows = await Promise.all(
     peers.map(async (p, n) => {
-      const row = parseSrvr(p, await askFourLetterWord(p.host, p.port, 'srvr', 2000));
+      const row = statusOf(p, await askFourLetterWord(p.host, p.port, 'srvr', 2000));
       try {
         const epoch = Number(fs.readFileSync(epochFiles[n], 'utf8').trim());
         if (Number.isInteger(epoch) && row.mode !== 'unreachable') row.epoch = epoch;

@@ -1,5 +1,6 @@
 // `zk-server cluster status`: one table of every peer, from each one's `srvr` four-letter word (the
 // one 3.8's default 4lw.commands.whitelist always allows), so it works on Apache ZooKeeper peers too.
+import { parseSrvr } from './util/fourletter';
 
 export interface PeerAddress {
   id: string;
@@ -21,24 +22,18 @@ export interface PeerStatus {
 }
 
 /** What `srvr` says about a server ('' = no answer). */
-export function parseSrvr(peer: PeerAddress, text: string): PeerStatus {
+export function statusOf(peer: PeerAddress, text: string): PeerStatus {
   if (!text) return { peer, mode: 'unreachable' };
-  if (/not currently serving requests/.test(text)) return { peer, mode: 'not serving' };
-  const field = (name: string): string | undefined => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1].trim();
-  const num = (name: string): number | undefined => {
-    const v = field(name);
-    return v === undefined || !/^-?\d+$/.test(v) ? undefined : Number(v);
-  };
-  const zxid = field('Zxid');
+  const f = parseSrvr(text);
   return {
     peer,
-    mode: field('Mode') ?? 'unknown',
-    zxid: zxid && /^0x[0-9a-f]+$/i.test(zxid) ? BigInt(zxid) : undefined,
+    mode: f.role,
+    zxid: f.zxid ? BigInt(f.zxid) : undefined,
     // srvr counts the connection that asks it
-    connections: Math.max(0, (num('Connections') ?? 1) - 1),
-    outstanding: num('Outstanding'),
-    latency: field('Latency min/avg/max'),
-    nodes: num('Node count'),
+    connections: f.connections === null ? undefined : Math.max(0, f.connections - 1),
+    outstanding: f.outstanding ?? undefined,
+    latency: f.latency ? `${f.latency.min}/${f.latency.avg.toFixed(4)}/${f.latency.max}` : undefined,
+    nodes: f.nodeCount ?? undefined,
   };
 }
 

@@ -17,7 +17,7 @@ import pino from 'pino';
 import type { RunningServer } from '../src/main';
 import type { FourLetterContext } from '../src/server/fourlw';
 import { RunningHttpServer, startAdminServer } from '../src/admin/http';
-import { ensembleRows, parseSrvr } from '../src/admin/dashboard/ensemble';
+import { ensembleRows, rowOfSrvr } from '../src/admin/dashboard/ensemble';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
@@ -326,9 +326,9 @@ describe('the dashboard API without a browser', () => {
   });
 
   it('reads srvr answers, a peer without a quorum and a member nobody answers for', async () => {
-    const row = parseSrvr('Zookeeper version: 3.8.4\nLatency min/avg/max: 1/2.5000/9\nReceived: 5\nSent: 5\nConnections: 2\nOutstanding: 0\nZxid: 0x300000007\nMode: follower\nNode count: 6\n');
+    const row = rowOfSrvr('Zookeeper version: 3.8.4\nLatency min/avg/max: 1/2.5000/9\nReceived: 5\nSent: 5\nConnections: 2\nOutstanding: 0\nZxid: 0x300000007\nMode: follower\nNode count: 6\n');
     expect(row).toMatchObject({ role: 'follower', zxid: '0x300000007', epoch: 3, connections: 2, latency: { min: 1, avg: 2.5, max: 9 }, nodeCount: 6 });
-    expect(parseSrvr('This ZooKeeper instance is not currently serving requests\n')).toMatchObject({ reachable: true, role: 'not serving', zxid: null });
+    expect(rowOfSrvr('This ZooKeeper instance is not currently serving requests\n')).toMatchObject({ reachable: true, role: 'not serving', zxid: null });
     const [closed] = await freePorts(1);
     const servers = new Map([
       [1, { id: 1, host: '127.0.0.1', quorumPort: 1, electionPort: 2, type: 'participant' as const, clientPort: s.port, raw: '' }],

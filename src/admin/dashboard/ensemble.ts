@@ -2,7 +2,7 @@
 // of the membership with the `srvr` four-letter word on its client port: `srvr` is the one word 3.8
 // answers whatever 4lw.commands.whitelist says, it needs no AdminServer on the other peer (which is
 // off by default on a port nobody wrote down), and it is what `zkServer.sh status` relies on too.
-import * as net from 'node:net';
+import { fourLetterWord, parseSrvr } from '../../util/fourletter';
 import { FourLetterContext } from '../../server/fourlw';
 import { QuorumServerSpec } from '../../config/types';
 
@@ -27,59 +27,20 @@ export interface PeerRow {
 }
 
 const PROBE_TIMEOUT_MS = 1500;
-/** srvr's answer is a few hundred bytes; anything far larger is not a ZooKeeper server */
-const PROBE_MAX_BYTES = 64 * 1024;
 
-/** The srvr answer of host:port, or an Error saying why there is none. */
-export function askSrvr(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let done = false;
-    const s = net.connect({ host, port });
-    const finish = (e: Error | null): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      if (e) reject(e);
-      else resolve(out);
-    };
-    const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    s.setEncoding('utf8');
-    // no half-close after the word: it is how nc and zkServer.sh ask, and every server answers that
-    s.on('connect', () => s.write('srvr'));
-    s.on('data', (d: string) => {
-      out += d;
-      if (out.length > PROBE_MAX_BYTES) finish(new Error('answer too large'));
-    });
-    s.on('end', () => finish(null));
-    s.on('close', () => finish(null));
-    s.on('error', (e) => finish(e));
-  });
-}
-
-/** The fields of a srvr answer (FourLetterCommands' StatCommand without clients). */
-export function parseSrvr(text: string): Omit<PeerRow, 'id' | 'address' | 'self' | 'learnerType'> {
-  const field = (name: string): string | null => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1]?.trim() ?? null;
-  const mode = field('Mode');
-  if (!mode) {
-    // a peer without a quorum answers "This ZooKeeper instance is not currently serving requests"
-    const why = text.trim() || 'empty answer';
-    return { reachable: true, role: 'not serving', zxid: null, epoch: null, connections: null, outstanding: null, latency: null, nodeCount: null, error: why.slice(0, 200) };
-  }
-  const lat = /^Latency min\/avg\/max: ([\d.]+)\/([\d.]+)\/([\d.]+)$/m.exec(text);
-  const zxid = field('Zxid');
-  const num = (s: string | null): number | null => (s === null || !/^\d+$/.test(s) ? null : Number(s));
+/** A srvr answer as the panel's fields (the epoch is the last zxid's: all another peer tells). */
+export function rowOfSrvr(text: string): Omit<PeerRow, 'id' | 'address' | 'self' | 'learnerType'> {
+  const f = parseSrvr(text);
   return {
     reachable: true,
-    role: /READ-ONLY mode/.test(text) ? 'read-only' : mode,
-    zxid,
-    epoch: zxid && /^0x[0-9a-f]+$/i.test(zxid) ? Number(BigInt(zxid) >> 32n) : null,
-    connections: num(field('Connections')),
-    outstanding: num(field('Outstanding')),
-    latency: lat ? { min: Number(lat[1]), avg: Number(lat[2]), max: Number(lat[3]) } : null,
-    nodeCount: num(field('Node count')),
-    error: null,
+    role: f.role,
+    zxid: f.zxid,
+    epoch: f.zxid ? Number(BigInt(f.zxid) >> 32n) : null,
+    connections: f.connections,
+    outstanding: f.outstanding,
+    latency: f.latency,
+    nodeCount: f.nodeCount,
+    error: f.notServing,
   };
 }
 
@@ -136,7 +97,7 @@ async function memberRow(member: QuorumServerSpec, ctx: FourLetterContext): Prom
   if (!addr) return unreachable(null, 'client address unknown: give it in the server line (server.N=host:quorum:election;clientPort)');
   const address = `${addr.host}:${addr.port}`;
   try {
-    return { ...base, address, ...parseSrvr(await askSrvr(addr.host, addr.port)) };
+    return { ...base, address, ...rowOfSrvr(await fourLetterWord(addr.host, addr.port, 'srvr', PROBE_TIMEOUT_MS)) };
   } catch (e) {
     return unreachable(address, (e as Error).message);
   }

@@ -42,6 +42,22 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     }
   });
 
+  /** Start follower `f` and wait until it follows, with progress lines as often as they can come: its SNAP must be reported as it arrives. */
+  async function rejoinReportingSnap(f: number): Promise<void> {
+    process.env.ZK_PROGRESS_INTERVAL_MS = '1';
+    const logged = peerLog.length;
+    try {
+      await e.start(f);
+      await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    } finally {
+      delete process.env.ZK_PROGRESS_INTERVAL_MS;
+    }
+    const progress = peerLog.slice(logged).filter((l) => l.myid === f && /^receiving a SNAP at zxid 0x[0-9a-f]+ from leader \d: /.test(l.msg));
+    expect(progress.length, 'the follower reported the SNAP as it came').toBeGreaterThan(0);
+    expect(progress[0]).toMatchObject({ component: 'Follower' });
+    expect(progress[0].msg).toMatch(/: [\d.]+ [KM]?B so far, [\d.]+ [KMG]?B\/s$/);
+  }
+
   it('a follower that missed more than the committed-log window rejoins by SNAP (the incremental stream reader) with every write', async () => {
     const L = e.leader();
     const f = [1, 2, 3].find((i) => i !== L)!;
@@ -52,20 +68,8 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     for (let k = 0; k < 700; k++) writes.push(c.create(`/snap-${k}`, Buffer.alloc(2000, k % 256)));
     expect((await Promise.all(writes)).filter((x) => x !== 0)).toEqual([]);
     const snaps = serverMetrics.snap_count.value;
-    // progress lines as often as they can come: the 1.4 MB stream arrives in many chunks
-    process.env.ZK_PROGRESS_INTERVAL_MS = '1';
-    const logged = peerLog.length;
-    try {
-      await e.start(f);
-      await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
-    } finally {
-      delete process.env.ZK_PROGRESS_INTERVAL_MS;
-    }
+    await rejoinReportingSnap(f);
     expect(serverMetrics.snap_count.value, 'the leader sent a SNAP').toBeGreaterThan(snaps);
-    const progress = peerLog.slice(logged).filter((l) => l.myid === f && /^receiving a SNAP at zxid 0x[0-9a-f]+ from leader \d: /.test(l.msg));
-    expect(progress.length, 'the follower reported the SNAP as it came').toBeGreaterThan(0);
-    expect(progress[0]).toMatchObject({ component: 'Follower' });
-    expect(progress[0].msg).toMatch(/: [\d.]+ [KM]?B so far, [\d.]+ [KMG]?B\/s$/);
     const r = await MiniClient.connect(e.port(f), 10 * TICK);
     for (const k of [0, 349, 699]) {
       const g = await r.getData(`/snap-${k}`);
@@ -87,20 +91,9 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     const dir = path.join(e.root, `node${f}`);
     for (const x of fs.readdirSync(dir)) if (x !== 'myid') fs.rmSync(path.join(dir, x), { recursive: true, force: true });
     const snaps = serverMetrics.snap_count.value;
-    // progress lines as often as they can come: the 1.4 MB stream arrives in many chunks
-    process.env.ZK_PROGRESS_INTERVAL_MS = '1';
-    const logged = peerLog.length;
-    try {
-      await e.start(f);
-      await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
-    } finally {
-      delete process.env.ZK_PROGRESS_INTERVAL_MS;
-    }
+    await e.start(f);
+    await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
     expect(serverMetrics.snap_count.value, 'the leader sent a SNAP').toBeGreaterThan(snaps);
-    const progress = peerLog.slice(logged).filter((l) => l.myid === f && /^receiving a SNAP at zxid 0x[0-9a-f]+ from leader \d: /.test(l.msg));
-    expect(progress.length, 'the follower reported the SNAP as it came').toBeGreaterThan(0);
-    expect(progress[0]).toMatchObject({ component: 'Follower' });
-    expect(progress[0].msg).toMatch(/: [\d.]+ [KM]?B so far, [\d.]+ [KMG]?B\/s$/);
     const r = await MiniClient.connect(e.port(f), 10 * TICK);
     for (const k of [0, 25, 49]) expect((await r.getData(`/wiped-${k}`)).data?.toString(), `/wiped-${k}`).toBe(`w${k}`);
     // and it made what it received durable: a snapshot in its new dataDir

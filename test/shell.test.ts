@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunningServer } from '../src/main';
 import { requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { createHash } from 'node:crypto';
+import { InProcEnsemble } from './helpers/inproc';
 import { startTestServer } from './helpers/server';
 import { eventsLast, runShellProcess, ShellRun, ZKCLI } from './helpers/zkcli';
 
@@ -45,6 +47,22 @@ async function bothOneShot(command: string[], setup: string[] = []): Promise<Com
 }
 
 const servers: RunningServer[] = [];
+
+/** An ensemble's server lines and client ports, each with a name that is the same on both ensembles. */
+async function portNames(e: InProcEnsemble): Promise<[string, string][]> {
+  const n: [string, string][] = [];
+  const s = await runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${e.port(1)}`, 'config'], null);
+  for (const l of s.out) {
+    const m = /^(server\.\d+)=(.*)$/.exec(l);
+    if (m) n.push([l, `<${m[1]} line>`]);
+  }
+  for (let i = 1; i <= e.size; i++) n.push([String(e.port(i)), `<client${i}>`]);
+  return n;
+}
+
+function rename(l: string, n: [string, string][]): string {
+  return n.reduce((acc, [from, to]) => acc.split(from).join(to), l);
+}
 
 async function both(args: (port: number) => string[], stdin: string | null, events = false, setup: string[] = []): Promise<Compared> {
   const [a, b] = await Promise.all([startTestServer(), startTestServer()]);
@@ -363,6 +381,57 @@ describe.skipIf(SKIP_REAL)('zk-server cli side by side with zkCli.sh', () => {
 
   it('ls -? prints the options, then lists', async () => {
     expectSame(await bothPiped(['ls -? /', 'ls -? -s /zookeeper']));
+  });
+
+  it('config and reconfig on an ensemble: -add, -remove, -members, -v, -s, no permission', async () => {
+    const SUPER = `-Dzookeeper.DigestAuthenticationProvider.superDigest=super:${createHash('sha1').update('super:test').digest('base64')}`;
+    const ensembles = await Promise.all([0, 1].map(() => InProcEnsemble.create({ voters: 3, tickTime: 100, extra: ['reconfigEnabled=true'], jvmFlags: SUPER, clientAddresses: true })));
+    try {
+      // 1 and 2 first, so that 2 leads on both (the larger id of two equal logs); then 3 follows, and
+      // removing it leaves the leader and the shells' server 1 alone
+      const boot = async (e: InProcEnsemble): Promise<void> => {
+        await e.start(1);
+        await e.start(2);
+        await e.waitFor(() => e.leader() === 2 && e.serving(), 30_000, 'server 2 to lead');
+        await e.start(3);
+        await e.waitFor(() => e.mode(3) === 'follower', 30_000, 'server 3 to follow');
+      };
+      await Promise.all(ensembles.map(boot));
+      // each shell on its own ensemble; the ports differ, so they are named in the output
+      const names = await Promise.all(ensembles.map((e) => portNames(e)));
+      const script = (n: [string, string][]): string => {
+        const line = (i: number): string => n.find(([, v]) => v === `<server.${i} line>`)![0];
+        const line3 = line(3);
+        return (
+          [
+            'config',
+            'config -c',
+            'reconfig -remove 3',
+            'addauth digest super:test',
+            'reconfig -remove 3',
+            'config -c',
+            'reconfig -v 12345 -remove 2',
+            `reconfig -s -add ${line3}`,
+            'config -s',
+            `reconfig -members ${line(1)},${line(2)},${line(3)}`,
+            'config -c',
+            'quit',
+          ].join('\n') + '\n'
+        );
+      };
+      const [java, node] = await Promise.all([
+        runShellProcess([ZKCLI, '-server', `127.0.0.1:${ensembles[0].port(1)}`], script(names[0])),
+        runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${ensembles[1].port(1)}`], script(names[1])),
+      ]);
+      const named = (r: ShellRun, n: [string, string][]): ShellRun => ({ ...r, out: r.out.map((l) => rename(l, n)), err: r.err.map((l) => rename(l, n)) });
+      expectSame({ java: named(java, names[0]), node: named(node, names[1]) });
+      expect(node.err).toContain('Insufficient permission : ');
+      expect(node.out).toContain('Committed new configuration:');
+      // config -c lists the client addresses in java.util.Properties' order
+      expect(named(node, names[1]).out.filter((l) => /^\d+ /.test(l)).at(-1)).toMatch(/^\d+ (127\.0\.0\.1:<client\d>,){2}127\.0\.0\.1:<client\d>$/);
+    } finally {
+      await Promise.all(ensembles.map((e) => e.stopAll()));
+    }
   });
 
   it('exit codes of piped scripts: the last command decides, quit or end of input', async () => {

@@ -496,7 +496,8 @@ export class ZkClient {
 
   /** reconfig (ZooKeeperAdmin.reconfigure): the new configuration's data and stat. */
   async reconfig(joining: string | null, leaving: string | null, members: string | null, version: number): Promise<{ data: Buffer | null; stat: Stat }> {
-    const r = await this.submit(OpCode.reconfig, undefined, (w) => {
+    // ZooKeeperAdmin names no path in its exceptions: "" (zkCli prints "Insufficient permission : ")
+    const r = await this.submit(OpCode.reconfig, '', (w) => {
       w.writeString(joining);
       w.writeString(leaving);
       w.writeString(members);

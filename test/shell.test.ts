@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunningServer } from '../src/main';
-import { requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { fourLetter, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { createHash } from 'node:crypto';
 import { InProcEnsemble } from './helpers/inproc';
 import { startTestServer } from './helpers/server';
@@ -555,6 +555,40 @@ describe('zk-server cli alone', () => {
     }
   });
 
+
+  it('fails over to another server of the ensemble with its session: ephemeral, watches and all', async () => {
+    const e = await InProcEnsemble.create({ voters: 3, tickTime: 100 });
+    let sh: LiveShell | null = null;
+    try {
+      await e.startAll();
+      await e.waitFor(() => e.serving(), 30_000, 'a leader');
+      sh = new LiveShell([1, 2, 3].map((i) => `127.0.0.1:${e.port(i)}`).join(','));
+      sh.send('create /w one');
+      sh.send('create -e /eph e');
+      sh.send('get -w /w');
+      sh.send('stat /eph');
+      await sh.waitFor(/ephemeralOwner = 0x([0-9a-f]+)\n/);
+      const sid = /ephemeralOwner = 0x([0-9a-f]+)\n/.exec(sh.text)![1];
+      // the server this session is on: the one whose `cons` lists it
+      let on = 0;
+      for (let i = 1; i <= 3 && !on; i++) if ((await fourLetter(e.port(i), 'cons')).includes(`sid=0x${sid}`)) on = i;
+      expect(on).toBeGreaterThan(0);
+      const before = sh.text.length;
+      await e.stop(on);
+      await sh.waitFor(/state:Disconnected[\s\S]*state:SyncConnected type:None/, before);
+      const other = [1, 2, 3].find((i) => i !== on)!;
+      await runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${e.port(other)}`, 'set', '/w', 'two'], null);
+      await sh.waitFor(/type:NodeDataChanged path:\/w/, before);
+      const mark = sh.text.length;
+      sh.send('getEphemerals');
+      sh.send('quit');
+      expect(await sh.exited).toBe(0);
+      expect(sh.text.substring(mark)).toMatch(/^\[\/eph\]\n/);
+    } finally {
+      sh?.kill();
+      await e.stopAll();
+    }
+  });
 
   it('skips a server of the connect string that is down, and keeps the queued commands for the next one', async () => {
     const s = await startTestServer();

@@ -231,6 +231,13 @@ describe.skipIf(SKIP_REAL)('zk-server cli side by side with zkCli.sh', () => {
     expect(c.node.out).toContain('digest: alice');
   });
 
+  it('addauth with a scheme the server refuses: AuthFailed, then Not connected', async () => {
+    const c = await bothPiped(['addauth nosuchscheme secret', 'ls /', 'sync /', 'ls /'], { events: true });
+    expectSame(c);
+    expect(c.node.err).toEqual(['KeeperErrorCode = AuthFailed for /']);
+    expect(c.node.out).toContain('WatchedEvent state:AuthFailed type:None path:null');
+  });
+
   it('watches: get/ls/stat -w, addWatch, removewatches and their WatchedEvent lines', async () => {
     const c = await bothPiped(
       [

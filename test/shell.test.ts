@@ -626,9 +626,13 @@ describe('zk-server cli on a terminal', () => {
   it('completes a command and a znode path with TAB, and recalls history with the up arrow', async () => {
     const screen = await underPty(server.port, [
       'create /completion-target hello\r',
-      // "getA" + TAB completes to getAcl or getAllChildrenNumber: two candidates, so type more
+      // "getA" + TAB TAB: two candidates, listed; Ctrl-U clears the line
+      'getA\t',
+      '\t',
+      '\x15',
+      // "getAllC" + TAB: one, completed with a space after it; then a path
       'getAllC\t',
-      ' /compl\t',
+      '/compl\t',
       '\r',
       // up arrow twice: the create again (a NodeExists error proves it ran again)
       '\x1b[A\x1b[A\r',
@@ -638,7 +642,9 @@ describe('zk-server cli on a terminal', () => {
     expect(screen).toContain('[zk: 127.0.0.1:' + server.port + '(CONNECTED) 1] ');
     // the command and the path were completed: the line ran as getAllChildrenNumber /completion-target
     expect(screen).toContain('getAllChildrenNumber /completion-target');
-    expect(screen).toMatch(/getAllChildrenNumber \/completion-target\s*\r?\n0\r?\n/);
+    expect(screen).toMatch(/getAllChildrenNumber \/completion-target \r*\n0\r?\n/);
+    // the candidates for "getA"
+    expect(screen).toMatch(/getAcl\s+getAllChildrenNumber/);
     // history: the create ran a second time
     expect(screen).toContain('Node already exists: /completion-target');
   });

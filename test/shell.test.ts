@@ -441,6 +441,29 @@ describe.skipIf(SKIP_REAL)('zk-server cli side by side with zkCli.sh', () => {
     }
   });
 
+  it('-r on a read-only server: ConnectedReadOnly, reads served, writes refused', async () => {
+    const e = await InProcEnsemble.create({ voters: 3, tickTime: 200, jvmFlags: '-Dreadonlymode.enabled=true' });
+    try {
+      await e.startAll();
+      await e.waitFor(() => e.serving(), 20_000, 'every peer serving');
+      await runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${e.port(1)}`, 'create', '/before', 'b'], null);
+      await e.stop(2);
+      await e.stop(3);
+      await e.waitFor(() => e.mode(1) === 'read-only', 15_000, 'peer 1 read-only');
+      // nothing can change on a read-only server: both shells may share it
+      const script = ['get /before', 'ls -s /', 'create /x 1', 'set /before 2', 'delete /before', 'get -w /before', 'sync /', 'whoami', 'quit'].join('\n') + '\n';
+      const [java, node] = await Promise.all([
+        runShellProcess([ZKCLI, '-r', '-server', `127.0.0.1:${e.port(1)}`], script, { events: true }),
+        runShellProcess([process.execPath, BIN, 'cli', '-r', '-server', `127.0.0.1:${e.port(1)}`], script, { events: true }),
+      ]);
+      expectSame({ java, node });
+      expect(node.out).toContain('WatchedEvent state:ConnectedReadOnly type:None path:null');
+      expect(node.err).toContain('Not a read-only call: /x');
+    } finally {
+      await e.stopAll();
+    }
+  });
+
   it('exit codes of piped scripts: the last command decides, quit or end of input', async () => {
     const runs = await Promise.all([
       bothPiped(['get /nope']),

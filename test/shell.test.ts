@@ -392,7 +392,7 @@ describe.skipIf(SKIP_REAL)('zk-server cli side by side with zkCli.sh', () => {
 
   it('config and reconfig on an ensemble: -add, -remove, -members, -v, -s, no permission', async () => {
     const SUPER = `-Dzookeeper.DigestAuthenticationProvider.superDigest=super:${createHash('sha1').update('super:test').digest('base64')}`;
-    const ensembles = await Promise.all([0, 1].map(() => InProcEnsemble.create({ voters: 3, tickTime: 100, extra: ['reconfigEnabled=true'], jvmFlags: SUPER, clientAddresses: true })));
+    const ensembles = await Promise.all([0, 1].map(() => InProcEnsemble.create({ voters: 3, tickTime: 500, extra: ['reconfigEnabled=true'], jvmFlags: SUPER, clientAddresses: true })));
     try {
       // 1 and 2 first, so that 2 leads on both (the larger id of two equal logs); then 3 follows, and
       // removing it leaves the leader and the shells' server 1 alone

@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunningServer } from '../src/main';
-import { requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { fourLetter, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { createHash } from 'node:crypto';
+import { InProcEnsemble } from './helpers/inproc';
 import { startTestServer } from './helpers/server';
 import { eventsLast, runShellProcess, ShellRun, ZKCLI } from './helpers/zkcli';
 
@@ -45,6 +47,22 @@ async function bothOneShot(command: string[], setup: string[] = []): Promise<Com
 }
 
 const servers: RunningServer[] = [];
+
+/** An ensemble's server lines and client ports, each with a name that is the same on both ensembles. */
+async function portNames(e: InProcEnsemble): Promise<[string, string][]> {
+  const n: [string, string][] = [];
+  const s = await runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${e.port(1)}`, 'config'], null);
+  for (const l of s.out) {
+    const m = /^(server\.\d+)=(.*)$/.exec(l);
+    if (m) n.push([l, `<${m[1]} line>`]);
+  }
+  for (let i = 1; i <= e.size; i++) n.push([String(e.port(i)), `<client${i}>`]);
+  return n;
+}
+
+function rename(l: string, n: [string, string][]): string {
+  return n.reduce((acc, [from, to]) => acc.split(from).join(to), l);
+}
 
 async function both(args: (port: number) => string[], stdin: string | null, events = false, setup: string[] = []): Promise<Compared> {
   const [a, b] = await Promise.all([startTestServer(), startTestServer()]);
@@ -213,6 +231,13 @@ describe.skipIf(SKIP_REAL)('zk-server cli side by side with zkCli.sh', () => {
     expect(c.node.out).toContain('digest: alice');
   });
 
+  it('addauth with a scheme the server refuses: AuthFailed, then Not connected', async () => {
+    const c = await bothPiped(['addauth nosuchscheme secret', 'ls /', 'sync /', 'ls /'], { events: true });
+    expectSame(c);
+    expect(c.node.err).toEqual(['KeeperErrorCode = AuthFailed for /']);
+    expect(c.node.out).toContain('WatchedEvent state:AuthFailed type:None path:null');
+  });
+
   it('watches: get/ls/stat -w, addWatch, removewatches and their WatchedEvent lines', async () => {
     const c = await bothPiped(
       [
@@ -365,6 +390,80 @@ describe.skipIf(SKIP_REAL)('zk-server cli side by side with zkCli.sh', () => {
     expectSame(await bothPiped(['ls -? /', 'ls -? -s /zookeeper']));
   });
 
+  it('config and reconfig on an ensemble: -add, -remove, -members, -v, -s, no permission', async () => {
+    const SUPER = `-Dzookeeper.DigestAuthenticationProvider.superDigest=super:${createHash('sha1').update('super:test').digest('base64')}`;
+    const ensembles = await Promise.all([0, 1].map(() => InProcEnsemble.create({ voters: 3, tickTime: 500, extra: ['reconfigEnabled=true'], jvmFlags: SUPER, clientAddresses: true })));
+    try {
+      // 1 and 2 first, so that 2 leads on both (the larger id of two equal logs); then 3 follows, and
+      // removing it leaves the leader and the shells' server 1 alone
+      const boot = async (e: InProcEnsemble): Promise<void> => {
+        await e.start(1);
+        await e.start(2);
+        await e.waitFor(() => e.leader() === 2 && e.serving(), 30_000, 'server 2 to lead');
+        await e.start(3);
+        await e.waitFor(() => e.mode(3) === 'follower', 30_000, 'server 3 to follow');
+      };
+      await Promise.all(ensembles.map(boot));
+      // each shell on its own ensemble; the ports differ, so they are named in the output
+      const names = await Promise.all(ensembles.map((e) => portNames(e)));
+      const script = (n: [string, string][]): string => {
+        const line = (i: number): string => n.find(([, v]) => v === `<server.${i} line>`)![0];
+        const line3 = line(3);
+        return (
+          [
+            'config',
+            'config -c',
+            'reconfig -remove 3',
+            'addauth digest super:test',
+            'reconfig -remove 3',
+            'config -c',
+            'reconfig -v 12345 -remove 2',
+            `reconfig -s -add ${line3}`,
+            'config -s',
+            `reconfig -members ${line(1)},${line(2)},${line(3)}`,
+            'config -c',
+            'quit',
+          ].join('\n') + '\n'
+        );
+      };
+      const [java, node] = await Promise.all([
+        runShellProcess([ZKCLI, '-server', `127.0.0.1:${ensembles[0].port(1)}`], script(names[0])),
+        runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${ensembles[1].port(1)}`], script(names[1])),
+      ]);
+      const named = (r: ShellRun, n: [string, string][]): ShellRun => ({ ...r, out: r.out.map((l) => rename(l, n)), err: r.err.map((l) => rename(l, n)) });
+      expectSame({ java: named(java, names[0]), node: named(node, names[1]) });
+      expect(node.err).toContain('Insufficient permission : ');
+      expect(node.out).toContain('Committed new configuration:');
+      // config -c lists the client addresses in java.util.Properties' order
+      expect(named(node, names[1]).out.filter((l) => /^\d+ /.test(l)).at(-1)).toMatch(/^\d+ (127\.0\.0\.1:<client\d>,){2}127\.0\.0\.1:<client\d>$/);
+    } finally {
+      await Promise.all(ensembles.map((e) => e.stopAll()));
+    }
+  });
+
+  it('-r on a read-only server: ConnectedReadOnly, reads served, writes refused', async () => {
+    const e = await InProcEnsemble.create({ voters: 3, tickTime: 200, jvmFlags: '-Dreadonlymode.enabled=true' });
+    try {
+      await e.startAll();
+      await e.waitFor(() => e.serving(), 20_000, 'every peer serving');
+      await runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${e.port(1)}`, 'create', '/before', 'b'], null);
+      await e.stop(2);
+      await e.stop(3);
+      await e.waitFor(() => e.mode(1) === 'read-only', 15_000, 'peer 1 read-only');
+      // nothing can change on a read-only server: both shells may share it
+      const script = ['get /before', 'ls -s /', 'create /x 1', 'set /before 2', 'delete /before', 'get -w /before', 'sync /', 'whoami', 'quit'].join('\n') + '\n';
+      const [java, node] = await Promise.all([
+        runShellProcess([ZKCLI, '-r', '-server', `127.0.0.1:${e.port(1)}`], script, { events: true }),
+        runShellProcess([process.execPath, BIN, 'cli', '-r', '-server', `127.0.0.1:${e.port(1)}`], script, { events: true }),
+      ]);
+      expectSame({ java, node });
+      expect(node.out).toContain('WatchedEvent state:ConnectedReadOnly type:None path:null');
+      expect(node.err).toContain('Not a read-only call: /x');
+    } finally {
+      await e.stopAll();
+    }
+  });
+
   it('exit codes of piped scripts: the last command decides, quit or end of input', async () => {
     const runs = await Promise.all([
       bothPiped(['get /nope']),
@@ -487,6 +586,40 @@ describe('zk-server cli alone', () => {
   });
 
 
+  it('fails over to another server of the ensemble with its session: ephemeral, watches and all', async () => {
+    const e = await InProcEnsemble.create({ voters: 3, tickTime: 100 });
+    let sh: LiveShell | null = null;
+    try {
+      await e.startAll();
+      await e.waitFor(() => e.serving(), 30_000, 'a leader');
+      sh = new LiveShell([1, 2, 3].map((i) => `127.0.0.1:${e.port(i)}`).join(','));
+      sh.send('create /w one');
+      sh.send('create -e /eph e');
+      sh.send('get -w /w');
+      sh.send('stat /eph');
+      await sh.waitFor(/ephemeralOwner = 0x([0-9a-f]+)\n/);
+      const sid = /ephemeralOwner = 0x([0-9a-f]+)\n/.exec(sh.text)![1];
+      // the server this session is on: the one whose `cons` lists it
+      let on = 0;
+      for (let i = 1; i <= 3 && !on; i++) if ((await fourLetter(e.port(i), 'cons')).includes(`sid=0x${sid}`)) on = i;
+      expect(on).toBeGreaterThan(0);
+      const before = sh.text.length;
+      await e.stop(on);
+      await sh.waitFor(/state:Disconnected[\s\S]*state:SyncConnected type:None/, before);
+      const other = [1, 2, 3].find((i) => i !== on)!;
+      await runShellProcess([process.execPath, BIN, 'cli', '-server', `127.0.0.1:${e.port(other)}`, 'set', '/w', 'two'], null);
+      await sh.waitFor(/type:NodeDataChanged path:\/w/, before);
+      const mark = sh.text.length;
+      sh.send('getEphemerals');
+      sh.send('quit');
+      expect(await sh.exited).toBe(0);
+      expect(sh.text.substring(mark)).toMatch(/^\[\/eph\]\n/);
+    } finally {
+      sh?.kill();
+      await e.stopAll();
+    }
+  });
+
   it('skips a server of the connect string that is down, and keeps the queued commands for the next one', async () => {
     const s = await startTestServer();
     try {
@@ -516,9 +649,13 @@ describe('zk-server cli on a terminal', () => {
   it('completes a command and a znode path with TAB, and recalls history with the up arrow', async () => {
     const screen = await underPty(server.port, [
       'create /completion-target hello\r',
-      // "getA" + TAB completes to getAcl or getAllChildrenNumber: two candidates, so type more
+      // "getA" + TAB TAB: two candidates, listed; Ctrl-U clears the line
+      'getA\t',
+      '\t',
+      '\x15',
+      // "getAllC" + TAB: one, completed with a space after it; then a path
       'getAllC\t',
-      ' /compl\t',
+      '/compl\t',
       '\r',
       // up arrow twice: the create again (a NodeExists error proves it ran again)
       '\x1b[A\x1b[A\r',
@@ -528,7 +665,9 @@ describe('zk-server cli on a terminal', () => {
     expect(screen).toContain('[zk: 127.0.0.1:' + server.port + '(CONNECTED) 1] ');
     // the command and the path were completed: the line ran as getAllChildrenNumber /completion-target
     expect(screen).toContain('getAllChildrenNumber /completion-target');
-    expect(screen).toMatch(/getAllChildrenNumber \/completion-target\s*\r?\n0\r?\n/);
+    expect(screen).toMatch(/getAllChildrenNumber \/completion-target \r*\n0\r?\n/);
+    // the candidates for "getA"
+    expect(screen).toMatch(/getAcl\s+getAllChildrenNumber/);
     // history: the create ran a second time
     expect(screen).toContain('Node already exists: /completion-target');
   });

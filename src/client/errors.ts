@@ -45,7 +45,8 @@ export class KeeperException extends Error {
     readonly code: number,
     readonly path?: string,
   ) {
-    super(path === undefined ? `KeeperErrorCode = ${codeMessage(code)}` : `KeeperErrorCode = ${codeMessage(code)} for ${path}`);
+    // no " for …" without a path, nor with an empty one (reconfig's)
+    super(!path ? `KeeperErrorCode = ${codeMessage(code)}` : `KeeperErrorCode = ${codeMessage(code)} for ${path}`);
     this.name = 'KeeperException';
   }
 }

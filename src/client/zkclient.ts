@@ -149,8 +149,14 @@ export class ZkClient {
     this.sock = null;
     this.stopPings();
     const wasConnected = this.isConnected;
+    if (this.state === 'AUTH_FAILED') {
+      // the server refused our credentials and hung up: the client is done, and says why
+      this.failPending(Err.AUTHFAILED);
+      for (const p of this.outgoing.splice(0)) p.reject(new KeeperException(Err.AUTHFAILED, p.path));
+      return;
+    }
     this.failPending(Err.CONNECTIONLOSS);
-    if (this.closing || this.state === 'CLOSED' || this.state === 'AUTH_FAILED') {
+    if (this.closing || this.state === 'CLOSED') {
       this.finishClose();
       return;
     }
@@ -496,7 +502,8 @@ export class ZkClient {
 
   /** reconfig (ZooKeeperAdmin.reconfigure): the new configuration's data and stat. */
   async reconfig(joining: string | null, leaving: string | null, members: string | null, version: number): Promise<{ data: Buffer | null; stat: Stat }> {
-    const r = await this.submit(OpCode.reconfig, undefined, (w) => {
+    // ZooKeeperAdmin names no path in its exceptions: "" (zkCli prints "Insufficient permission : ")
+    const r = await this.submit(OpCode.reconfig, '', (w) => {
       w.writeString(joining);
       w.writeString(leaving);
       w.writeString(members);
@@ -508,7 +515,11 @@ export class ZkClient {
 
   /** Close the session (closeSession), then the socket; the watcher hears state Closed. */
   async close(ms = 2000): Promise<void> {
-    if (this.state === 'CLOSED') return;
+    // closed already, or refused by the server (AUTH_FAILED): nothing to close, nothing to tell
+    if (!this.isAlive) {
+      this.sock?.destroy();
+      return;
+    }
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (this.isConnected && this.sock) {

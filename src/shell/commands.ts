@@ -385,16 +385,40 @@ const addauth: CliCommand = {
   },
 };
 
+/** java.lang.String#hashCode */
+function javaHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The entries of a java.util.Properties in the order Java iterates them: Properties keeps a
+ * ConcurrentHashMap of 16 bins (up to 12 keys), walked bin by bin, each bin in insertion order.
+ * zkCli's `config -c` lists the servers in that order, not the file's.
+ */
+export function propertiesOrder(entries: [string, string][]): [string, string][] {
+  const byKey = new Map<string, string>();
+  for (const [k, v] of entries) byKey.set(k, v); // a later line replaces an earlier one, in place
+  const bins = byKey.size > 12 ? 32 : 16;
+  const bin = (k: string): number => {
+    const h = javaHash(k);
+    return ((h ^ (h >>> 16)) & 0x7fffffff) & (bins - 1);
+  };
+  return [...byKey.entries()].map((e, i) => ({ e, i, b: bin(e[0]) })).sort((x, y) => x.b - y.b || x.i - y.i).map((x) => x.e);
+}
+
 /** ConfigUtils.getClientConfigStr: "version host:port,…" from the server.N lines' client addresses. */
 function clientConfigStr(config: string): string {
+  const entries: [string, string][] = [];
+  for (const raw of config.split('\n')) {
+    const eq = raw.indexOf('=');
+    if (eq < 0) continue;
+    entries.push([raw.substring(0, eq).trim(), raw.substring(eq + 1).trim()]);
+  }
   let version = '';
   const addrs: string[] = [];
-  for (const raw of config.split('\n')) {
-    const line = raw.trim();
-    const eq = line.indexOf('=');
-    if (eq < 0) continue;
-    const key = line.substring(0, eq).trim();
-    const value = line.substring(eq + 1).trim();
+  for (const [key, value] of propertiesOrder(entries)) {
     if (key === 'version') version = value;
     if (!key.startsWith('server.')) continue;
     const semi = value.indexOf(';');

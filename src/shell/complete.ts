@@ -1,5 +1,6 @@
 // Tab completion as zkCli's JLineZNodeCompleter does it: the word under the cursor completes to a
-// command name, or, when it starts with '/', to a child of the znode it names so far.
+// command name, or, when it starts with '/', to a child of the znode it names so far. A single
+// match is followed by a space, as JLine prints one after a full completion.
 import { ZkClient } from '../client/zkclient';
 
 export type Completion = [string[], string];
@@ -16,10 +17,12 @@ export async function complete(line: string, commands: readonly string[], zk: Zk
     try {
       const { children } = await zk.getChildren(dir);
       const hits = children.filter((c) => c.startsWith(prefix)).sort();
-      return [hits.map((c) => token.substring(0, cut) + c), token];
+      return [full(hits.map((c) => token.substring(0, cut) + c)), token];
     } catch {
       return [[], token];
     }
   }
-  return [commands.filter((c) => c.startsWith(token)), token];
+  return [full(commands.filter((c) => c.startsWith(token))), token];
 }
+
+const full = (hits: string[]): string[] => (hits.length === 1 ? [hits[0] + ' '] : hits);

@@ -15,8 +15,11 @@ export interface ShellArgs {
   command: string[] | null;
 }
 
-/** ZooKeeperMain's own option parsing: single-dash options up to the first word that is not one. */
-export function parseShellArgs(argv: string[]): ShellArgs | string {
+/**
+ * ZooKeeperMain's own option parsing: single-dash options up to the first word that is not one.
+ * An option missing its value is reported, and the shell goes on with the defaults, as zkCli does.
+ */
+export function parseShellArgs(argv: string[]): { args: ShellArgs; error?: string } {
   const a: ShellArgs = { server: 'localhost:2181', timeout: 30000, readOnly: false, waitForConnection: false, command: null };
   for (let i = 0; i < argv.length; i++) {
     const opt = argv[i];
@@ -29,21 +32,20 @@ export function parseShellArgs(argv: string[]): ShellArgs | string {
     } else if (opt === '-client-configuration') v = value();
     else if (opt === '-r') a.readOnly = true;
     else if (opt === '-waitforconnection') a.waitForConnection = true;
-    if (v === null) return `Error: no argument found for option ${opt}`;
+    if (v === null) return { args: a, error: `Error: no argument found for option ${opt}` };
     if (!opt.startsWith('-')) {
       a.command = argv.slice(i);
       break;
     }
   }
-  return a;
+  return { args: a };
 }
 
 export async function runShell(argv: string[]): Promise<number> {
-  const args = parseShellArgs(argv);
-  if (typeof args === 'string') {
-    process.stderr.write(args + '\n');
-    return 1;
-  }
+  const { args, error } = parseShellArgs(argv);
+  if (error) process.stderr.write(error + '\n');
+  // a reader that went away (`zk-server cli … | head`) ends the shell quietly
+  process.stdout.on('error', () => process.exit(0));
   const io: ShellOutput = {
     out: (l) => void process.stdout.write(l + '\n'),
     err: (l) => void process.stderr.write(l + '\n'),

@@ -21,6 +21,8 @@ export interface InProcOptions {
   admin?: boolean;
   /** JVMFLAGS-style `-Dkey=value` flags (e.g. -Dreadonlymode.enabled=true) */
   jvmFlags?: string;
+  /** server lines with the client address (";127.0.0.1:port"), as reconfig's lines carry it */
+  clientAddresses?: boolean;
 }
 
 /** Every INFO-and-above line of every peer, as JSON records (tests look for what an operator reads). */
@@ -45,7 +47,8 @@ export class InProcEnsemble {
     for (let i = 1; i <= e.size; i++) {
       e.clientPorts.push(ports[3 * i - 3]);
       const observer = i > (o.voters ?? 3);
-      e.lines.push(`server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}${observer ? ':observer' : ''}`);
+      const client = o.clientAddresses ? `;127.0.0.1:${ports[3 * i - 3]}` : '';
+      e.lines.push(`server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}${observer ? ':observer' : ''}${client}`);
     }
     return e;
   }

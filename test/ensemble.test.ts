@@ -112,8 +112,8 @@ describe.skipIf(SKIP_REAL)('npm start', () => {
     let raw = '';
     p.stdout!.on('data', (d) => (raw += d));
     p.stderr!.on('data', (d) => (raw += d));
-    // a terminal ends lines with CR LF
-    const text = (): string => raw.replace(/\r\n/g, '\n');
+    // a terminal ends lines with CR LF, and echoes the Ctrl-C as ^C in front of the next line
+    const text = (): string => raw.replace(/\r\n/g, '\n').replace(/\^C/g, '');
     let out = '';
     const outNow = (): string => (out = text());
     try {

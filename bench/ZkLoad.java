@@ -231,10 +231,37 @@ public class ZkLoad {
     static long window() throws InterruptedException {
         Thread.sleep(warmupMs);
         long start = System.nanoTime();
+        long cpu0 = serverCpuTicks();
         phase = 1;
         Thread.sleep(durationMs);
         phase = 2;
+        long cpu1 = serverCpuTicks();
+        windowServerTicks = cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0;
         return System.nanoTime() - start;
+    }
+
+    /** the servers' processes (--server-pids), whose CPU time the measured window counts */
+    static long[] serverPids = new long[0];
+    /** clock ticks per second of /proc/PID/stat (--clk-tck, from getconf CLK_TCK) */
+    static long clkTck = 100;
+    /** the servers' CPU time in the last measured window, in clock ticks; -1 = unknown */
+    static long windowServerTicks = -1;
+
+    /** utime + stime of every server process, summed (clock ticks), or -1 if one cannot be read. */
+    static long serverCpuTicks() {
+        if (serverPids.length == 0) return -1;
+        long sum = 0;
+        for (long pid : serverPids) {
+            try {
+                String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/" + pid + "/stat")), java.nio.charset.StandardCharsets.US_ASCII);
+                // the fields after the command name, which is in parentheses and may hold spaces
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                sum += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+            } catch (Exception e) {
+                return -1;
+            }
+        }
+        return sum;
     }
 
     static void drain() throws InterruptedException {
@@ -504,7 +531,9 @@ public class ZkLoad {
             first = false;
             sb.append(quote(OP_NAMES[e.getKey()])).append(":{").append(stats(e.getValue(), e.getValue().length, windowNs)).append('}');
         }
-        sb.append("},\"client_cpu_pct\":").append(String.format(java.util.Locale.ROOT, "%.1f", 100.0 * cpuNs / cpuWindowNs)).append('}');
+        sb.append("},\"client_cpu_pct\":").append(String.format(java.util.Locale.ROOT, "%.1f", 100.0 * cpuNs / cpuWindowNs));
+        if (windowServerTicks >= 0) sb.append(",\"server_cpu_s\":").append(String.format(java.util.Locale.ROOT, "%.2f", (double) windowServerTicks / clkTck));
+        sb.append('}');
         return sb.toString();
     }
 
@@ -524,6 +553,8 @@ public class ZkLoad {
                 case "--watch-znodes": watchZnodes = Integer.parseInt(v); i++; break;
                 case "--churn-loops": churnLoops = Integer.parseInt(v); i++; break;
                 case "--eph-per-session": ephPerSession = Integer.parseInt(v); i++; break;
+                case "--server-pids": serverPids = java.util.Arrays.stream(v.split(",")).mapToLong(Long::parseLong).toArray(); i++; break;
+                case "--clk-tck": clkTck = Long.parseLong(v); i++; break;
                 default: System.err.println("unknown option " + a); System.exit(1);
             }
         }

@@ -5,11 +5,15 @@
 // Only one system runs at a time; runs are interleaved A B A B (ZooKeeper, zk-server) per round
 // and ensemble size; the report holds medians over rounds and the ratios zk-server / ZooKeeper.
 //
-//   node bench/matrix.js [--rounds 2] [--duration 5] [--warmup 1] [--sessions 6] [--nodes 1,3]
+//   node bench/matrix.js [--rounds 5] [--duration 5] [--warmup 5] [--sessions 6] [--nodes 1,3]
 //                        [--quick] [--cells get:16,set:256,...] [--dir DATA_PARENT]
-//                        [--out docs/benchmarks.md] [--systems zookeeper,zk-server]
+//                        [--out docs/benchmarks.md] [--systems zookeeper,zk-server] [--aa|--no-aa]
 //                        [--tls-nodes 1] [--tls-cells get:16,set:256] [--no-tls] [--tls]
 //
+// Every run first measures this machine's floor (fdatasync of a 4 KB append in the data directory,
+// the loopback round trip), reports the servers' CPU seconds per 100,000 operations (from
+// /proc/PID/stat, all peers summed) and, with --aa (the default unless --quick), runs ZooKeeper
+// twice per round so the report gives the A/A noise band beside each ratio.
 // After the plaintext sizes, a TLS group: clients connect to each node's secureClientPort (TLS,
 // client certificates, x509 auth; ZooKeeper with its Netty factory, as its TLS needs) on the
 // --tls-nodes sizes with the --tls-cells; certificates made at run time with openssl and keytool.
@@ -44,16 +48,17 @@ function die(msg) {
   process.exit(1);
 }
 if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 19).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 const QUICK = argv.includes('--quick');
 const FULL_CELLS = ['get:1', 'get:16', 'get:256', 'set:1', 'set:16', 'set:256', 'mixed:16', 'watch', 'churn', 'create:1', 'create:16', 'create:256'];
 // creates come last: they leave the most znodes behind in the ensemble for the cells after them
 const QUICK_CELLS = ['get:16', 'set:256', 'mixed:16', 'watch', 'churn', 'create:256'];
-const ROUNDS = Number(opt('--rounds', QUICK ? 1 : 2));
+const ROUNDS = Number(opt('--rounds', QUICK ? 1 : 5));
 const DURATION = Number(opt('--duration', QUICK ? 2 : 5));
-const WARMUP = Number(opt('--warmup', QUICK ? 0.5 : 1));
+// a JVM needs seconds of load before its JIT has compiled the hot paths: 5 s per cell by default
+const WARMUP = Number(opt('--warmup', QUICK ? 0.5 : 5));
 const SESSIONS = Number(opt('--sessions', 6));
 const NODES = opt('--nodes', '1,3').split(',').map(Number);
 const CELLS = opt('--cells', (QUICK ? QUICK_CELLS : FULL_CELLS).join(',')).split(',');
@@ -69,9 +74,12 @@ const OUT = path.resolve(opt('--out', path.join(ROOT, 'docs', TLS_ONLY ? 'benchm
 /** the PKI of the TLS groups (made in the work directory) */
 let PKI = null;
 const DATA_PARENT = path.resolve(opt('--dir', os.tmpdir()));
-const SYSTEMS = opt('--systems', 'zookeeper,zk-server').split(',');
+// --aa: ZooKeeper runs a second time in each round as its own ensemble ('zookeeper-aa'); the
+// spread of its ratios to the first run is the noise band a zk-server ratio must leave to count
+const AA = argv.includes('--aa') || (!QUICK && !argv.includes('--no-aa'));
+const SYSTEMS = opt('--systems', 'zookeeper,zk-server').split(',').concat(AA ? ['zookeeper-aa'] : []);
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 22000);
-const BASES = { zookeeper: PORT_BASE, 'zk-server': PORT_BASE + 100 };
+const BASES = { zookeeper: PORT_BASE, 'zk-server': PORT_BASE + 100, 'zookeeper-aa': PORT_BASE + 200 };
 for (const [k, v] of Object.entries({ '--rounds': ROUNDS, '--duration': DURATION, '--sessions': SESSIONS })) {
   if (!(v > 0)) die(`${k} must be a positive number`);
 }
@@ -93,6 +101,12 @@ if (missing.length) {
   die(`Apache ZooKeeper 3.8 and a JDK from Debian are needed, missing:\n  ${missing.join('\n  ')}\nInstall them with: sudo bash scripts/install-test-deps.sh`);
 }
 if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) die('zk-server is not built: run `npm run build` first');
+let CLK_TCK = 100;
+try {
+  CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  /* Linux's usual value */
+}
 const jars = (names) => names.map((j) => `${JAVA_DIR}/${j}.jar`).filter((j) => fs.existsSync(j));
 const CLIENT_CP = jars([...CLIENT_JARS, 'slf4j-nop']).join(':');
 // the server logs through slf4j-simple at WARN on stderr (zk-server likewise at warn): equal footing
@@ -203,7 +217,7 @@ function startNode(system, dir, base, i, n, tls) {
   fs.writeFileSync(cfg, cfgText(dataDir, base, i, n, tls));
   const log = fs.openSync(path.join(dir, `node${i + 1}`, 'server.log'), 'w');
   let proc;
-  if (system === 'zookeeper') {
+  if (system.startsWith('zookeeper')) {
     proc = spawn(
       'java',
       [
@@ -308,9 +322,9 @@ function compileLoad(tmp) {
   return classes;
 }
 
-function runLoad(classes, connect, cells, logFile, tls) {
+function runLoad(classes, connect, cells, logFile, tls, pids) {
   return new Promise((resolve, reject) => {
-    const args = ['-Xmx1500m', ...clientTlsFlags(tls), '-cp', `${classes}:${CLIENT_CP}`, 'ZkLoad', '--connect', connect, '--cells', cells.join(','), '--sessions', String(SESSIONS), '--duration', String(DURATION), '--warmup', String(WARMUP)];
+    const args = ['-Xmx1500m', ...clientTlsFlags(tls), '-cp', `${classes}:${CLIENT_CP}`, 'ZkLoad', '--connect', connect, '--cells', cells.join(','), '--sessions', String(SESSIONS), '--duration', String(DURATION), '--warmup', String(WARMUP), '--server-pids', pids.join(','), '--clk-tck', String(CLK_TCK)];
     const p = track(spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     const log = fs.createWriteStream(logFile);
@@ -368,6 +382,70 @@ function javaVersion() {
   }
 }
 
+// ---------- the floor ----------
+const pct = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** fdatasync latency (µs) of a 4 KB append in `dir`: what one durable write costs at least. */
+function fsyncFloor(dir, samples = 300) {
+  const file = path.join(dir, 'floor.bin');
+  const fd = fs.openSync(file, 'a');
+  const block = Buffer.alloc(4096, 7);
+  const us = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const t = process.hrtime.bigint();
+      fs.writeSync(fd, block);
+      fs.fdatasyncSync(fd);
+      us.push(Number(process.hrtime.bigint() - t) / 1000);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+  return { p50: pct(us, 0.5), p99: pct(us, 0.99) };
+}
+
+/** Loopback TCP round trip (µs): 8 bytes there and back, one at a time, after a warm-up. */
+function rttFloor(samples = 3000) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((c) => {
+      c.setNoDelay(true);
+      c.on('data', (d) => c.write(d));
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const c = net.connect(server.address().port, '127.0.0.1');
+      c.setNoDelay(true);
+      const us = [];
+      let t = 0n;
+      let n = 0;
+      const ping = () => {
+        t = process.hrtime.bigint();
+        c.write(Buffer.alloc(8));
+      };
+      c.on('data', () => {
+        if (n++ >= 200) us.push(Number(process.hrtime.bigint() - t) / 1000); // the first 200 warm up
+        if (us.length < samples) return ping();
+        c.destroy();
+        server.close();
+        resolve({ p50: pct(us, 0.5), p99: pct(us, 0.99) });
+      });
+      c.on('connect', ping);
+      c.on('error', reject);
+    });
+  });
+}
+
+/**
+ * Round trips on the critical path of one durable write with one request in flight. 1 node: the
+ * client's. 3 nodes: most sessions (4 of 6) are on followers: client → follower, forwarded to the
+ * leader, PROPOSAL and ACK, COMMIT back to the follower, reply: 3 round trips; a session on the
+ * leader needs 2. The fsyncs of leader and followers overlap: one counts.
+ */
+const floorTrips = (n) => (n === 1 ? 1 : 3);
+
 // ---------- report ----------
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
@@ -415,6 +493,8 @@ function summarize(results) {
           p99: median(clean.map((r) => r.p99_us)),
           p999: median(clean.map((r) => r.p999_us)),
           cpu: median(clean.map((r) => r.client_cpu_pct)),
+          // the servers' CPU seconds (all peers) per 100,000 operations of the cell's headline op
+          scpu: median(clean.map((r) => (Number.isFinite(r.server_cpu_s) && r.ops_per_sec > 0 ? (r.server_cpu_s / (r.ops_per_sec * r.window_s)) * 1e5 : NaN))),
           min: Math.min(...clean.map((r) => r.ops_per_sec)),
           max: Math.max(...clean.map((r) => r.ops_per_sec)),
         };
@@ -431,15 +511,31 @@ function ratio(per, key) {
   return Number.isFinite(a) && Number.isFinite(b) && a > 0 ? b / a : NaN;
 }
 
-function pairedRange(per) {
+/** ops/s of `sys` over ZooKeeper's, round by round (rounds where either had errors left out) */
+function pairedRatios(per, sys = 'zk-server') {
   const a = per.zookeeper?.rows ?? [];
-  const b = per['zk-server']?.rows ?? [];
+  const b = per[sys]?.rows ?? [];
   const rs = [];
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     if (a[i].failed || b[i].failed || a[i].errors || b[i].errors) continue;
     rs.push(b[i].ops_per_sec / a[i].ops_per_sec);
   }
+  return rs;
+}
+
+function pairedRange(per, sys = 'zk-server') {
+  const rs = pairedRatios(per, sys);
   return rs.length ? `${fmtR(Math.min(...rs))}–${fmtR(Math.max(...rs))}` : '–';
+}
+
+/** zk-server's ops ratio against the A/A band: 'level' inside it, else faster or slower */
+function verdictVsNoise(per) {
+  const band = pairedRatios(per, 'zookeeper-aa');
+  const r = ratio(per, 'ops');
+  if (!band.length || !Number.isFinite(r)) return '–';
+  const lo = Math.min(...band, 1);
+  const hi = Math.max(...band, 1);
+  return r > hi ? 'faster' : r < lo ? 'slower' : 'level';
 }
 
 function goals(S) {
@@ -476,6 +572,49 @@ function anyRow(per) {
   return (per.zookeeper?.rows ?? []).concat(per['zk-server']?.rows ?? []).find((r) => !r.failed);
 }
 
+function floorSection(S, floor) {
+  if (!floor) return '';
+  let md = `## The floor\n\nMeasured at the start of this run: fdatasync of a 4 KB append in the data directory p50 ${fmt(floor.fsync.p50)} µs (p99 ${fmt(floor.fsync.p99)} µs); loopback TCP round trip p50 ${fmt(floor.rtt.p50)} µs (p99 ${fmt(floor.rtt.p99)} µs). A durable write with one request in flight cannot return before its round trips and one fsync: 1 node, 1 round trip (client ↔ server); 3 nodes, 3 (client ↔ follower, follower ↔ leader forward, PROPOSAL ↔ ACK; COMMIT rides back with the reply's hop; a session on the leader needs 2). How far each system's p50 sits above that floor:\n\n`;
+  md += '| nodes | workload | N×M | floor µs | ZK p50 µs | above floor | zk-server p50 µs | above floor | ratio of the distances |\n|---|---|---|--:|--:|--:|--:|--:|--:|\n';
+  let any = false;
+  for (const n of Object.keys(S)) {
+    if (n.includes('TLS')) continue;
+    for (const c of ['set:1', 'create:1']) {
+      const per = S[n][c];
+      if (!per) continue;
+      any = true;
+      const f = floorTrips(Number(n)) * floor.rtt.p50 + floor.fsync.p50;
+      const z = per.zookeeper?.p50;
+      const k = per['zk-server']?.p50;
+      const dz = z - f;
+      const dk = k - f;
+      md += `| ${n} | ${cellLabel(c)} | ${shape(c, (per.zookeeper?.rows ?? []).find((r) => !r.failed))} | ${fmt(f)} | ${fmt(z)} | ${fmt(dz)} | ${fmt(k)} | ${fmt(dk)} | ${dz > 0 ? fmtR(dk / dz) : '–'} |\n`;
+    }
+  }
+  return any ? md + '\n' : md + '(no durable write cell with 1 request in flight in this run)\n\n';
+}
+
+function cpuSection(S) {
+  let md = `## CPU per operation\n\nThe servers' CPU seconds (user + system, every peer of the ensemble summed, from /proc/PID/stat over the measured window) per 100,000 operations of the cell (notifications for watch, sessions for churn); median over the clean rounds. The client's CPU is not in it. Ratio < 1: zk-server uses less.\n\n`;
+  md += '| nodes | workload | N×M | ZooKeeper CPU s / 100k ops | zk-server CPU s / 100k ops | ratio |\n|---|---|---|--:|--:|--:|\n';
+  const kinds = { reads: [], writes: [] };
+  for (const n of Object.keys(S)) {
+    for (const c of Object.keys(S[n])) {
+      const per = S[n][c];
+      const r = ratio(per, 'scpu');
+      const any = (per.zookeeper?.rows ?? []).find((x) => !x.failed);
+      md += `| ${n} | ${cellLabel(c)} | ${shape(c, any)} | ${fmtR(per.zookeeper?.scpu)} | ${fmtR(per['zk-server']?.scpu)} | ${fmtR(r)} |\n`;
+      if (Number.isFinite(r) && !n.includes('TLS')) {
+        if (c.startsWith('get:')) kinds.reads.push(r);
+        else if (/^(set|create):/.test(c)) kinds.writes.push(r);
+      }
+    }
+  }
+  const sum = (xs) => (xs.length ? `median ${fmtR(median(xs))}× (${fmtR(Math.min(...xs))}–${fmtR(Math.max(...xs))}) over ${xs.length} cells` : 'not measured');
+  md += `\nReads (getData cells): ${sum(kinds.reads)}; writes (setData and create cells): ${sum(kinds.writes)}.\n\n`;
+  return md;
+}
+
 function report(results, meta) {
   const S = summarize(results);
   const m = meta.machine;
@@ -485,12 +624,14 @@ function report(results, meta) {
   md += `- machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM, Linux ${m.kernel}; dataDir on ${m.fsType}; Node ${m.node}, Java ${m.java}\n`;
   md += `- command: \`${meta.command}\`\n`;
   md += `- both systems get the same zoo.cfg per node: tickTime=2000, initLimit=10, syncLimit=5, forceSync=yes, snapCount and preAllocSize default, maxClientCnxns=0, admin.enableServer=false, all on 127.0.0.1; servers log at WARN. ZooKeeper: \`java -Xmx1000m … org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg\` (Debian jars); zk-server: \`node bin/zk-server.js start-foreground zoo.cfg\`. A fresh dataDir per ensemble start.\n`;
-  md += `- ${meta.rounds} round(s); each round runs, per ensemble size, the whole matrix on ZooKeeper, then on zk-server (A B A B), one system up at a time. After each ensemble start a mixed 90/10 run at 6×16 warms up the servers' and the client's JITs and is not reported; then each cell runs ${meta.warmup} s warm-up + ${meta.duration} s measured, in the order of the tables (creates last, as they leave the most znodes behind; nothing is deleted between cells).\n`;
+  md += `- ${meta.rounds} round(s); each round runs, per ensemble size, the whole matrix on ZooKeeper, then on zk-server${AA ? ', then on ZooKeeper again as a separate ensemble (the A/A run)' : ''} (A B A B), one system up at a time. After each ensemble start a mixed 90/10 run at 6×16 warms up the servers' and the client's JITs and is not reported; then each cell runs ${meta.warmup} s warm-up + ${meta.duration} s measured, in the order of the tables (creates last, as they leave the most znodes behind; nothing is deleted between cells).\n`;
   md += `- load: \`bench/ZkLoad.java\` (Apache ZooKeeper Java client ${m.zkVersion}, async API, compiled at run time); ${meta.sessions} sessions, session k on server k mod N; data 100 bytes; set/get/mixed on a pool of 1,000 znodes. N×M = sessions × requests kept in flight per session. Watch: one writer session sets 8 znodes, each of the ${meta.sessions} sessions watches all 8 (getData watch, re-armed on each event); latency = from the setData call to the watcher's NodeDataChanged event; ops/s = notifications/s; a znode is set again once all watchers re-armed. Churn: 4 loops each open a session (Netty client), create 2 ephemerals, close; latency = one whole session; ops/s = sessions/s.\n`;
   const tlsScope = TLS_ONLY ? 'every client' : `in the groups marked TLS (${TLS_NODES.map((n) => groupLabel(`${n} TLS`)).join(', ')}: ${TLS_CELLS.map((c) => c.replace(':', ' ')).join(', ')}), every client`;
   if (TLS_ONLY || TLS_NODES.length) md += `- **TLS**: ${tlsScope} connects to its node's secureClientPort over TLS (ssl.protocol TLSv1.2, the JDK's default suites), with a client certificate (ssl.clientAuth=need, x509 auth); PKCS12 stores made at run time. ZooKeeper runs with \`-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\` (its TLS needs the Netty factory); the load generator uses the Netty client socket with \`zookeeper.client.secure=true\`.\n`;
   md += `- values: medians over the rounds with 0 errors; latencies in µs from the async call to its callback. **Ratios are zk-server / ZooKeeper: ops/s > 1 means zk-server is faster, latency < 1 means zk-server is faster.**\n\n`;
   md += `## Goals\n\n${goals(S)}\n\n`;
+  md += floorSection(S, meta.floor);
+  md += cpuSection(S);
   for (const n of Object.keys(S)) {
     md += `## ${groupLabel(n)}\n\n`;
     md += '| workload | N×M | ZooKeeper ops/s | zk-server ops/s | ratio | ZK p50 | zk-server p50 | ratio | ZK p99 | zk-server p99 | ratio | ZK p99.9 | zk-server p99.9 | ratio | errors ZK / zk-server |\n';
@@ -505,7 +646,8 @@ function report(results, meta) {
     md += '\n';
   }
   md += `## Spread\n\nops/s min–max over the clean rounds, the per-round paired ratio (zk-server / ZooKeeper of the same round), and the load generator's CPU (median; 100 % = one core; with ${m.nproc} cores shared by client and servers, a client near ${m.nproc * 100} % is itself the limit).\n\n`;
-  md += '| nodes | workload | N×M | ZooKeeper ops/s | zk-server ops/s | paired ratio | client CPU % ZK / zk-server |\n|---|---|---|--:|--:|--:|--:|\n';
+  if (AA) md += `The A/A band is ZooKeeper against itself (a second ZooKeeper ensemble in the same round, \`--aa\`), round by round, with 1.00 always inside: a zk-server ratio inside it is **level**, not faster or slower. "rounds < 1" counts the rounds in which zk-server had fewer ops/s than ZooKeeper.\n\n`;
+  md += `| nodes | workload | N×M | ZooKeeper ops/s | zk-server ops/s | paired ratio | ${AA ? 'A/A band | verdict | ' : ''}rounds < 1 | client CPU % ZK / zk-server |\n|---|---|---|--:|--:|--:|${AA ? '--:|---|' : ''}--:|--:|\n`;
   for (const n of Object.keys(S)) {
     for (const c of Object.keys(S[n])) {
       const per = S[n][c];
@@ -513,7 +655,9 @@ function report(results, meta) {
       const k = per['zk-server'] ?? {};
       const rng = (x) => (x && x.clean && x.clean.length ? `${fmt(x.min)}–${fmt(x.max)}` : '–');
       const any = (z.rows ?? []).concat(k.rows ?? []).find((r) => !r.failed);
-      md += `| ${n} | ${cellLabel(c)} | ${shape(c, any)} | ${rng(z)} | ${rng(k)} | ${pairedRange(per)} | ${fmt(z.cpu)} / ${fmt(k.cpu)} |\n`;
+      const below = pairedRatios(per).filter((r) => r < 1).length;
+      const aa = AA ? `${pairedRange(per, 'zookeeper-aa')} | ${verdictVsNoise(per)} | ` : '';
+      md += `| ${n} | ${cellLabel(c)} | ${shape(c, any)} | ${rng(z)} | ${rng(k)} | ${pairedRange(per)} | ${aa}${below} of ${pairedRatios(per).length} | ${fmt(z.cpu)} / ${fmt(k.cpu)} |\n`;
     }
   }
   const errs = [];
@@ -531,7 +675,7 @@ function report(results, meta) {
     md += `\n## Errors\n\nRuns with errors are left out of the medians.\n\n${errs.join('\n')}\n`;
     for (const p of meta.serverProblems) md += `- ${p}\n`;
   }
-  md += `\n## Running it\n\n\`npm run bench\` builds zk-server and runs this matrix (about ${Math.max(1, Math.round(meta.seconds / 60))} min here with the defaults), then rewrites this file; \`npm run bench -- --quick\` runs 6 cells for 1 round (about 2 min). Options: \`--rounds N\` (2), \`--duration S\` (5), \`--warmup S\` (1), \`--sessions K\` (6), \`--nodes 1,3\`, \`--cells get:16,set:256,watch,churn,...\`, \`--tls-nodes 1\` and \`--tls-cells get:16,set:256\` (the TLS group; \`--no-tls\` leaves it out, \`--tls\` runs everything over TLS), \`--dir PATH\` (parent of the dataDirs; its file system matters), \`--out FILE\`. Needs the Debian packages zookeeper/libzookeeper-java and a JDK (\`sudo bash scripts/install-test-deps.sh\`); ports 22000–22129 on 127.0.0.1 (\`BENCH_PORT_BASE\` moves them). Every run's JSON line, the load generator's output and the servers' logs stay in the temp directory it prints.\n`;
+  md += `\n## Running it\n\n\`npm run bench\` builds zk-server and runs this matrix (about ${Math.max(1, Math.round(meta.seconds / 60))} min here with the defaults), then rewrites this file; \`npm run bench -- --quick\` runs 6 cells for 1 round (about 2 min). Options: \`--rounds N\` (5), \`--duration S\` (5), \`--warmup S\` (5), \`--aa\`/\`--no-aa\` (the A/A run, on unless --quick), \`--sessions K\` (6), \`--nodes 1,3\`, \`--cells get:16,set:256,watch,churn,...\`, \`--tls-nodes 1\` and \`--tls-cells get:16,set:256\` (the TLS group; \`--no-tls\` leaves it out, \`--tls\` runs everything over TLS), \`--dir PATH\` (parent of the dataDirs; its file system matters), \`--out FILE\`. Needs the Debian packages zookeeper/libzookeeper-java and a JDK (\`sudo bash scripts/install-test-deps.sh\`); ports 22000–22229 on 127.0.0.1 (\`BENCH_PORT_BASE\` moves them). Every run's JSON line, the load generator's output and the servers' logs stay in the temp directory it prints.\n`;
   md += `\nOther measurements: [durable writes, standalone](benchmarks-durable.md) (\`npm run bench:durable\`), [leader failover](benchmarks-failover.md) (\`npm run bench:failover\`), [an earlier standalone comparison](benchmarks-standalone.md).\n`;
   return md;
 }
@@ -548,6 +692,8 @@ function report(results, meta) {
   const classes = compileLoad(logs);
   if (GROUPS.some((g) => g.tls)) PKI = makePki(path.join(work, 'pki'));
   const mach = machine(work);
+  const floor = { fsync: fsyncFloor(work), rtt: await rttFloor() };
+  console.error(`bench/matrix: floor: fdatasync 4 KB p50 ${Math.round(floor.fsync.p50)} µs, loopback round trip p50 ${Math.round(floor.rtt.p50)} µs`);
   const results = {};
   const serverProblems = [];
   const jsonl = path.join(logs, 'results.jsonl');
@@ -565,7 +711,7 @@ function report(results, meta) {
           let loadErr = null;
           try {
             // the first cell is an untimed warm-up (JITs of the servers and of the client), dropped
-            rows = (await runLoad(classes, ens.connect, ['mixed:16', ...cells], path.join(logs, `load-${sys}-${tag}-r${round}.log`), g.tls)).slice(1);
+            rows = (await runLoad(classes, ens.connect, ['mixed:16', ...cells], path.join(logs, `load-${sys}-${tag}-r${round}.log`), g.tls, ens.nodes.map((x) => x.proc.pid))).slice(1);
           } catch (e) {
             loadErr = e;
             rows = [];
@@ -614,6 +760,7 @@ function report(results, meta) {
     duration: DURATION,
     warmup: WARMUP,
     sessions: SESSIONS,
+    floor,
     serverProblems,
   });
   fs.mkdirSync(path.dirname(OUT), { recursive: true });

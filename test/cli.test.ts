@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireDist } from './helpers/peers';
+import { freePort, requireDist } from './helpers/peers';
 
 const execFileP = promisify(execFile);
 const ROOT = path.join(__dirname, '..');
@@ -25,16 +25,6 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: 
     const x = e as { stdout?: string; stderr?: string; code?: number };
     return { out: (x.stdout ?? '') + (x.stderr ?? ''), code: typeof x.code === 'number' ? x.code : -1 };
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 const confDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-conf-'));

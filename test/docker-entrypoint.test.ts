@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load';
-import { requireDist } from './helpers/peers';
+import { freePort, requireDist } from './helpers/peers';
 
 const execFileP = promisify(execFile);
 const ROOT = path.join(__dirname, '..');
@@ -323,16 +323,6 @@ esac`,
     expect(read(path.join(d.data, 'myid'))).toBe('2\n');
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function healthcheck(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   try {

@@ -57,6 +57,11 @@ export async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
+/** One free loopback port. */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0];
+}
+
 /** A 3-peer (or n-peer) spec on OS-assigned ports: client, quorum and election port per peer. */
 export async function ensembleSpec(n: number, over: Partial<PeerSpec> = {}): Promise<PeerSpec & { ports: number[] }> {
   const ports = await freePorts(3 * n);

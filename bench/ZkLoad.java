@@ -5,7 +5,11 @@
 //   java -cp <classes>:<zookeeper jars> ZkLoad --connect h:p[,h:p...] --cells create:1,get:16,...
 //        [--sessions 6] [--duration 5] [--warmup 1] [--size 100] [--pool 1000]
 //        [--watch-znodes 8] [--churn-loops 4] [--eph-per-session 2]
+//        [--server-pids PID,PID,...] [--clk-tck 100]
 //
+// --server-pids: the servers' processes; their utime + stime from /proc/PID/stat, summed, read at
+// the start and end of each cell's measured window, go out as server_cpu_s (seconds, using
+// --clk-tck ticks per second, from `getconf CLK_TCK`).
 // Prints one JSON line per cell on stdout. A cell is WORKLOAD:OUTSTANDING with WORKLOAD one of
 //   create  persistent znodes of --size bytes
 //   set     setData of --size bytes on a pool of --pool znodes

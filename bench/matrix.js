@@ -20,8 +20,11 @@
 // --no-tls leaves it out; --tls runs the whole matrix over TLS only, reported to
 // docs/benchmarks-tls.md unless --out says otherwise.
 //
-// Ports: ZooKeeper on 22000+, zk-server on 22100+ (node i: client BASE+i, quorum BASE+10+i,
-// election BASE+20+i), all on 127.0.0.1; BENCH_PORT_BASE moves both (zk-server at +100).
+// --quick: 6 cells, 1 round, 2 s measured after 0.5 s warm-up, no A/A run (each flag overrides).
+//
+// Ports: ZooKeeper on 22000+, zk-server on 22100+, the A/A ZooKeeper on 22200+ (node i: client
+// BASE+i, quorum BASE+10+i, election BASE+20+i, TLS client BASE+30+i), all on 127.0.0.1;
+// BENCH_PORT_BASE moves them all (zk-server at +100, A/A at +200).
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -48,7 +51,9 @@ function die(msg) {
   process.exit(1);
 }
 if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 19).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  // the header comment, up to 'use strict'
+  const head = fs.readFileSync(__filename, 'utf8').split('\n');
+  console.log(head.slice(1, head.findIndex((l) => l.startsWith("'use strict'"))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 const QUICK = argv.includes('--quick');

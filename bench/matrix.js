@@ -528,6 +528,18 @@ function pairedRatios(per, sys = 'zk-server') {
   return rs;
 }
 
+/** [round number (1-based), ops ratio] of `sys` over ZooKeeper, for the rounds where both ran clean */
+function pairedByRound(per, sys = 'zk-server') {
+  const a = per.zookeeper?.rows ?? [];
+  const b = per[sys]?.rows ?? [];
+  const rs = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i].failed || b[i].failed || a[i].errors || b[i].errors) continue;
+    rs.push([i + 1, b[i].ops_per_sec / a[i].ops_per_sec]);
+  }
+  return rs;
+}
+
 function pairedRange(per, sys = 'zk-server') {
   const rs = pairedRatios(per, sys);
   return rs.length ? `${fmtR(Math.min(...rs))}–${fmtR(Math.max(...rs))}` : '–';
@@ -579,7 +591,7 @@ function anyRow(per) {
 
 function floorSection(S, floor) {
   if (!floor) return '';
-  let md = `## The floor\n\nMeasured at the start of this run: fdatasync of a 4 KB append in the data directory p50 ${fmt(floor.fsync.p50)} µs (p99 ${fmt(floor.fsync.p99)} µs); loopback TCP round trip p50 ${fmt(floor.rtt.p50)} µs (p99 ${fmt(floor.rtt.p99)} µs). A durable write with one request in flight cannot return before its round trips and one fsync: 1 node, 1 round trip (client ↔ server); 3 nodes, 3 (client ↔ follower, follower ↔ leader forward, PROPOSAL ↔ ACK; COMMIT rides back with the reply's hop; a session on the leader needs 2). How far each system's p50 sits above that floor:\n\n`;
+  let md = `## The floor\n\nMeasured at the start of this run: fdatasync of a 4 KB append in the data directory p50 ${fmt(floor.fsync.p50)} µs (p99 ${fmt(floor.fsync.p99)} µs); loopback TCP round trip p50 ${fmt(floor.rtt.p50)} µs (p99 ${fmt(floor.rtt.p99)} µs). A durable write with one request in flight cannot return before its round trips and one fsync: 1 node, 1 round trip (client ↔ server); 3 nodes, 3 round trips, i.e. 6 one-way hops for a session on a follower: client → follower, follower → leader (the forwarded request), leader → follower PROPOSAL, follower → leader ACK (after the follower's fsync), leader → follower COMMIT, follower → client reply. Sessions are spread evenly, session k on node k mod N, so with 3 nodes 2 of every 3 sessions sit on a follower and the p50 is a follower session's; a session on the leader needs 2 round trips (client → leader, PROPOSAL, ACK, reply). The leader's own fsync runs alongside the follower's, so one fsync counts; the loopback round trip is the one measured here (p50), with no per-hop processing. How far each system's p50 sits above that floor:\n\n`;
   md += '| nodes | workload | N×M | floor µs | ZK p50 µs | above floor | zk-server p50 µs | above floor | ratio of the distances |\n|---|---|---|--:|--:|--:|--:|--:|--:|\n';
   let any = false;
   for (const n of Object.keys(S)) {
@@ -651,8 +663,9 @@ function report(results, meta) {
     md += '\n';
   }
   md += `## Spread\n\nops/s min–max over the clean rounds, the per-round paired ratio (zk-server / ZooKeeper of the same round), and the load generator's CPU (median; 100 % = one core; with ${m.nproc} cores shared by client and servers, a client near ${m.nproc * 100} % is itself the limit).\n\n`;
-  if (AA) md += `The A/A band is ZooKeeper against itself (a second ZooKeeper ensemble in the same round, \`--aa\`), round by round, with 1.00 always inside: a zk-server ratio inside it is **level**, not faster or slower. "rounds < 1" counts the rounds in which zk-server had fewer ops/s than ZooKeeper.\n\n`;
-  md += `| nodes | workload | N×M | ZooKeeper ops/s | zk-server ops/s | paired ratio | ${AA ? 'A/A band | verdict | ' : ''}rounds < 1 | client CPU % ZK / zk-server |\n|---|---|---|--:|--:|--:|${AA ? '--:|---|' : ''}--:|--:|\n`;
+  if (AA) md += `The A/A band is ZooKeeper against itself (a second ZooKeeper ensemble in the same round, \`--aa\`), round by round, with 1.00 always inside: a zk-server ratio inside it is **level**, not faster or slower.\n\n`;
+  md += `"rounds < 1.0×" names the rounds in which zk-server had fewer ops/s than ZooKeeper ("none": no round below 1.0×); every round's row of each system is in the raw results (results.jsonl).\n\n`;
+  md += `| nodes | workload | N×M | ZooKeeper ops/s | zk-server ops/s | paired ratio | ${AA ? 'A/A band | verdict | ' : ''}rounds < 1.0× | client CPU % ZK / zk-server |\n|---|---|---|--:|--:|--:|${AA ? '--:|---|' : ''}--:|--:|\n`;
   for (const n of Object.keys(S)) {
     for (const c of Object.keys(S[n])) {
       const per = S[n][c];
@@ -660,9 +673,11 @@ function report(results, meta) {
       const k = per['zk-server'] ?? {};
       const rng = (x) => (x && x.clean && x.clean.length ? `${fmt(x.min)}–${fmt(x.max)}` : '–');
       const any = (z.rows ?? []).concat(k.rows ?? []).find((r) => !r.failed);
-      const below = pairedRatios(per).filter((r) => r < 1).length;
+      const rounds = pairedByRound(per);
+      const low = rounds.filter(([, r]) => r < 1).map(([i]) => i);
+      const below = rounds.length ? `${low.length ? 'round' + (low.length > 1 ? 's ' : ' ') + low.join(', ') : 'none'} of ${rounds.length}` : '–';
       const aa = AA ? `${pairedRange(per, 'zookeeper-aa')} | ${verdictVsNoise(per)} | ` : '';
-      md += `| ${n} | ${cellLabel(c)} | ${shape(c, any)} | ${rng(z)} | ${rng(k)} | ${pairedRange(per)} | ${aa}${below} of ${pairedRatios(per).length} | ${fmt(z.cpu)} / ${fmt(k.cpu)} |\n`;
+      md += `| ${n} | ${cellLabel(c)} | ${shape(c, any)} | ${rng(z)} | ${rng(k)} | ${pairedRange(per)} | ${aa}${below} | ${fmt(z.cpu)} / ${fmt(k.cpu)} |\n`;
     }
   }
   const errs = [];

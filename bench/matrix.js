@@ -250,6 +250,11 @@ function startNode(system, dir, base, i, n, tls) {
 
 async function startEnsemble(system, n, dir, tls) {
   const base = BASES[system];
+  // a server already answering on one of our ports (another bench run, say) would be measured in
+  // place of ours: refuse rather than report someone else's ensemble
+  for (let i = 0; i < n; i++) {
+    if (await ask(base + i, 'ruok', 500)) throw new Error(`port ${base + i} already answers (another bench run?): set BENCH_PORT_BASE to a free range`);
+  }
   const nodes = [];
   for (let i = 0; i < n; i++) nodes.push(startNode(system, dir, base, i, n, tls));
   const deadline = Date.now() + 60000;

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { dumpZk, HELPER, java, killStarted, startZk, stopZk } from './helpers/apache-zk';
 import { startTestServer } from './helpers/server';
 import { digestMismatches, fourLetter, requireApacheZk, SKIP_REAL } from './helpers/peers';
@@ -149,21 +149,39 @@ describe.skipIf(SKIP_REAL)('dataDir migration with Apache ZooKeeper 3.8', () => 
 describe.skipIf(SKIP_REAL)('compressed snapshots written by Apache ZooKeeper 3.8', () => {
   beforeAll(() => requireApacheZk());
   it.each(['gz', 'snappy'])('zk-server loads a %s snapshot that ZooKeeper wrote', async (method) => {
+    // a run that outlasts the test's timeout says which step it was in, and what ZooKeeper printed
+    const t0 = Date.now();
+    let step = 'start';
+    let zkOut = (): string => '';
+    const at = (s: string): void => void (step = `${s} (at ${Date.now() - t0} ms)`);
+    onTestFailed(() => console.log(`failed in step: ${step}\n--- ZooKeeper's output, last 40 lines:\n${zkOut().split('\n').slice(-40).join('\n')}`));
     const dataDir = tmpDataDir();
     const cfg = [`snapshot.compression.method=${method}`];
+    at('start ZooKeeper');
     const zk = await startZk(dataDir, cfg);
+    zkOut = zk.output;
+    at('populate');
     const pop = await java([HELPER, 'populate', `127.0.0.1:${zk.port}`]);
     expect(pop.code, pop.stderr).toBe(0);
+    at('churn');
     await churn(zk.port);
+    at('dump ZooKeeper');
     const theirView = await dumpZk(zk.port);
+    at('stop ZooKeeper');
     await stopZk(zk);
     // a restart makes ZooKeeper snapshot everything it loaded, compressed
+    at('restart ZooKeeper');
     const zk2 = await startZk(dataDir, cfg);
+    zkOut = zk2.output;
+    at('wait for the restarted ZooKeeper to serve');
     await digestMismatches(zk2.port);
+    at('stop the restarted ZooKeeper');
     await stopZk(zk2);
+    at('start zk-server');
     const snaps = fs.readdirSync(path.join(dataDir, 'version-2')).filter((f) => f.startsWith('snapshot.')).sort();
     expect(snaps.some((f) => f.endsWith(`.${method}`)), snaps.join(' ')).toBe(true);
     const ours = await startTestServer({ dataDir, dataLogDir: dataDir, maxSessionTimeout: 60000 });
+    at('dump zk-server');
     try {
       expect((await dumpZk(ours.port)).filter((l) => !l.startsWith('/eph'))).toEqual(theirView.filter((l) => !l.startsWith('/eph')));
       expect(await digestMismatches(ours.port)).toBe(0);

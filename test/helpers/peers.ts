@@ -152,13 +152,21 @@ export class Peers {
   }
 }
 
-/** A four-letter word's answer from 127.0.0.1:port ('' when nothing answers). */
-export function fourLetter(port: number, word: string): Promise<string> {
+/**
+ * A four-letter word's answer from 127.0.0.1:port ('' when nothing answers). A server that accepts
+ * and then neither answers nor closes (a JVM busy starting up) yields what arrived within
+ * `timeoutMs`, so that callers polling in a loop try again instead of waiting for ever.
+ */
+export function fourLetter(port: number, word: string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => s.write(word));
     let out = '';
+    const timer = setTimeout(() => s.destroy(), timeoutMs);
     s.on('data', (d) => (out += d));
-    s.on('close', () => resolve(out));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
     s.on('error', () => resolve(''));
   });
 }

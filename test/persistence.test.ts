@@ -20,6 +20,7 @@ import {
   PersistenceError,
   purge,
   readSnapshot,
+  readSnapshotWithInfo,
   readSnapshotSync,
   readTxnLog,
   restore,
@@ -228,13 +229,24 @@ describe('snapshot', () => {
     const late: [TxnHeader, Txn][] = [
       [h(OpCode.create), { type: OpCode.create, path: '/late', data: null, acl: IPACL, ephemeral: false, parentCVersion: -1 }],
       [h(OpCode.delete), { type: OpCode.delete, path: '/d199/n99' }],
+      // already written (the first yield comes after 500 znodes), deleted and created again: the
+      // map moves it to its end, where the walk meets it a second time; it must not be written twice
+      [h(OpCode.delete), { type: OpCode.delete, path: '/d0/n1' }],
+      [h(OpCode.create), { type: OpCode.create, path: '/d0/n1', data: Buffer.from('again'), acl: OPEN, ephemeral: false, parentCVersion: 101 }],
+      // not written yet: gone, then back, with a new child under a parent not written yet either
+      // (creates carry the parent's new cversion, as the leader's txns do, so replaying them on a
+      // parent written after them changes nothing)
+      [h(OpCode.delete), { type: OpCode.delete, path: '/d150/n5' }],
+      [h(OpCode.create), { type: OpCode.create, path: '/d150/n5', data: Buffer.from('back'), acl: OPEN, ephemeral: false, parentCVersion: 101 }],
+      [h(OpCode.create), { type: OpCode.create, path: '/d150/new', data: null, acl: OPEN, ephemeral: false, parentCVersion: 102 }],
     ];
     const lateDigests = late.map(([hd, tx]) => (t.processTxn(hd, tx), t.treeDigest));
     const f = await p;
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
-    const back = await readSnapshot(f);
+    const { tree: back, info } = await readSnapshotWithInfo(f);
     expect(back.nodeCount).toBeGreaterThan(20000);
+    expect(info.nodeCount).toBe(back.nodeCount); // as many records as znodes: none written twice
     expect(back.getNode('/late')).toBeUndefined(); // new ACL ref not in the map: left to log replay
     for (const n of back.nodes.values()) if (n.aclRef !== -1) expect(back.acls.byRef.has(n.aclRef)).toBe(true);
     // the snapshot recorded the digest at the end of the write, past its own zxid: it is checked
@@ -244,6 +256,10 @@ describe('snapshot', () => {
     expect(back.digestFromLoadedSnapshot).toBeNull();
     expect(back.digestMismatches).toBe(0);
     expect(back.treeDigest).toBe(t.treeDigest);
+    expect(back.nodeCount).toBe(t.nodeCount);
+    expect(back.getNode('/d0/n1')?.raw).toBe('again');
+    expect(back.getNode('/d150/n5')?.raw).toBe('back');
+    expect([...back.getNode('/d150')!.children].sort()).toEqual([...t.getNode('/d150')!.children].sort());
   });
 });
 

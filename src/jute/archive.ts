@@ -168,18 +168,35 @@ export class JuteWriter {
     return this;
   }
 
+  // Ints and longs are stored byte by byte: a snapshot writes seven per znode, and plain indexed
+  // stores compile to a few instructions where Buffer's writeInt32BE checks its arguments first.
   writeInt(v: number): this {
     this.ensure(4);
-    this.buf.writeInt32BE(v | 0, this.offset);
-    this.offset += 4;
+    const b = this.buf;
+    const o = this.offset;
+    b[o] = v >>> 24;
+    b[o + 1] = v >>> 16;
+    b[o + 2] = v >>> 8;
+    b[o + 3] = v;
+    this.offset = o + 4;
     return this;
   }
 
   writeLong(v: number): this {
     this.ensure(8);
     if (v >= 0 && v < Number.MAX_SAFE_INTEGER) {
-      this.buf.writeUInt32BE(Math.floor(v / TWO_32), this.offset);
-      this.buf.writeUInt32BE(v >>> 0, this.offset + 4);
+      const b = this.buf;
+      const o = this.offset;
+      const hi = Math.floor(v / TWO_32);
+      const lo = v >>> 0;
+      b[o] = hi >>> 24;
+      b[o + 1] = hi >>> 16;
+      b[o + 2] = hi >>> 8;
+      b[o + 3] = hi;
+      b[o + 4] = lo >>> 24;
+      b[o + 5] = lo >>> 16;
+      b[o + 6] = lo >>> 8;
+      b[o + 7] = lo;
     } else {
       this.buf.writeBigInt64BE(BigInt(Math.trunc(v)), this.offset);
     }
@@ -188,6 +205,7 @@ export class JuteWriter {
   }
 
   writeBigLong(v: bigint): this {
+    if (v === 0n) return this.writeLong(0); // most znodes' ephemeralOwner: no BigInt arithmetic
     this.ensure(8);
     this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
     this.offset += 8;
@@ -216,6 +234,24 @@ export class JuteWriter {
 
   writeString(s: string | null | undefined): this {
     if (s == null) return this.writeInt(-1);
+    const n = s.length;
+    if (n <= 64) {
+      // short ASCII strings (paths, names, schemes) byte by byte, without Buffer's two native calls
+      this.ensure(4 + n);
+      const b = this.buf;
+      const o = this.offset + 4;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[o + i] = c;
+      }
+      if (i === n) {
+        this.writeInt(n);
+        this.offset += n;
+        return this;
+      }
+    }
     const len = Buffer.byteLength(s, 'utf8');
     this.writeInt(len);
     this.ensure(len);

@@ -56,6 +56,13 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     expect(progress.length, 'the follower reported the SNAP as it came').toBeGreaterThan(0);
     expect(progress[0]).toMatchObject({ component: 'Follower' });
     expect(progress[0].msg).toMatch(/: [\d.]+ [KM]?B so far, [\d.]+ [KMG]?B\/s$/);
+    // the leader's side stops once the stream is in the kernel: a follower that has it all is not
+    // still being sent it (the pings after the stream were once counted as its progress)
+    const sending = (): number => peerLog.filter((l) => new RegExp(`^sending a SNAP to learner ${f}: `).test(l.msg)).length;
+    await new Promise((r) => setTimeout(r, 300));
+    const before = sending();
+    await new Promise((r) => setTimeout(r, 3 * TICK));
+    expect(sending(), 'progress lines for a SNAP the follower already has').toBe(before);
   }
 
   it('a follower that missed more than the committed-log window rejoins by SNAP (the incremental stream reader) with every write', async () => {

@@ -233,6 +233,28 @@ describe('discovery, synchronisation and broadcast', () => {
     expect(L.state).toBe('SYNCHRONIZATION');
   });
 
+  it('a learner ahead of a leader whose epoch is settled (an old leader back from a partition) is synced by TRUNC, not dropped', () => {
+    const L = leader();
+    const F2 = follower(2, z(1, 3));
+    const b = new Bench(L, new Map([[2, F2]]));
+    b.take(1);
+    b.take(2);
+    b.deliver(1);
+    b.deliver(2);
+    b.deliver(1); // epoch 2 acknowledged by a quorum (1, 2): Leader.waitForEpochAck's electionFinished
+    expect(L.state).toBe('SYNCHRONIZATION');
+    // 3 led epoch 1 and logged 1.4-1.9 alone before it was cut off
+    const F3 = follower(3, z(1, 9));
+    b.learners.set(3, F3);
+    b.take(3);
+    b.deliver(1);
+    b.deliver(3);
+    const rs = b.deliver(1);
+    expect(rs.flatMap((r) => r.close ?? [])).toEqual([]);
+    expect(b.pending(3)).toEqual(['TRUNC:100000003', 'NEWLEADER:200000000']);
+    expect(b.deliver(3)[0].truncate).toBe(z(1, 3));
+  });
+
   it('ACKEPOCH(-1) waits without counting (Leader.waitForEpochAck)', () => {
     const L = leader();
     const b = new Bench(L, new Map<number, ZabLearner>([[2, follower(2, z(1, 3), { acceptedEpoch: 2 })]]));

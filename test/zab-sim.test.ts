@@ -136,7 +136,8 @@ describe('Zab simulator', () => {
     }, 120_000);
 
     it('an election that ignores a pending reconfig (a leader activates it and dies before telling anyone)', () => {
-      const found = findViolation(3000, { ...selfTest, ...reconfig(1), unsafeElectIgnoringPending: true });
+      // first found at seed 3054 since learners ahead of an established leader are synced, not dropped
+      const found = findViolation(4000, { ...selfTest, ...reconfig(1), unsafeElectIgnoringPending: true });
       expect(found, 'the broken rule went unnoticed').not.toBeNull();
       expect(found!.error.message).toMatch(/lacks committed|where .* was committed|no established leader committed|two leaders/);
     }, 120_000);

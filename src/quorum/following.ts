@@ -157,10 +157,17 @@ export class LearnerRole implements ZabHost {
       this.end();
     });
     this.sock.on('error', () => this.sock.destroy());
-    this.ticker = setInterval(() => {
-      this.core.tick(Date.now());
-      this.loop.run();
-    }, this.ctx.config.tickTime);
+    // ZooKeeper's learner reads with SO_TIMEOUT = syncLimit ticks, so a silent leader is given up at
+    // that moment; checking once per tick let a follower wait up to a tick longer (10-12 s instead
+    // of 10 s at tickTime=2000, syncLimit=5, measured by bench/failover.js --fault stop). The check
+    // is a comparison: a tenth of a tick costs nothing.
+    this.ticker = setInterval(
+      () => {
+        this.core.tick(Date.now());
+        this.loop.run();
+      },
+      Math.max(10, Math.floor(this.ctx.config.tickTime / 10)),
+    );
     this.loop.run();
     await this.finished;
   }

@@ -247,14 +247,17 @@ export class LeaderRole implements ZabHost {
   }
   /**
    * Progress of a big SNAP on its way to a learner, every 5 s until the socket has taken it all:
-   * bytes handed to the kernel (written minus still queued) since the stream was queued.
+   * bytes of the stream handed to the kernel (written minus still queued). Called right after the
+   * stream was queued: bytesWritten, which counts queued bytes too, ends at its last byte. (Counting
+   * from what had been handed over at that moment instead took a small stream, already gone, for
+   * the start, and the pings after it for progress.)
    */
   private reportSnapSend(sid: number, sock: net.Socket, total: number): void {
     const dispatched = (): number => sock.bytesWritten - sock.writableLength;
-    const base = dispatched();
+    const start = sock.bytesWritten - total;
     const progress = new Progress(this.logger, `sending a SNAP to learner ${sid}`, { unit: 'bytes', total, everyMs: 0 });
     const t = setInterval(() => {
-      const sent = Math.min(total, Math.max(0, dispatched() - base));
+      const sent = Math.min(total, Math.max(0, dispatched() - start));
       if (sock.destroyed || sent >= total) return clearInterval(t);
       progress.update(sent);
     }, Number(process.env.ZK_PROGRESS_INTERVAL_MS) || 5000);

@@ -316,9 +316,13 @@ export class ZabLeader {
       this.ready.protocolError = `unexpected ACKEPOCH from ${peer.sid}`;
       return;
     }
-    // StateSummary.isMoreRecentThan against the leader's state at election
+    // StateSummary.isMoreRecentThan against the leader's state at election, while the epoch is
+    // being decided only (Leader.waitForEpochAck returns at once once electionFinished): a learner
+    // that joins later with more history — an old leader back from a partition with proposals no
+    // quorum took — is synced instead, by TRUNC or SNAP. Dropping it sent it through another
+    // election before the same sync (bench/failover.js --fault isolate).
     const e = this.o.currentEpoch;
-    if (theirCurrent !== -1 && (theirCurrent > e || (theirCurrent === e && lastZxid > this.o.lastZxid))) {
+    if (this.st === 'DISCOVERY' && theirCurrent !== -1 && (theirCurrent > e || (theirCurrent === e && lastZxid > this.o.lastZxid))) {
       return this.drop(peer.sid, `Follower ${peer.sid} is ahead of the leader (${theirCurrent}, 0x${zxidHex(lastZxid)})`);
     }
     peer.peerLastZxid = lastZxid;

@@ -61,24 +61,27 @@ const answers = (host, port) =>
   });
 
 /**
- * One request on a fresh session: op 'create' (persistent, open ACL) or 'exists'. Resolves to the
- * error code (0 ok, -101 NONODE, ...), or -4 on connection loss / timeout.
+ * Requests on one fresh session, pipelined: each item { op: 'create' (persistent, open ACL) |
+ * 'exists', path }. Resolves to one error code per item (0 ok, -101 NONODE, ...), -4 for those
+ * without an answer when the connection is lost or times out.
  */
-function zkOp(host, port, op, p, timeoutMs = TRY_TIMEOUT_MS) {
+function zkOps(host, port, items, timeoutMs = TRY_TIMEOUT_MS) {
   return new Promise((resolve) => {
     const sock = net.connect(port, host);
+    const out = items.map(() => -4);
+    let left = items.length;
     let buf = Buffer.alloc(0);
     let stage = 0;
     let settled = false;
-    const done = (v) => {
+    const done = () => {
       if (settled) return;
       settled = true;
       sock.destroy();
-      resolve(v);
+      resolve(out);
     };
-    sock.setTimeout(timeoutMs, () => done(-4));
-    sock.on('error', () => done(-4));
-    sock.on('close', () => done(-4));
+    sock.setTimeout(timeoutMs, done);
+    sock.on('error', done);
+    sock.on('close', done);
     sock.on('connect', () => {
       const w = new JuteWriter();
       const at = w.beginFrame();
@@ -93,35 +96,42 @@ function zkOp(host, port, op, p, timeoutMs = TRY_TIMEOUT_MS) {
         buf = buf.subarray(4 + f.length);
         if (stage === 0) {
           stage = 1;
+          if (!left) return done();
           const w = new JuteWriter();
-          const at = w.beginFrame();
-          w.writeInt(1); // xid
-          if (op === 'create') {
-            w.writeInt(1);
-            w.writeString(p);
-            w.writeBuffer(Buffer.from('x'));
-            w.writeInt(1);
-            w.writeInt(31);
-            w.writeString('world');
-            w.writeString('anyone');
-            w.writeInt(0);
-          } else {
-            w.writeInt(3);
-            w.writeString(p);
-            w.writeBool(false);
-          }
-          w.endFrame(at);
+          items.forEach(({ op, path: p }, k) => {
+            const at = w.beginFrame();
+            w.writeInt(k + 1); // xid
+            if (op === 'create') {
+              w.writeInt(1);
+              w.writeString(p);
+              w.writeBuffer(Buffer.from('x'));
+              w.writeInt(1);
+              w.writeInt(31);
+              w.writeString('world');
+              w.writeString('anyone');
+              w.writeInt(0);
+            } else {
+              w.writeInt(3);
+              w.writeString(p);
+              w.writeBool(false);
+            }
+            w.endFrame(at);
+          });
           sock.write(w.finish());
         } else {
           const r = new JuteReader(f);
-          if (r.readInt() !== 1) continue;
+          const xid = r.readInt();
+          if (xid < 1 || xid > items.length) continue;
           r.readLong();
-          done(r.readInt());
+          out[xid - 1] = r.readInt();
+          if (--left === 0) done();
         }
       }
     });
   });
 }
+/** One request on a fresh session; resolves to its error code (-4: connection loss/timeout). */
+const zkOp = async (host, port, op, p, timeoutMs) => (await zkOps(host, port, [{ op, path: p }], timeoutMs))[0];
 
 /**
  * Creates `${prefix}-N` on host:port until one succeeds; tries overlap when they hang (a new one
@@ -232,7 +242,7 @@ class Ensemble {
     if (this.system === 'zk-server') {
       cmd = process.execPath;
       argv = [path.join(__dirname, '..', 'bin', 'zk-server.js'), 'start-foreground', this.cfgs[i]];
-      env = { ...process.env, ZK_LOG_LEVEL: 'warn' };
+      env = { ...process.env, ZK_LOG_LEVEL: process.env.ZK_LOG_LEVEL || 'warn' };
     } else {
       cmd = 'java';
       argv = ['-Xmx512m', '-cp', '/usr/share/java/*:/etc/zookeeper/conf', '-Dzookeeper.log.threshold=WARN', 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.cfgs[i]];
@@ -299,7 +309,7 @@ async function round(ens, n) {
 
   // isolate: meanwhile, the isolated leader (still reachable by clients) must not acknowledge a
   // write, and should stop calling itself leader; record both.
-  const probe = { acked: [], steppedDownMs: null, stop: false };
+  const probe = { acked: [], tried: [], steppedDownMs: null, stop: false };
   let probing = Promise.resolve();
   if (ens.fault === 'isolate') {
     const lHost = ens.host(leader);
@@ -309,6 +319,7 @@ async function round(ens, n) {
       let k = 0;
       while (!probe.stop) {
         const p = `/isolated-${n}-${k++}`;
+        probe.tried.push(p);
         writes.push(zkOp(lHost, lPort, 'create', p).then((e) => e === 0 && probe.acked.push({ path: p, ms: now() - t0 })));
         if (probe.steppedDownMs === null && (await modeOf(lHost, lPort)) !== 'leader') probe.steppedDownMs = now() - t0;
         await sleep(200);
@@ -348,10 +359,19 @@ async function round(ens, n) {
       ens.start(leader);
       newLeader = await ens.ready(120, `${n}r`);
     }
-    for (const a of probe.acked) {
-      const errs = await Promise.all([0, 1, 2].map((i) => zkOp(ens.host(i), ens.port(i), 'exists', a.path)));
-      a.existsAfterHeal = errs.map((e) => (e === 0 ? 'yes' : e === -101 ? 'no' : `err ${e}`)).join('/');
-    }
+    // and none of the creates it was sent but never acknowledged (it alone logged them) may appear
+    const items = probe.tried.map((p) => ({ op: 'exists', path: p }));
+    const per = await Promise.all([0, 1, 2].map((i) => zkOps(ens.host(i), ens.port(i), items, 10000)));
+    const word = (e) => (e === 0 ? 'yes' : e === -101 ? 'no' : `err ${e}`);
+    rec.unackedPresent = [];
+    probe.tried.forEach((p, k) => {
+      const seen = per.map((errs) => word(errs[k])).join('/');
+      const a = probe.acked.find((x) => x.path === p);
+      if (a) a.existsAfterHeal = seen;
+      else if (per.some((errs) => errs[k] === 0)) rec.unackedPresent.push(`${p} (peers 1/2/3: ${seen})`);
+      else if (per.some((errs) => errs[k] !== -101)) rec.unackedPresent.push(`${p} unknown (peers 1/2/3: ${seen})`);
+    });
+    rec.probes = probe.tried.length;
     rec.leaderAfterHeal = newLeader + 1;
   }
   return rec;
@@ -395,6 +415,8 @@ const fmt = (x) => (x === undefined || x === null ? '–' : x.toFixed(0));
           if (fault === 'isolate') {
             extra += `; isolated leader stopped reporting leader after ${fmt(rec.steppedDownMs)} ms, acked ${rec.acked.length} write(s)`;
             for (const a of rec.acked) extra += `\n    ACKED BY ISOLATED LEADER: ${a.path} at +${fmt(a.ms)} ms; exists after heal on peers 1/2/3: ${a.existsAfterHeal}`;
+            if (rec.unackedPresent.length) extra += `\n    UNACKNOWLEDGED CREATES SENT TO THE ISOLATED LEADER, AFTER HEAL: ${rec.unackedPresent.join('; ')}`;
+            else extra += `; none of its ${rec.probes} unacknowledged creates exists after the heal`;
             if (rec.note) extra += `; ${rec.note}`;
           }
           log(`${fault} round ${r + 1} ${e.system}: ${fmt(rec.ms)} ms from the fault to the first write (${extra})`);
@@ -452,11 +474,11 @@ const fmt = (x) => (x === undefined || x === null ? '–' : x.toFixed(0));
     for (const s of systems) md += `- ${fault}, ${s}: ${res[fault][s].map((x) => fmt(x.ms)).join(', ')}\n`;
   }
   if (res.isolate) {
-    md += `\nIsolate: how long the isolated leader kept answering \`srvr\` with Mode: leader, and writes it acknowledged while cut off (a fresh session tries a create on it every 200 ms):\n\n`;
+    md += `\nIsolate: how long the isolated leader kept answering \`srvr\` with Mode: leader, and writes it acknowledged while cut off (a fresh session tries a create on it every 200 ms), and whether any create it was sent but did not acknowledge shows up on a peer after the heal (it must not: only the isolated leader logged it):\n\n`;
     for (const s of systems) {
       const rs = res.isolate[s];
       const acked = rs.flatMap((x) => x.acked);
-      md += `- ${s}: stepped down after ${rs.map((x) => fmt(x.steppedDownMs)).join(', ')} ms; ${acked.length} write(s) acknowledged by the isolated leader${acked.length ? ` (${acked.map((a) => `${a.path} at +${fmt(a.ms)} ms, exists after heal on peers 1/2/3: ${a.existsAfterHeal}`).join('; ')})` : ''}${rs.some((x) => x.note) ? `; ${rs.filter((x) => x.note).length} round(s) did not rejoin after the heal` : ''}\n`;
+      md += `- ${s}: stepped down after ${rs.map((x) => fmt(x.steppedDownMs)).join(', ')} ms; ${acked.length} write(s) acknowledged by the isolated leader${acked.length ? ` (${acked.map((a) => `${a.path} at +${fmt(a.ms)} ms, exists after heal on peers 1/2/3: ${a.existsAfterHeal}`).join('; ')})` : ''}; ${rs.reduce((a, x) => a + x.unackedPresent.length, 0)} of ${rs.reduce((a, x) => a + x.probes, 0)} creates it did not acknowledge exist (or are unknown) after the heal${rs.flatMap((x) => x.unackedPresent).length ? ` (${rs.flatMap((x) => x.unackedPresent).join('; ')})` : ''}${rs.some((x) => x.note) ? `; ${rs.filter((x) => x.note).length} round(s) did not rejoin after the heal` : ''}\n`;
     }
   }
   md += `\n\`npm run bench:failover -- --fault all --kills 20\` reruns it (isolate needs root; without it that fault is skipped).\n`;

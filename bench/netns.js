@@ -51,7 +51,10 @@ class Netns {
     const taken = ip('-4', '-o', 'addr', 'show')
       .split('\n')
       .filter((l) => l.includes(` ${this.net}.`) && !l.includes(` ${this.br} `));
-    if (taken.length) throw new Error(`an interface already has an address in ${this.net}.0/24: ${taken[0].trim()} (use --net)`);
+    if (taken.length) {
+      const [, dev, , addr] = taken[0].trim().split(/\s+/);
+      throw new Error(`${dev} already has ${addr}, in ${this.net}.0/24 (pick another --net)`);
+    }
     this.ids = [...ids];
     try {
       ip('link', 'add', this.br, 'type', 'bridge');

@@ -35,6 +35,7 @@ const INIT_LIMIT = 10;
 const SYNC_LIMIT = 5;
 const LIMIT_S = 120; // a round without a write for this long fails the run
 const TRY_TIMEOUT_MS = 2000; // one try (connect + session + create) gives up after this
+const TRACE = process.env.FAILOVER_TRACE === '1'; // every try's start, end and result on stderr
 const RELAUNCH_MS = 100; // while tries hang, a new one starts this often (at most MAX_INFLIGHT at once)
 const MAX_INFLIGHT = 40;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -154,9 +155,11 @@ function firstCreate(host, port, prefix, t0, stopRef = {}) {
       inflight++;
       lastLaunch = now();
       const name = `${prefix}-${i++}`;
+      const started = now();
       zkOp(host, port, 'create', name).then((err) => {
         inflight--;
         lastEnd = now();
+        if (TRACE) console.error(`  try ${name}: ${(started - t0).toFixed(0)} -> ${(lastEnd - t0).toFixed(0)} ms after the fault, err ${err}`);
         if (finished) return;
         if (err === 0) end(() => resolve({ ms: now() - t0, tries: i, path: name }));
       });

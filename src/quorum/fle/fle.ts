@@ -240,6 +240,11 @@ export class FastLeaderElection {
     }
   }
 
+  /** When the quorum's vote becomes the decision unless a better one comes first (-1: none pending). */
+  get finalizeDeadline(): number {
+    return this.looking ? this.finalizeAt : -1;
+  }
+
   tick(now: number): Outgoing[] {
     if (!this.looking) return [];
     if (this.finalizeAt >= 0 && now >= this.finalizeAt) {

@@ -102,6 +102,33 @@ describe('FastLeaderElection', () => {
     }
   });
 
+  it('a peer that starts its round a moment after another takes the vote that came while it still followed (no 200 ms resend wait)', () => {
+    const voters = [1, 2, 3];
+    const f1 = new FastLeaderElection({ myid: 1, voters });
+    const f2 = new FastLeaderElection({ myid: 2, voters });
+    f1.designate(3, 5, 1);
+    f2.designate(3, 5, 1);
+    // leader 3 dies; 2 notices first and votes for itself
+    const o2 = f2.startElection(0, 5, 1);
+    for (const o of o2) if (o.to === 2) f2.receive(2, o.msg, 0); // its own vote, as the manager loops it back
+    // its vote reaches 1 while 1 still follows: 1 answers with its old vote, which 2 sets aside
+    const r1 = f1.receive(2, o2.find((o) => o.to === 1)!.msg, 1);
+    expect(r1.map((o) => [o.to, o.msg.state, o.msg.leader])).toEqual([[2, PeerState.FOLLOWING, 3]]);
+    f2.receive(1, r1[0].msg, 2);
+    // 1 starts its round 3 ms later: it has 2's vote, so it votes for 2 at once
+    const o1 = f1.startElection(4, 5, 1);
+    const to2 = o1.filter((o) => o.to === 2).map((o) => o.msg);
+    expect(to2[to2.length - 1]).toMatchObject({ state: PeerState.LOOKING, leader: 2, electionEpoch: 1 });
+    for (const m of to2) f2.receive(1, m, 5);
+    for (const o of o1) if (o.to === 1) f1.receive(1, o.msg, 5);
+    // both decide when finalizeWait (200 ms) has passed, with no resend (the next is due at 200 ms,
+    // and 400 ms would be the decision then)
+    f1.tick(5 + 201);
+    f2.tick(5 + 201);
+    expect(f1.decision()).toMatchObject({ state: 'FOLLOWING', leader: 2 });
+    expect(f2.decision()).toMatchObject({ state: 'LEADING', leader: 2 });
+  });
+
   it('the tutorial order: 1 alone never decides; 2 joins and leads; 3 joins later and follows 2', () => {
     const voters = [1, 2, 3];
     const peers = voters.map((id) => mk(id, voters, 0, 0));

@@ -46,6 +46,8 @@ export class FastLeaderElection {
   private decided: Decision | null = null;
   private looking = false;
   private finalizeAt = -1;
+  /** the last LOOKING notification from each voter while this peer was not looking (startElection) */
+  private heldWhileDecided = new Map<number, Notification>();
   private lastSend = 0;
   private interval: number;
   private myZxid = -1;
@@ -127,7 +129,15 @@ export class FastLeaderElection {
     this.myZxid = lastLoggedZxid;
     this.myEpoch = currentEpoch;
     this.proposal = this.initVote();
-    return this.broadcast(now);
+    const out = this.broadcast(now);
+    // LOOKING notifications that came while this peer still followed or led (answered then with
+    // its old vote): taken now, as if they had arrived a moment later — a delay the protocol
+    // allows. Dropping them (as 3.8 does) left a peer that noticed a dead leader a few ms after
+    // the others without their votes until the next resend, 200 ms on (bench/failover.js).
+    const held = this.heldWhileDecided;
+    this.heldWhileDecided = new Map();
+    for (const [from, n] of held) out.push(...this.receive(from, n, now));
+    return out;
   }
 
   private initVote(): { leader: number; zxid: number; peerEpoch: number } {
@@ -191,6 +201,7 @@ export class FastLeaderElection {
     if (!this.looking) {
       if (n.state === PeerState.LOOKING && this.decided) {
         out.push({ to: from, msg: this.msg(this.myState(), this.decided, this.decided.electionEpoch) });
+        this.heldWhileDecided.set(from, n);
       }
       return out;
     }

@@ -18,14 +18,17 @@
 //
 //   node bench/scale.js [--znodes 1000000] [--runs 3] [--sessions 10000] [--watches 1000000]
 //                       [--base 25000] [--out FILE] [--systems zookeeper,zk-server]
-//                       [--only standalone|snap|5m] [--snapcount N]
+//                       [--only standalone|snap|5m] [--snapcount N] [--heap MB]
 //   --only 5m = --znodes 5000000 --runs 1 --watches 0 --out docs/benchmarks-scale-5m.md (its own
 //   file, so the 5M rows are one invocation that leaves docs/benchmarks-scale.md alone).
 //   --watches 0 skips the sessions / watches rows.
 //
 // Heap: ZooKeeper gets -Xmx1000m (zkServer.sh's default) up to 1M znodes, above that
-// 512 MB + 0.75 KB per znode (5M: 4,352 MB); zk-server gets node's default heap limit up to 1M
-// znodes, above that --max-old-space-size of the same size (see heapMB()).
+// 512 MB + 1 KB per znode, rounded up to 256 MB (5M: 5,632 MB); zk-server gets node's default heap
+// limit (4,144 MB on this 23.5 GiB machine) up to 1M znodes, above that
+// NODE_OPTIONS=--max-old-space-size of the same size (see heapMB()). --heap MB sets both.
+// Live heap per znode, for scale: zk-server's DataTree ~350 B (100-byte data, in-process, after a
+// full GC); ZooKeeper's is in the report (jcmd GC.class_histogram after the load).
 //
 // File descriptors: --sessions sessions need as many descriptors in this process and in the server
 // (which inherits this process's limits). Node raises its own soft RLIMIT_NOFILE to the hard limit
@@ -75,6 +78,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ACL = [{ perms: 31, scheme: 'world', id: 'anyone' }];
 const DATA = Buffer.alloc(100, 0x61);
 const MARKER = '<!-- end of generated part: bench/scale.js replaces everything above this line and keeps what follows -->';
+const LOADAVG0 = os.loadavg()[0];
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}] bench/scale:`, ...a);
 
 if (SYSTEMS.includes('zookeeper') && !fs.existsSync('/usr/share/java/zookeeper.jar')) {
@@ -112,12 +116,13 @@ if (openFilesLimit() < FD_NEEDED) {
 
 /** the heap both systems get for `n` znodes (MB), or null for each system's default */
 function heapMB(n) {
+  if (has('--heap')) return Number(opt('--heap'));
   if (n <= 1000000) return null;
-  return Math.ceil((512 + (0.75 * n) / 1024) / 256) * 256;
+  return Math.ceil((512 + n / 1024) / 256) * 256;
 }
 const HEAP = heapMB(ZNODES);
 const ZK_XMX = `-Xmx${HEAP ?? 1000}m`;
-const NODE_HEAP = HEAP ? [`--max-old-space-size=${HEAP}`] : [];
+const NODE_OPTIONS = HEAP ? `--max-old-space-size=${HEAP}` : '';
 
 // ---------- a minimal pipelining client ----------
 class Client {
@@ -216,6 +221,16 @@ class Client {
       w.writeBool(watch);
     });
   }
+  /** a ping (xid -2, OpCode.ping), so an idle session does not expire; the reply is ignored */
+  ping() {
+    if (this.sock.destroyed) return;
+    const w = new JuteWriter(16);
+    const at = w.beginFrame();
+    w.writeInt(-2);
+    w.writeInt(11);
+    w.endFrame(at);
+    this.sock.write(w.finish());
+  }
   close() {
     this.sock.destroy();
   }
@@ -245,7 +260,46 @@ async function pipelined(clients, total, depth, op) {
   return errors;
 }
 
-async function load(port, n) {
+/**
+ * zkCleanup.sh -n 3 on `dataDirs`: keep the 3 newest snapshots. Neither system purges by default
+ * and every snapshot holds the whole tree, so a 5M-znode load (dozens of snapshots of up to ~1 GB)
+ * would otherwise leave tens of GB per server on disk. The newest snapshot (possibly being
+ * written) is never touched; txn logs are left alone.
+ */
+function purgeSnapshots(dataDirs) {
+  let freed = 0;
+  for (const d of dataDirs) {
+    const v2 = path.join(d, 'version-2');
+    let files;
+    try {
+      files = fs.readdirSync(v2).filter((f) => /^snapshot\.[0-9a-f]+$/.test(f));
+    } catch {
+      continue;
+    }
+    files.sort((a, b) => Number(BigInt(`0x${b.slice(9)}`) - BigInt(`0x${a.slice(9)}`)));
+    for (const f of files.slice(3)) {
+      try {
+        freed += fs.statSync(path.join(v2, f)).size;
+        fs.unlinkSync(path.join(v2, f));
+      } catch {
+        /* gone already */
+      }
+    }
+  }
+  return freed;
+}
+
+async function load(port, n, dataDirs = []) {
+  const purger = setInterval(() => purgeSnapshots(dataDirs), 10000);
+  try {
+    return await loadInner(port, n);
+  } finally {
+    clearInterval(purger);
+    purgeSnapshots(dataDirs);
+  }
+}
+
+async function loadInner(port, n) {
   const loaders = await Promise.all([0, 1, 2, 3].map(() => Client.open(port)));
   for (let k = 0; k < 10; k++) await loaders[0].create(`/s${k}`, Buffer.alloc(0));
   const t0 = Date.now();
@@ -310,7 +364,10 @@ function spawnServer(system, dir, cfg, quorum) {
   const p =
     system === 'zookeeper'
       ? spawn('java', [ZK_XMX, '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', JARS.join(':'), main, cfg], { stdio: ['ignore', logFd, logFd] })
-      : spawn(process.execPath, [...NODE_HEAP, path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ZK_LOG_LEVEL: 'warn' } });
+      : spawn(process.execPath, [path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
+          stdio: ['ignore', logFd, logFd],
+          env: { ...process.env, ZK_LOG_LEVEL: 'warn', ...(NODE_OPTIONS ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${NODE_OPTIONS}`.trim() } : {}) },
+        });
   fs.closeSync(logFd);
   p.logFile = path.join(dir, `${system}.log`);
   p.on('exit', (code, sig) => {
@@ -370,16 +427,34 @@ function mntrValue(text, key) {
   return m ? Number(m[1]) : NaN;
 }
 
+/** the JVM's live heap after a full GC (jcmd GC.class_histogram's total), MB */
+function jvmLiveHeapMB(pid) {
+  return new Promise((resolve) => {
+    const j = spawn('jcmd', [String(pid), 'GC.class_histogram'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    j.stdout.on('data', (d) => (out += d));
+    j.on('error', () => resolve(NaN));
+    j.on('close', () => {
+      const m = /^Total\s+\d+\s+(\d+)/m.exec(out);
+      resolve(m ? Number(m[1]) / 2 ** 20 : NaN);
+    });
+  });
+}
+
 async function settle(pid, ms = 10000) {
   await sleep(ms);
   return rssMB(pid);
 }
 
-/** open `n` sessions, 500 handshakes at a time */
-async function openSessions(port, n) {
-  const out = [];
+/** open `n` sessions into `out`, 500 handshakes at a time */
+async function openSessions(port, n, out = []) {
   for (let i = 0; i < n; i += 500) {
-    const batch = await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => Client.open(port, { timeout: 120000 })));
+    let batch;
+    try {
+      batch = await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => Client.open(port, { timeout: 120000 })));
+    } catch (e) {
+      throw new Error(`opening session ${i + 1}-${Math.min(n, i + 500)} of ${n} failed: ${e.message} (a server out of file descriptors closes new connections: check its log and \`ulimit -n\`)`);
+    }
     out.push(...batch);
   }
   return out;
@@ -426,7 +501,7 @@ async function runStandalone(system, port, run) {
     const m0 = await fourLetter(port, 'mntr');
 
     // 1. N znodes of 100 bytes
-    const l = await load(port, ZNODES);
+    const l = await load(port, ZNODES, [path.join(dir, 'data')]);
     r.loadMs = l.ms;
     r.loadErrors = l.errors;
     r.rssLoaded = await settle(p.pid, 15000);
@@ -436,6 +511,7 @@ async function runStandalone(system, port, run) {
     r.snapshottimeAvg = r.snapshots > 0 ? (mntrValue(mntr, 'sum_snapshottime') - mntrValue(m0, 'sum_snapshottime')) / r.snapshots : NaN;
     r.znodes = mntrValue(mntr, 'znode_count');
     if (system === 'zk-server') r.heapUsedMB = mntrValue(mntr, 'heap_used_bytes') / 2 ** 20;
+    else r.liveHeapMB = await jvmLiveHeapMB(p.pid); // a full GC: after the RSS reading, and the process is restarted next
 
     // 2. restart
     await stop(p);
@@ -447,17 +523,24 @@ async function runStandalone(system, port, run) {
     // 3. sessions, 4. watches
     if (WATCHES > 0) {
       const t0 = Date.now();
-      const sessions = await openSessions(port, SESSIONS);
-      r.sessionsMs = Date.now() - t0;
-      r.rssSessions = await settle(p.pid, 5000);
-      r.perSessionKB = ((r.rssSessions - r.rssRestarted) * 1024) / SESSIONS;
-      const t1 = Date.now();
-      r.watchErrors = await setWatches(sessions, WATCHES);
-      r.watchesMs = Date.now() - t1;
-      r.rssWatches = await settle(p.pid, 5000);
-      r.watchCount = mntrValue(await fourLetter(port, 'mntr'), 'watch_count');
-      r.perWatchB = ((r.rssWatches - r.rssSessions) * 2 ** 20) / WATCHES;
-      for (const c of sessions) c.close();
+      const sessions = [];
+      // 10k sessions and 1M watches can take minutes on ZooKeeper: keep every session alive
+      const pinger = setInterval(() => sessions.forEach((c) => c.ping()), 20000);
+      try {
+        await openSessions(port, SESSIONS, sessions);
+        r.sessionsMs = Date.now() - t0;
+        r.rssSessions = await settle(p.pid, 5000);
+        r.perSessionKB = ((r.rssSessions - r.rssRestarted) * 1024) / SESSIONS;
+        const t1 = Date.now();
+        r.watchErrors = await setWatches(sessions, WATCHES);
+        r.watchesMs = Date.now() - t1;
+        r.rssWatches = await settle(p.pid, 5000);
+        r.watchCount = mntrValue(await fourLetter(port, 'mntr'), 'watch_count');
+        r.perWatchB = ((r.rssWatches - r.rssSessions) * 2 ** 20) / WATCHES;
+      } finally {
+        clearInterval(pinger);
+        for (const c of sessions) c.close();
+      }
     }
     await stop(p);
   } finally {
@@ -506,7 +589,7 @@ async function runSnap(system) {
     }
     if (leader < 0) throw new Error(`${system}: peers 1 and 2 elected no leader within 120 s`);
     log(`  ${system} ensemble: peer ${leader + 1} leads; loading ${ZNODES.toLocaleString('en-US')} znodes through it`);
-    const l = await load(ports[leader].client, ZNODES);
+    const l = await load(ports[leader].client, ZNODES, [0, 1].map((i) => path.join(cfgs[i].dir, 'data')));
     r.loadMs = l.ms;
     r.loadErrors = l.errors;
     await sleep(5000);
@@ -536,9 +619,9 @@ const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maxi
 const ratioOf = (us, zk) => (Number.isFinite(us) && Number.isFinite(zk) && zk !== 0 ? us / zk : NaN);
 
 /** one row: per run "ZooKeeper / zk-server (ratio)", the worst ratio, the goal and whether every run met it */
-function runRow(label, pairs, goal, d = 0) {
-  const ratios = pairs.map(([zk, us]) => ratioOf(us, zk));
-  const cells = pairs.map(([zk, us], i) => `${fmt(zk, d)} / ${fmt(us, d)} (${fmt(ratios[i], 2)})`);
+function runRow(label, pairs, goal, d = 0, noRatio = false) {
+  const ratios = pairs.map(([zk, us]) => (noRatio ? NaN : ratioOf(us, zk)));
+  const cells = pairs.map(([zk, us], i) => `${fmt(zk, d)} / ${fmt(us, d)}${noRatio ? '' : ` (${fmt(ratios[i], 2)})`}`);
   const finite = ratios.filter(Number.isFinite);
   const worst = finite.length === ratios.length && finite.length ? Math.max(...finite) : NaN;
   const verdict = goal == null ? '' : !Number.isFinite(worst) ? 'no data' : worst <= goal ? '**met**' : '**missed**';
@@ -551,11 +634,13 @@ function report(standalone, snap) {
   let md = `# Scale: zk-server against Apache ZooKeeper 3.8${FIVE_M ? ` (${fmt(ZNODES)} znodes)` : ''}\n\n`;
   md += `Generated by \`bench/scale.js\` (\`npm run bench:scale${argv.length ? ` -- ${argv.join(' ')}` : ''}\`).\n\n`;
   md += `- date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}\n`;
-  md += `- machine: ${os.hostname()}, ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; Node ${process.version}; ZooKeeper ${path.basename(fs.realpathSync('/usr/share/java/zookeeper.jar'), '.jar')} on ${javaVersion()}\n`;
+  md += `- machine: ${os.hostname()}, ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; Node ${process.version}; ZooKeeper ${zkVersion()} on ${javaVersion()}\n`;
+  md += `- load average (1 min) at the start / end of the bench: ${LOADAVG0.toFixed(2)} / ${os.loadavg()[0].toFixed(2)} (other work on the machine shows here)\n`;
   md += `- command: \`${cmd}\` (znodes ${fmt(ZNODES)}, runs ${RUNS}, sessions ${fmt(SESSIONS)}, watches ${fmt(WATCHES)}, ports from ${BASE})\n`;
-  md += `- heap: ZooKeeper \`java ${ZK_XMX}\`${HEAP ? ' (512 MB + 0.75 KB per znode, rounded up to 256 MB)' : " (zkServer.sh's default)"}; zk-server \`node ${NODE_HEAP.join(' ') || '(default heap limit)'} bin/zk-server.js start-foreground\`${HEAP ? ' (the same size)' : ''}\n`;
-  md += `- both: the same zoo.cfg (forceSync=yes, snapCount ${SNAPCOUNT ?? 'default'}, maxClientCnxns=0, maxSessionTimeout=120000), a fresh dataDir in ${os.tmpdir()}, logs at WARN.\n`;
-  md += `- warm-up: none beyond what each row does itself — every run starts a fresh server process on an empty dataDir; the numbers are a cold start followed by sustained load, as in production after a deploy. One system at a time; in the standalone runs the order alternates (run 1 ZooKeeper first, run 2 zk-server first, …).\n`;
+  const heapNote = has('--heap') ? ' (--heap)' : ' (512 MB + 1 KB per znode, rounded up to 256 MB)';
+  md += `- heap: ZooKeeper \`java ${ZK_XMX}\`${HEAP ? heapNote : " (zkServer.sh's default)"}; zk-server \`${NODE_OPTIONS ? `NODE_OPTIONS=${NODE_OPTIONS} ` : ''}node bin/zk-server.js start-foreground\`${HEAP ? ' (the same size)' : ` (node's default heap limit, ${Math.round(require('node:v8').getHeapStatistics().heap_size_limit / 2 ** 20)} MB here)`}\n`;
+  md += `- both: the same zoo.cfg (forceSync=yes, snapCount ${SNAPCOUNT ?? 'default'}, maxClientCnxns=0, maxSessionTimeout=120000), a fresh dataDir in ${os.tmpdir()}, logs at WARN; during a load the bench deletes all but the 3 newest snapshots every 10 s (what \`zkCleanup.sh -n 3\` does; txn logs are kept), so a 5M-znode load does not fill the disk.\n`;
+  md += `- warm-up and method: no separate warm-up — every run starts a fresh server process on an empty dataDir, so the JVM's and V8's JIT warm up inside the load; the restart, sessions and watches rows come after ${fmt(ZNODES)} creates and are warm. One system at a time, nothing else started by the bench running beside it; in the standalone runs the order alternates (run 1 ZooKeeper first, run 2 zk-server first, …) so a drift in the machine's load does not always favour the same system. RSS is VmRSS of the server process from /proc.\n`;
   md += `- client: this script over the project's jute codec; the load is ${fmt(ZNODES)} znodes of 100 bytes under 10 parents (\`/s{i mod 10}/n{i}\`), 4 sessions with 500 creates in flight each.\n`;
   md += `- ratio = zk-server / ZooKeeper; the goal holds when every run's ratio is within it; "worst" is the highest ratio over the runs.\n\n`;
 
@@ -588,7 +673,7 @@ function report(standalone, snap) {
     const list = (k) => runs.map((run) => `${get(run, 'zookeeper')[k] ?? '–'} / ${get(run, 'zk-server')[k] ?? '–'}`).join(', ');
     md += `\nPer run, ZooKeeper / zk-server: errors during the load ${list('loadErrors')}; znode_count after the load ${list('znodes')}`;
     if (WATCHES > 0) md += `; failed watch requests ${list('watchErrors')}; mntr watch_count ${list('watchCount')}`;
-    md += `; zk-server heap used after the load (mntr heap_used_bytes, MB) ${runs.map((run) => fmt(get(run, 'zk-server').heapUsedMB)).join(', ')}.\n\n`;
+    md += `.\n\nHeap after the load (MB; for sizing the heap at larger N): ZooKeeper's live heap after a full GC (\`jcmd GC.class_histogram\`, taken after the RSS reading; includes the empty server's few MB) ${runs.map((run) => fmt(get(run, 'zookeeper').liveHeapMB)).join(', ')}, i.e. ${runs.map((run) => fmt((get(run, 'zookeeper').liveHeapMB * 2 ** 20) / ZNODES)).join(', ')} B per znode; zk-server's heap in use (mntr heap_used_bytes, no forced GC) ${runs.map((run) => fmt(get(run, 'zk-server').heapUsedMB)).join(', ')}.\n\n`;
   }
 
   if (snap.length) {
@@ -598,17 +683,26 @@ function report(standalone, snap) {
     const idx = Array.from({ length: n }, (_, i) => i);
     const pairs = (f) => idx.map((i) => [zk.joins[i] ? f(zk.joins[i]) : NaN, us.joins[i] ? f(us.joins[i]) : NaN]);
     md += `## SNAP: a peer joins a 3-peer ensemble holding ${fmt(ZNODES)} znodes\n\n`;
-    md += `Each system on its own: peers 1 and 2 started (peer 3 stopped, its dataDir empty), the same load through the leader, 5 s pause; then, ${RUNS} time(s), peer 3's version-2 directory is emptied, peer 3 started, and the time from its spawn until a getData of the last znode through peer 3's own client port succeeds is taken (polling with a fresh session every ~20 ms); then peer 3 is stopped. "sync" is peer 3's mntr max_follower_sync_time (the learner's own measure of connecting to the leader through the end of the sync); "SNAPs sent" is the leader's mntr snap_count delta (1 = the sync was a SNAP, not a DIFF). initLimit=${zk.initLimit ?? us.initLimit} ticks of 2 s (10 + 10 per million znodes), syncLimit=5.\n\n`;
+    md += `Each system on its own: peers 1 and 2 started (peer 3 stopped, its dataDir empty), the same load through the leader, 5 s pause; then, ${RUNS === 1 ? 'once' : `${RUNS} times`}, peer 3's version-2 directory is emptied, peer 3 started, and the time from its spawn until a getData of the last znode through peer 3's own client port succeeds is taken (polling with a fresh session every ~20 ms); then peer 3 is stopped. "sync" is peer 3's mntr max_follower_sync_time (the learner's own measure of connecting to the leader through the end of the sync); "SNAPs sent" is the leader's mntr snap_count delta (1 = the sync was a SNAP, not a DIFF). initLimit=${zk.initLimit ?? us.initLimit} ticks of 2 s (10 + 10 per million znodes), syncLimit=5.\n\n`;
     md += `Load through the leader: ZooKeeper ${fmt(zk.loadMs)} ms, zk-server ${fmt(us.loadMs)} ms (ratio ${fmt(ratioOf(us.loadMs, zk.loadMs), 2)}); errors ${zk.loadErrors ?? '–'} / ${us.loadErrors ?? '–'}.\n\n`;
     md += `Cells: ZooKeeper / zk-server (ratio).\n\n`;
     md += `| | ${idx.map((i) => `join ${i + 1}`).join(' | ')} | worst | goal | |\n|---|${idx.map(() => '--:|').join('')}--:|---|---|\n`;
     md += runRow('start of peer 3 to its first read of the last znode (ms)', pairs((j) => j.ms), 0.5);
     md += runRow('sync with the leader (ms, mntr follower_sync_time)', pairs((j) => j.syncMs));
-    md += runRow('SNAPs sent by the leader', pairs((j) => j.snapsSent));
+    md += runRow('SNAPs sent by the leader', pairs((j) => j.snapsSent), null, 0, true);
     md += runRow('RSS of peer 3, 5 s after its first read (MB)', pairs((j) => j.rss));
     md += '\n';
   }
   return md;
+}
+
+function zkVersion() {
+  try {
+    const j = fs.readdirSync('/usr/share/java').find((f) => /^zookeeper-\d[\d.]*\.jar$/.test(f));
+    return j ? j.slice('zookeeper-'.length, -'.jar'.length) : '3.8';
+  } catch {
+    return '3.8';
+  }
 }
 
 function javaVersion() {

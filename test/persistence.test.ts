@@ -238,6 +238,27 @@ describe('snapshot', () => {
     expect(findValidSnapshots(dir, 2).map((p) => path.basename(p))).toEqual(['snapshot.9.gz', 'snapshot.7']);
   });
 
+  it('by default writes in time slices: the event loop turns during a 100k-znode write, and the file reads back whole', async () => {
+    const t = new DataTree();
+    let z = 0;
+    const h = (type: number): TxnHeader => ({ clientId: 0n, cxid: 0, zxid: ++z, time: z, type });
+    for (let i = 0; i < 100; i++) {
+      t.processTxn(h(OpCode.create), { type: OpCode.create, path: `/s${i}`, data: null, acl: OPEN, ephemeral: false, parentCVersion: -1 });
+      for (let j = 0; j < 1000; j++) {
+        t.processTxn(h(OpCode.create), { type: OpCode.create, path: `/s${i}/n${j}`, data: Buffer.alloc(30, j), acl: OPEN, ephemeral: false, parentCVersion: -1 });
+      }
+    }
+    const dir = v2(tmpDir());
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    const f = await writeSnapshot(t, dir, t.lastProcessedZxid);
+    clearInterval(timer);
+    expect(turns).toBeGreaterThan(1);
+    const back = await readSnapshot(f);
+    expect(back.nodeCount).toBe(t.nodeCount);
+    expect(back.treeDigest).toBe(t.treeDigest);
+  });
+
   it('does not block the event loop for a big tree and tolerates concurrent changes (fuzzy)', async () => {
     const t = new DataTree();
     let z = 0;

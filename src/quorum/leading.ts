@@ -2,7 +2,7 @@
 // ZooKeeperServer in the leader role. Every Ready is carried out by the shared executor
 // (zab/executor.ts); this file is the host: sockets, the log, the DataTree and the pipeline.
 import { componentLogger, Logger } from '../util/log';
-import { Progress } from '../util/progress';
+import { Progress, progressIntervalMs } from '../util/progress';
 import { quorumVerifier } from './verifier';
 import { membershipText } from '../config/load';
 import { Membership, membershipOf, parseMembership, textOf } from '../config/membership';
@@ -260,7 +260,7 @@ export class LeaderRole implements ZabHost {
       const sent = Math.min(total, Math.max(0, dispatched() - start));
       if (sock.destroyed || sent >= total) return clearInterval(t);
       progress.update(sent);
-    }, Number(process.env.ZK_PROGRESS_INTERVAL_MS) || 5000);
+    }, progressIntervalMs());
     t.unref();
   }
   close(sid: number): void {

@@ -14,6 +14,11 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/** ms between two progress lines: ZK_PROGRESS_INTERVAL_MS (an operator who wants more or fewer lines, and tests), else 5000 */
+export function progressIntervalMs(): number {
+  return Number(process.env.ZK_PROGRESS_INTERVAL_MS) || 5000;
+}
+
 export class Progress {
   private readonly t0: number;
   private last: number;
@@ -29,8 +34,7 @@ export class Progress {
   ) {
     this.now = o.now ?? Date.now;
     this.t0 = this.last = this.now();
-    // ZK_PROGRESS_INTERVAL_MS: an operator who wants more (or fewer) lines, and tests
-    this.every = o.everyMs ?? (Number(process.env.ZK_PROGRESS_INTERVAL_MS) || 5000);
+    this.every = o.everyMs ?? progressIntervalMs();
   }
 
   /**

@@ -224,6 +224,11 @@ export class DataTree {
   readonly sessions = new Map<bigint, number>();
   lastProcessedZxid = 0;
   approximateDataSize = 0;
+  /**
+   * The highest czxid of any znode ever put in the tree (created or loaded): a snapshot walk leaves
+   * out znodes created after it started, i.e. above this value as it was then (treebody.ts).
+   */
+  maxCzxid = 0;
   /** the sum of every znode's digest (digest.ts), kept up to date by every change */
   private readonly digest = new TreeDigest();
   /** the zxid of the last txn applied with digests recorded (-1: none since the load; see lastProcessedZxidDigest) */
@@ -530,6 +535,7 @@ export class DataTree {
     }
     parent.addChild(name);
     this.nodes.set(path, node);
+    if (zxid > this.maxCzxid) this.maxCzxid = zxid;
     this.digestIn(path, node);
     if (parentPath.startsWith(QUOTA_ROOT)) {
       if (name === LIMIT_NODE) this.quotaPaths.add(trimQuotaPath(parentPath));

@@ -35,8 +35,9 @@ export interface EncodeOptions {
   nodesPerPause?: number;
   /**
    * a fuzzy snapshot of a tree that keeps changing while the caller yields (ZooKeeper's snapshots):
-   * the snapshot's zxid. Znodes created after it are left out (log replay creates them again, and
-   * their ACL lists may be missing from the map written first); znodes deleted meanwhile are skipped.
+   * the snapshot's zxid. Znodes created during the walk are left out (log replay creates them
+   * again, and their ACL lists may be missing from the map written first); znodes deleted
+   * meanwhile are skipped.
    */
   fuzzyZxid?: number;
 }
@@ -62,7 +63,11 @@ export function* encodeTreeBody(tree: DataTree, sink: BodySink, opts: EncodeOpti
     writeACLs(sink.w, list);
     if (sink.w.offset >= chunk) yield;
   }
-  const fuzzy = opts.fuzzyZxid;
+  // Left out: znodes created after the walk started, whose czxid is above every czxid then (a
+  // node created through a txn gets the txn's zxid, and zxids only grow). Not simply those above
+  // the snapshot's zxid: a tree loaded from a fuzzy snapshot holds znodes newer than its name until
+  // the log is replayed, and they must not be lost if it is written before that.
+  const fuzzy = opts.fuzzyZxid === undefined ? undefined : Math.max(opts.fuzzyZxid, tree.maxCzxid);
   let count = 0;
   let sincePause = 0;
   // The DataTree's map holds every znode after its parent (a znode is created, or read from a
@@ -70,7 +75,7 @@ export function* encodeTreeBody(tree: DataTree, sink: BodySink, opts: EncodeOpti
   // insertion order is an order ZooKeeper's reader accepts (it needs each parent first): walking it
   // costs a twentieth of a depth-first walk, which builds and hashes every child's path again.
   for (const [p, n] of tree.nodes) {
-    // a fuzzy snapshot leaves out what was created after its zxid (log replay creates it again),
+    // a fuzzy snapshot leaves out what was created during the walk (log replay creates it again),
     // so that a znode deleted and created again meanwhile, appended to the map, is not written twice
     if (fuzzy !== undefined && n.czxid > fuzzy) continue;
     const w = sink.w;
@@ -97,6 +102,7 @@ export function clearTree(tree: DataTree): void {
   tree.sessions.clear();
   (tree as unknown as { acls: AclCache }).acls = new AclCache();
   tree.approximateDataSize = 0;
+  tree.maxCzxid = 0;
 }
 
 /** Register `path` in the ephemerals/containers/ttls indexes exactly as DataTree.createNode does. */
@@ -314,6 +320,7 @@ export class TreeBodyParser {
       parent.addChild(p.substring(cut + 1));
     }
     tree.nodes.set(key, node);
+    if (node.czxid > tree.maxCzxid) tree.maxCzxid = node.czxid;
     tree.approximateDataSize += key.length + (data ? data.length : 0);
     if (aclRef !== this.runRef) {
       if (this.runCount > 0) tree.acls.addUsage(this.runRef, this.runCount);

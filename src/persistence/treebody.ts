@@ -2,8 +2,8 @@
 // the sessions (count, then id and timeout each), the ACL cache (count, then reference and ACL list
 // each), then every znode, each after its parent — path (the root as ""), data, ACL reference,
 // StatPersisted — ended by the path "/". ZooKeeper writes the znodes depth first; its reader (and
-// ours) needs only each parent before its children, and we write them in the DataTree map's order. Snapshot files wrap it in a file header and Adler-32 seals (snapshot.ts);
-// the SNAP sync stream sends it raw, followed by the signature "BenWasHere" (quorum/snapstream.ts).
+// ours) needs only each parent before its children, and we write them in the DataTree map's order.
+// Snapshot files wrap it in a file header and Adler-32 seals (snapshot.ts); the SNAP sync stream sends it raw, followed by the signature "BenWasHere" (quorum/snapstream.ts).
 // This file is the one encoder and the one parser of that body for both.
 import { JuteError, JuteReader, JuteWriter } from '../jute/archive';
 import { ACL, readACLs, writeACLs } from '../jute/records';
@@ -72,8 +72,9 @@ export function* encodeTreeBody(tree: DataTree, sink: BodySink, opts: EncodeOpti
   let sincePause = 0;
   // The DataTree's map holds every znode after its parent (a znode is created, or read from a
   // snapshot, only once its parent exists, and a parent cannot go while it has children), so its
-  // insertion order is an order ZooKeeper's reader accepts (it needs each parent first): walking it
-  // costs a twentieth of a depth-first walk, which builds and hashes every child's path again.
+  // insertion order is an order ZooKeeper's reader accepts (it needs each parent first). Walking it
+  // builds and hashes no child path again as a depth-first walk does: a 1M-znode write took
+  // 0.85-1.4 s instead of 2.5-3.5 s.
   for (const [p, n] of tree.nodes) {
     // a fuzzy snapshot leaves out what was created during the walk (log replay creates it again),
     // so that a znode deleted and created again meanwhile, appended to the map, is not written twice

@@ -80,13 +80,8 @@ export class ElectionService {
       }
       this.out(this.fle.receive(sid, n, Date.now()));
       this.check();
-      this.armFinalize();
     });
-    this.timer = setInterval(() => {
-      if (!this.fle) return;
-      this.out(this.fle.tick(Date.now()));
-      this.check();
-    }, 50);
+    this.timer = setInterval(() => this.tick(), 50);
     this.timer.unref();
   }
 
@@ -106,13 +101,18 @@ export class ElectionService {
     clearTimeout(this.finalizeTimer ?? undefined);
     this.finalizeTimer = setTimeout(() => {
       this.finalizeTimer = null;
-      if (!this.fle) return;
-      this.out(this.fle.tick(Date.now()));
-      this.check();
+      this.tick();
     }, Math.max(0, at - Date.now() + 1));
     this.finalizeTimer.unref();
   }
 
+  private tick(): void {
+    if (!this.fle) return;
+    this.out(this.fle.tick(Date.now()));
+    this.check();
+  }
+
+  /** After every step of the core: hand over a decision, or wait for the one a quorum agreed on. */
   private check(): void {
     const d = this.fle?.decision();
     if (d && this.waiting) {
@@ -120,6 +120,7 @@ export class ElectionService {
       this.waiting = null;
       w({ state: d.state, leader: d.leader });
     }
+    this.armFinalize();
   }
 
   /** Run an election with this peer's last logged zxid and current epoch. */

@@ -239,7 +239,9 @@ function startNode(system, dir, base, i, n, tls) {
       { stdio: ['ignore', log, log] },
     );
   } else {
-    proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
+    // BENCH_NODE_ARGS: extra node flags for zk-server (profiling by hand: --trace-gc, --cpu-prof ...)
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    proc = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
       stdio: ['ignore', log, log],
       env: { ...process.env, ZK_LOG_LEVEL: 'warn' },
     });

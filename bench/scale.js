@@ -18,7 +18,7 @@
 //
 //   node bench/scale.js [--znodes 1000000] [--runs 3] [--sessions 10000] [--watches 1000000]
 //                       [--base 25000] [--out FILE] [--systems zookeeper,zk-server]
-//                       [--only standalone|snap|5m] [--snapcount N] [--heap MB]
+//                       [--only standalone|snap|5m] [--snapcount N] [--heap MB] [--keep]
 //   --only 5m = --znodes 5000000 --runs 1 --watches 0 --out docs/benchmarks-scale-5m.md (its own
 //   file, so the 5M rows are one invocation that leaves docs/benchmarks-scale.md alone).
 //   --watches 0 skips the sessions / watches rows.
@@ -70,6 +70,7 @@ const SNAPCOUNT = has('--snapcount') ? Number(opt('--snapcount')) : null;
 const OUT = path.resolve(opt('--out', path.join(ROOT, 'docs', FIVE_M ? 'benchmarks-scale-5m.md' : 'benchmarks-scale.md')));
 const SYSTEMS = opt('--systems', 'zookeeper,zk-server').split(',');
 const BASE = Number(opt('--base', process.env.BENCH_SCALE_PORT ?? 25000));
+const KEEP = has('--keep'); // keep the standalone dataDirs (for profiling a restart by hand)
 const DO_STANDALONE = ONLY !== 'snap';
 const DO_SNAP = ONLY !== 'standalone';
 const JARS = ['zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-simple', 'commons-cli', 'snappy-java', 'metrics-core', 'netty-handler', 'netty-transport', 'netty-common', 'netty-buffer', 'netty-codec', 'netty-resolver', 'netty-transport-native-unix-common', 'netty-transport-classes-epoll', 'jackson-databind', 'jackson-core', 'jackson-annotations', 'audience-annotations']
@@ -554,7 +555,8 @@ async function runStandalone(system, port, run) {
     await stop(p);
   } finally {
     if (p) await stop(p).catch(() => {});
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (KEEP) console.log(`bench/scale: kept ${system}'s dataDir ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   }
   return r;
 }

@@ -709,8 +709,13 @@ export class DataTree {
   }
 
   /** A tree was loaded from bytes (snapshot file or SNAP stream): derived state rebuilt. */
-  loaded(): void {
-    this.recomputeDigest();
+  /**
+   * After a load: set up what the znodes imply. `digest`: the sum of their digests when the loader
+   * already took it (treebody.ts does, from the records' bytes); otherwise it is computed here.
+   */
+  loaded(digest?: TreeDigest): void {
+    if (digest && digestEnabled()) this.digest.set(digest);
+    else this.recomputeDigest();
     this.setupQuota();
   }
 

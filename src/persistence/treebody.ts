@@ -10,6 +10,7 @@ import { ACL, readACLs, writeACLs } from '../jute/records';
 import { AclCache, DataNode, DataTree } from '../data/datatree';
 import { CONTAINER_EPHEMERAL_OWNER, ownerTtl } from '../data/constants';
 import { Logger, silentLogger } from './util';
+import { nodeDigest, recordDigest, TreeDigest } from '../data/digest';
 
 export function writeStatPersisted(w: JuteWriter, n: DataNode): void {
   w.writeLong(n.czxid);
@@ -165,6 +166,8 @@ export class TreeBodyParser {
   private runRef = -1;
   private runCount = 0;
   private runKnown = true;
+  /** the sum of the znodes' digests, taken from their records as they are parsed */
+  private readonly digest = new TreeDigest();
 
   constructor(
     readonly tree: DataTree,
@@ -289,8 +292,11 @@ export class TreeBodyParser {
     const p = r.readStr();
     if (p === '/') return false;
     if (p !== '' && p.charCodeAt(0) !== 0x2f) this.fail(`Invalid Datatree, bad path ${JSON.stringify(p.slice(0, 80))}`, at);
+    const pathEnd = r.offset;
     const data = r.readLatin1();
+    const dataEnd = r.offset;
     const aclRef = r.readLong();
+    const statStart = r.offset;
     const node = new DataNode(
       data,
       aclRef,
@@ -321,6 +327,9 @@ export class TreeBodyParser {
       parent.addChild(p.substring(cut + 1));
     }
     tree.nodes.set(key, node);
+    // the znode's digest from the record's bytes (the record is whole here: its stat was read)
+    const d = recordDigest(key, r.buf, at + 4, pathEnd, data === null ? dataEnd : dataEnd - data.length, dataEnd, statStart);
+    this.digest.add(d >= 0 ? d : nodeDigest(key, node));
     if (node.czxid > tree.maxCzxid) tree.maxCzxid = node.czxid;
     tree.approximateDataSize += key.length + (data ? data.length : 0);
     if (aclRef !== this.runRef) {
@@ -340,6 +349,6 @@ export class TreeBodyParser {
     if (this.runCount > 0) this.tree.acls.addUsage(this.runRef, this.runCount);
     this.runCount = 0;
     this.tree.acls.purgeUnused();
-    this.tree.loaded();
+    this.tree.loaded(this.digest);
   }
 }

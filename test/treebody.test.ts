@@ -12,7 +12,7 @@ import { CONTAINER_EPHEMERAL_OWNER } from '../src/data/constants';
 import { TreeBodyError } from '../src/persistence/treebody';
 import { readSnapshotSync, writeSnapshot } from '../src/persistence/snapshot';
 import { prng } from '../src/quorum/zab/sim';
-import { serializeSnapStream, SNAP_SIGNATURE, SnapStreamReader } from '../src/quorum/snapstream';
+import { serializeSnapStream, SNAP_SIGNATURE, SnapStreamReader, writeSnapStream } from '../src/quorum/snapstream';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const DIGEST = [{ perms: 1, id: { scheme: 'digest', id: 'u:hash' } }];
@@ -71,6 +71,17 @@ describe('the SNAP stream codec (one tree-body codec with snapshot files)', () =
 
   it('ends with the BenWasHere signature', () => {
     expect(stream.subarray(stream.length - SNAP_SIGNATURE.length).toString()).toBe(SNAP_SIGNATURE);
+  });
+
+  it('the leader hands the stream out in chunks of its own buffers, together the same bytes', () => {
+    const chunks: Buffer[] = [];
+    const length = writeSnapStream(t, (b) => chunks.push(b), 1000);
+    expect(length).toBe(stream.length);
+    expect(chunks.length).toBeGreaterThan(5);
+    // a chunk ends after the record that filled it (the 3000-byte znode makes one bigger)
+    for (const c of chunks.slice(0, -1)) expect(c.length).toBeGreaterThanOrEqual(1000);
+    expect(new Set(chunks.map((c) => c.buffer)).size).toBe(chunks.length);
+    expect(Buffer.concat(chunks).equals(stream)).toBe(true);
   });
 
   it('whole, byte by byte and in random chunks: identical trees, and the bytes after the stream handed back', () => {

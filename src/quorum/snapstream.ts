@@ -11,12 +11,36 @@ export const SNAP_SIGNATURE = 'BenWasHere';
 
 const WHERE = 'the SNAP stream from the leader';
 
-export function serializeSnapStream(tree: DataTree): Buffer {
-  const sink = { w: new JuteWriter(1 << 16) };
-  const body = encodeTreeBody(tree, sink);
-  while (!body.next().done);
+/** The bytes of a SNAP stream handed out at a time by writeSnapStream. */
+const SNAP_CHUNK = 1 << 20;
+
+/**
+ * Encode the SNAP stream of `tree` (as it is now: synchronously, no txn applied meanwhile) and hand
+ * it to `emit` in chunks of about 1 MB as they fill, each its own buffer (a socket may keep
+ * them queued). No growing buffer holds the whole stream, so nothing is copied as it grows (a
+ * 1M-znode stream is ~190 MB). Returns the stream's length.
+ */
+export function writeSnapStream(tree: DataTree, emit: (chunk: Buffer) => void, chunk = SNAP_CHUNK): number {
+  const sink = { w: new JuteWriter(chunk + (1 << 16)) };
+  let total = 0;
+  const take = (): void => {
+    if (sink.w.offset === 0) return;
+    total += sink.w.offset;
+    emit(sink.w.finish());
+    sink.w = new JuteWriter(chunk + (1 << 16));
+  };
+  const body = encodeTreeBody(tree, sink, { chunk });
+  while (!body.next().done) take();
   sink.w.writeString(SNAP_SIGNATURE);
-  return Buffer.from(sink.w.finish());
+  take();
+  return total;
+}
+
+/** The whole SNAP stream of `tree` in one buffer (tests; the leader sends it with writeSnapStream). */
+export function serializeSnapStream(tree: DataTree): Buffer {
+  const chunks: Buffer[] = [];
+  writeSnapStream(tree, (b) => chunks.push(b));
+  return Buffer.concat(chunks);
 }
 
 export interface SnapStreamOptions {

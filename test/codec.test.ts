@@ -184,6 +184,11 @@ describe('§19 vectors: requests and replies', () => {
     expect(readWatcherEvent(rd(V.watcherEvent))).toEqual({ type: 3, state: 3, path: '/a' });
   });
 
+  it('writeStringFrom(s, k) writes the bytes of writeString(s.substring(k)) (child names cut from paths)', () => {
+    const cases: [string, number][] = [['/a/b', 3], ['/', 1], ['/a/', 3], ['/p/ü-x', 3], ['/p/x😀', 3], ['/p/' + 'n'.repeat(70), 3], ['/p/' + 'n'.repeat(61), 3], ['/p/' + 'é'.repeat(70), 3]];
+    for (const [s, k] of cases) expect(bytes((w) => w.writeStringFrom(s, k))).toBe(bytes((w) => w.writeString(s.substring(k))));
+  });
+
   it('null ustring and null buffer are length -1; empty ones are length 0', () => {
     expect(bytes((w) => w.writeString(null))).toBe('ffffffff');
     expect(bytes((w) => w.writeBuffer(null))).toBe('ffffffff');

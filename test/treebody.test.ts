@@ -39,7 +39,7 @@ function sample(): DataTree {
 
 function describeTree(t: DataTree): unknown {
   const nodes = [...t.nodes.entries()]
-    .map(([p, n]) => [p, n.raw, JSON.stringify(t.aclOf(n)), n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, String(n.ephemeralOwner), n.pzxid, [...n.children].sort().join(',')])
+    .map(([p, n]) => [p, n.raw, JSON.stringify(t.aclOf(n)), n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, String(n.ephemeralOwner), n.pzxid, [...n.childNames()].sort().join(',')])
     .sort((x, y) => String(x[0]).localeCompare(String(y[0])));
   return {
     nodes,

@@ -85,6 +85,8 @@ interface NodeExt {
   cversion: number;
   aversion: number;
   ephemeralOwner: bigint;
+  /** the children's full paths: the very strings that key them in DataTree.nodes, so a child costs
+   * its Set entry only, and walks need not build paths again */
   kids: Set<string> | null;
 }
 
@@ -158,24 +160,39 @@ export class DataNode {
     return this.raw === null ? 0 : this.raw.length;
   }
 
-  get children(): ReadonlySet<string> {
+  /** The children's full paths (in the order they were added). */
+  get childPaths(): ReadonlySet<string> {
     return this.ext?.kids ?? NO_CHILDREN;
   }
 
-  addChild(name: string): void {
-    (this.x().kids ??= new Set()).add(name);
+  get childCount(): number {
+    return this.ext?.kids?.size ?? 0;
   }
 
-  removeChild(name: string): void {
+  /** The children's names (the last path component), made on demand. */
+  *childNames(): IterableIterator<string> {
+    for (const p of this.childPaths) yield p.substring(p.lastIndexOf('/') + 1);
+  }
+
+  hasChild(path: string): boolean {
+    return this.ext?.kids?.has(path) ?? false;
+  }
+
+  /** `path`: the child's full path (pass the string that keys it in DataTree.nodes). */
+  addChild(path: string): void {
+    (this.x().kids ??= new Set()).add(path);
+  }
+
+  removeChild(path: string): void {
     const e = this.ext;
     if (!e || !e.kids) return;
-    e.kids.delete(name);
+    e.kids.delete(path);
     if (e.kids.size === 0) e.kids = null;
   }
 
   /** The client-visible Stat (ZooKeeper's DataNode.copyStat). */
   stat(): Stat {
-    const n = this.children.size;
+    const n = this.childCount;
     const owner = this.ephemeralOwner;
     return {
       czxid: this.czxid,
@@ -264,7 +281,7 @@ export class DataTree {
   private addSystemChild(parent: string, name: string, node: DataNode): void {
     const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
     this.nodes.set(path, node);
-    this.nodes.get(parent)!.addChild(name);
+    this.nodes.get(parent)!.addChild(path);
   }
 
   get nodeCount(): number {
@@ -515,7 +532,7 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new TreeError(Err.NONODE);
     const name = childName(path);
-    if (parent.children.has(name)) {
+    if (parent.hasChild(path)) {
       // a replayed create after a fuzzy snapshot still advances the parent
       if (parentCVersion > parent.cversion) {
         this.digestOut(parentPath, parent);
@@ -533,7 +550,7 @@ export class DataTree {
       parent.pzxid = zxid;
       this.digestIn(parentPath, parent);
     }
-    parent.addChild(name);
+    parent.addChild(path);
     this.nodes.set(path, node);
     if (zxid > this.maxCzxid) this.maxCzxid = zxid;
     this.digestIn(path, node);
@@ -564,7 +581,7 @@ export class DataTree {
     this.nodes.delete(path);
     this.digestOut(path, node);
     const name = childName(path);
-    parent.removeChild(name);
+    parent.removeChild(path);
     if (name === LIMIT_NODE && parentPath.startsWith('/zookeeper')) this.quotaPaths.delete(trimQuotaPath(parentPath));
     const q = this.maxPrefixWithQuota(path);
     if (q !== null) this.updateQuotaStat(q, -node.dataLength, -1);
@@ -640,7 +657,7 @@ export class DataTree {
       if (!n) continue;
       count++;
       bytes += n.dataLength;
-      for (const c of n.children) stack.push(`${p}/${c}`);
+      for (const c of n.childPaths) stack.push(c);
     }
     const stats = this.nodes.get(statPath(path));
     if (!stats) return; // ZooKeeper logs "Missing quota stat node"
@@ -658,7 +675,7 @@ export class DataTree {
       const p = stack.pop()!;
       const n = this.nodes.get(p);
       if (!n) continue;
-      if (n.children.size === 0) {
+      if (n.childCount === 0) {
         const end = `/${LIMIT_NODE}`;
         if (p.endsWith(end)) {
           const real = p.substring(QUOTA_ROOT.length, p.indexOf(end));
@@ -667,7 +684,7 @@ export class DataTree {
         }
         continue;
       }
-      for (const c of n.children) stack.push(`${p}/${c}`);
+      for (const c of n.childPaths) stack.push(c);
     }
   }
 
@@ -688,8 +705,8 @@ export class DataTree {
       const p = stack.pop()!;
       const n = this.nodes.get(p);
       if (!n) continue;
-      if (n.children.size > 0) {
-        for (const c of n.children) stack.push(`${p}/${c}`);
+      if (n.childCount > 0) {
+        for (const c of n.childPaths) stack.push(c);
         continue;
       }
       const limit = p.endsWith(`/${LIMIT_NODE}`);
@@ -724,7 +741,7 @@ export class DataTree {
     const n = this.nodes.get(path);
     if (!n) return;
     yield [path, n];
-    for (const c of n.children) yield* this.walk(path === '/' ? `/${c}` : `${path}/${c}`);
+    for (const c of n.childPaths) yield* this.walk(c);
   }
 
   countDescendants(path: string): number {
@@ -736,9 +753,9 @@ export class DataTree {
       const p = stack.pop()!;
       const node = this.nodes.get(p);
       if (!node) continue;
-      for (const c of node.children) {
+      for (const c of node.childPaths) {
         total++;
-        stack.push(p === '/' ? `/${c}` : `${p}/${c}`);
+        stack.push(c);
       }
     }
     return total;

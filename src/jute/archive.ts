@@ -260,6 +260,28 @@ export class JuteWriter {
     return this;
   }
 
+  /** writeString(s.substring(start)) without making the substring (child names from child paths). */
+  writeStringFrom(s: string, start: number): this {
+    const n = s.length - start;
+    if (n <= 64) {
+      this.ensure(4 + n);
+      const b = this.buf;
+      const o = this.offset + 4 - start;
+      let i = start;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[o + i] = c;
+      }
+      if (i === s.length) {
+        this.writeInt(n);
+        this.offset += n;
+        return this;
+      }
+    }
+    return this.writeString(s.substring(start));
+  }
+
   writeVector<T>(items: readonly T[] | null | undefined, item: (w: JuteWriter, v: T) => void): this {
     if (items == null) return this.writeInt(-1);
     this.writeInt(items.length);

@@ -338,7 +338,7 @@ function ensureSystemNodes(tree: DataTree): void {
     const parent = tree.nodes.get(parentOf(p));
     if (!parent) continue;
     tree.nodes.set(p, new DataNode('', -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
-    parent.addChild(p.substring(p.lastIndexOf('/') + 1));
+    parent.addChild(p);
     tree.recomputeDigest();
   }
 }

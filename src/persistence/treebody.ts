@@ -324,7 +324,7 @@ export class TreeBodyParser {
         this.lastParentPath = parentPath;
         this.lastParent = parent;
       }
-      parent.addChild(p.substring(cut + 1));
+      parent.addChild(key); // the key string itself: the Set shares it and its hash
     }
     tree.nodes.set(key, node);
     // the znode's digest from the record's bytes (the record is whole here: its stat was read)

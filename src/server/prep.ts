@@ -137,7 +137,7 @@ export class PrepRequestProcessor {
         ephemeralOwner: n.ephemeralOwner,
         raw: n.raw,
       },
-      childCount: n.children.size,
+      childCount: n.childCount,
       acl: this.tree.aclOf(n),
       nodeDigest: -1,
       treeDigest: 0n,

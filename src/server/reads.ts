@@ -3,7 +3,7 @@
 import { JuteError, JuteWriter } from '../jute/archive';
 import { readPathType, readPathWatch, readSetWatches, writeACLs, writeMultiHeader, writeReplyHeader, writeStat } from '../jute/records';
 import { AddWatchMode, Err, KeeperError, OpCode, Perms, WatcherType, Xid } from '../data/constants';
-import { DataTree } from '../data/datatree';
+import { DataNode, DataTree } from '../data/datatree';
 import { AuthPolicy, checkACL, hasPerm, userOf } from './auth';
 import { Cnxn, Logger, Request } from './cnxn';
 import { readMultiOps } from './prep';
@@ -44,6 +44,13 @@ export function runRead(ctx: ReadContext, c: Cnxn, req: Request): void {
   req.done = true;
 }
 
+/** getChildren's list: the names, cut from the children's paths as they are written. */
+function writeChildNames(w: JuteWriter, parent: string, n: DataNode): void {
+  const from = parent === '/' ? 1 : parent.length + 1;
+  w.writeInt(n.childCount);
+  for (const p of n.childPaths) w.writeStringFrom(p, from);
+}
+
 function node(ctx: ReadContext, path: string) {
   const n = ctx.tree.getNode(path);
   if (!n) throw new KeeperError(Err.NONODE, path);
@@ -78,8 +85,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
       const n = node(ctx, path);
       checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip, ctx.auth);
       if (watch) ctx.tree.addChildWatch(path, c);
-      w.writeInt(n.children.size);
-      for (const ch of n.children) w.writeString(ch);
+      writeChildNames(w, path, n);
       if (req.type === OpCode.getChildren2) writeStat(w, n.stat());
       return;
     }
@@ -186,8 +192,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
           writeStat(w, n.stat());
         } else {
           writeMultiHeader(w, OpCode.getChildren, false, 0);
-          w.writeInt(n.children.size);
-          for (const ch of n.children) w.writeString(ch);
+          writeChildNames(w, path, n);
         }
       }
       writeMultiHeader(w, -1, true, -1);

@@ -709,12 +709,12 @@ export class ZooKeeperServer {
     const candidates: string[] = [];
     for (const p of this.tree.containers) {
       const n = this.tree.getNode(p);
-      if (n && n.children.size === 0 && n.cversion > 0) candidates.push(p);
+      if (n && n.childCount === 0 && n.cversion > 0) candidates.push(p);
     }
     const nowMs = Date.now();
     for (const p of this.tree.ttls) {
       const n = this.tree.getNode(p);
-      if (!n || n.children.size !== 0) continue;
+      if (!n || n.childCount !== 0) continue;
       const ttl = Number(BigInt.asUintN(64, n.ephemeralOwner) & 0xffffffffffn);
       if (nowMs - n.mtime > ttl) candidates.push(p);
     }

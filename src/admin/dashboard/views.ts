@@ -75,7 +75,7 @@ export function znodeView(zk: ZooKeeperServer, path: string, skipACL: boolean): 
   if (!node) return { path, exists: false };
   const st = node.stat();
   const acl = zk.tree.aclOf(node);
-  const kids = [...node.children].sort();
+  const kids = [...node.childNames()].sort();
   const view: ZnodeView = {
     path,
     exists: true,

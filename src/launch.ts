@@ -4,6 +4,7 @@ import { ServerConfig } from './config/types';
 import { injectedFault } from './persistence/fileio';
 import { onFatal } from './util/fatal';
 import { RunningServer, startQuorumPeer, startStandalone } from './main';
+import { startIdleCollector } from './util/gc';
 
 export function isQuorumConfig(config: ServerConfig): boolean {
   return config.servers.size > 1 || (config.servers.size === 1 && !config.standaloneEnabled);
@@ -19,6 +20,8 @@ export async function startServerProcess(config: ServerConfig, logger: Logger): 
   });
   if (injectedFault) logger.warn({ fault: injectedFault }, 'ZK_FAULT_INJECT is set: disk faults will be injected (tests only)');
   const running = isQuorumConfig(config) ? await startQuorumPeer(config, logger) : await startStandalone(config, { logger });
+  // one per process (not per server: tests run several in one): an idle server gives memory back
+  startIdleCollector(5000, logger);
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;

@@ -228,13 +228,8 @@ function isQuorum(ctx: FourLetterContext): boolean {
 }
 
 function watchSummary(zk: ZooKeeperServer): JsonObject {
-  const watchers = new Set<unknown>();
-  let total = 0;
-  for (const [, m] of zk.tree.dataWatches.entries()) {
-    for (const w of m.keys()) watchers.add(w);
-    total += m.size;
-  }
-  return { num_connections: watchers.size, num_paths: zk.tree.dataWatches.pathCount(), num_total_watches: total };
+  const dw = zk.tree.dataWatches;
+  return { num_connections: dw.watcherCount(), num_paths: dw.pathCount(), num_total_watches: dw.size };
 }
 
 const DOUBLE_MONITOR_KEYS = new Set(['avg_latency', 'connection_drop_probability']);

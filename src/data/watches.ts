@@ -12,52 +12,89 @@ export interface Watcher {
 export const WatchMode = { STANDARD: 0, PERSISTENT: 1, PERSISTENT_RECURSIVE: 2 } as const;
 export type WatchModeT = (typeof WatchMode)[keyof typeof WatchMode];
 
+/**
+ * A path's watchers: most paths have one, with a standard watch, kept as that Watcher itself (a
+ * Map per path cost ~100 bytes more per watch: 1M watches on distinct paths, ~350 B each); a
+ * second watcher, or another mode, turns it into a Map.
+ */
+type PathWatchers = Watcher | Map<Watcher, WatchModeT>;
+
+const single = (e: PathWatchers): e is Watcher => !(e instanceof Map);
+
 export class WatchManager {
-  private readonly table = new Map<string, Map<Watcher, WatchModeT>>();
+  private readonly table = new Map<string, PathWatchers>();
   private readonly byWatcher = new Map<Watcher, Set<string>>();
   private recursiveCount = 0;
+  private count = 0;
 
+  /** the number of watches (path, watcher) */
   get size(): number {
-    let n = 0;
-    for (const m of this.table.values()) n += m.size;
-    return n;
+    return this.count;
   }
 
   pathCount(): number {
     return this.table.size;
   }
 
+  /** the number of distinct watchers with a watch here */
+  watcherCount(): number {
+    return this.byWatcher.size;
+  }
+
   add(path: string, w: Watcher, mode: WatchModeT): void {
-    let m = this.table.get(path);
-    if (!m) this.table.set(path, (m = new Map()));
-    const old = m.get(w);
-    // a standard watch does not downgrade an existing persistent one
-    if (old !== undefined && old !== WatchMode.STANDARD && mode === WatchMode.STANDARD) return;
-    if (old === WatchMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+    const e = this.table.get(path);
+    let old: WatchModeT | undefined;
+    if (e === undefined) {
+      if (mode === WatchMode.STANDARD) this.table.set(path, w);
+      else this.table.set(path, new Map([[w, mode]]));
+    } else {
+      let m: Map<Watcher, WatchModeT>;
+      if (single(e)) {
+        if (e === w) old = WatchMode.STANDARD;
+        m = new Map([[e, WatchMode.STANDARD]]);
+        if (e !== w || mode !== WatchMode.STANDARD) this.table.set(path, m);
+      } else {
+        m = e;
+        old = m.get(w);
+      }
+      // a standard watch does not downgrade an existing persistent one
+      if (old !== undefined && old !== WatchMode.STANDARD && mode === WatchMode.STANDARD) return;
+      if (old === WatchMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+      m.set(w, mode);
+    }
     if (mode === WatchMode.PERSISTENT_RECURSIVE) this.recursiveCount++;
-    m.set(w, mode);
+    if (old === undefined) this.count++;
     let ps = this.byWatcher.get(w);
     if (!ps) this.byWatcher.set(w, (ps = new Set()));
     ps.add(path);
   }
 
   has(path: string, w: Watcher): boolean {
-    return this.table.get(path)?.has(w) ?? false;
+    return this.modeOf(path, w) !== undefined;
   }
 
   modeOf(path: string, w: Watcher): WatchModeT | undefined {
-    return this.table.get(path)?.get(w);
+    const e = this.table.get(path);
+    if (e === undefined) return undefined;
+    if (single(e)) return e === w ? WatchMode.STANDARD : undefined;
+    return e.get(w);
   }
 
   /** Remove w's watch at path; true when there was one. */
   remove(path: string, w: Watcher): boolean {
-    const m = this.table.get(path);
-    if (!m) return false;
-    const old = m.get(w);
-    if (old === undefined) return false;
-    if (old === WatchMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
-    m.delete(w);
-    if (m.size === 0) this.table.delete(path);
+    const e = this.table.get(path);
+    if (e === undefined) return false;
+    if (single(e)) {
+      if (e !== w) return false;
+      this.table.delete(path);
+    } else {
+      const old = e.get(w);
+      if (old === undefined) return false;
+      if (old === WatchMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+      e.delete(w);
+      if (e.size === 0) this.table.delete(path);
+    }
+    this.count--;
     const ps = this.byWatcher.get(w);
     if (ps) {
       ps.delete(path);
@@ -77,9 +114,12 @@ export class WatchManager {
    */
   trigger(path: string, type: number, suppress?: Set<Watcher>): Set<Watcher> {
     const fired = new Set<Watcher>();
-    const exact = this.table.get(path);
-    if (exact) {
-      for (const [w, mode] of [...exact]) {
+    const e = this.table.get(path);
+    if (e !== undefined && single(e)) {
+      fired.add(e);
+      this.remove(path, e);
+    } else if (e !== undefined) {
+      for (const [w, mode] of [...e]) {
         if (mode === WatchMode.PERSISTENT_RECURSIVE) {
           if (type !== EventType.NodeChildrenChanged) fired.add(w);
           continue;
@@ -94,7 +134,7 @@ export class WatchManager {
         const i = p.lastIndexOf('/');
         p = i === 0 ? '/' : p.substring(0, i);
         const m = this.table.get(p);
-        if (!m) continue;
+        if (m === undefined || single(m)) continue;
         for (const [w, mode] of m) if (mode === WatchMode.PERSISTENT_RECURSIVE) fired.add(w);
       }
     }
@@ -106,8 +146,8 @@ export class WatchManager {
   }
 
   /** path -> watchers (for wchp) */
-  entries(): IterableIterator<[string, Map<Watcher, WatchModeT>]> {
-    return this.table.entries();
+  *entries(): IterableIterator<[string, ReadonlyMap<Watcher, WatchModeT>]> {
+    for (const [p, e] of this.table) yield [p, single(e) ? new Map([[e, WatchMode.STANDARD]]) : e];
   }
 
   /** watcher -> paths (for wchc) */

@@ -175,9 +175,7 @@ export function environment(): [string, string][] {
 export function monitorValues(ctx: FourLetterContext): [string, string | number][] {
   const zk = ctx.zk!;
   const s = zk.stats;
-  let watchCount = 0;
-  for (const [, m] of zk.tree.dataWatches.entries()) watchCount += m.size;
-  for (const [, m] of zk.tree.childWatches.entries()) watchCount += m.size;
+  const watchCount = zk.tree.dataWatches.size + zk.tree.childWatches.size;
   const mem = process.memoryUsage();
   let fdCount = 0;
   try {
@@ -289,13 +287,8 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
       return out;
     }
     case 'wchs': {
-      const watchers = new Set<unknown>();
-      let total = 0;
-      for (const [, m] of zk.tree.dataWatches.entries()) {
-        for (const w of m.keys()) watchers.add(w);
-        total += m.size;
-      }
-      return `${watchers.size} connections watching ${zk.tree.dataWatches.pathCount()} paths\nTotal watches:${total}\n`;
+      const dw = zk.tree.dataWatches;
+      return `${dw.watcherCount()} connections watching ${dw.pathCount()} paths\nTotal watches:${dw.size}\n`;
     }
     case 'wchc': {
       let out = '';

@@ -24,8 +24,7 @@ export function metricsSample(ctx: FourLetterContext): Record<string, number | s
   if (!zk || !zk.running) return { ...base, serving: 0 };
   const s = zk.stats;
   let watches = 0;
-  for (const [, m] of zk.tree.dataWatches.entries()) watches += m.size;
-  for (const [, m] of zk.tree.childWatches.entries()) watches += m.size;
+  watches += zk.tree.dataWatches.size + zk.tree.childWatches.size;
   return {
     ...base,
     serving: 1,

@@ -70,7 +70,7 @@ const SNAPCOUNT = has('--snapcount') ? Number(opt('--snapcount')) : null;
 const OUT = path.resolve(opt('--out', path.join(ROOT, 'docs', FIVE_M ? 'benchmarks-scale-5m.md' : 'benchmarks-scale.md')));
 const SYSTEMS = opt('--systems', 'zookeeper,zk-server').split(',');
 const BASE = Number(opt('--base', process.env.BENCH_SCALE_PORT ?? 25000));
-const KEEP = has('--keep'); // keep the standalone dataDirs (for profiling a restart by hand)
+const KEEP = has('--keep'); // keep the dataDirs and logs (for profiling by hand; BENCH_LOG_LEVEL=info for zk-server's log)
 const DO_STANDALONE = ONLY !== 'snap';
 const DO_SNAP = ONLY !== 'standalone';
 const JARS = ['zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-simple', 'commons-cli', 'snappy-java', 'metrics-core', 'netty-handler', 'netty-transport', 'netty-common', 'netty-buffer', 'netty-codec', 'netty-resolver', 'netty-transport-native-unix-common', 'netty-transport-classes-epoll', 'jackson-databind', 'jackson-core', 'jackson-annotations', 'audience-annotations']
@@ -368,7 +368,7 @@ function spawnServer(system, dir, cfg, quorum) {
       ? spawn('java', [ZK_XMX, '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', JARS.join(':'), main, cfg], { stdio: ['ignore', logFd, logFd] })
       : spawn(process.execPath, [path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
           stdio: ['ignore', logFd, logFd],
-          env: { ...process.env, ZK_LOG_LEVEL: 'warn', ...(NODE_OPTIONS ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${NODE_OPTIONS}`.trim() } : {}) },
+          env: { ...process.env, ZK_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...(NODE_OPTIONS ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${NODE_OPTIONS}`.trim() } : {}) },
         });
   fs.closeSync(logFd);
   p.logFile = path.join(dir, `${system}.log`);
@@ -620,7 +620,8 @@ async function runSnap(system) {
     }
   } finally {
     for (const p of procs) if (p) await stop(p).catch(() => {});
-    fs.rmSync(root, { recursive: true, force: true });
+    if (KEEP) console.log(`bench/scale: kept ${system}'s ensemble directory ${root}`);
+    else fs.rmSync(root, { recursive: true, force: true });
   }
   return r;
 }

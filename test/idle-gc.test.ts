@@ -23,6 +23,13 @@ describe('IdleCollector', () => {
     expect(c.check(0, 80 * MB)).toBe(true);
   });
 
+  it('never on a heap above maxHeap: the pause would be seconds (a 5M-znode follower lost its leader)', () => {
+    const c = new IdleCollector(10 * MB, 64 * MB, 0.05, 768 * MB);
+    expect(c.check(0, 2000 * MB)).toBe(false);
+    expect(c.check(0, 769 * MB)).toBe(false);
+    expect(c.check(0, 700 * MB)).toBe(true);
+  });
+
   it('the base follows the heap down (a GC V8 ran by itself)', () => {
     const c = new IdleCollector(400 * MB);
     expect(c.check(0, 200 * MB)).toBe(false);

@@ -725,9 +725,8 @@ export class DataTree {
     return out;
   }
 
-  /** A tree was loaded from bytes (snapshot file or SNAP stream): derived state rebuilt. */
   /**
-   * After a load: set up what the znodes imply. `digest`: the sum of their digests when the loader
+   * A tree was loaded from bytes (snapshot file or SNAP stream): set up what the znodes imply. `digest`: the sum of their digests when the loader
    * already took it (treebody.ts does, from the records' bytes); otherwise it is computed here.
    */
   loaded(digest?: TreeDigest): void {

@@ -24,8 +24,9 @@ export function collectGarbage(): void {
  * and V8's memory reducer may take tens of seconds or longer; a 1M-znode load left ~700 MB
  * resident of which ~270 MB live. So, checked every few seconds: when the process was nearly idle
  * over the whole last interval (event-loop utilization below `maxUtilization`) and the heap grew
- * by `minGrowth` bytes (and a quarter) since the last collection, collect (two full GCs, ~130 ms
- * each at 1M znodes): the pause costs nobody a request, there are none. Pure: the caller feeds it
+ * by `minGrowth` bytes (and a quarter) since the last collection, collect (two full GCs, ~130-230
+ * ms each at 1M znodes): the pause costs nobody a request, there are none. Not above `maxHeap`:
+ * there the pause would be seconds. Pure: the caller feeds it
  * measurements and runs the collection.
  */
 export class IdleCollector {
@@ -35,6 +36,13 @@ export class IdleCollector {
     heapUsed: number,
     private readonly minGrowth = 64 * 2 ** 20,
     private readonly maxUtilization = 0.05,
+    /**
+     * No collection above this heap: a full GC's pause grows with the live heap (~1 ms per MB
+     * here: 2.2 s per GC at 5M znodes, where two of them on an idle follower lost its leader and
+     * cost the ensemble an election). A quorum peer must answer its leader within syncLimit
+     * ticks, and a client waits out the pause: keep it well under a tick.
+     */
+    private readonly maxHeap = 768 * 2 ** 20,
   ) {
     this.base = heapUsed;
   }
@@ -42,7 +50,7 @@ export class IdleCollector {
   /** One interval's event-loop utilization and the heap in use now: true = collect now. */
   check(utilization: number, heapUsed: number): boolean {
     if (heapUsed < this.base) this.base = heapUsed;
-    if (utilization > this.maxUtilization) return false;
+    if (utilization > this.maxUtilization || heapUsed > this.maxHeap) return false;
     return heapUsed - this.base >= Math.max(this.minGrowth, this.base / 4);
   }
 

@@ -12,7 +12,7 @@ import { CONTAINER_EPHEMERAL_OWNER } from '../src/data/constants';
 import { TreeBodyError } from '../src/persistence/treebody';
 import { readSnapshotSync, writeSnapshot } from '../src/persistence/snapshot';
 import { prng } from '../src/quorum/zab/sim';
-import { serializeSnapStream, SNAP_SIGNATURE, SnapStreamReader, writeSnapStream } from '../src/quorum/snapstream';
+import { serializeSnapStream, SNAP_SIGNATURE, SnapStreamReader, snapStreamSizeEstimate } from '../src/quorum/snapstream';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const DIGEST = [{ perms: 1, id: { scheme: 'digest', id: 'u:hash' } }];
@@ -73,15 +73,16 @@ describe('the SNAP stream codec (one tree-body codec with snapshot files)', () =
     expect(stream.subarray(stream.length - SNAP_SIGNATURE.length).toString()).toBe(SNAP_SIGNATURE);
   });
 
-  it('the leader hands the stream out in chunks of its own buffers, together the same bytes', () => {
-    const chunks: Buffer[] = [];
-    const length = writeSnapStream(t, (b) => chunks.push(b), 1000);
-    expect(length).toBe(stream.length);
-    expect(chunks.length).toBeGreaterThan(5);
-    // a chunk ends after the record that filled it (the 3000-byte znode makes one bigger)
-    for (const c of chunks.slice(0, -1)) expect(c.length).toBeGreaterThanOrEqual(1000);
-    expect(new Set(chunks.map((c) => c.buffer)).size).toBe(chunks.length);
-    expect(Buffer.concat(chunks).equals(stream)).toBe(true);
+  it('the stream fits the buffer allocated for it (one allocation: no growth, no copy)', () => {
+    // a tree of small znodes, where the per-record estimate matters most
+    const small = new DataTree();
+    for (let i = 0; i < 2000; i++) small.createNode(`/k${i}`, null, OPEN, 0n, -1, 0x100000000 + i, 1700000000000);
+    small.sessions.set(5n, 4000);
+    for (const tree of [t, small]) {
+      const s = serializeSnapStream(tree);
+      expect(s.length).toBeLessThanOrEqual(snapStreamSizeEstimate(tree));
+      expect(s.buffer.byteLength).toBe(snapStreamSizeEstimate(tree));
+    }
   });
 
   it('whole, byte by byte and in random chunks: identical trees, and the bytes after the stream handed back', () => {

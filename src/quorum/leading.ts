@@ -18,7 +18,7 @@ import { TxnLogSink } from '../server/zkserver';
 import { DataTree } from '../data/datatree';
 import { Id, TxnHeader } from '../jute/records';
 import { RoleContext } from './role';
-import { writeSnapStream } from './snapstream';
+import { serializeSnapStream } from './snapstream';
 import { GroupCommit, COMMIT_LOG_COUNT } from './zkdb';
 import { ReadyLoop, ZabHost } from './zab/executor';
 import { ZabLeader } from './zab/leader';
@@ -240,8 +240,9 @@ export class LeaderRole implements ZabHost {
     out.send(packet);
     // the tree is exactly at the last commit here: the executor applies before it sends
     if (snapshot) {
-      const length = writeSnapStream(this.tree, (chunk) => out.raw(chunk));
-      this.reportSnapSend(to, sock, length);
+      const stream = serializeSnapStream(this.tree);
+      out.raw(stream);
+      this.reportSnapSend(to, sock, stream.length);
     }
   }
   /**

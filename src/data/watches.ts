@@ -48,15 +48,10 @@ export class WatchManager {
       if (mode === WatchMode.STANDARD) this.table.set(path, w);
       else this.table.set(path, new Map([[w, mode]]));
     } else {
-      let m: Map<Watcher, WatchModeT>;
-      if (single(e)) {
-        if (e === w) old = WatchMode.STANDARD;
-        m = new Map([[e, WatchMode.STANDARD]]);
-        if (e !== w || mode !== WatchMode.STANDARD) this.table.set(path, m);
-      } else {
-        m = e;
-        old = m.get(w);
-      }
+      if (e === w && mode === WatchMode.STANDARD) return; // already there, as it is kept
+      const m = single(e) ? new Map([[e, WatchMode.STANDARD]]) : e;
+      if (m !== e) this.table.set(path, m);
+      old = m.get(w);
       // a standard watch does not downgrade an existing persistent one
       if (old !== undefined && old !== WatchMode.STANDARD && mode === WatchMode.STANDARD) return;
       if (old === WatchMode.PERSISTENT_RECURSIVE) this.recursiveCount--;

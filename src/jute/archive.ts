@@ -234,36 +234,14 @@ export class JuteWriter {
 
   writeString(s: string | null | undefined): this {
     if (s == null) return this.writeInt(-1);
-    const n = s.length;
-    if (n <= 64) {
-      // short ASCII strings (paths, names, schemes) byte by byte, without Buffer's two native calls
-      this.ensure(4 + n);
-      const b = this.buf;
-      const o = this.offset + 4;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 0x7f) break;
-        b[o + i] = c;
-      }
-      if (i === n) {
-        this.writeInt(n);
-        this.offset += n;
-        return this;
-      }
-    }
-    const len = Buffer.byteLength(s, 'utf8');
-    this.writeInt(len);
-    this.ensure(len);
-    this.buf.write(s, this.offset, len, 'utf8');
-    this.offset += len;
-    return this;
+    return this.writeStringFrom(s, 0);
   }
 
   /** writeString(s.substring(start)) without making the substring (child names from child paths). */
   writeStringFrom(s: string, start: number): this {
     const n = s.length - start;
     if (n <= 64) {
+      // short ASCII strings (paths, names, schemes) byte by byte, without Buffer's two native calls
       this.ensure(4 + n);
       const b = this.buf;
       const o = this.offset + 4 - start;
@@ -279,7 +257,13 @@ export class JuteWriter {
         return this;
       }
     }
-    return this.writeString(s.substring(start));
+    const rest = start === 0 ? s : s.substring(start);
+    const len = Buffer.byteLength(rest, 'utf8');
+    this.writeInt(len);
+    this.ensure(len);
+    this.buf.write(rest, this.offset, len, 'utf8');
+    this.offset += len;
+    return this;
   }
 
   writeVector<T>(items: readonly T[] | null | undefined, item: (w: JuteWriter, v: T) => void): this {

@@ -26,8 +26,7 @@ export function collectGarbage(): void {
  * over the whole last interval (event-loop utilization below `maxUtilization`) and the heap grew
  * by `minGrowth` bytes (and a quarter) since the last collection, collect (two full GCs, ~130-230
  * ms each at 1M znodes): the pause costs nobody a request, there are none. Not above `maxHeap`:
- * there the pause would be seconds. Pure: the caller feeds it
- * measurements and runs the collection.
+ * there the pause would be seconds. Pure: the caller feeds it measurements and runs the collection.
  */
 export class IdleCollector {
   private base: number;

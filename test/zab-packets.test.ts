@@ -11,6 +11,7 @@ import {
   makeZxid,
   packet,
   PacketBatcher,
+  RAW_SLICE,
   PacketType as T,
   QuorumPacket,
   QuorumPacketDecoder,
@@ -158,4 +159,50 @@ describe('PacketBatcher', () => {
     await new Promise((r) => setImmediate(r));
     expect(writes.length).toBe(before); // nothing is written to a closed connection
   });
+
+  it('writes a big raw buffer slice by slice, reporting what the socket took, with packets sent meanwhile behind it', async () => {
+    // a socket that takes one write per turn of the loop and calls back once it is gone
+    const writes: Buffer[] = [];
+    const pending: (() => void)[] = [];
+    let inSocket = 0;
+    let most = 0;
+    const sink = {
+      destroyed: false,
+      write: (b: Buffer, cb?: (err?: Error | null) => void) => {
+        writes.push(Buffer.from(b));
+        inSocket++;
+        most = Math.max(most, inSocket);
+        pending.push(() => {
+          inSocket--;
+          cb?.(null);
+        });
+      },
+    };
+    const out = new PacketBatcher(sink);
+    const stream = Buffer.alloc(Math.floor(RAW_SLICE * 2.5));
+    for (let i = 0; i < stream.length; i += 4096) stream[i] = (i / 4096) & 0xff;
+    const taken: number[] = [];
+    const ps = [packet(T.SNAP, makeZxid(1, 5)), packet(T.PING, 1), packet(T.NEWLEADER, makeZxid(2, 0))];
+    out.send(ps[0]);
+    out.raw(stream, (n) => taken.push(n));
+    expect(writes.map((w) => w.length)).toEqual([encodeQuorumPacket(ps[0]).length, RAW_SLICE, RAW_SLICE]); // two slices in the socket
+    expect(() => out.raw(Buffer.from('x'))).toThrow(); // one stream at a time
+    out.send(ps[1]);
+    out.send(ps[2]);
+    for (let turns = 0; turns < 50 && pending.length; turns++) {
+      await new Promise((r) => setImmediate(r));
+      pending.shift()?.();
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(most).toBeLessThanOrEqual(3); // the SNAP packet and two slices, never more
+    expect(taken).toEqual([RAW_SLICE, 2 * RAW_SLICE, stream.length]);
+    const all = Buffer.concat(writes);
+    const head = encodeQuorumPacket(ps[0]).length;
+    expect(all.subarray(0, head)).toEqual(encodeQuorumPacket(ps[0]));
+    expect(all.subarray(head, head + stream.length).equals(stream)).toBe(true);
+    const d = new QuorumPacketDecoder();
+    d.push(all.subarray(head + stream.length));
+    expect(d.drain()).toEqual([ps[1], ps[2]]);
+  });
 });
+

@@ -241,23 +241,19 @@ export class LeaderRole implements ZabHost {
     // the tree is exactly at the last commit here: the executor applies before it sends
     if (snapshot) {
       const stream = serializeSnapStream(this.tree);
-      out.raw(stream);
-      this.reportSnapSend(to, sock, stream.length);
+      let taken = 0;
+      out.raw(stream, (n) => (taken = n));
+      this.reportSnapSend(to, sock, stream.length, () => taken);
     }
   }
   /**
    * Progress of a big SNAP on its way to a learner, every 5 s until the socket has taken it all:
-   * bytes of the stream handed to the kernel (written minus still queued). Called right after the
-   * stream was queued: bytesWritten, which counts queued bytes too, ends at its last byte. (Counting
-   * from what had been handed over at that moment instead took a small stream, already gone, for
-   * the start, and the pings after it for progress.)
+   * `taken()` is what the socket has handed to the kernel, slice by slice (PacketBatcher.raw).
    */
-  private reportSnapSend(sid: number, sock: net.Socket, total: number): void {
-    const dispatched = (): number => sock.bytesWritten - sock.writableLength;
-    const start = sock.bytesWritten - total;
+  private reportSnapSend(sid: number, sock: net.Socket, total: number, taken: () => number): void {
     const progress = new Progress(this.logger, `sending a SNAP to learner ${sid}`, { unit: 'bytes', total, everyMs: 0 });
     const t = setInterval(() => {
-      const sent = Math.min(total, Math.max(0, dispatched() - start));
+      const sent = taken();
       if (sock.destroyed || sent >= total) return clearInterval(t);
       progress.update(sent);
     }, progressIntervalMs());

@@ -280,6 +280,27 @@ describe('the SNAP stream codec (one tree-body codec with snapshot files)', () =
     expect(taken2).toBe(t2.treeDigest);
   });
 
+  it('a snapshot without /zookeeper (another writer\'s) gets the system znodes, and its digest counts them', async () => {
+    const d = sample();
+    for (const p of [...d.nodes.keys()].filter((k) => k.startsWith('/zookeeper/')).sort((x, y) => y.length - x.length).concat('/zookeeper')) {
+      d.nodes.get(p === '/zookeeper' ? '/' : p.slice(0, p.lastIndexOf('/')) || '/')!.removeChild(p);
+      d.nodes.delete(p);
+    }
+    expect(d.nodes.has('/zookeeper')).toBe(false);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'treebody-'));
+    try {
+      const back = readSnapshotSync(await writeSnapshot(d, dir, d.lastProcessedZxid, {}));
+      expect(back.nodes.has('/zookeeper')).toBe(true);
+      expect(back.nodes.has('/zookeeper/quota')).toBe(true);
+      expect(back.nodes.get('/')!.hasChild('/zookeeper')).toBe(true);
+      const taken = back.treeDigest;
+      back.recomputeDigest();
+      expect(taken).toBe(back.treeDigest);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('snapshot files carry the same body bytes, and read back into the same tree', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'treebody-'));
     try {

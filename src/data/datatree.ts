@@ -385,7 +385,8 @@ export class DataTree {
     for (const [p, n] of this.nodes) this.digest.add(nodeDigest(p, n));
   }
 
-  private digestIn(path: string, n: DataNode): void {
+  /** A znode put into `nodes` directly (a load's system znodes): count it in the tree digest. */
+  digestIn(path: string, n: DataNode): void {
     this.digest.add(nodeDigest(path, n));
   }
 

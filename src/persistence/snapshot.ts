@@ -337,9 +337,11 @@ function ensureSystemNodes(tree: DataTree): void {
     if (tree.nodes.has(p)) continue;
     const parent = tree.nodes.get(parentOf(p));
     if (!parent) continue;
-    tree.nodes.set(p, new DataNode('', -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0));
+    const n = new DataNode('', -1, 0, 0, 0, 0, 0, 0, 0, 0n, 0);
+    tree.nodes.set(p, n);
     parent.addChild(p);
-    tree.recomputeDigest();
+    // the parent's stat is unchanged (no cversion or pzxid moves): only the new znode's digest
+    tree.digestIn(p, n);
   }
 }
 

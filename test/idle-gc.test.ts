@@ -31,6 +31,14 @@ describe('IdleCollector', () => {
     expect(c.check(0, 100 * MB, 400 * MB, MIN)).toBe(true);
   });
 
+  it('ArrayBuffers still in use after a collection are in its base: they do not set off another', () => {
+    const c = new IdleCollector(100 * MB);
+    expect(c.check(0, 200 * MB, 260 * MB, 0)).toBe(true); // 50 MB of connections' Buffers among it
+    c.collected(150 * MB, 0); // 100 MB of heap, 50 MB of Buffers still held
+    expect(c.check(0, 150 * MB, 160 * MB, MIN)).toBe(false); // 110 MB of heap committed + the 50 MB
+    expect(c.check(0, 150 * MB, 190 * MB, MIN)).toBe(true);
+  });
+
   it('small slack on a small heap is left to V8', () => {
     const c = new IdleCollector(10 * MB);
     expect(c.check(0, 12 * MB, 40 * MB, 0)).toBe(false);

@@ -67,7 +67,7 @@ export class IdleCollector {
   private last = -Infinity;
 
   constructor(
-    heapUsed: number,
+    inUse: number,
     private readonly minGrowth = 32 * 2 ** 20,
     private readonly maxUtilization = 0.05,
     /**
@@ -79,22 +79,24 @@ export class IdleCollector {
     private readonly maxHeap = 768 * 2 ** 20,
     private readonly cooldownMs = 60_000,
   ) {
-    this.base = heapUsed;
+    this.base = inUse;
   }
 
   /**
-   * One interval's event-loop utilization, the heap in use, and what V8 holds (heap committed plus
-   * ArrayBuffers), at `now` ms: true = collect now.
+   * One interval's event-loop utilization, what is in use (heap in use plus ArrayBuffers, garbage
+   * included) and what V8 holds (heap committed plus ArrayBuffers), at `now` ms: true = collect
+   * now. ArrayBuffers are on both sides, so the Buffers of live connections, counted in the base
+   * after a collection, do not set off another one.
    */
-  check(utilization: number, heapUsed: number, held: number, now: number): boolean {
-    if (heapUsed < this.base) this.base = heapUsed;
-    if (utilization > this.maxUtilization || heapUsed > this.maxHeap || now - this.last < this.cooldownMs) return false;
+  check(utilization: number, inUse: number, held: number, now: number): boolean {
+    if (inUse < this.base) this.base = inUse;
+    if (utilization > this.maxUtilization || inUse > this.maxHeap || now - this.last < this.cooldownMs) return false;
     return held - this.base >= Math.max(this.minGrowth, this.base / 8);
   }
 
-  /** After the collection at `now`: the heap it left is the new base. */
-  collected(heapUsed: number, now: number): void {
-    this.base = heapUsed;
+  /** After the collection at `now`: what it left in use is the new base. */
+  collected(inUse: number, now: number): void {
+    this.base = inUse;
     this.last = now;
   }
 }
@@ -107,7 +109,8 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
   const mb = Number(process.env.ZK_IDLE_GC_MB ?? 32);
   if (!(mb > 0)) return () => {};
   const perf = globalThis.performance;
-  const col = new IdleCollector(process.memoryUsage().heapUsed, mb * 2 ** 20);
+  const inUse = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.arrayBuffers;
+  const col = new IdleCollector(inUse(process.memoryUsage()), mb * 2 ** 20);
   let elu = perf.eventLoopUtilization();
   const t = setInterval(() => {
     const now = perf.eventLoopUtilization();
@@ -115,11 +118,11 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
     elu = now;
     const m = process.memoryUsage();
     const held = m.heapTotal + m.arrayBuffers;
-    if (!col.check(u, m.heapUsed, held, Date.now())) return;
+    if (!col.check(u, inUse(m), held, Date.now())) return;
     const t0 = Date.now();
     compactHeap();
     const after = process.memoryUsage();
-    col.collected(after.heapUsed, Date.now());
+    col.collected(inUse(after), Date.now());
     // the collection's own time is not the next interval's load
     elu = perf.eventLoopUtilization();
     const mbOf = (x: number): number => Math.round(x / 2 ** 20);

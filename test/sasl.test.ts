@@ -330,7 +330,12 @@ describe.skipIf(SKIP_REAL)('SASL DIGEST-MD5 with real clients, beside Apache Zoo
     expect(ours[3]).toEqual({ state: 'CONNECTED', error: 'KazooTimeoutError' });
     expect(ours[4]).toEqual({ state: 'CONNECTED', exists: true });
     expect(ours[5]).toEqual({ state: 'CONNECTED', error: 'ConnectionLoss' });
-    expect(ours).toEqual(results.zookeeper);
+    // Apache ZooKeeper closes the connection right after the failed SASL reply; now and then (seen
+    // once, in a CI run) kazoo sees the close before it has reported CONNECTED and zk.start
+    // times out instead. Both are a refusal: the reference may show either, ours is pinned above.
+    const ref = [...results.zookeeper];
+    if (JSON.stringify(ref[1]) === JSON.stringify({ error: 'KazooTimeoutError' })) ref[1] = ours[1];
+    expect(ours).toEqual(ref);
     for (const l of ['does not match with any of the expected authentication scheme', 'Closing client connection due to server requires client SASL']) {
       expect(logs.zookeeper, l).toContain(l);
       expect(logs['zk-server'], l).toContain(l);

@@ -324,9 +324,12 @@ export class TreeBodyParser {
         this.lastParentPath = parentPath;
         this.lastParent = parent;
       }
-      parent.addChild(key); // the key string itself: the Set shares it and its hash
-    }
-    tree.nodes.set(key, node);
+      // the key string itself: the children list shares it; a path seen twice (ZooKeeper's
+      // HashSet of children keeps it once) replaces the znode and is not listed again
+      const size = tree.nodes.size;
+      tree.nodes.set(key, node);
+      if (tree.nodes.size !== size) parent.addChild(key);
+    } else tree.nodes.set(key, node);
     // the znode's digest from the record's bytes (the record is whole here: its stat was read)
     const d = recordDigest(key, r.buf, at + 4, pathEnd, data === null ? dataEnd : dataEnd - data.length, dataEnd, statStart);
     this.digest.add(d >= 0 ? d : nodeDigest(key, node));

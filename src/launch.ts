@@ -21,7 +21,7 @@ export async function startServerProcess(config: ServerConfig, logger: Logger): 
   if (injectedFault) logger.warn({ fault: injectedFault }, 'ZK_FAULT_INJECT is set: disk faults will be injected (tests only)');
   const running = isQuorumConfig(config) ? await startQuorumPeer(config, logger) : await startStandalone(config, { logger });
   // one per process (not per server: tests run several in one): an idle server gives memory back
-  startIdleCollector(5000, logger);
+  startIdleCollector(2000, logger);
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;

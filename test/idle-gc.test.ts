@@ -52,6 +52,23 @@ describe('IdleCollector', () => {
     expect(c.check(0, 700 * MB, 900 * MB, 0)).toBe(true);
   });
 
+  it('maxHeap is about the JS heap: garbage ArrayBuffers (the files a restart read) do not stop it', () => {
+    const c = new IdleCollector(0, 32 * MB, 0.05, 768 * MB);
+    // after a restart: 360 MB of heap in use, 560 MB of ArrayBuffers (snapshot, txn logs)
+    expect(c.check(0, 920 * MB, 950 * MB, 0, 360 * MB)).toBe(true);
+    expect(c.check(0, 920 * MB, 950 * MB, 0, 800 * MB)).toBe(false);
+  });
+
+  it('with no base (the start of a process), the first idle interval collects what the start-up left', () => {
+    const c = new IdleCollector(0);
+    expect(c.check(0.5, 564 * MB, 591 * MB, 0)).toBe(false); // the start-up snapshot is being written
+    expect(c.check(0.01, 564 * MB, 591 * MB, 2000)).toBe(true);
+    c.collected(306 * MB, 2600);
+    expect(c.check(0, 306 * MB, 344 * MB, 2600 + 60_000)).toBe(false); // 38 MB: under an eighth of 306
+    // an empty server holds less than 32 MB: nothing to do
+    expect(new IdleCollector(0).check(0, 8 * MB, 20 * MB, 0)).toBe(false);
+  });
+
   it('the base follows the heap in use down (a GC V8 ran by itself)', () => {
     const c = new IdleCollector(400 * MB);
     expect(c.check(0, 200 * MB, 230 * MB, 0)).toBe(false);

@@ -86,11 +86,13 @@ export class IdleCollector {
    * One interval's event-loop utilization, what is in use (heap in use plus ArrayBuffers, garbage
    * included) and what V8 holds (heap committed plus ArrayBuffers), at `now` ms: true = collect
    * now. ArrayBuffers are on both sides, so the Buffers of live connections, counted in the base
-   * after a collection, do not set off another one.
+   * after a collection, do not set off another one. `heapUsed` (default: `inUse`) is what the
+   * `maxHeap` limit is about: the pause grows with the JS heap, not with the ArrayBuffers (after a
+   * restart, ~450 MB of them are the snapshot file and txn log files just read, all garbage).
    */
-  check(utilization: number, inUse: number, held: number, now: number): boolean {
+  check(utilization: number, inUse: number, held: number, now: number, heapUsed = inUse): boolean {
     if (inUse < this.base) this.base = inUse;
-    if (utilization > this.maxUtilization || inUse > this.maxHeap || now - this.last < this.cooldownMs) return false;
+    if (utilization > this.maxUtilization || heapUsed > this.maxHeap || now - this.last < this.cooldownMs) return false;
     return held - this.base >= Math.max(this.minGrowth, this.base / 8);
   }
 
@@ -110,7 +112,9 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
   if (!(mb > 0)) return () => {};
   const perf = globalThis.performance;
   const inUse = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.arrayBuffers;
-  const col = new IdleCollector(inUse(process.memoryUsage()), mb * 2 ** 20);
+  // no base yet: what is in use now includes whatever the start-up left (after a restart, the
+  // snapshot and txn log files just read), so the first idle interval with 32 MB held collects
+  const col = new IdleCollector(0, mb * 2 ** 20);
   let elu = perf.eventLoopUtilization();
   const t = setInterval(() => {
     const now = perf.eventLoopUtilization();
@@ -118,7 +122,7 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
     elu = now;
     const m = process.memoryUsage();
     const held = m.heapTotal + m.arrayBuffers;
-    if (!col.check(u, inUse(m), held, Date.now())) return;
+    if (!col.check(u, inUse(m), held, Date.now(), m.heapUsed)) return;
     const t0 = Date.now();
     compactHeap();
     const after = process.memoryUsage();

@@ -389,7 +389,9 @@ function readRawRecord(c: FileCursor, off: number, maxLen: number, file: string)
   const body = c.read(off + 12, len + 1);
   if (body.length < len + 1) return { kind: 'eof', offset: off, torn: true, reason: 'EOF inside record' };
   if (body[len] !== EOR) return { kind: 'eof', offset: off, torn: true, reason: 'missing end-of-record marker' };
-  const entry = Buffer.from(body.subarray(0, len));
+  // a view into the cursor's chunk (each refill allocates a new one, so it stays valid); whoever
+  // keeps it copies it (readTxnLog): the records a replay skips cost no allocation
+  const entry = body.subarray(0, len);
   const crcOk = BigInt(adler32(entry)) === stored;
   return { kind: 'record', offset: off, end: off + 12 + len + 1, entry, crcOk, stored: Number(stored) };
 }
@@ -500,7 +502,7 @@ export function* readTxnLog(logDir: string, fromZxid: number, opts: TxnLogReadOp
         it.rec.offset,
       );
     }
-    yield { ...parsed, entry: it.rec.entry, file: it.file.path, offset: it.rec.offset, end: it.rec.end };
+    yield { ...parsed, entry: Buffer.from(it.rec.entry), file: it.file.path, offset: it.rec.offset, end: it.rec.end };
   }
 }
 

@@ -1,0 +1,37 @@
+// DataNode keeps mzxid and mtime only when they differ from czxid and ctime (a saved number box
+// per field on never-set znodes): whatever is stored, the Stat reads what was set.
+import { describe, expect, it } from 'vitest';
+import { DataNode, DataTree } from '../src/data/datatree';
+import { serializeSnapStream, SnapStreamReader } from '../src/quorum/snapstream';
+
+const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+
+describe("DataNode's mzxid and mtime", () => {
+  it('read back as constructed, set, and set back to the create values', () => {
+    const n = new DataNode('v', -1, 0x500000001, 0x500000001, 1700000000000, 1700000000000, 0, 0, 0, 0n, 0x500000001);
+    expect([n.mzxid, n.mtime]).toEqual([0x500000001, 1700000000000]);
+    const m = new DataNode('v', -1, 0x500000001, 0x500000009, 1700000000000, 1700000000123, 2, 0, 0, 0n, 0x500000001);
+    expect([m.mzxid, m.mtime, m.stat().mzxid, m.stat().mtime]).toEqual([0x500000009, 1700000000123, 0x500000009, 1700000000123]);
+    n.mzxid = 0x600000002;
+    n.mtime = 1700000009999;
+    expect([n.mzxid, n.mtime, n.czxid, n.ctime]).toEqual([0x600000002, 1700000009999, 0x500000001, 1700000000000]);
+    n.mzxid = 0x500000001;
+    n.mtime = 1700000000000;
+    expect([n.mzxid, n.mtime]).toEqual([0x500000001, 1700000000000]);
+  });
+
+  it('setData moves them; a snapshot round trip keeps both kinds', () => {
+    const t = new DataTree();
+    t.createNode('/a', Buffer.from('x'), OPEN, 0n, -1, 0x100000001, 1700000000001);
+    t.createNode('/b', Buffer.from('y'), OPEN, 0n, -1, 0x100000002, 1700000000002);
+    t.setData('/b', Buffer.from('z'), 1, 0x100000003, 1700000000003);
+    t.lastProcessedZxid = 0x100000003;
+    const r = new SnapStreamReader(t.lastProcessedZxid);
+    r.push(serializeSnapStream(t));
+    const back = r.read()!;
+    for (const tree of [t, back]) {
+      expect(tree.nodes.get('/a')!.stat()).toMatchObject({ czxid: 0x100000001, mzxid: 0x100000001, ctime: 1700000000001, mtime: 1700000000001 });
+      expect(tree.nodes.get('/b')!.stat()).toMatchObject({ czxid: 0x100000002, mzxid: 0x100000003, ctime: 1700000000002, mtime: 1700000000003, version: 1 });
+    }
+  });
+});

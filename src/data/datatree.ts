@@ -91,7 +91,8 @@ interface NodeExt {
    * (a snapshot load, a parent of sequential znodes): a push, 4 bytes per child, no hashing. The
    * first removal turns it into a Set, which stays (removal by path in O(1)). Adding never checks
    * for a duplicate: the callers add a child only when DataTree.nodes did not have its path.
-   * Restart at 1M znodes under 10 parents: the children Sets cost ~600 ms of the load's 2.5 s.
+   * Restart at 1M znodes under 10 parents: ~0.2-0.3 s faster than Sets (each path is hashed once,
+   * by the path Map, instead of also by its parent's Set).
    */
   kids: Set<string> | string[] | null;
 }
@@ -108,7 +109,7 @@ export class DataNode {
   /**
    * mzxid and mtime, or undefined while they equal czxid and ctime (a znode never set: most of
    * them). A number field is a 12-byte HeapNumber box of its own in V8 (zxids and times are past
-   * the small-integer range), so a never-set znode saves two: ~24 MB at 1M znodes.
+   * the small-integer range), so a never-set znode saves two (1M znodes: 16 MB of heap).
    */
   private mz: number | undefined;
   private mt: number | undefined;

@@ -44,7 +44,7 @@ export class ZKDatabase {
     this.window = [];
     for (const e of readTxnLog(this.logDir, r.snapshotZxid + 1)) {
       if (e.hdr.zxid > r.tree.lastProcessedZxid) break;
-      this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
+      this.remember({ zxid: e.hdr.zxid, data: e.entry }); // readTxnLog yields a copy of its own
     }
     serverMetrics.dbinittime.add(Date.now() - t0);
     // no full GC before the election (~150 ms at 1M znodes): the idle collector compacts later
@@ -95,7 +95,7 @@ export class ZKDatabase {
     for (const e of readTxnLog(this.logDir, tree.lastProcessedZxid + 1)) {
       if (e.hdr.zxid <= tree.lastProcessedZxid) continue;
       tree.processTxn(e.hdr, e.txn, e.digest);
-      this.remember({ zxid: e.hdr.zxid, data: Buffer.from(e.entry) });
+      this.remember({ zxid: e.hdr.zxid, data: e.entry }); // readTxnLog yields a copy of its own
       n++;
     }
     if (n) this.logger.info({ txns: n, zxid: tree.lastProcessedZxid.toString(16) }, 'fast-forwarded the database from the txn log');

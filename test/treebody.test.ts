@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { DataTree } from '../src/data/datatree';
 import { CONTAINER_EPHEMERAL_OWNER } from '../src/data/constants';
 import { TreeBodyError } from '../src/persistence/treebody';
-import { readSnapshotSync, writeSnapshot } from '../src/persistence/snapshot';
+import { readSnapshotSync, SnapshotBodyWriter, writeSnapshot } from '../src/persistence/snapshot';
 import { prng } from '../src/quorum/zab/sim';
 import { serializeSnapStream, SNAP_SIGNATURE, SnapStreamReader, snapStreamSizeEstimate } from '../src/quorum/snapstream';
 
@@ -310,6 +310,66 @@ describe('the SNAP stream codec (one tree-body codec with snapshot files)', () =
       expect(bytes.subarray(16, 16 + body.length).equals(body)).toBe(true); // after the 16-byte FileHeader
       expect(bytes.readInt32BE(0)).toBe(0x5a4b534e); // ZKSN
       expect(describeTree(readSnapshotSync(file))).toEqual(describeTree(t));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a learner writes its snapshot from the stream as it comes: the same file writeSnapshot writes, read back into the same tree', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'treebody-'));
+    try {
+      const all = Buffer.concat([stream, after]);
+      for (const seed of [1, 2, 3]) {
+        const rnd = prng(seed);
+        const handed: Buffer[] = [];
+        // a tiny sync interval: fdatasyncs between the writes, and writes queued behind them
+        const file = new SnapshotBodyWriter(dir, t.lastProcessedZxid, 1000);
+        const r = new SnapStreamReader(t.lastProcessedZxid, undefined, {
+          bodySink: (b) => {
+            handed.push(Buffer.from(b));
+            file.write(b);
+          },
+        });
+        let tree: DataTree | null = null;
+        for (let at = 0; at < all.length && !tree; ) {
+          const n = 1 + Math.floor(rnd() * 3000);
+          r.push(all.subarray(at, at + n));
+          at += n;
+          tree = r.read();
+          if (rnd() < 0.3) await new Promise((res) => setImmediate(res)); // let some writes finish meanwhile
+        }
+        expect(tree, `seed ${seed}`).not.toBeNull();
+        // the body, exactly: not the signature, not the next packet
+        expect(Buffer.concat(handed).equals(stream.subarray(0, stream.length - 4 - SNAP_SIGNATURE.length)), `seed ${seed}`).toBe(true);
+        expect(fs.readdirSync(dir), 'only the .tmp while it is written').toEqual([`snapshot.${t.lastProcessedZxid.toString(16)}.tmp`]);
+        await file.finish(tree!);
+        const done = await file.commit();
+        const ref = await writeSnapshot(tree!, fs.mkdtempSync(path.join(dir, 'ref-')), tree!.lastProcessedZxid, {});
+        expect(fs.readFileSync(done).equals(fs.readFileSync(ref)), `seed ${seed}`).toBe(true);
+        expect(describeTree(readSnapshotSync(done))).toEqual(describeTree(t));
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a snapshot written from the stream: abort removes it, and a failed write makes finish fail', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'treebody-'));
+    try {
+      const body = stream.subarray(0, stream.length - 4 - SNAP_SIGNATURE.length);
+      const a = new SnapshotBodyWriter(dir, 5);
+      a.write(body.subarray(0, 100));
+      await a.abort();
+      expect(fs.readdirSync(dir)).toEqual([]);
+      // the descriptor closed under it: the queued write fails, and finish says so (no file put in place)
+      const b = new SnapshotBodyWriter(dir, 6);
+      fs.closeSync((b as unknown as { fd: number }).fd);
+      b.write(body);
+      await expect(b.finish(t)).rejects.toThrow(/EBADF/);
+      await b.abort();
+      expect(fs.readdirSync(dir)).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

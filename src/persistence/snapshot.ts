@@ -75,6 +75,152 @@ function writeSeal(w: JuteWriter, crc: Adler32, flushed: { upto: number }): void
   w.writeString('/');
 }
 
+/** What follows the tree body in a file: the seal, and with digests on the digest section and its seal. */
+function writeTrailer(w: JuteWriter, crc: Adler32, flushed: { upto: number }, tree: DataTree): void {
+  writeSeal(w, crc, flushed);
+  if (digestEnabled()) {
+    // the digest after the last txn applied, read at the end of the fuzzy write
+    // (DataTree.serializeZxidDigest): a reader compares it once replay reaches that zxid. Empty
+    // (zeros) when no txn was applied since the tree was loaded, as ZooKeeper writes it then.
+    const z = tree.lastProcessedZxidDigest;
+    w.writeLong(z ? z.zxid : 0);
+    w.writeInt(DIGEST_VERSION);
+    w.writeBigLong(z ? z.digest : 0n);
+    writeSeal(w, crc, flushed);
+  }
+}
+
+/**
+ * A snapshot file written from a tree body that arrives as bytes: a learner's SNAP, whose stream
+ * from the leader is the body of a snapshot file (snapstream.ts). The bytes go to
+ * `snapshot.<zxid>.tmp` as they arrive, while the tree is still being parsed from them, instead of
+ * the parsed tree being encoded again once it is whole (1M znodes: the encoding and the write took
+ * ~1.1 s after the last byte came). `write` queues each chunk (the caller must not change it
+ * afterwards) and adds it to the Adler-32; every `syncEvery` bytes an fdatasync goes in the queue,
+ * so the disk takes the file as it comes rather than all of it in the final fsync. `finish` appends
+ * what writeSnapshot writes after the body, waits for the writes and fsyncs; `commit` renames the
+ * file into place and fsyncs the directory; `abort` removes it. Uncompressed only (as the learner's
+ * snapshot always was).
+ */
+export class SnapshotBodyWriter {
+  readonly path: string;
+  private readonly tmp: string;
+  private fd: number | null;
+  private readonly crc = new Adler32();
+  /** bytes queued (header included) */
+  private pos = 0;
+  /** bytes handed to the kernel */
+  private written = 0;
+  private synced = 0;
+  /** queued, not yet written: all of it goes in the next writev (the queue never lags behind) */
+  private pending: Buffer[] = [];
+  private running: Promise<void> | null = null;
+  private error: unknown = null;
+
+  constructor(
+    snapDir: string,
+    zxid: number,
+    private readonly syncEvery = 64 * 2 ** 20,
+  ) {
+    this.path = path.join(snapDir, snapFileName(zxid));
+    this.tmp = this.path + '.tmp';
+    this.fd = fs.openSync(this.tmp, 'w');
+    this.write(fileHeader(SNAP_MAGIC, -1n));
+  }
+
+  /** the bytes queued so far, header included */
+  get size(): number {
+    return this.pos;
+  }
+
+  /** The next bytes of the body. */
+  write(b: Buffer): void {
+    if (b.length === 0) return;
+    this.crc.update(b);
+    this.append(b);
+  }
+
+  private append(b: Buffer): void {
+    if (this.fd === null) throw new Error(`${this.tmp}: written after it was finished`);
+    this.pending.push(b);
+    this.pos += b.length;
+    this.running ??= this.drain();
+  }
+
+  /** Write what is pending, one writev at a time, with an fdatasync every syncEvery bytes; the first failure stops it. */
+  private async drain(): Promise<void> {
+    const fd = this.fd!;
+    try {
+      while (this.pending.length && this.error === null) {
+        const bufs = this.pending;
+        this.pending = [];
+        let n = 0;
+        for (const x of bufs) n += x.length;
+        await writevAllAt(fd, bufs, this.written);
+        this.written += n;
+        if (this.written - this.synced >= this.syncEvery) {
+          await new Promise<void>((res, rej) => fs.fdatasync(fd, (e) => (e ? rej(e) : res())));
+          this.synced = this.written;
+        }
+      }
+    } catch (e) {
+      this.error ??= e;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** The body is complete: append the seal (and digest section) for `tree`, wait for the writes, fsync. */
+  async finish(tree: DataTree): Promise<void> {
+    const w = new JuteWriter(64);
+    writeTrailer(w, this.crc, { upto: 0 }, tree);
+    this.append(w.finish());
+    const fd = this.fd!;
+    this.fd = null;
+    try {
+      while (this.running) await this.running;
+      if (this.error !== null) throw this.error;
+      await new Promise<void>((res, rej) => fs.fsync(fd, (e) => (e ? rej(e) : res())));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Rename the finished file into place and make the rename durable. */
+  async commit(): Promise<string> {
+    await fs.promises.rename(this.tmp, this.path);
+    await fsyncDir(path.dirname(this.path));
+    return this.path;
+  }
+
+  /** Give up: wait for the write in progress, close and remove the file. */
+  async abort(): Promise<void> {
+    this.error ??= new Error('aborted');
+    while (this.running) await this.running;
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+    await fs.promises.unlink(this.tmp).catch(() => {});
+  }
+}
+
+/** writev `bufs` at `at`, again for what a short write left. */
+async function writevAllAt(fd: number, bufs: Buffer[], at: number): Promise<void> {
+  while (bufs.length) {
+    const n = await new Promise<number>((res, rej) => fs.writev(fd, bufs, at, (e, k) => (e ? rej(e) : res(k))));
+    at += n;
+    let left = n;
+    while (left > 0 && bufs.length) {
+      if (bufs[0].length <= left) left -= bufs.shift()!.length;
+      else {
+        bufs[0] = bufs[0].subarray(left);
+        left = 0;
+      }
+    }
+  }
+}
+
 /**
  * Serialize `tree` as `snapshot.<hex zxid>` in `snapDir`. Streams in chunks and yields to the event
  * loop, so the tree may keep changing (fuzzy snapshot; restore replays the log from zxid + 1).
@@ -131,17 +277,7 @@ export async function writeSnapshot(
         sliceStart = performance.now();
       }
     }
-    writeSeal(w, crc, flushed);
-    if (digestEnabled()) {
-      // the digest after the last txn applied, read at the end of the fuzzy write
-      // (DataTree.serializeZxidDigest): a reader compares it once replay reaches that zxid. Empty
-      // (zeros) when no txn was applied since the tree was loaded, as ZooKeeper writes it then.
-      const z = tree.lastProcessedZxidDigest;
-      w.writeLong(z ? z.zxid : 0);
-      w.writeInt(DIGEST_VERSION);
-      w.writeBigLong(z ? z.digest : 0n);
-      writeSeal(w, crc, flushed);
-    }
+    writeTrailer(w, crc, flushed, tree);
     yield take();
   }
 

@@ -9,7 +9,6 @@ import * as net from 'node:net';
 import { peerAuth } from './peerauth';
 import { quorumConnect } from './transport';
 import { DataTree } from '../data/datatree';
-import { collectGarbage } from '../util/gc';
 import { serverMetrics } from '../util/metrics';
 import { ExitCode, fatal } from '../util/fatal';
 import { deserializeTxn } from '../data/txn';
@@ -18,6 +17,7 @@ import { ElectionDecision } from './election';
 import { RoleContext } from './role';
 import { SnapStreamReader } from './snapstream';
 import { GroupCommit } from './zkdb';
+import { SnapshotBodyWriter } from '../persistence';
 import { ReadyLoop, ZabHost } from './zab/executor';
 import { ZabFollower, ZabLearner, ZabObserver } from './zab/learner';
 import { PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
@@ -78,6 +78,7 @@ export class LearnerRole implements ZabHost {
   private readonly stream = new QuorumPacketDecoder();
   private snapPending: QuorumPacket | null = null;
   private snapReader: SnapStreamReader | null = null;
+  private snapFile: SnapshotBodyWriter | null = null;
   private snapProgress: Progress | null = null;
   private busy = false;
 
@@ -180,7 +181,11 @@ export class LearnerRole implements ZabHost {
     this.sock.destroy();
     this.zk.shutdown();
     this.ctx.serving('looking', null);
-    this.log.close().then(this.done, this.done);
+    // a SNAP cut off: its half-written file goes
+    const file = this.snapFile;
+    this.snapFile = null;
+    const closed = Promise.all([this.log.close(), file?.abort()]);
+    closed.then(this.done, this.done);
   }
 
   /** Packets from the leader, in order; a SNAP waits for its whole snapshot stream. */
@@ -217,7 +222,10 @@ export class LearnerRole implements ZabHost {
   private async receiveSnapshot(): Promise<boolean> {
     const snap = this.snapPending!;
     // lengths bounded by jute.maxbuffer as Learner's BinaryInputArchive bounds them: a corrupt one fails at once
-    const reader = (this.snapReader ??= new SnapStreamReader(snap.zxid, this.logger, { maxBuffer: this.ctx.config.juteMaxBuffer }));
+    // the stream is the body of the snapshot file this peer must write: it goes to disk as it comes
+    this.snapFile ??= this.ctx.db.snapshotFileFor(snap.zxid);
+    const file = this.snapFile;
+    const reader = (this.snapReader ??= new SnapStreamReader(snap.zxid, this.logger, { maxBuffer: this.ctx.config.juteMaxBuffer, bodySink: (b) => file.write(b) }));
     // the stream carries no length: a big one shows bytes, znodes and rate, not a percentage
     this.snapProgress ??= new Progress(this.logger, `receiving a SNAP at zxid 0x${snap.zxid.toString(16)} from leader ${this.d.leader}`, { unit: 'bytes' });
     const b = this.stream.buffered();
@@ -235,13 +243,13 @@ export class LearnerRole implements ZabHost {
     this.stream.push(reader.remainder());
     this.snapReader = null;
     await this.log.close();
-    await this.ctx.db.installSnapshot(tree);
+    this.snapFile = null;
+    await this.ctx.db.installSnapshot(tree, file);
     if (this.ended) return false;
     this.log.setWriter(this.ctx.db.newWriter());
     this.tree = tree;
     this.zk.shutdown();
     this.zk = this.newZk(this.tree);
-    collectGarbage(); // the old tree and the stream's bytes
     this.snapPending = null;
     this.core.step(this.d.leader, snap, Date.now());
     this.loop.run();

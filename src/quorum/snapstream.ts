@@ -42,6 +42,12 @@ export interface SnapStreamOptions {
    * default as much again — BinaryInputArchive's bound) make the stream corrupt.
    */
   maxBuffer?: number;
+  /**
+   * Handed the body's bytes in order, each once, as soon as they are parsed (the records are
+   * whole): with a SnapshotBodyWriter, the learner's snapshot file is written while the stream
+   * still arrives. Never the signature or what follows it.
+   */
+  bodySink?: (bytes: Buffer) => void;
 }
 
 /**
@@ -55,12 +61,18 @@ export class SnapStreamReader {
   private readonly body: TreeBodyParser;
   private tail: Buffer = Buffer.alloc(0);
   private done = false;
+  private readonly bodySink: ((bytes: Buffer) => void) | undefined;
+  /** for bodySink: the chunks pushed whose bytes were not all handed on yet, and how far it got */
+  private held: Buffer[] = [];
+  private heldStart = 0;
+  private handed = 0;
 
   constructor(
     private readonly zxid: number,
     log?: Logger,
     opts: SnapStreamOptions = {},
   ) {
+    this.bodySink = opts.bodySink;
     const max = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
     this.body = new TreeBodyParser(new DataTree(), WHERE, log, 0, max + Math.max(1024, max));
   }
@@ -76,12 +88,35 @@ export class SnapStreamReader {
 
   push(chunk: Buffer): void {
     if (this.done) this.tail = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    else this.body.push(chunk);
+    else {
+      this.body.push(chunk);
+      if (this.bodySink && chunk.length) this.held.push(chunk);
+    }
+  }
+
+  /** Hand bodySink the bytes from where it got to up to stream offset `upto`. */
+  private handOn(upto: number): void {
+    const sink = this.bodySink;
+    if (!sink) return;
+    while (this.handed < upto && this.held.length) {
+      const c = this.held[0];
+      const end = this.heldStart + c.length;
+      const stop = Math.min(end, upto);
+      sink(c.subarray(this.handed - this.heldStart, stop - this.heldStart));
+      this.handed = stop;
+      if (stop === end) {
+        this.held.shift();
+        this.heldStart = end;
+      }
+    }
   }
 
   read(): DataTree | null {
     if (this.done) return this.body.tree;
-    if (this.body.parse() !== 'done') return null;
+    const state = this.body.parse();
+    this.handOn(this.body.offset);
+    if (state !== 'done') return null;
+    this.held = [];
     const rest = this.body.remainder();
     if (rest.length < 4) return null;
     // the signature's length tells at once whether it can be "BenWasHere"

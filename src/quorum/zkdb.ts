@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { membershipText } from '../config/load';
-import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, restore, saveSnapshot, truncateDataDir, TxnLogWriter } from '../persistence';
+import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, restore, saveSnapshot, SnapshotBodyWriter, truncateDataDir, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
 import { serverMetrics } from '../util/metrics';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, Epochs, loadEpochs, writeEpochFile } from './epochs';
@@ -101,6 +101,11 @@ export class ZKDatabase {
     if (n) this.logger.info({ txns: n, zxid: tree.lastProcessedZxid.toString(16) }, 'fast-forwarded the database from the txn log');
   }
 
+  /** A snapshot file for the SNAP at `zxid`, written as its stream arrives (installSnapshot puts it in place). */
+  snapshotFileFor(zxid: number): SnapshotBodyWriter {
+    return new SnapshotBodyWriter(this.snapDir, zxid);
+  }
+
   /** TRUNC: cut the txn log after `zxid`, drop snapshots beyond it; the tree is reloaded. */
   truncate(zxid: number): void {
     truncateDataDir(this.config.dataDir, this.config.dataLogDir, zxid, this.logger);
@@ -112,11 +117,23 @@ export class ZKDatabase {
    * consistent (ZOOKEEPER-3642): (1) drop the logged txns above the snapshot's zxid (never
    * committed: the leader would have them), (2) write and fsync the snapshot, (3) delete the log
    * files it supersedes. A crash after (1) restarts from our old, consistent state; after (2) from
-   * the new snapshot, with no foreign txn above it to replay.
+   * the new snapshot, with no foreign txn above it to replay. `file`: the snapshot already
+   * written from the stream as it came (snapshotFileFor), to finish and put in place; without it
+   * the tree is encoded and written here.
    */
-  async installSnapshot(tree: DataTree): Promise<void> {
+  async installSnapshot(tree: DataTree, file?: SnapshotBodyWriter): Promise<void> {
     dropLogAfter(this.logDir, tree.lastProcessedZxid, { logger: this.logger });
-    await saveSnapshot(tree, this.config.dataDir, { fsync: true });
+    if (file) {
+      const t0 = Date.now();
+      try {
+        await file.finish(tree);
+        await file.commit();
+      } catch (e) {
+        await file.abort();
+        throw e;
+      }
+      this.logger.info(`Snapshot ${path.basename(file.path)} written from the SNAP stream: ${tree.nodes.size} nodes, ${file.size} bytes, ${Date.now() - t0} ms after its last byte`);
+    } else await saveSnapshot(tree, this.config.dataDir, { fsync: true });
     for (const f of fs.readdirSync(this.logDir)) if (f.startsWith('log.')) fs.unlinkSync(path.join(this.logDir, f));
     await fsyncDir(this.logDir);
     this.initConfigNode(tree);

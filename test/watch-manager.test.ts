@@ -83,7 +83,42 @@ describe('WatchManager', () => {
         const entries = new Map([...wm.entries()].map(([q, m]) => [q, [...m].map(([x, mode]) => `${ws.indexOf(x)}=${mode}`).sort()]));
         expect(entries).toEqual(new Map([...model.table].map(([q, m]) => [q, [...m].map(([x, mode]) => `${ws.indexOf(x)}=${mode}`).sort()])));
         expect(wm.watcherCount()).toBe(new Set([...model.table.values()].flatMap((m) => [...m.keys()])).size);
+        // watcher -> paths (wchc): each live path once, no path whose watch is gone
+        if (step % 4 !== 0) continue;
+        const byWatcher = new Map([...wm.watcherEntries()].map(([x, ps]) => [ws.indexOf(x), [...ps].sort()]));
+        const wantBy = new Map<number, string[]>();
+        for (const [q, m] of model.table) for (const x of m.keys()) wantBy.set(ws.indexOf(x), [...(wantBy.get(ws.indexOf(x)) ?? []), q].sort());
+        expect(byWatcher).toEqual(wantBy);
       }
     }
+  });
+
+  it("a watcher's path list stays within twice its watches while watches fire and are set again, and closing it leaves nothing", () => {
+    const wm = new WatchManager();
+    const w: Watcher = { sessionId: 1n, process: () => {} };
+    const other: Watcher = { sessionId: 2n, process: () => {} };
+    const listed = (): number => (wm as unknown as { byWatcher: Map<Watcher, { paths: string[] }> }).byWatcher.get(w)?.paths.length ?? 0;
+    for (let i = 0; i < 100; i++) wm.add(`/n${i}`, w, WatchMode.STANDARD);
+    wm.add('/n0', other, WatchMode.STANDARD);
+    let most = 0;
+    for (let round = 0; round < 50; round++) {
+      // the usual pattern: a watch fires, the client reads and sets it again (same path)
+      for (let i = 0; i < 100; i += 3) {
+        wm.trigger(`/n${i}`, EventType.NodeDataChanged);
+        wm.add(`/n${i}`, w, WatchMode.STANDARD);
+      }
+      // and watches on paths that come and go (sequential znodes)
+      wm.add(`/seq${round}`, w, WatchMode.STANDARD);
+      wm.trigger(`/seq${round}`, EventType.NodeDeleted);
+      most = Math.max(most, listed());
+    }
+    expect(wm.size).toBe(100);
+    expect(most).toBeLessThanOrEqual(2 * 100 + 16 + 1);
+    expect([...wm.watcherEntries()].find(([x]) => x === w)![1].size).toBe(100);
+    wm.removeWatcher(w);
+    expect(wm.size).toBe(0);
+    expect(wm.watcherCount()).toBe(0);
+    expect(wm.pathCount()).toBe(0);
+    for (let i = 0; i < 100; i++) expect(wm.has(`/n${i}`, w)).toBe(false);
   });
 });

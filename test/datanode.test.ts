@@ -1,5 +1,6 @@
 // DataNode keeps mzxid and mtime only when they differ from czxid and ctime (a saved number box
-// per field on never-set znodes): whatever is stored, the Stat reads what was set.
+// per field on never-set znodes), and czxid and ctime as two small integers each: whatever is
+// stored, the Stat reads what was set.
 import { describe, expect, it } from 'vitest';
 import { DataNode, DataTree } from '../src/data/datatree';
 import { serializeSnapStream, SnapStreamReader } from '../src/quorum/snapstream';
@@ -32,6 +33,16 @@ describe("DataNode's mzxid and mtime", () => {
     for (const tree of [t, back]) {
       expect(tree.nodes.get('/a')!.stat()).toMatchObject({ czxid: 0x100000001, mzxid: 0x100000001, ctime: 1700000000001, mtime: 1700000000001 });
       expect(tree.nodes.get('/b')!.stat()).toMatchObject({ czxid: 0x100000002, mzxid: 0x100000003, ctime: 1700000000002, mtime: 1700000000003, version: 1 });
+    }
+  });
+
+  it('czxid and ctime read back exactly, for every range a long can bring (split into two int32 parts)', () => {
+    const values = [0, 1, -1, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, -0x100000000, -0x100000001, 0x500000001, 0x1fffffffffff, 1700000000000, 1796471794650, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 2 ** 62, -(2 ** 63), 2 ** 63 - 1024];
+    for (const v of values) {
+      for (const w of [v, 1700000000000]) {
+        const n = new DataNode(null, -1, v, v, w, w, 0, 0, 0, 0n, v);
+        expect([n.czxid, n.ctime, n.stat().czxid, n.stat().ctime, n.pzxid, n.mzxid, n.mtime], `${v}`).toEqual([v, w, v, w, v, v, w]);
+      }
     }
   });
 });

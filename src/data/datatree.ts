@@ -97,6 +97,18 @@ interface NodeExt {
   kids: Set<string> | string[] | null;
 }
 
+/**
+ * A zxid or time in two small integers (V8 Smis, kept in the object's own fields): the low 32 bits
+ * as an int32 and the rest. A number field holding a value past the Smi range points to a 16-byte
+ * HeapNumber box of its own; two Smi fields cost 8 bytes less (1M znodes, czxid and ctime: 16 MB
+ * of heap). The high part of any value a long can hold fits a Smi here (32 bits on x64); were it
+ * ever not an int32, it is kept exactly all the same, boxed.
+ */
+function high32(v: number): number {
+  const h = (v - ((v | 0) >>> 0)) / 4294967296;
+  return h === (h | 0) ? h | 0 : h; // `| 0` keeps it a Smi for V8
+}
+
 export class DataNode {
   /** the data's bytes, one char per byte (see bytesToLatin1); null = no data */
   raw: string | null;
@@ -113,12 +125,17 @@ export class DataNode {
    */
   private mz: number | undefined;
   private mt: number | undefined;
+  /** czxid and ctime, each as its high part and low 32 bits (see high32) */
+  private readonly czH: number;
+  private readonly czL: number;
+  private readonly ctH: number;
+  private readonly ctL: number;
   constructor(
     data: Buffer | string | null,
     public aclRef: number,
-    public czxid: number,
+    czxid: number,
     mzxid: number,
-    public ctime: number,
+    ctime: number,
     mtime: number,
     public version: number,
     cversion: number,
@@ -126,6 +143,10 @@ export class DataNode {
     ephemeralOwner: bigint,
     pzxid: number,
   ) {
+    this.czH = high32(czxid);
+    this.czL = czxid | 0;
+    this.ctH = high32(ctime);
+    this.ctL = ctime | 0;
     this.mz = mzxid === czxid ? undefined : mzxid;
     this.mt = mtime === ctime ? undefined : mtime;
     this.raw = typeof data === 'string' ? data : bytesToLatin1(data);
@@ -136,6 +157,13 @@ export class DataNode {
 
   private x(): NodeExt {
     return (this.ext ??= { pzxid: this.czxid, cversion: 0, aversion: 0, ephemeralOwner: 0n, kids: null });
+  }
+
+  get czxid(): number {
+    return this.czH * 4294967296 + (this.czL >>> 0);
+  }
+  get ctime(): number {
+    return this.ctH * 4294967296 + (this.ctL >>> 0);
   }
 
   get mzxid(): number {

@@ -13,6 +13,7 @@ import { Txn } from '../src/data/txn';
 import { TxnHeader } from '../src/jute/records';
 import { dropLogAfter, restore, saveSnapshot, TxnLogWriter } from '../src/persistence';
 import { ZKDatabase } from '../src/quorum/zkdb';
+import { serializeSnapStream, SnapStreamReader } from '../src/quorum/snapstream';
 import { testConfig } from './helpers/server';
 import pino from 'pino';
 
@@ -79,7 +80,12 @@ describe('installing a SNAP on a learner, crash-safe (ZOOKEEPER-3642)', () => {
     const dir = await learnerDataDir();
     const L = leaderTree();
     const db = new ZKDatabase(testConfig({ dataDir: dir, dataLogDir: dir }), pino({ level: 'silent' }));
-    await db.installSnapshot(L);
+    // as a learner does: the leader's stream written to the snapshot file while it is parsed
+    const file = db.snapshotFileFor(L.lastProcessedZxid);
+    const reader = new SnapStreamReader(L.lastProcessedZxid, undefined, { bodySink: (b) => file.write(b) });
+    reader.push(serializeSnapStream(L));
+    const received = reader.read()!;
+    await db.installSnapshot(received, file);
     expect(fs.readdirSync(path.join(dir, 'version-2')).filter((f) => f.startsWith('log.'))).toEqual([]);
     const r = await restore(dir, dir);
     expect(r.tree.lastProcessedZxid.toString(16)).toBe(L.lastProcessedZxid.toString(16));

@@ -128,8 +128,9 @@ export class DataNode {
   private ext: NodeExt | null = null;
   /**
    * mzxid and mtime, or undefined while they equal czxid and ctime (a znode never set: most of
-   * them). A number field is a 12-byte HeapNumber box of its own in V8 (zxids and times are past
-   * the small-integer range), so a never-set znode saves two (1M znodes: 16 MB of heap).
+   * them). A number field points to a 16-byte HeapNumber box of its own in V8 (times, and zxids
+   * from epoch 1 on, are past the small-integer range), so a never-set znode saves up to two (1M
+   * znodes: up to 32 MB of heap).
    */
   private mz: number | undefined;
   private mt: number | undefined;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { membershipText } from '../config/load';
-import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, restore, saveSnapshot, SnapshotBodyWriter, truncateDataDir, TxnLogWriter } from '../persistence';
+import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, restore, SnapshotBodyWriter, truncateDataDir, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
 import { serverMetrics } from '../util/metrics';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, Epochs, loadEpochs, writeEpochFile } from './epochs';
@@ -117,23 +117,20 @@ export class ZKDatabase {
    * consistent (ZOOKEEPER-3642): (1) drop the logged txns above the snapshot's zxid (never
    * committed: the leader would have them), (2) write and fsync the snapshot, (3) delete the log
    * files it supersedes. A crash after (1) restarts from our old, consistent state; after (2) from
-   * the new snapshot, with no foreign txn above it to replay. `file`: the snapshot already
-   * written from the stream as it came (snapshotFileFor), to finish and put in place; without it
-   * the tree is encoded and written here.
+   * the new snapshot, with no foreign txn above it to replay. `file` is that snapshot, already
+   * written from the stream as it came (snapshotFileFor): (2) finishes it and puts it in place.
    */
-  async installSnapshot(tree: DataTree, file?: SnapshotBodyWriter): Promise<void> {
+  async installSnapshot(tree: DataTree, file: SnapshotBodyWriter): Promise<void> {
     dropLogAfter(this.logDir, tree.lastProcessedZxid, { logger: this.logger });
-    if (file) {
-      const t0 = Date.now();
-      try {
-        await file.finish(tree);
-        await file.commit();
-      } catch (e) {
-        await file.abort();
-        throw e;
-      }
-      this.logger.info(`Snapshot ${path.basename(file.path)} written from the SNAP stream: ${tree.nodes.size} nodes, ${file.size} bytes, ${Date.now() - t0} ms after its last byte`);
-    } else await saveSnapshot(tree, this.config.dataDir, { fsync: true });
+    const t0 = Date.now();
+    try {
+      await file.finish(tree);
+      await file.commit();
+    } catch (e) {
+      await file.abort();
+      throw e;
+    }
+    this.logger.info(`Snapshot ${path.basename(file.path)} written from the SNAP stream: ${tree.nodes.size} nodes, ${file.size} bytes, ${Date.now() - t0} ms after its last byte`);
     for (const f of fs.readdirSync(this.logDir)) if (f.startsWith('log.')) fs.unlinkSync(path.join(this.logDir, f));
     await fsyncDir(this.logDir);
     this.initConfigNode(tree);

@@ -19,7 +19,9 @@ import { DataTree } from '../src/data/datatree';
 import { nodeDigest, TreeDigest } from '../src/data/digest';
 import { PrepRequestProcessor } from '../src/server/prep';
 import { KeeperError } from '../src/data/constants';
-import { readSnapshotWithInfoSync, writeSnapshot } from '../src/persistence/snapshot';
+import { readSnapshotWithInfo, readSnapshotWithInfoSync, writeSnapshot } from '../src/persistence/snapshot';
+import { scanSnapshotBody } from '../src/persistence/snapcheck';
+import { adler32 } from '../src/persistence/util';
 import { prng } from '../src/quorum/zab/sim';
 import { requireApacheZk, SKIP_REAL } from './helpers/peers';
 
@@ -261,6 +263,48 @@ describe('digests in snapshots', () => {
     expect(tree.treeDigest).toBe(t.treeDigest);
     expect(tree.digestMismatches).toBe(0);
     expect(tree.digestFromLoadedSnapshot).toBeNull();
+  });
+
+  it('a load takes the Adler-32 and the digest in a worker thread: the same as in one thread', async () => {
+    for (const seed of [7, 8, 9]) {
+      const t = new DataTree();
+      for (const o of script(seed, 300)) o.apply(t);
+      t.recomputeDigest();
+      for (const compression of ['', 'gz'] as const) {
+        const file = await writeSnapshot(t, mk(path.join(dir, `w${seed}${compression}`)), t.lastProcessedZxid, { compression });
+        const threaded = await readSnapshotWithInfo(file);
+        const single = readSnapshotWithInfoSync(file);
+        expect(threaded.tree.treeDigest).toBe(t.treeDigest);
+        expect(single.tree.treeDigest).toBe(t.treeDigest);
+        expect([...threaded.tree.nodes.keys()]).toEqual([...single.tree.nodes.keys()]);
+      }
+      // the scan itself: where the body ends, the checksum of the file up to there, each record's digest
+      const file = await writeSnapshot(t, mk(path.join(dir, `s${seed}`)), t.lastProcessedZxid, { compression: '' });
+      const buf = fs.readFileSync(file);
+      const scan = scanSnapshotBody(buf, 16);
+      if ('error' in scan) throw new Error(scan.error);
+      expect(scan.records).toBe(t.nodes.size);
+      expect(buf.subarray(scan.end, scan.end + 8).readBigInt64BE(0)).toBe(BigInt(adler32(buf, 0, scan.end)));
+      expect(scan.adler).toBe(adler32(buf, 0, scan.end));
+      expect(scan.digest).toBe(t.treeDigest);
+      // bytes cut anywhere inside the body: an error naming where, never a throw or a wait
+      for (const cut of [17, 40, Math.floor(scan.end / 2), scan.end - 1]) {
+        const r = scanSnapshotBody(buf.subarray(0, cut), 16);
+        expect('error' in r && r.offset <= cut).toBe(true);
+      }
+    }
+  });
+
+  it('a byte flipped in a znode\'s data fails the threaded load (the worker\'s checksum)', async () => {
+    const t = sampleTree();
+    const file = await writeSnapshot(t, mk(path.join(dir, 'flip')), t.lastProcessedZxid, { compression: '' });
+    const buf = fs.readFileSync(file);
+    const scan = scanSnapshotBody(buf, 16);
+    if ('error' in scan) throw new Error(scan.error);
+    // the last record's last stat byte: the parser reads it as a valid pzxid, only the seal can tell
+    buf[scan.end - 6] ^= 0x01;
+    fs.writeFileSync(file, buf);
+    await expect(readSnapshotWithInfo(file)).rejects.toThrow(/CRC corruption/);
   });
 
   it('a snapshot whose tree does not match its recorded digest is reported', async () => {

@@ -44,6 +44,15 @@ export function excludedFromDigest(path: string): boolean {
   return path.startsWith('/zookeeper/');
 }
 
+const ZK_SLASH = Buffer.from('/zookeeper/', 'latin1');
+
+/** excludedFromDigest of a path given as its bytes */
+function startsWithZookeeperSlash(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start < ZK_SLASH.length || buf[start] !== 0x2f || buf[start + 1] !== 0x7a) return false;
+  for (let i = 2; i < ZK_SLASH.length; i++) if (buf[start + i] !== ZK_SLASH[i]) return false;
+  return true;
+}
+
 const TABLE = (() => {
   const t = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -87,8 +96,8 @@ export function crcBytes(c: number, buf: Uint8Array, start: number, end: number)
  * owner; the record has pzxid last). The same value as nodeDigest of the parsed znode, without
  * going over its strings again. -1 when the path is not ASCII: the caller takes nodeDigest then.
  */
-export function recordDigest(path: string, buf: Uint8Array, pathStart: number, pathEnd: number, dataStart: number, dataEnd: number, statStart: number): number {
-  if (!enabled || excludedFromDigest(path)) return 0;
+export function recordDigest(buf: Uint8Array, pathStart: number, pathEnd: number, dataStart: number, dataEnd: number, statStart: number): number {
+  if (!enabled || startsWithZookeeperSlash(buf, pathStart, pathEnd)) return 0;
   let c = -1;
   for (let i = pathStart; i < pathEnd; i++) {
     const b = buf[i];
@@ -211,6 +220,15 @@ export class TreeDigest {
   set(other: TreeDigest): void {
     this.hi = other.hi;
     this.lo = other.lo;
+  }
+
+  /** A digest with the given `value` (a sum passed between threads as its bigint). */
+  static of(value: bigint): TreeDigest {
+    const d = new TreeDigest();
+    const u = BigInt.asUintN(64, value);
+    d.hi = Number(u >> 32n);
+    d.lo = Number(u & 0xffffffffn);
+    return d;
   }
 
   /** The digest as ZooKeeper's signed long. */

@@ -7,7 +7,8 @@ import { pipeline } from 'stream/promises';
 import * as zlib from 'zlib';
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { DataNode, DataTree, parentOf } from '../data/datatree';
-import { DIGEST_VERSION, digestEnabled } from '../data/digest';
+import { DIGEST_VERSION, digestEnabled, TreeDigest } from '../data/digest';
+import { scanInWorker } from './snapcheck';
 import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
 import { fileHeader } from './txnlog';
 import { BodySink, encodeTreeBody, TreeBodyError, TreeBodyParser } from './treebody';
@@ -402,6 +403,8 @@ function* parseSnapshot(
   tree: DataTree,
   log: Logger,
   every: number,
+  /** the caller takes the tree digest from a scan of the same bytes and calls tree.loaded() when asked for the first seal */
+  externalDigest = false,
 ): Generator<number | undefined, SnapshotInfo, number | undefined> {
   const zxid = zxidFromName(path.basename(file), SNAP_PREFIX);
   const r = new JuteReader(buf, 0, buf.length, Number.MAX_SAFE_INTEGER);
@@ -416,6 +419,7 @@ function* parseSnapshot(
     r.readBigLong(); // dbid
     // the tree body (treebody.ts), parsed in place; pauses every `every` znodes
     const body = new TreeBodyParser(tree, `snapshot ${file}`, log, r.offset);
+    body.digestRecords = !externalDigest;
     body.push(buf.subarray(r.offset));
     const progress = new Progress(log, `loading ${path.basename(file)}`, { unit: 'bytes', total: buf.length });
     for (;;) {
@@ -502,10 +506,9 @@ export function readSnapshotWithInfoSync(file: string, opts: ReadSnapshotOptions
   return { tree, info: step.value };
 }
 
-/** Adler-32 of buf[0, at) for increasing `at`, hashing each byte once. */
-function runningChecksum(buf: Buffer): (at: number) => number {
-  const crc = new Adler32();
-  let done = 0;
+/** Adler-32 of buf[0, at) for increasing `at`, hashing each byte once (from `done`, whose checksum is `value`). */
+function runningChecksum(buf: Buffer, done = 0, value = 1): (at: number) => number {
+  const crc = Adler32.resume(value);
   return (at) => {
     crc.update(buf, done, at);
     done = at;
@@ -518,17 +521,63 @@ export async function readSnapshot(file: string, opts: ReadSnapshotOptions = {})
   return (await readSnapshotWithInfo(file, opts)).tree;
 }
 
+/**
+ * Load a snapshot file, yielding to the event loop every 10 000 nodes. The file's bytes are shared
+ * with a worker thread that takes their Adler-32 and the tree digest meanwhile (snapcheck.ts).
+ */
 export async function readSnapshotWithInfo(file: string, opts: ReadSnapshotOptions = {}): Promise<{ tree: DataTree; info: SnapshotInfo }> {
-  const buf = await decodeFileAsync(file, await fs.promises.readFile(file));
+  const buf = await readShared(file);
   const tree = opts.tree ?? new DataTree();
-  const gen = parseSnapshot(buf, file, tree, opts.logger ?? silentLogger, 10000);
-  const crc = runningChecksum(buf);
-  let step = gen.next();
-  while (!step.done) {
-    if (step.value === undefined) {
-      await yieldToEventLoop();
-      step = gen.next();
-    } else step = gen.next(crc(step.value));
+  const scan = buf.length >= FILE_HEADER_BYTES ? scanInWorker(buf, FILE_HEADER_BYTES, digestEnabled()) : null;
+  const gen = parseSnapshot(buf, file, tree, opts.logger ?? silentLogger, 10000, scan !== null);
+  let crc: ((at: number) => number) | null = scan ? null : runningChecksum(buf);
+  try {
+    let step = gen.next();
+    while (!step.done) {
+      if (step.value === undefined) {
+        await yieldToEventLoop();
+        step = gen.next();
+        continue;
+      }
+      if (crc === null) {
+        // the first seal, right after the body: the scan's checksum and digest are needed now
+        const s = await scan!.result;
+        if ('error' in s) throw new PersistenceError(`${s.error} in snapshot ${file} at offset ${s.offset}`, file, s.offset);
+        if (s.end !== step.value) throw new PersistenceError(`the tree body ends at offset ${step.value} but its scan ended at ${s.end} in snapshot ${file}`, file, step.value);
+        crc = runningChecksum(buf, s.end, s.adler);
+        tree.loaded(TreeDigest.of(s.digest));
+      }
+      step = gen.next(crc(step.value));
+    }
+    return { tree, info: step.value };
+  } finally {
+    scan?.cancel();
   }
-  return { tree, info: step.value };
+}
+
+/** The snapshot header: magic, version, dbid. */
+const FILE_HEADER_BYTES = 16;
+
+/** A snapshot file's bytes (decompressed) in a SharedArrayBuffer, for the main thread and the scan's worker to read. */
+async function readShared(file: string): Promise<Buffer> {
+  if (streamModeOf(path.basename(file)) !== '') {
+    const plain = await decodeFileAsync(file, await fs.promises.readFile(file));
+    const shared = Buffer.from(new SharedArrayBuffer(plain.length));
+    plain.copy(shared);
+    return shared;
+  }
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.from(new SharedArrayBuffer(size));
+    let off = 0;
+    while (off < size) {
+      const { bytesRead } = await fh.read(buf, off, Math.min(size - off, 1 << 24), off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return off < size ? buf.subarray(0, off) : buf;
+  } finally {
+    await fh.close();
+  }
 }

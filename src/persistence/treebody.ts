@@ -168,6 +168,12 @@ export class TreeBodyParser {
   private runKnown = true;
   /** the sum of the znodes' digests, taken from their records as they are parsed */
   private readonly digest = new TreeDigest();
+  /**
+   * false: the caller takes the tree digest some other way (a snapshot file's is taken from the
+   * same bytes in a worker thread, snapcheck.ts) and calls `tree.loaded(digest)` itself once the
+   * parse is done; the parser then leaves the records' digests out.
+   */
+  digestRecords = true;
 
   constructor(
     readonly tree: DataTree,
@@ -330,9 +336,11 @@ export class TreeBodyParser {
       tree.nodes.set(key, node);
       if (tree.nodes.size !== size) parent.addChild(key);
     } else tree.nodes.set(key, node);
-    // the znode's digest from the record's bytes (the record is whole here: its stat was read)
-    const d = recordDigest(key, r.buf, at + 4, pathEnd, data === null ? dataEnd : dataEnd - data.length, dataEnd, statStart);
-    this.digest.add(d >= 0 ? d : nodeDigest(key, node));
+    if (this.digestRecords) {
+      // the znode's digest from the record's bytes (the record is whole here: its stat was read)
+      const d = recordDigest(r.buf, at + 4, pathEnd, data === null ? dataEnd : dataEnd - data.length, dataEnd, statStart);
+      this.digest.add(d >= 0 ? d : nodeDigest(key, node));
+    }
     if (node.czxid > tree.maxCzxid) tree.maxCzxid = node.czxid;
     tree.approximateDataSize += key.length + (data ? data.length : 0);
     if (aclRef !== this.runRef) {
@@ -352,6 +360,6 @@ export class TreeBodyParser {
     if (this.runCount > 0) this.tree.acls.addUsage(this.runRef, this.runCount);
     this.runCount = 0;
     this.tree.acls.purgeUnused();
-    this.tree.loaded(this.digest);
+    if (this.digestRecords) this.tree.loaded(this.digest);
   }
 }

@@ -21,6 +21,14 @@ export class Adler32 {
   private a = 1;
   private b = 0;
 
+  /** An Adler-32 that goes on from `value`, the checksum of the bytes before (two sums, 16 bits each). */
+  static resume(value: number): Adler32 {
+    const c = new Adler32();
+    c.a = value % 65536;
+    c.b = Math.floor(value / 65536);
+    return c;
+  }
+
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     let a = this.a;
     let b = this.b;

@@ -9,7 +9,7 @@ import { ClientListener, ClientTls } from './server/net';
 import { clientTlsSettings, serverContextOptions } from './security/tls';
 import { MemoryLog, serverSettings, TxnLogSink, ZooKeeperServer } from './server/zkserver';
 import { DurableLog, startAutopurge } from './server/durable';
-import { killDeadSessions, prepareDataDirs, restore } from './persistence';
+import { killDeadSessions, prepareDataDirs, removeUnfinishedSnapshots, restore } from './persistence';
 import { AdminContext, RunningHttpServer, startAdminServer, startMetricsServer } from './admin';
 import { QuorumPeer } from './quorum/peer';
 import { setDigestEnabled } from './data/digest';
@@ -49,7 +49,8 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
     log = new MemoryLog();
   } else {
     const t0 = Date.now();
-    const { logDir } = prepareDataDirs(config.dataDir, config.dataLogDir);
+    const { logDir, snapDir } = prepareDataDirs(config.dataDir, config.dataLogDir);
+    removeUnfinishedSnapshots(snapDir, logger);
     const r = await restore(config.dataDir, config.dataLogDir, componentLogger(logger, 'FileTxnSnapLog'), {
       snapshot: { compression: config.snapshotCompressionMethod },
     });

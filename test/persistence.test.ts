@@ -23,6 +23,7 @@ import {
   readSnapshotWithInfo,
   readSnapshotSync,
   readTxnLog,
+  removeUnfinishedSnapshots,
   restore,
   snappyStreamDecode,
   snappyCompress,
@@ -487,6 +488,29 @@ describe('txn log', () => {
 
 // ---------------------------------------------------------------------------------------------
 describe('restore and purge', () => {
+  it('a server starting deletes the snapshot.*.tmp files a process that died mid-write left, nothing else', async () => {
+    const { startTestServer } = await import('./helpers/server');
+    const d = tmpDir();
+    const v = v2(d);
+    const f = await writeSnapshot(new DataTree(), v, 5, { compression: '' });
+    fs.copyFileSync(f, path.join(v, 'snapshot.9.tmp')); // whole but never renamed
+    fs.writeFileSync(path.join(v, 'snapshot.a.gz.tmp'), 'cut short');
+    fs.writeFileSync(path.join(v, 'snapshottmp'), 'not ours');
+    const before = fs.readdirSync(v).sort();
+    const s = await startTestServer({ dataDir: d, dataLogDir: d });
+    try {
+      const after = fs.readdirSync(v);
+      expect(after).not.toContain('snapshot.9.tmp');
+      expect(after).not.toContain('snapshot.a.gz.tmp');
+      // everything else stays (and restore took snapshot.5, not the unfinished ones)
+      for (const name of before.filter((n) => !n.endsWith('.tmp'))) expect(after).toContain(name);
+      expect(s.zk.tree.lastProcessedZxid).toBe(5);
+    } finally {
+      await s.stop();
+    }
+    expect(removeUnfinishedSnapshots(v)).toEqual([]);
+  });
+
   it('empty dirs: fresh tree at zxid 0 and snapshot.0', async () => {
     const d = tmpDir();
     const r = await restore(d, d);

@@ -65,6 +65,27 @@ export function prepareDataDirs(dataDir: string, dataLogDir: string = dataDir, o
   return { snapDir, logDir };
 }
 
+/**
+ * Delete the `snapshot.<zxid>.tmp` files a process that died while writing a snapshot left in
+ * `snapDir` (a snapshot is written under that name and renamed once whole; restore never reads
+ * one). Only at process start: while a server runs, a .tmp may be a snapshot being written.
+ * Returns the names deleted.
+ */
+export function removeUnfinishedSnapshots(snapDir: string, log: Logger = silentLogger): string[] {
+  const gone: string[] = [];
+  for (const f of listDataFiles(snapDir, SNAP_PREFIX)) {
+    if (!f.name.endsWith('.tmp')) continue;
+    try {
+      fs.unlinkSync(f.path);
+      gone.push(f.name);
+      log.info(`Deleted ${f.path}: a snapshot left unfinished by an earlier process`);
+    } catch (e) {
+      log.warn(`Cannot delete unfinished snapshot ${f.path}: ${(e as Error).message}`);
+    }
+  }
+  return gone;
+}
+
 export interface RestoreOptions extends DataDirOptions {
   /** zookeeper.snapshot.trust.empty: replay the log from 0 when there is no snapshot */
   trustEmptySnapshot?: boolean;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { membershipText } from '../config/load';
-import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, restore, SnapshotBodyWriter, truncateDataDir, TxnLogWriter } from '../persistence';
+import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, removeUnfinishedSnapshots, restore, SnapshotBodyWriter, truncateDataDir, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
 import { serverMetrics } from '../util/metrics';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, Epochs, loadEpochs, writeEpochFile } from './epochs';
@@ -33,6 +33,8 @@ export class ZKDatabase {
     const dirs = prepareDataDirs(config.dataDir, config.dataLogDir);
     this.snapDir = dirs.snapDir;
     this.logDir = dirs.logDir;
+    // once per peer process (load() runs again for each role, perhaps while a snapshot is written)
+    removeUnfinishedSnapshots(this.snapDir, this.logger);
   }
 
   /** The DataTree, loaded from the snapshot and the txn log if it is not in memory. */

@@ -55,18 +55,21 @@ export class JuteReader {
 
   readInt(): number {
     this.need(4);
-    const v = this.buf.readInt32BE(this.offset);
-    this.offset += 4;
-    return v;
+    const b = this.buf;
+    const o = this.offset;
+    this.offset = o + 4;
+    return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
   }
 
   /** A long as a JS number; exact for |v| < 2^53 (zxids, times, ttl). */
   readLong(): number {
     this.need(8);
-    const hi = this.buf.readInt32BE(this.offset);
-    const lo = this.buf.readUInt32BE(this.offset + 4);
-    this.offset += 8;
-    return hi * TWO_32 + lo;
+    const b = this.buf;
+    const o = this.offset;
+    this.offset = o + 8;
+    const hi = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+    const lo = (b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7];
+    return hi * TWO_32 + (lo >>> 0);
   }
 
   /** A long as a bigint (session ids, ephemeral owners). */

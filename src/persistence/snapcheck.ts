@@ -37,6 +37,17 @@ export function scanSnapshotBody(buf: Buffer, start: number): BodyScanResult {
   let o = start;
   const need = (n: number): boolean => n >= 0 && o + n <= len;
   const bad = (msg: string): BodyScanResult => ({ error: msg, offset: o });
+  // a length-prefixed field (a jute string or buffer, -1 for null): skip it and return where its
+  // bytes start, or -1 when it is cut off or its length is impossible (o then stays at the length)
+  const field = (): number => {
+    if (!need(4)) return -1;
+    const n = buf.readInt32BE(o);
+    if (n < -1 || !need(4 + Math.max(n, 0))) return -1;
+    o += 4;
+    const at = o;
+    o += Math.max(n, 0);
+    return at;
+  };
   // sessions: count, then id (8) and timeout (4) each
   if (!need(4)) return bad('truncated session count');
   const sessions = buf.readInt32BE(o);
@@ -53,16 +64,10 @@ export function scanSnapshotBody(buf: Buffer, start: number): BodyScanResult {
     const n = buf.readInt32BE(o + 8);
     o += 12;
     for (let k = 0; k < n; k++) {
-      if (!need(8)) return bad('truncated ACL');
-      const scheme = buf.readInt32BE(o + 4);
-      o += 8;
-      if (!need(scheme)) return bad('truncated ACL scheme');
-      o += Math.max(scheme, 0);
       if (!need(4)) return bad('truncated ACL');
-      const id = buf.readInt32BE(o);
-      o += 4;
-      if (!need(id)) return bad('truncated ACL id');
-      o += Math.max(id, 0);
+      o += 4; // perms
+      if (field() < 0) return bad('truncated ACL scheme');
+      if (field() < 0) return bad('truncated ACL id');
     }
   }
   // znode records: path, data, ACL reference (8), stat; ended by the path "/"
@@ -70,23 +75,17 @@ export function scanSnapshotBody(buf: Buffer, start: number): BodyScanResult {
   let records = 0;
   for (;;) {
     const at = o;
-    if (!need(4)) return bad('truncated znode path');
-    const pathLen = buf.readInt32BE(o);
-    o += 4;
-    if (pathLen > 0 && !need(pathLen)) return bad('truncated znode path');
-    const pathStart = o;
-    o += Math.max(pathLen, 0);
-    if (pathLen === 1 && buf[pathStart] === 0x2f) break;
-    if (!need(4)) return bad('truncated znode data');
-    const dataLen = buf.readInt32BE(o);
-    o += 4;
-    if (dataLen > 0 && !need(dataLen)) return bad('truncated znode data');
-    const dataStart = o;
-    o += Math.max(dataLen, 0);
+    const pathStart = field();
+    if (pathStart < 0) return bad('truncated znode path');
+    const pathEnd = o;
+    if (pathEnd - pathStart === 1 && buf[pathStart] === 0x2f) break;
+    const dataStart = field();
+    if (dataStart < 0) return bad('truncated znode data');
+    const dataEnd = o;
     if (!need(8 + STAT_BYTES)) return bad('truncated znode stat');
     const statStart = o + 8;
     o = statStart + STAT_BYTES;
-    let d = recordDigest(buf, pathStart, pathStart + Math.max(pathLen, 0), dataStart, dataStart + Math.max(dataLen, 0), statStart);
+    let d = recordDigest(buf, pathStart, pathEnd, dataStart, dataEnd, statStart);
     if (d < 0) d = nodeDigest(...decodeRecord(buf, at));
     digest.add(d);
     records++;

@@ -12,8 +12,11 @@ import { addId } from './auth';
 export interface CnxnIO {
   readonly remoteAddress: string;
   readonly remotePort: number;
-  /** Queue bytes for the socket (one frame or more). */
-  write(buf: Buffer): void;
+  /**
+   * Queue bytes for the socket (one frame or more). True when the socket took them all at once
+   * (written through, nothing kept): the caller may then write over the buffer.
+   */
+  write(buf: Buffer): boolean | void;
   /** Flush what is queued, then close. */
   close(): void;
   /** Stop / resume reading from the socket (throttling). */
@@ -30,6 +33,8 @@ export interface Request {
   body: JuteReader;
   /** set when the reply is ready (or the request needs none) */
   done: boolean;
+  /** a reply made before the request's turn (writes, refusals); a read run at the head of the
+   * queue writes its reply straight into the connection's output instead */
   reply: Buffer | null;
   isWrite: boolean;
   started: number;
@@ -41,6 +46,10 @@ export interface Request {
 export interface CnxnOwner {
   scheduleFlush(c: Cnxn): void;
   readonly stats: ServerStats;
+  /** an output writer to fill (the server's spare one when it is free) */
+  borrowWriter?(): JuteWriter;
+  /** a writer whose bytes the socket has taken: the server may hand it out again */
+  returnWriter?(w: JuteWriter): void;
 }
 
 /** Per-connection protocol state. */
@@ -83,7 +92,7 @@ export class Cnxn implements Watcher {
 
   /** A writer for the next outgoing frame(s); flushed with one socket write per batch. */
   writer(): JuteWriter {
-    if (!this.out) this.out = new JuteWriter(512);
+    if (!this.out) this.out = this.server.borrowWriter?.() ?? new JuteWriter(512);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.server.scheduleFlush(this);
@@ -101,7 +110,7 @@ export class Cnxn implements Watcher {
     const w = this.out;
     if (w && w.offset > 0 && this.state !== 'closed') {
       this.out = null;
-      this.io.write(w.finish());
+      if (this.io.write(w.finish()) === true) this.server.returnWriter?.(w);
     }
   }
 

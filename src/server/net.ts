@@ -352,6 +352,7 @@ export class ClientListener {
           if (!f) break;
           zk.receive(cnxn, f);
         }
+        zk.flushNow(cnxn);
       } catch (e) {
         this.logger.warn({ ip, err: String(e) }, 'bad frame length, closing connection');
         zk.closeCnxn(cnxn);
@@ -383,7 +384,7 @@ export class ClientListener {
           remoteAddress: raw.remoteAddress ?? '',
           remotePort: raw.remotePort ?? 0,
           write: (b) => {
-            if (sock.destroyed) return;
+            if (sock.destroyed) return false;
             sock.write(b);
             const queued = sock.writableLength;
             if (queued > this.outputLimit) {
@@ -398,6 +399,9 @@ export class ClientListener {
                 update();
               });
             }
+            // Nothing queued after the call: the kernel took every byte in it and the buffer is free
+            // to be written over. A TLS socket is left out (its handshake can keep the cleartext).
+            return queued === 0 && !(sock instanceof tls.TLSSocket);
           },
           close: () => {
             if (!sock.destroyed) sock.end();

@@ -15,8 +15,20 @@ export interface ReadContext {
   readonly logger: Logger;
 }
 
+/**
+ * Run a read that has reached the head of its connection's queue and write its reply frame into the
+ * connection's output. A setWatches may fire events at this connection while it runs, and those go
+ * out first (as in ZooKeeper), so its reply is built apart and appended after them; every other read
+ * writes straight into the output, without a buffer of its own per request.
+ */
 export function runRead(ctx: ReadContext, c: Cnxn, req: Request): void {
-  const w = new JuteWriter(128);
+  const firesEvents = req.type === OpCode.setWatches || req.type === OpCode.setWatches2;
+  const w = firesEvents ? new JuteWriter(128) : c.writer();
+  writeReadReply(ctx, c, req, w);
+  if (firesEvents) c.writer().writeRaw(w.finish());
+}
+
+function writeReadReply(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
   const at = w.beginFrame();
   const zxid = ctx.tree.lastProcessedZxid;
   writeReplyHeader(w, req.xid, zxid, 0);
@@ -40,7 +52,6 @@ export function runRead(ctx: ReadContext, c: Cnxn, req: Request): void {
     writeReplyHeader(w, req.xid, zxid, err);
   }
   w.endFrame(at);
-  req.reply = w.finish();
   req.done = true;
 }
 

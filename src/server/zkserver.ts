@@ -88,6 +88,9 @@ export interface PendingTxn {
   digest?: TxnDigest | null;
 }
 
+/** the largest spare output writer kept for the next connection (bytes) */
+const SPARE_WRITER_MAX = 1 << 20;
+
 const READ_OPS = new Set<number>([
   OpCode.exists,
   OpCode.getData,
@@ -262,6 +265,37 @@ export class ZooKeeperServer {
     const d = this.dirty;
     this.dirty = [];
     for (const c of d) c.flush();
+  }
+
+  /**
+   * Send what one connection has queued now, without waiting for the batch of the whole turn: the
+   * net adapter calls this once it has handed a connection's frames in. Output written at once
+   * lets the spare writer serve the next connection, so answering reads from thousands of
+   * connections in one turn does not allocate a growing buffer for each of them (garbage that
+   * outlives young-generation collections and holds tens of MB of malloc'd memory until a full
+   * GC). The hook that orders learners' COMMITs before client replies runs first here too.
+   */
+  flushNow(c: Cnxn): void {
+    if (c.pendingOutput === 0) return;
+    this.beforeReplies?.();
+    c.flush();
+  }
+
+  /** The spare output writer, free while no connection fills it. */
+  private spare: JuteWriter | null = null;
+
+  borrowWriter(): JuteWriter {
+    const w = this.spare;
+    if (w === null) return new JuteWriter(512);
+    this.spare = null;
+    return w;
+  }
+
+  returnWriter(w: JuteWriter): void {
+    // a writer grown by one huge reply (getChildren of a big parent, a large getData) is not kept
+    if (w.buf.length > SPARE_WRITER_MAX) return;
+    w.offset = 0;
+    this.spare = w;
   }
 
   // ---------------------------------------------------------------- connections
@@ -539,9 +573,11 @@ export class ZooKeeperServer {
     const q = c.queue;
     while (q.length > 0 && c.state === 'open') {
       const head = q[0];
+      let answered = false;
       if (!head.done) {
         if (head.isWrite) return;
-        runRead(this, c, head);
+        runRead(this, c, head); // writes its reply
+        answered = true;
       }
       q.shift();
       if (c.throttled && q.length < (this.settings.globalOutstandingLimit ?? 1000) / 2) {
@@ -551,7 +587,7 @@ export class ZooKeeperServer {
       if (head.reply) {
         c.writer().writeRaw(head.reply);
       }
-      if (head.reply || head.type === OpCode.ping || head.closeAfter) {
+      if (answered || head.reply || head.type === OpCode.ping || head.closeAfter) {
         this.recordLatency(c, head);
       }
       if (head.closeAfter) {

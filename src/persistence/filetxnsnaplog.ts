@@ -95,6 +95,11 @@ export interface RestoreOptions extends DataDirOptions {
   snapshot?: WriteSnapshotOptions;
   /** how many candidate snapshots to try (default 100) */
   maxSnapshots?: number;
+  /**
+   * Called with each txn the replay applies (its zxid and its bytes in the log, a copy the callee
+   * may keep): a peer keeps the last ones for DIFF syncs without reading the log a second time.
+   */
+  onTxn?: (zxid: number, entry: Buffer) => void;
 }
 
 export interface RestoreResult {
@@ -180,7 +185,7 @@ export async function restore(
     mismatchLogged = true;
     log.error(`Digest mismatch replaying the txn log at zxid ${zxidHex(zxid)}: the log says ${expected}, the tree is ${actual}`);
   };
-  const replayed = await replayLog(tree, logDir, snapshotZxid + 1, log);
+  const replayed = await replayLog(tree, logDir, snapshotZxid + 1, log, opts.onTxn);
   if (tree.digestFromLoadedSnapshot !== null) {
     log.warn(`Highest txn zxid ${zxidHex(tree.lastProcessedZxid)} is not covering the snapshot digest zxid ${zxidHex(tree.digestFromLoadedSnapshot.zxid)}, which might lead to inconsistent state`);
     // ZooKeeper then stops comparing txn digests until the next restart; zk-server goes on checking
@@ -191,8 +196,17 @@ export async function restore(
   return { tree, lastZxid: tree.lastProcessedZxid, snapshotFile, snapshotZxid, txnsReplayed: replayed };
 }
 
-/** fastForwardFromEdits: apply every logged txn with zxid >= fromZxid to `tree`. Returns the count. */
-export async function replayLog(tree: DataTree, logDir: string, fromZxid: number, log: Logger = silentLogger): Promise<number> {
+/**
+ * fastForwardFromEdits: apply every logged txn with zxid >= fromZxid to `tree`, handing each to
+ * `onTxn` after it is applied (ZooKeeper's PlayBackListener). Returns the count.
+ */
+export async function replayLog(
+  tree: DataTree,
+  logDir: string,
+  fromZxid: number,
+  log: Logger = silentLogger,
+  onTxn?: (zxid: number, entry: Buffer) => void,
+): Promise<number> {
   const t0 = Date.now();
   let n = 0;
   let highest = tree.lastProcessedZxid;
@@ -219,6 +233,7 @@ export async function replayLog(tree: DataTree, logDir: string, fromZxid: number
         e.offset,
       );
     }
+    onTxn?.(e.hdr.zxid, e.entry);
     n++;
     if (n % 10000 === 0) {
       progress.update(n, { zxid: zxidHex(e.hdr.zxid) }, total);

@@ -41,13 +41,12 @@ export class ZKDatabase {
   async load(): Promise<DataTree> {
     if (this.tree) return this.tree;
     const t0 = Date.now();
-    const r = await restore(this.config.dataDir, this.config.dataLogDir, this.logger);
-    this.initConfigNode(r.tree);
     this.window = [];
-    for (const e of readTxnLog(this.logDir, r.snapshotZxid + 1)) {
-      if (e.hdr.zxid > r.tree.lastProcessedZxid) break;
-      this.remember({ zxid: e.hdr.zxid, data: e.entry }); // readTxnLog yields a copy of its own
-    }
+    // the replay hands over each txn it applies: the window fills without a second pass over the log
+    const r = await restore(this.config.dataDir, this.config.dataLogDir, this.logger, {
+      onTxn: (zxid, data) => this.remember({ zxid, data }),
+    });
+    this.initConfigNode(r.tree);
     serverMetrics.dbinittime.add(Date.now() - t0);
     // no full GC before the election (~150 ms at 1M znodes): the idle collector compacts later
     this.tree = r.tree;

@@ -47,9 +47,9 @@ export interface CnxnOwner {
   scheduleFlush(c: Cnxn): void;
   readonly stats: ServerStats;
   /** an output writer to fill (the server's spare one when it is free) */
-  borrowWriter?(): JuteWriter;
+  borrowWriter(): JuteWriter;
   /** a writer whose bytes the socket has taken: the server may hand it out again */
-  returnWriter?(w: JuteWriter): void;
+  returnWriter(w: JuteWriter): void;
 }
 
 /** Per-connection protocol state. */
@@ -92,7 +92,7 @@ export class Cnxn implements Watcher {
 
   /** A writer for the next outgoing frame(s); flushed with one socket write per batch. */
   writer(): JuteWriter {
-    if (!this.out) this.out = this.server.borrowWriter?.() ?? new JuteWriter(512);
+    if (!this.out) this.out = this.server.borrowWriter();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.server.scheduleFlush(this);
@@ -110,7 +110,7 @@ export class Cnxn implements Watcher {
     const w = this.out;
     if (w && w.offset > 0 && this.state !== 'closed') {
       this.out = null;
-      if (this.io.write(w.finish()) === true) this.server.returnWriter?.(w);
+      if (this.io.write(w.finish()) === true) this.server.returnWriter(w);
     }
   }
 

@@ -142,6 +142,8 @@ export class ZooKeeperServer {
   private committing = false;
   private dirty: Cnxn[] = [];
   private flushQueued = false;
+  /** the spare output writer (borrowWriter), free while no connection fills it */
+  private spare: JuteWriter | null = null;
   /**
    * Runs before queued client replies go out. The leader flushes its COMMIT and INFORM packets
    * here, so learners hear of a txn before its client does (as 3.8's Leader.commit precedes
@@ -280,9 +282,6 @@ export class ZooKeeperServer {
     this.beforeReplies?.();
     c.flush();
   }
-
-  /** The spare output writer, free while no connection fills it. */
-  private spare: JuteWriter | null = null;
 
   borrowWriter(): JuteWriter {
     const w = this.spare;

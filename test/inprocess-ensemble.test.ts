@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcEnsemble, peerLog } from './helpers/inproc';
 import { MiniClient } from './helpers/miniclient';
 import { serverMetrics } from '../src/util/metrics';
+import { NODES_PER_CHUNK, snapSendTuning } from '../src/quorum/snapsend';
 
 const TICK = 100;
 const EPHEMERAL = 1;
@@ -75,14 +76,39 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     for (let k = 0; k < 700; k++) writes.push(c.create(`/snap-${k}`, Buffer.alloc(2000, k % 256)));
     expect((await Promise.all(writes)).filter((x) => x !== 0)).toEqual([]);
     const snaps = serverMetrics.snap_count.value;
-    await rejoinReportingSnap(f);
+    // the leader streams the tree in chunks of 10 znodes, one per turn of the event loop, while
+    // clients keep writing: the commits meanwhile must not leak into the stream (snapsend.ts)
+    snapSendTuning.nodesPerChunk = 10;
+    let writing = true;
+    let during = 0;
+    const writer = async (w: number): Promise<void> => {
+      for (let k = w; writing; k += 3) {
+        expect(await c.setData(`/snap-${k % 700}`, Buffer.alloc(2000, (k + 1) % 256))).toBe(0);
+        expect(await c.create(`/snap-during-${k}`, Buffer.from(`d${k}`))).toBe(0);
+        during++;
+      }
+    };
+    const writers = Promise.all([0, 1, 2].map(writer));
+    try {
+      await rejoinReportingSnap(f);
+    } finally {
+      writing = false;
+      snapSendTuning.nodesPerChunk = NODES_PER_CHUNK;
+      await writers;
+    }
     expect(serverMetrics.snap_count.value, 'the leader sent a SNAP').toBeGreaterThan(snaps);
+    expect(during, 'writes committed while the follower synced').toBeGreaterThan(5);
     const r = await MiniClient.connect(e.port(f), 10 * TICK);
     for (const k of [0, 349, 699]) {
       const g = await r.getData(`/snap-${k}`);
       expect(g.err, `/snap-${k} on the rejoined follower`).toBe(0);
-      expect(g.data).toEqual(Buffer.alloc(2000, k % 256));
     }
+    expect((await r.getData('/snap-during-0')).data?.toString()).toBe('d0');
+    // every write made during the SNAP is there once, as on the leader: equal trees, no mismatch counted
+    const tree = (i: number) => e.servers.get(i)!.peer!.db.loaded!;
+    await e.waitFor(() => tree(f).lastProcessedZxid === tree(L).lastProcessedZxid, 5000, 'the follower caught up');
+    expect(tree(f).treeDigest, 'the rejoined follower\'s tree digest is the leader\'s').toBe(tree(L).treeDigest);
+    expect(tree(f).digestMismatches, 'digest mismatches on the rejoined follower').toBe(0);
     stop();
     r.close();
     c.close();

@@ -11,7 +11,6 @@ import {
   makeZxid,
   packet,
   PacketBatcher,
-  RAW_SLICE,
   PacketType as T,
   QuorumPacket,
   QuorumPacketDecoder,
@@ -148,7 +147,9 @@ describe('PacketBatcher', () => {
     expect(d.drain()).toEqual(ps);
     // a SNAP stream follows its packet, after everything queued before it
     out.send(ps[0]);
-    out.raw(Buffer.from('SNAPBYTES'));
+    out.beginStream();
+    out.streamChunk(Buffer.from('SNAPBYTES'));
+    out.endStream();
     out.send(ps[1]);
     await new Promise((r) => setImmediate(r));
     expect(Buffer.concat(writes.slice(1)).subarray(-9 - encodeQuorumPacket(ps[1]).length, -encodeQuorumPacket(ps[1]).length).toString()).toBe('SNAPBYTES');
@@ -160,49 +161,42 @@ describe('PacketBatcher', () => {
     expect(writes.length).toBe(before); // nothing is written to a closed connection
   });
 
-  it('writes a big raw buffer slice by slice, reporting what the socket took, with packets sent meanwhile behind it', async () => {
+  it('writes a stream chunk by chunk, reporting what the socket took, with packets sent meanwhile behind it', async () => {
     // a socket that takes one write per turn of the loop and calls back once it is gone
     const writes: Buffer[] = [];
     const pending: (() => void)[] = [];
-    let inSocket = 0;
-    let most = 0;
     const sink = {
       destroyed: false,
       write: (b: Buffer, cb?: (err?: Error | null) => void) => {
         writes.push(Buffer.from(b));
-        inSocket++;
-        most = Math.max(most, inSocket);
-        pending.push(() => {
-          inSocket--;
-          cb?.(null);
-        });
+        pending.push(() => cb?.(null));
       },
     };
     const out = new PacketBatcher(sink);
-    const stream = Buffer.alloc(Math.floor(RAW_SLICE * 2.5));
-    for (let i = 0; i < stream.length; i += 4096) stream[i] = (i / 4096) & 0xff;
+    const chunks = [0, 1, 2].map((i) => Buffer.alloc(10_000, i + 1));
     const taken: number[] = [];
     const ps = [packet(T.SNAP, makeZxid(1, 5)), packet(T.PING, 1), packet(T.NEWLEADER, makeZxid(2, 0))];
     out.send(ps[0]);
-    out.raw(stream, (n) => taken.push(n));
-    expect(writes.map((w) => w.length)).toEqual([encodeQuorumPacket(ps[0]).length, RAW_SLICE, RAW_SLICE]); // two slices in the socket
-    expect(() => out.raw(Buffer.from('x'))).toThrow(); // one stream at a time
+    out.beginStream();
+    expect(() => out.beginStream()).toThrow(); // one stream at a time
+    out.streamChunk(chunks[0], () => taken.push(0));
     out.send(ps[1]);
-    out.send(ps[2]);
-    for (let turns = 0; turns < 50 && pending.length; turns++) {
-      await new Promise((r) => setImmediate(r));
-      pending.shift()?.();
-    }
     await new Promise((r) => setImmediate(r));
-    expect(most).toBeLessThanOrEqual(3); // the SNAP packet and two slices, never more
-    expect(taken).toEqual([RAW_SLICE, 2 * RAW_SLICE, stream.length]);
+    out.streamChunk(chunks[1], () => taken.push(1));
+    out.send(ps[2]);
+    out.streamChunk(chunks[2], () => taken.push(2));
+    await new Promise((r) => setImmediate(r));
+    expect(writes.length, 'the packets sent during the stream wait').toBe(4);
+    out.endStream();
+    for (const p of pending.splice(0)) p();
+    expect(taken).toEqual([0, 1, 2]);
+    expect(() => out.streamChunk(chunks[0])).toThrow(); // outside a stream
     const all = Buffer.concat(writes);
     const head = encodeQuorumPacket(ps[0]).length;
     expect(all.subarray(0, head)).toEqual(encodeQuorumPacket(ps[0]));
-    expect(all.subarray(head, head + stream.length).equals(stream)).toBe(true);
+    expect(all.subarray(head, head + 30_000).equals(Buffer.concat(chunks))).toBe(true);
     const d = new QuorumPacketDecoder();
-    d.push(all.subarray(head + stream.length));
+    d.push(all.subarray(head + 30_000));
     expect(d.drain()).toEqual([ps[1], ps[2]]);
   });
 });
-

@@ -18,7 +18,7 @@ import { TxnLogSink } from '../server/zkserver';
 import { DataTree } from '../data/datatree';
 import { Id, TxnHeader } from '../jute/records';
 import { RoleContext } from './role';
-import { serializeSnapStream } from './snapstream';
+import { SnapSend, SnapSender } from './snapsend';
 import { GroupCommit, COMMIT_LOG_COUNT } from './zkdb';
 import { ReadyLoop, ZabHost } from './zab/executor';
 import { ZabLeader } from './zab/leader';
@@ -37,6 +37,8 @@ export class LeaderRole implements ZabHost {
   private server: net.Server | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private zk: LeaderZooKeeperServer | null = null;
+  /** SNAP streams; commits reach the tree through it (held while a stream is encoded) */
+  private readonly snaps: SnapSender;
   private ended = false;
   /** a reconfig proposed and not yet in force */
   private pendingMembership: Membership | null = null;
@@ -75,6 +77,8 @@ export class LeaderRole implements ZabHost {
       clock: Date.now,
     });
     this.pendingMembership = ctx.lastSeenMembership;
+    // the pipeline applies the txns it proposed, and answers their clients
+    this.snaps = new SnapSender(tree, (zxid) => this.zk?.commitUpTo(zxid));
     this.loop = new ReadyLoop(this.core, this);
     this.log = new GroupCommit(
       ctx.db.newWriter(),
@@ -114,6 +118,8 @@ export class LeaderRole implements ZabHost {
     if (this.ticker) clearInterval(this.ticker);
     this.server?.close();
     for (const s of this.sockets.values()) s.destroy();
+    // the commits held for a SNAP stream reach the tree before the pipeline closes
+    this.snaps.stop();
     this.zk?.shutdown();
     this.ctx.serving('looking', null);
     this.log.close().then(this.done, this.done);
@@ -218,8 +224,7 @@ export class LeaderRole implements ZabHost {
   apply(t: ZabTxn): void {
     serverMetrics.commit_count.add(1);
     this.ctx.db.remember(t);
-    // the pipeline applies the txn it proposed, and answers its client
-    this.zk?.commitUpTo(t.zxid);
+    this.snaps.commit(t.zxid);
   }
   seen(config: Buffer): void {
     this.ctx.seeMembership(config);
@@ -238,24 +243,17 @@ export class LeaderRole implements ZabHost {
     if (packet.type === T.SNAP) serverMetrics.snap_count.add(1);
     else if (packet.type === T.DIFF || packet.type === T.TRUNC) serverMetrics.diff_count.add(1);
     out.send(packet);
-    // the tree is exactly at the last commit here: the executor applies before it sends
-    if (snapshot) {
-      const stream = serializeSnapStream(this.tree);
-      let taken = 0;
-      out.raw(stream, (n) => (taken = n));
-      this.reportSnapSend(to, sock, stream.length, () => taken);
-    }
+    // the tree is exactly at the packet's zxid here (the executor applies before it sends), or is
+    // held at another zxid for a stream in progress, and the SnapSender waits for it
+    if (snapshot) this.reportSnapSend(to, sock, this.snaps.send(packet.zxid, out, () => sock.destroyed));
   }
-  /**
-   * Progress of a big SNAP on its way to a learner, every 5 s until the socket has taken it all:
-   * `taken()` is what the socket has handed to the kernel, slice by slice (PacketBatcher.raw).
-   */
-  private reportSnapSend(sid: number, sock: net.Socket, total: number, taken: () => number): void {
-    const progress = new Progress(this.logger, `sending a SNAP to learner ${sid}`, { unit: 'bytes', total, everyMs: 0 });
+  /** Progress of a big SNAP on its way to a learner, every 5 s until the socket has taken it all. */
+  private reportSnapSend(sid: number, sock: net.Socket, s: SnapSend): void {
+    if (s.complete && s.taken >= s.encoded) return;
+    const progress = new Progress(this.logger, `sending a SNAP to learner ${sid}`, { unit: 'bytes', everyMs: 0 });
     const t = setInterval(() => {
-      const sent = taken();
-      if (sock.destroyed || sent >= total) return clearInterval(t);
-      progress.update(sent);
+      if (sock.destroyed || (s.complete && s.taken >= s.encoded)) return clearInterval(t);
+      progress.update(s.taken);
     }, progressIntervalMs());
     t.unref();
   }

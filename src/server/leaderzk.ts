@@ -1,7 +1,7 @@
 // LeaderZooKeeperServer: the pipeline of the quorum's leader. Its log stage is Zab: every txn is
 // proposed (the TxnLogSink of LeaderRole, src/quorum/leading.ts) and applied only when Zab pushes
-// its commit (`commitUpTo`, synchronously from the executor's apply step), so the DataTree is
-// exactly at the last committed zxid whenever the leader serializes it for a SNAP sync. Sessions
+// its commit (`commitUpTo`, from the executor's apply step through LeaderRole's SnapSender, which
+// holds commits while a SNAP stream is encoded so the stream is the tree at its zxid). Sessions
 // are the Zab core's tracker: the core expires them on its ticks and the leader closes each with
 // `expireSession`. Writes its learners forward arrive through `submitRemote`.
 import { JuteReader } from '../jute/archive';

@@ -210,21 +210,19 @@ export function readIntData(data: Buffer | null): number | null {
  * event loop (all the socket reads, fsync completions and ticks it handles) leaves in a single
  * write, flushed in the loop's check phase (setImmediate), so a
  * leader broadcasting thousands of PROPOSAL/COMMITs a second makes one syscall per batch, not
- * one per packet. Order is kept; `raw` appends bytes that follow a packet (the SNAP stream).
+ * one per packet. Order is kept.
  *
- * A large `raw` buffer is written in slices of `RAW_SLICE` bytes, at most two in the socket at a
- * time, each the next once one is taken: so its progress is known (Node counts one big write as
- * queued until its last byte is gone, and a 900 MB SNAP reported 0 % for half a minute), and
- * packets sent meanwhile wait behind the stream instead of cutting into it.
+ * A raw byte stream can follow a packet (the SNAP stream, written chunk by chunk as the leader
+ * encodes it: snapsend.ts): between `beginStream` and `endStream` packets sent wait behind it
+ * instead of cutting into it, and each chunk reports when the socket has taken it, so the
+ * stream's progress is known (Node counts a write as queued until its last byte is gone).
  */
-export const RAW_SLICE = 8 * 2 ** 20;
-
 type Sink = { write(b: Buffer, cb?: (err?: Error | null) => void): unknown; destroyed: boolean };
 
 export class PacketBatcher {
   private w: JuteWriter | null = null;
   private queued = false;
-  /** slices of a `raw` buffer not yet taken by the socket: packets wait behind them */
+  /** a raw stream is being written: packets wait behind it */
   private streaming = false;
 
   constructor(private readonly sink: Sink) {}
@@ -234,34 +232,27 @@ export class PacketBatcher {
     this.schedule();
   }
 
-  /** `b` after what was sent so far; `progress(bytes)` as the socket takes each slice of it */
-  raw(b: Buffer, progress?: (taken: number) => void): void {
-    // one SNAP per learner connection: a second stream behind the first is a caller's bug
-    if (this.streaming) throw new Error('PacketBatcher.raw while an earlier raw buffer is still being written');
+  /** Start a raw stream after what was sent so far; packets sent until `endStream` follow it. */
+  beginStream(): void {
+    // one SNAP per learner connection: a second stream inside the first is a caller's bug
+    if (this.streaming) throw new Error('PacketBatcher.beginStream while an earlier stream is still being written');
     this.flush();
-    if (this.sink.destroyed) return;
-    if (b.length <= RAW_SLICE) {
-      this.sink.write(b, progress && (() => progress(b.length)));
-      return;
-    }
     this.streaming = true;
-    let next = 0;
-    const writeSlice = (): void => {
-      const end = Math.min(b.length, next + RAW_SLICE);
-      const slice = b.subarray(next, end);
-      next = end;
-      this.sink.write(slice, (err) => {
-        if (err || this.sink.destroyed) return;
-        progress?.(end);
-        if (next < b.length) writeSlice();
-        else if (end === b.length) {
-          this.streaming = false;
-          this.flush();
-        }
-      });
-    };
-    writeSlice();
-    if (next < b.length) writeSlice();
+  }
+
+  /** The stream's next bytes (not copied: keep them unchanged); `taken()` once the socket has handed them to the kernel. */
+  streamChunk(b: Buffer, taken?: () => void): void {
+    if (!this.streaming) throw new Error('PacketBatcher.streamChunk outside a stream');
+    if (this.sink.destroyed || b.length === 0) return;
+    this.sink.write(b, taken && ((err) => {
+      if (!err) taken();
+    }));
+  }
+
+  /** The stream is complete: the packets held behind it go now. */
+  endStream(): void {
+    this.streaming = false;
+    this.flush();
   }
 
   private writer(): JuteWriter {

@@ -20,7 +20,7 @@ import { nodeDigest, TreeDigest } from '../src/data/digest';
 import { PrepRequestProcessor } from '../src/server/prep';
 import { KeeperError } from '../src/data/constants';
 import { readSnapshotWithInfo, readSnapshotWithInfoSync, writeSnapshot } from '../src/persistence/snapshot';
-import { scanSnapshotBody } from '../src/persistence/snapcheck';
+import { BodyStreamScanner, scanSnapshotBody, streamScanInWorker } from '../src/persistence/snapcheck';
 import { adler32 } from '../src/persistence/util';
 import { prng } from '../src/quorum/zab/sim';
 import { requireApacheZk, SKIP_REAL } from './helpers/peers';
@@ -292,6 +292,41 @@ describe('digests in snapshots', () => {
         const r = scanSnapshotBody(buf.subarray(0, cut), 16);
         expect('error' in r && r.offset <= cut).toBe(true);
       }
+    }
+  });
+
+  it('a SNAP body scanned as it comes, in any pieces (BodyStreamScanner, and in its worker thread): the file scan\'s checksum, digest and count', async () => {
+    for (const seed of [7, 8]) {
+      const t = new DataTree();
+      for (const o of script(seed, 300)) o.apply(t);
+      // a session and a path that is not ASCII (its digest is taken from the decoded record)
+      t.sessions.set(0x1234n, 30_000);
+      t.processTxn({ clientId: 0n, cxid: 0, zxid: t.lastProcessedZxid + 1, time: 1, type: OpCode.create }, { type: OpCode.create, path: '/ünï-çødé', data: Buffer.from('x'), acl: OPEN, ephemeral: false, parentCVersion: -1 });
+      t.recomputeDigest();
+      const file = await writeSnapshot(t, mk(path.join(dir, `stream${seed}`)), t.lastProcessedZxid, { compression: '' });
+      const buf = fs.readFileSync(file);
+      const whole = scanSnapshotBody(buf, 16);
+      if ('error' in whole) throw new Error(whole.error);
+      expect(whole.digest).toBe(t.treeDigest);
+      const body = buf.subarray(16, whole.end);
+      const headerAdler = adler32(buf, 0, 16);
+      const rand = prng(seed);
+      const pieces = (): Buffer[] => {
+        const out: Buffer[] = [];
+        for (let o = 0; o < body.length; ) {
+          const n = rand() < 0.2 ? 1 : 1 + Math.floor(rand() * 400);
+          out.push(Buffer.from(body.subarray(o, o + n)));
+          o += n;
+        }
+        return out;
+      };
+      const want = { adler: whole.adler, digest: whole.digest, records: whole.records };
+      const scanner = new BodyStreamScanner(headerAdler);
+      for (const p of pieces()) scanner.push(p);
+      expect(scanner.end()).toEqual(want);
+      const threaded = streamScanInWorker(headerAdler, true);
+      for (const p of pieces()) threaded.push(p);
+      expect(await threaded.result()).toEqual(want);
     }
   });
 

@@ -1,5 +1,15 @@
-// The worker thread of snapcheck.ts: scans the shared snapshot bytes it is given and posts the result.
+// The worker thread of snapcheck.ts: scans the shared snapshot bytes it is given and posts the
+// result; or, for a SNAP stream, scans the pieces of body it is sent and posts the result on 'end'.
 import { parentPort, workerData } from 'worker_threads';
-import { runScanRequest, ScanRequest } from './snapcheck';
+import { setDigestEnabled } from '../data/digest';
+import { BodyStreamScanner, runScanRequest, WorkerRequest } from './snapcheck';
 
-parentPort!.postMessage(runScanRequest(workerData as ScanRequest));
+const req = workerData as WorkerRequest;
+if (req.stream) {
+  setDigestEnabled(req.digestEnabled);
+  const scanner = new BodyStreamScanner(req.adlerSeed);
+  parentPort!.on('message', (m: Uint8Array | 'end') => {
+    if (m === 'end') parentPort!.postMessage(scanner.end());
+    else scanner.push(m);
+  });
+} else parentPort!.postMessage(runScanRequest(req));

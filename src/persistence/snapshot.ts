@@ -107,7 +107,9 @@ export class SnapshotBodyWriter {
   readonly path: string;
   private readonly tmp: string;
   private fd: number | null;
-  private readonly crc = new Adler32();
+  private crc = new Adler32();
+  /** false once the caller takes the checksum of the body (handOffChecksum) */
+  private ownChecksum = true;
   /** bytes queued (header included) */
   private pos = 0;
   /** bytes handed to the kernel */
@@ -137,8 +139,23 @@ export class SnapshotBodyWriter {
   /** The next bytes of the body. */
   write(b: Buffer): void {
     if (b.length === 0) return;
-    this.crc.update(b);
+    if (this.ownChecksum) this.crc.update(b);
     this.append(b);
+  }
+
+  /**
+   * The Adler-32 of what was written so far (the header); from now on the caller takes the
+   * checksum of the body it writes (a learner does, off its main thread) and hands it back with
+   * `setChecksum` before `finish`.
+   */
+  handOffChecksum(): number {
+    this.ownChecksum = false;
+    return this.crc.value;
+  }
+
+  /** The Adler-32 of everything written, taken by the caller after handOffChecksum. */
+  setChecksum(value: number): void {
+    this.crc = Adler32.resume(value);
   }
 
   private append(b: Buffer): void {

@@ -48,6 +48,12 @@ export interface SnapStreamOptions {
    * still arrives. Never the signature or what follows it.
    */
   bodySink?: (bytes: Buffer) => void;
+  /**
+   * The caller takes the tree digest from the body's bytes itself (a learner does, in a worker
+   * thread: snapcheck.ts) and calls `tree.loaded(digest)` once the tree is read; the parser then
+   * leaves the records' digests out.
+   */
+  externalDigest?: boolean;
 }
 
 /**
@@ -75,6 +81,7 @@ export class SnapStreamReader {
     this.bodySink = opts.bodySink;
     const max = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
     this.body = new TreeBodyParser(new DataTree(), WHERE, log, 0, max + Math.max(1024, max));
+    this.body.digestRecords = !opts.externalDigest;
   }
 
   get nodeCount(): number {

@@ -13,4 +13,13 @@ npx tsc -p tsconfig.json
 npx tsc -p tsconfig.test.json
 # the layers of src/ (.dependency-cruiser.cjs): no import upwards, no cycle, pure Zab cores
 npx depcruise src --config .dependency-cruiser.cjs
+# the tests' temporary directories (dataDirs, logs, compiled Java clients) all go under one, removed
+# at the end, so repeated runs do not fill /tmp (KEEP_TEST_TMP=1 keeps it to look at)
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zk-server-tests.XXXXXX")
+if [ "${KEEP_TEST_TMP:-}" != "1" ]; then
+  trap 'rm -rf "$TEST_TMP"' EXIT
+else
+  echo "test temporary files: $TEST_TMP"
+fi
+export TMPDIR="$TEST_TMP"
 npx vitest run "$@"

@@ -16,6 +16,8 @@ npx depcruise src --config .dependency-cruiser.cjs
 # the tests' temporary directories (dataDirs, logs, compiled Java clients) all go under one, removed
 # at the end, so repeated runs do not fill /tmp (KEEP_TEST_TMP=1 keeps it to look at)
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zk-server-tests.XXXXXX")
+# as /tmp is: tests run servers as another user (docker-entrypoint drops root to zookeeper)
+chmod 1777 "$TEST_TMP"
 if [ "${KEEP_TEST_TMP:-}" != "1" ]; then
   trap 'rm -rf "$TEST_TMP"' EXIT
 else

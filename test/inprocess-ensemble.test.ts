@@ -114,6 +114,45 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     c.close();
   }, 60_000);
 
+  it('a session created while the leader holds commits for a SNAP stream survives a reconnect to another server at once', async () => {
+    const L = e.leader();
+    const [f, g] = [1, 2, 3].filter((i) => i !== L);
+    const observer = 4;
+    await e.stop(f);
+    const c = await MiniClient.connect(e.port(L), 10 * TICK);
+    const stop = pinger(c);
+    for (let k = 0; k < 600; k++) void c.create(`/hold-${k}`, Buffer.alloc(100, k % 256));
+    expect(await c.create('/hold-last', Buffer.from('x'))).toBe(0);
+    // the leader's SnapSender (private to its role): holding while it encodes f's stream
+    const holding = (): boolean => (e.servers.get(L)!.peer as unknown as { role: { snaps?: { holding: boolean } } }).role.snaps?.holding === true;
+    snapSendTuning.nodesPerChunk = 1;
+    let tries = 0;
+    let during = false;
+    try {
+      await e.start(f);
+      await e.waitFor(holding, 20_000, 'the leader encoding a SNAP for the rejoining follower');
+      // a client of follower g creates a session (its createSession commits while the leader holds),
+      // drops the connection and comes back through the observer: REVALIDATE asks the leader
+      for (;;) {
+        tries++;
+        const a = await MiniClient.connect(e.port(g), 10 * TICK);
+        a.close();
+        const b = await MiniClient.connect(e.port(observer), 10 * TICK, a.sessionId, a.passwd);
+        during = holding();
+        expect(b.sessionId, 'the session, not a refusal').toBe(a.sessionId);
+        expect(b.timeout, 'a live session (an expired one is answered with timeout 0)').toBeGreaterThan(0);
+        b.close();
+        if (during || tries >= 5) break;
+      }
+    } finally {
+      snapSendTuning.nodesPerChunk = NODES_PER_CHUNK;
+    }
+    expect(during, 'a reconnect answered while the leader still held its commits').toBe(true);
+    await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    stop();
+    c.close();
+  }, 60_000);
+
   it('a follower whose dataDir was wiped (myid kept) rejoins by SNAP with every committed write', async () => {
     const L = e.leader();
     const f = [1, 2, 3].find((i) => i !== L)!;

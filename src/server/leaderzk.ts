@@ -75,6 +75,31 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
     if (i > 0) this.pendingTxns = i === q.length ? [] : q.slice(i);
   }
 
+  /**
+   * Zab committed everything up to `zxid`, but the txns wait to be applied (LeaderRole holds them
+   * while a SNAP stream is encoded): the sessions they create are tracked now, as their commit
+   * would have done, so that a learner's REVALIDATE or PING for one is not answered "unknown"
+   * meanwhile (a client that reconnected at once lost its session). ZooKeeper's leader tracks a
+   * session from its prep on. Applying the txn later tracks it again, which only touches it.
+   */
+  trackCommittedSessions(zxid: number): void {
+    const q = this.pendingTxns;
+    // from the first txn not looked at yet (binary search: the queue is in zxid order)
+    let lo = 0;
+    let hi = q.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (q[mid].hdr.zxid <= this.sessionsTrackedUpTo) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < q.length && q[i].hdr.zxid <= zxid; i++) {
+      const p = q[i];
+      if (p.hdr.type === OpCode.createSession) this.sessions.add(p.hdr.clientId, (p.txn as { timeOut: number }).timeOut);
+    }
+    if (zxid > this.sessionsTrackedUpTo) this.sessionsTrackedUpTo = zxid;
+  }
+  private sessionsTrackedUpTo = 0;
+
   /** A write a learner forwarded (REQUEST). Its reply is the learner's job. */
   submitRemote(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void {
     const zxid = this.nextZxid();

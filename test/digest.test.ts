@@ -20,7 +20,7 @@ import { nodeDigest, TreeDigest } from '../src/data/digest';
 import { PrepRequestProcessor } from '../src/server/prep';
 import { KeeperError } from '../src/data/constants';
 import { readSnapshotWithInfo, readSnapshotWithInfoSync, writeSnapshot } from '../src/persistence/snapshot';
-import { BodyStreamScanner, scanSnapshotBody, streamScanInWorker } from '../src/persistence/snapcheck';
+import { BodyScanner, scanSnapshotBody, streamScanInWorker } from '../src/persistence/snapcheck';
 import { adler32 } from '../src/persistence/util';
 import { prng } from '../src/quorum/zab/sim';
 import { requireApacheZk, SKIP_REAL } from './helpers/peers';
@@ -295,7 +295,7 @@ describe('digests in snapshots', () => {
     }
   });
 
-  it('a SNAP body scanned as it comes, in any pieces (BodyStreamScanner, and in its worker thread): the file scan\'s checksum, digest and count', async () => {
+  it('a SNAP body scanned as it comes, in any pieces (BodyScanner, and in its worker thread): the file scan\'s end, checksum, digest and count', async () => {
     for (const seed of [7, 8]) {
       const t = new DataTree();
       for (const o of script(seed, 300)) o.apply(t);
@@ -308,6 +308,8 @@ describe('digests in snapshots', () => {
       const whole = scanSnapshotBody(buf, 16);
       if ('error' in whole) throw new Error(whole.error);
       expect(whole.digest).toBe(t.treeDigest);
+      expect(whole.adler).toBe(adler32(buf, 0, whole.end));
+      expect(whole.records).toBe(t.nodes.size);
       const body = buf.subarray(16, whole.end);
       const headerAdler = adler32(buf, 0, 16);
       const rand = prng(seed);
@@ -320,10 +322,11 @@ describe('digests in snapshots', () => {
         }
         return out;
       };
-      const want = { adler: whole.adler, digest: whole.digest, records: whole.records };
-      const scanner = new BodyStreamScanner(headerAdler);
+      // offsets from the start of the body, as a SNAP stream counts them
+      const want = { end: whole.end - 16, adler: whole.adler, digest: whole.digest, records: whole.records };
+      const scanner = new BodyScanner(headerAdler);
       for (const p of pieces()) scanner.push(p);
-      expect(scanner.end()).toEqual(want);
+      expect(scanner.result()).toEqual(want);
       const threaded = streamScanInWorker(headerAdler, true);
       for (const p of pieces()) threaded.push(p);
       expect(await threaded.result()).toEqual(want);

@@ -33,106 +33,65 @@ const STAT_BYTES = 60; // StatPersisted: 4 longs, 3 ints, ephemeralOwner, pzxid
 
 /** Scan the tree body that starts at `start` in `buf` (a whole snapshot file, decompressed). */
 export function scanSnapshotBody(buf: Buffer, start: number): BodyScanResult {
-  const len = buf.length;
-  let o = start;
-  const need = (n: number): boolean => n >= 0 && o + n <= len;
-  const bad = (msg: string): BodyScanResult => ({ error: msg, offset: o });
-  // a length-prefixed field (a jute string or buffer, -1 for null): skip it and return where its
-  // bytes start, or -1 when it is cut off or its length is impossible (o then stays at the length)
-  const field = (): number => {
-    if (!need(4)) return -1;
-    const n = buf.readInt32BE(o);
-    if (n < -1 || !need(4 + Math.max(n, 0))) return -1;
-    o += 4;
-    const at = o;
-    o += Math.max(n, 0);
-    return at;
-  };
-  // sessions: count, then id (8) and timeout (4) each
-  if (!need(4)) return bad('truncated session count');
-  const sessions = buf.readInt32BE(o);
-  o += 4;
-  if (sessions < 0 || !need(sessions * 12)) return bad(`bad session count ${sessions}`);
-  o += sessions * 12;
-  // the ACL map: count, then a reference (8) and a list of ACLs (perms, scheme, id) each
-  if (!need(4)) return bad('truncated ACL map size');
-  const refs = buf.readInt32BE(o);
-  o += 4;
-  if (refs < 0) return bad(`bad ACL map size ${refs}`);
-  for (let i = 0; i < refs; i++) {
-    if (!need(12)) return bad('truncated ACL map');
-    const n = buf.readInt32BE(o + 8);
-    o += 12;
-    for (let k = 0; k < n; k++) {
-      if (!need(4)) return bad('truncated ACL');
-      o += 4; // perms
-      if (field() < 0) return bad('truncated ACL scheme');
-      if (field() < 0) return bad('truncated ACL id');
-    }
-  }
-  // znode records: path, data, ACL reference (8), stat; ended by the path "/"
-  const digest = new TreeDigest();
-  let records = 0;
-  for (;;) {
-    const at = o;
-    const pathStart = field();
-    if (pathStart < 0) return bad('truncated znode path');
-    const pathEnd = o;
-    if (pathEnd - pathStart === 1 && buf[pathStart] === 0x2f) break;
-    const dataStart = field();
-    if (dataStart < 0) return bad('truncated znode data');
-    const dataEnd = o;
-    if (!need(8 + STAT_BYTES)) return bad('truncated znode stat');
-    const statStart = o + 8;
-    o = statStart + STAT_BYTES;
-    let d = recordDigest(buf, pathStart, pathEnd, dataStart, dataEnd, statStart);
-    if (d < 0) d = nodeDigest(...decodeRecord(buf, at));
-    digest.add(d);
-    records++;
-  }
-  const end = o;
-  return { end, adler: new Adler32().update(buf, 0, end).value, digest: digest.value, records };
+  const scanner = new BodyScanner(new Adler32().update(buf, 0, start).value, start);
+  scanner.push(buf.subarray(start));
+  return scanner.result();
 }
 
 /**
- * The same scan over a body that arrives in pieces (a learner's SNAP stream, which is the body of
- * the snapshot file it writes): `push` the body's bytes in order, `end` when the body is complete.
- * Adler-32 of every byte pushed, resumed from `adlerSeed` (the file header's), and the digest of
- * every whole znode record. It stops at the end marker; a record it cannot walk stops it too (the
- * parser on the main thread reports the corruption).
+ * The scan, over a body that arrives in pieces or in one (scanSnapshotBody): `push` the bytes in
+ * order, then `result()`. A learner's SNAP stream is the body of the snapshot file it writes and
+ * arrives in pieces; its scan runs in a worker thread (streamScanInWorker). The Adler-32 covers the
+ * bytes up to the end marker, resumed from `adlerSeed` (the file header's). A piece may end
+ * anywhere: the item it cuts (session, ACL entry, znode record) is carried to the next.
  */
-export class BodyStreamScanner {
+export class BodyScanner {
   private readonly adler: Adler32;
   private readonly digest = new TreeDigest();
-  /** bytes not scanned yet (a record cut by the end of the last piece) */
+  /** bytes not scanned yet (an item cut by the end of the last piece), at offset `base` */
   private carry: Buffer = Buffer.alloc(0);
+  private base: number;
   private phase: 'sessionCount' | 'sessions' | 'aclCount' | 'acls' | 'nodes' | 'done' = 'sessionCount';
   private left = 0;
-  records = 0;
+  private records = 0;
+  /** offset just after the end marker */
+  private end = -1;
+  private error: { error: string; offset: number } | null = null;
 
-  constructor(adlerSeed = 1) {
+  constructor(adlerSeed = 1, startOffset = 0) {
     this.adler = Adler32.resume(adlerSeed);
+    this.base = startOffset;
   }
 
   push(piece: Uint8Array): void {
+    if (this.phase === 'done') return; // past the end marker (or bytes it could not walk)
     const chunk = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    this.adler.update(chunk);
-    if (this.phase === 'done') return;
     const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    const fresh = this.carry.length; // where this piece starts in buf (the carry was checksummed)
     const o = this.scan(buf);
-    // what is left is less than a record: copied, so the piece's memory can go
-    this.carry = Buffer.from(buf.subarray(o));
+    this.adler.update(buf, fresh, this.end >= 0 ? this.end - this.base : buf.length);
+    // what is left is less than an item: copied, so the piece's memory can go
+    this.carry = this.end >= 0 || this.error ? Buffer.alloc(0) : Buffer.from(buf.subarray(o));
+    this.base += o;
   }
 
-  end(): { adler: number; digest: bigint; records: number } {
-    return { adler: this.adler.value, digest: this.digest.value, records: this.records };
+  result(): BodyScanResult {
+    if (this.error) return this.error;
+    if (this.end < 0) return { error: `truncated ${this.phase === 'nodes' ? `znode record after ${this.records}` : this.phase}`, offset: this.base };
+    return { end: this.end, adler: this.adler.value, digest: this.digest.value, records: this.records };
   }
 
-  /** Scan the whole items (session, ACL entry, znode record) at the start of `buf`; the offset after them. */
+  /** Scan the whole items at the start of `buf` (at offset `base`); the offset after them. */
   private scan(buf: Buffer): number {
     const len = buf.length;
     let o = 0;
-    // the end of the length-prefixed field at `at`: CUT when it is not all here, BAD for a negative length
+    const bad = (msg: string): number => {
+      this.error = { error: msg, offset: this.base + o };
+      this.phase = 'done';
+      return o;
+    };
+    // the end of the length-prefixed field (a jute string or buffer, -1 for null) at `at`: CUT
+    // when it is not all here, BAD for an impossible length
     const field = (at: number): number => {
       if (at + 4 > len) return CUT;
       const n = buf.readInt32BE(at);
@@ -142,14 +101,15 @@ export class BodyStreamScanner {
     };
     for (;;) {
       const phase = this.phase;
-      if (phase === 'done') return len;
+      if (phase === 'done') return o;
       if (phase === 'sessionCount' || phase === 'aclCount') {
         if (o + 4 > len) return o;
         this.left = buf.readInt32BE(o);
-        if (this.left < 0) return this.stop(len);
+        if (this.left < 0) return bad(`bad ${phase === 'sessionCount' ? 'session count' : 'ACL map size'} ${this.left}`);
         o += 4;
         this.phase = phase === 'sessionCount' ? 'sessions' : 'acls';
       } else if (phase === 'sessions') {
+        // id (8) and timeout (4) each
         if (this.left === 0) this.phase = 'aclCount';
         else {
           if (o + 12 > len) return o;
@@ -167,19 +127,24 @@ export class BodyStreamScanner {
             p = p + 4 <= len ? field(p + 4) : CUT;
             if (p >= 0) p = field(p);
           }
-          if (p === BAD) return this.stop(len);
+          if (p === BAD) return bad('bad ACL length');
           if (p < 0) return o;
           o = p;
           this.left--;
         }
       } else {
+        // znode records: path, data, ACL reference (8), stat; ended by the path "/"
         const pathEnd = field(o);
-        if (pathEnd === BAD) return this.stop(len);
+        if (pathEnd === BAD) return bad('bad znode path length');
         if (pathEnd < 0) return o;
         const pathStart = o + 4;
-        if (pathEnd - pathStart === 1 && buf[pathStart] === 0x2f) return this.stop(len);
+        if (pathEnd - pathStart === 1 && buf[pathStart] === 0x2f) {
+          this.end = this.base + pathEnd;
+          this.phase = 'done';
+          return pathEnd;
+        }
         const dataEnd = field(pathEnd);
-        if (dataEnd === BAD) return this.stop(len);
+        if (dataEnd === BAD) return bad('bad znode data length');
         if (dataEnd < 0) return o;
         const statStart = dataEnd + 8;
         if (statStart + STAT_BYTES > len) return o;
@@ -190,12 +155,6 @@ export class BodyStreamScanner {
         o = statStart + STAT_BYTES;
       }
     }
-  }
-
-  /** The end marker, or bytes it cannot walk (the parser reports those): the scan is over. */
-  private stop(len: number): number {
-    this.phase = 'done';
-    return len;
   }
 }
 
@@ -288,8 +247,8 @@ export function scanInWorker(bytes: Buffer, start: number, digestEnabled: boolea
 export interface StreamScan {
   /** the body's next bytes (copied: the caller may reuse them) */
   push(b: Uint8Array): void;
-  /** the body is complete: its Adler-32 (from the seed) and digest; never rejects */
-  result(): Promise<{ adler: number; digest: bigint; records: number } | { error: string }>;
+  /** the body is complete: where it ended, its Adler-32 (from the seed) and digest; never rejects */
+  result(): Promise<BodyScanResult>;
   /** stop the thread (the sync failed) */
   cancel(): void;
 }
@@ -298,13 +257,13 @@ export interface StreamScan {
 const STREAM_BATCH = 1 << 20;
 
 /**
- * Scan a body that arrives in pieces in a worker thread (BodyStreamScanner there): the learner's
+ * Scan a body that arrives in pieces in a worker thread (BodyScanner there): the learner's
  * SNAP stream, whose Adler-32 and digest took ~0.4 s of its main thread per 1M znodes.
  */
 export function streamScanInWorker(adlerSeed: number, digestEnabled: boolean): StreamScan {
   let failed: string | null = null;
-  let answer: ((r: { adler: number; digest: bigint; records: number } | { error: string }) => void) | null = null;
-  const settle = (r: { adler: number; digest: bigint; records: number } | { error: string }): void => {
+  let answer: ((r: BodyScanResult) => void) | null = null;
+  const settle = (r: BodyScanResult): void => {
     if ('error' in r) failed ??= r.error;
     const a = answer;
     answer = null;
@@ -314,9 +273,9 @@ export function streamScanInWorker(adlerSeed: number, digestEnabled: boolean): S
   try {
     const req: StreamScanRequest = { stream: true, adlerSeed, digestEnabled };
     w = new Worker(workerScript(), { workerData: req });
-    w.on('message', (r: { adler: number; digest: bigint; records: number }) => settle(r));
-    w.once('error', (e) => settle({ error: `snapshot check thread: ${e.message}` }));
-    w.once('exit', (code) => settle({ error: `snapshot check thread exited (${code})` }));
+    w.on('message', (r: BodyScanResult) => settle(r));
+    w.once('error', (e) => settle({ error: `snapshot check thread: ${e.message}`, offset: 0 }));
+    w.once('exit', (code) => settle({ error: `snapshot check thread exited (${code})`, offset: 0 }));
   } catch (e) {
     failed = `cannot start the snapshot check thread: ${(e as Error).message}`;
   }
@@ -340,9 +299,9 @@ export function streamScanInWorker(adlerSeed: number, digestEnabled: boolean): S
       }
     },
     result() {
-      if (failed || !w) return Promise.resolve({ error: failed ?? 'no snapshot check thread' });
+      if (failed || !w) return Promise.resolve({ error: failed ?? 'no snapshot check thread', offset: 0 });
       post();
-      const p = new Promise<{ adler: number; digest: bigint; records: number } | { error: string }>((r) => (answer = r));
+      const p = new Promise<BodyScanResult>((r) => (answer = r));
       w.postMessage('end');
       return p.finally(() => void w?.terminate());
     },

@@ -257,11 +257,14 @@ export class LearnerRole implements ZabHost {
     // the decoder is empty: what followed the stream are the next packets
     this.stream.push(reader.remainder());
     this.snapReader = null;
+    const bodyEnd = reader.offset; // the tree is read: where its body ended
     const checked = await scan.result();
     this.snapScan = null;
     if (this.ended) return false;
-    if ('error' in checked) throw new Error(`the check of the SNAP stream failed: ${checked.error}`);
-    if (checked.records !== reader.nodeCount) throw new Error(`the check of the SNAP stream counted ${checked.records} znodes, its parse ${reader.nodeCount}`);
+    if ('error' in checked) throw new Error(`the check of the SNAP stream failed: ${checked.error} at offset ${checked.offset}`);
+    if (checked.end !== bodyEnd || checked.records !== reader.nodeCount) {
+      throw new Error(`the check of the SNAP stream ended at offset ${checked.end} after ${checked.records} znodes, its parse at ${bodyEnd} after ${reader.nodeCount}`);
+    }
     tree.loaded(TreeDigest.of(checked.digest));
     file.setChecksum(checked.adler);
     await this.log.close();

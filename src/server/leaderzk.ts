@@ -14,6 +14,9 @@ import { Cnxn, Logger, Request } from './cnxn';
 import { PendingTxn, ServerRole, ServerSettings, TxnLogSink, ZooKeeperServer } from './zkserver';
 
 export class LeaderZooKeeperServer extends ZooKeeperServer {
+  /** the last zxid trackCommittedSessions looked at */
+  private sessionsTrackedUpTo = 0;
+
   constructor(
     tree: DataTree,
     settings: ServerSettings,
@@ -98,7 +101,6 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
     }
     if (zxid > this.sessionsTrackedUpTo) this.sessionsTrackedUpTo = zxid;
   }
-  private sessionsTrackedUpTo = 0;
 
   /** A write a learner forwarded (REQUEST). Its reply is the learner's job. */
   submitRemote(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: Id[]): void {

@@ -117,12 +117,23 @@ export function recordDigest(buf: Uint8Array, pathStart: number, pathEnd: number
 const NATIVE_FROM = 512;
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
-// CRC-32 (IEEE, as java.util.zip.CRC32) over the running value `c` (pre-inverted: ~crc)
+// CRC-32 (IEEE, as java.util.zip.CRC32) over the running value `c` (pre-inverted: ~crc), of the
+// int `v` as its 4 big-endian bytes: slicing-by-4 with the bytes put in little-endian order
+const [S0, S1, S2, S3] = T4;
 function crcInt(c: number, v: number): number {
-  c = TABLE[(c ^ (v >>> 24)) & 0xff] ^ (c >>> 8);
-  c = TABLE[(c ^ (v >>> 16)) & 0xff] ^ (c >>> 8);
-  c = TABLE[(c ^ (v >>> 8)) & 0xff] ^ (c >>> 8);
-  return TABLE[(c ^ v) & 0xff] ^ (c >>> 8);
+  c ^= (v >>> 24) | ((v >>> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24);
+  return S3[c & 0xff] ^ S2[(c >>> 8) & 0xff] ^ S1[(c >>> 16) & 0xff] ^ S0[c >>> 24];
+}
+
+/** CRC-32 of the chars of `s` (each < 256: latin1 or ASCII) from `start`, continued from `c`. */
+function crcChars(c: number, s: string, start: number, end: number): number {
+  let i = start;
+  for (const last4 = end - 3; i < last4; i += 4) {
+    c ^= s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+    c = S3[c & 0xff] ^ S2[(c >>> 8) & 0xff] ^ S1[(c >>> 16) & 0xff] ^ S0[c >>> 24];
+  }
+  for (; i < end; i++) c = TABLE[(c ^ s.charCodeAt(i)) & 0xff] ^ (c >>> 8);
+  return c;
 }
 
 function crcLong(c: number, v: number): number {
@@ -151,20 +162,18 @@ export function nodeDigest(path: string, n: DigestedNode): number {
   const dataLen = raw === null ? 0 : raw.length;
   let c = -1;
   if (path !== '/') {
-    // ASCII paths byte by byte; others through their UTF-8 bytes
+    // an ASCII path is its own UTF-8 bytes; others go through their UTF-8 encoding
     let ascii = true;
     for (let i = 0; i < path.length; i++) {
-      const ch = path.charCodeAt(i);
-      if (ch > 0x7f) {
+      if (path.charCodeAt(i) > 0x7f) {
         ascii = false;
         break;
       }
-      c = TABLE[(c ^ ch) & 0xff] ^ (c >>> 8);
     }
-    if (!ascii) {
-      c = -1;
+    if (ascii) c = crcChars(c, path, 0, path.length);
+    else {
       const b = Buffer.from(path, 'utf8');
-      for (let i = 0; i < b.length; i++) c = TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+      c = crcBytes(c, b, 0, b.length);
     }
   }
   if (dataLen >= NATIVE_FROM) {
@@ -177,9 +186,9 @@ export function nodeDigest(path: string, n: DigestedNode): number {
     } else buf = raw!;
     c = ~crc32(buf, ~c >>> 0);
   } else if (typeof raw === 'string') {
-    for (let i = 0; i < dataLen; i++) c = TABLE[(c ^ raw.charCodeAt(i)) & 0xff] ^ (c >>> 8);
+    c = crcChars(c, raw, 0, dataLen);
   } else if (raw !== null) {
-    for (let i = 0; i < dataLen; i++) c = TABLE[(c ^ raw[i]) & 0xff] ^ (c >>> 8);
+    c = crcBytes(c, raw, 0, dataLen);
   }
   return ~crcBlock(c, n) >>> 0;
 }

@@ -8,7 +8,7 @@ import * as zlib from 'zlib';
 import { JuteReader, JuteWriter } from '../jute/archive';
 import { DataNode, DataTree, parentOf } from '../data/datatree';
 import { DIGEST_VERSION, digestEnabled, TreeDigest } from '../data/digest';
-import { scanInWorker } from './snapcheck';
+import { scanInWorker, WorkerScan } from './snapcheck';
 import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
 import { fileHeader } from './txnlog';
 import { BodySink, encodeTreeBody, TreeBodyError, TreeBodyParser } from './treebody';
@@ -414,6 +414,9 @@ async function decodeFileAsync(file: string, raw: Buffer): Promise<Buffer> {
 }
 
 /** Parse a decompressed snapshot into `tree`; yields every `every` nodes (for the async variant). */
+/** parseSnapshot's request for more of the file's bytes (not an offset: those are >= 0) */
+const MORE_BYTES = -1;
+
 function* parseSnapshot(
   buf: Buffer,
   file: string,
@@ -422,6 +425,12 @@ function* parseSnapshot(
   every: number,
   /** the caller takes the tree digest from a scan of the same bytes and calls tree.loaded() when asked for the first seal */
   externalDigest = false,
+  /**
+   * how many of `buf`'s bytes are there yet (a file still being read into it): when the parse
+   * needs more it yields MORE_BYTES and goes on once the caller has more (all of them by then, or
+   * past the next record)
+   */
+  filled: () => number = () => buf.length,
 ): Generator<number | undefined, SnapshotInfo, number | undefined> {
   const zxid = zxidFromName(path.basename(file), SNAP_PREFIX);
   const r = new JuteReader(buf, 0, buf.length, Number.MAX_SAFE_INTEGER);
@@ -430,6 +439,7 @@ function* parseSnapshot(
   };
   try {
     if (buf.length < 16) fail('truncated file header');
+    while (filled() < 16) yield MORE_BYTES;
     const magic = r.readInt();
     if (magic !== SNAP_MAGIC) fail(`mismatching magic headers ${magic} != ${SNAP_MAGIC}`);
     r.readInt(); // version
@@ -437,15 +447,30 @@ function* parseSnapshot(
     // the tree body (treebody.ts), parsed in place; pauses every `every` znodes
     const body = new TreeBodyParser(tree, `snapshot ${file}`, log, r.offset);
     body.digestRecords = !externalDigest;
-    body.push(buf.subarray(r.offset));
+    let pushed = r.offset;
+    const pushFilled = (): void => {
+      const end = filled();
+      if (end <= pushed) return;
+      body.push(buf.subarray(pushed, end));
+      pushed = end;
+    };
+    pushFilled();
     const progress = new Progress(log, `loading ${path.basename(file)}`, { unit: 'bytes', total: buf.length });
     for (;;) {
-      const st = body.parse(every, true);
+      const final = pushed >= buf.length;
+      const st = body.parse(every, final);
       if (st === 'done') break;
-      if (st === 'more') fail('truncated snapshot');
-      progress.update(body.offset, { znodes: body.nodeCount });
-      yield;
+      if (st === 'more') {
+        if (final) fail('truncated snapshot');
+        yield MORE_BYTES;
+      } else {
+        progress.update(body.offset, { znodes: body.nodeCount });
+        yield;
+      }
+      pushFilled();
     }
+    // the seals after the body are read from `buf` directly: all of it is needed now
+    while (filled() < buf.length) yield MORE_BYTES;
     r.offset = body.offset;
     const count = body.nodeCount;
     const nSessions = body.sessionCount;
@@ -543,58 +568,131 @@ export async function readSnapshot(file: string, opts: ReadSnapshotOptions = {})
  * with a worker thread that takes their Adler-32 and the tree digest meanwhile (snapcheck.ts).
  */
 export async function readSnapshotWithInfo(file: string, opts: ReadSnapshotOptions = {}): Promise<{ tree: DataTree; info: SnapshotInfo }> {
-  const buf = await readShared(file);
+  const src = await SharedFile.open(file);
+  const buf = src.buf;
   const tree = opts.tree ?? new DataTree();
-  const scan = buf.length >= FILE_HEADER_BYTES ? scanInWorker(buf, FILE_HEADER_BYTES, digestEnabled()) : null;
-  const gen = parseSnapshot(buf, file, tree, opts.logger ?? silentLogger, 10000, scan !== null);
-  let crc: ((at: number) => number) | null = scan ? null : runningChecksum(buf);
+  let scan: WorkerScan | null = null;
+  const gen = parseSnapshot(buf, file, tree, opts.logger ?? silentLogger, 10000, buf.length >= FILE_HEADER_BYTES, () => src.filled);
+  let crc: ((at: number) => number) | null = null;
   try {
     let step = gen.next();
     while (!step.done) {
-      if (step.value === undefined) {
-        await yieldToEventLoop();
+      if (step.value === undefined || step.value === MORE_BYTES) {
+        if (step.value === MORE_BYTES) await src.more();
+        else await yieldToEventLoop();
+        // the checksum and digest scan starts on its thread once the whole file is in memory
+        if (scan === null && src.complete && buf.length >= FILE_HEADER_BYTES) scan = scanInWorker(buf, FILE_HEADER_BYTES, digestEnabled());
         step = gen.next();
         continue;
       }
       if (crc === null) {
-        // the first seal, right after the body: the scan's checksum and digest are needed now
-        const s = await scan!.result;
-        if ('error' in s) throw new PersistenceError(`${s.error} in snapshot ${file} at offset ${s.offset}`, file, s.offset);
-        if (s.end !== step.value) throw new PersistenceError(`the tree body ends at offset ${step.value} but its scan ended at ${s.end} in snapshot ${file}`, file, step.value);
-        crc = runningChecksum(buf, s.end, s.adler);
-        tree.loaded(TreeDigest.of(s.digest));
+        if (buf.length < FILE_HEADER_BYTES) crc = runningChecksum(buf);
+        else {
+          // the first seal, right after the body: the scan's checksum and digest are needed now
+          scan ??= scanInWorker(buf, FILE_HEADER_BYTES, digestEnabled());
+          const s = await scan.result;
+          if ('error' in s) throw new PersistenceError(`${s.error} in snapshot ${file} at offset ${s.offset}`, file, s.offset);
+          if (s.end !== step.value) throw new PersistenceError(`the tree body ends at offset ${step.value} but its scan ended at ${s.end} in snapshot ${file}`, file, step.value);
+          crc = runningChecksum(buf, s.end, s.adler);
+          tree.loaded(TreeDigest.of(s.digest));
+        }
       }
       step = gen.next(crc(step.value));
     }
     return { tree, info: step.value };
   } finally {
     scan?.cancel();
+    await src.close();
   }
 }
 
 /** The snapshot header: magic, version, dbid. */
 const FILE_HEADER_BYTES = 16;
 
-/** A snapshot file's bytes (decompressed) in a SharedArrayBuffer, for the main thread and the scan's worker to read. */
-async function readShared(file: string): Promise<Buffer> {
-  if (streamModeOf(path.basename(file)) !== '') {
-    const plain = await decodeFileAsync(file, await fs.promises.readFile(file));
-    const shared = Buffer.from(new SharedArrayBuffer(plain.length));
-    plain.copy(shared);
-    return shared;
+/**
+ * A snapshot file's bytes (decompressed) in a SharedArrayBuffer, for the main thread and the scan's
+ * worker to read. An uncompressed file is read in 16 MB pieces while the tree is parsed from what
+ * is there (at 1M znodes the read, ~120 ms, overlaps the parse instead of preceding it); a
+ * compressed one is decompressed whole first.
+ */
+/** The piece size of a snapshot file's read (tests make it small, to cut records across pieces). */
+export const snapshotReadTuning = { pieceBytes: 1 << 24 };
+
+class SharedFile {
+  /** bytes of `buf` read so far */
+  filled = 0;
+  private failure: unknown = null;
+  private wake: (() => void) | null = null;
+  private reading: Promise<void> = Promise.resolve();
+
+  private constructor(readonly buf: Buffer) {}
+
+  get complete(): boolean {
+    return this.filled >= this.buf.length;
   }
-  const fh = await fs.promises.open(file, 'r');
-  try {
-    const size = (await fh.stat()).size;
-    const buf = Buffer.from(new SharedArrayBuffer(size));
-    let off = 0;
-    while (off < size) {
-      const { bytesRead } = await fh.read(buf, off, Math.min(size - off, 1 << 24), off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
+
+  static async open(file: string): Promise<SharedFile> {
+    if (streamModeOf(path.basename(file)) !== '') {
+      const plain = await decodeFileAsync(file, await fs.promises.readFile(file));
+      const f = new SharedFile(Buffer.from(new SharedArrayBuffer(plain.length)));
+      plain.copy(f.buf);
+      f.filled = plain.length;
+      return f;
     }
-    return off < size ? buf.subarray(0, off) : buf;
-  } finally {
-    await fh.close();
+    const fh = await fs.promises.open(file, 'r');
+    let size: number;
+    try {
+      size = (await fh.stat()).size;
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    const f = new SharedFile(Buffer.from(new SharedArrayBuffer(size)));
+    f.reading = f.readAll(fh);
+    // the header and the first records before the parse begins
+    if (size > 0) await f.more();
+    return f;
+  }
+
+  private async readAll(fh: fs.promises.FileHandle): Promise<void> {
+    try {
+      const size = this.buf.length;
+      while (this.filled < size) {
+        const { bytesRead } = await fh.read(this.buf, this.filled, Math.min(size - this.filled, snapshotReadTuning.pieceBytes), this.filled);
+        if (bytesRead === 0) throw new PersistenceError(`snapshot file shrank while read: ${size} bytes expected, ${this.filled} read`, '', this.filled);
+        this.filled += bytesRead;
+        this.notify();
+      }
+    } catch (e) {
+      this.failure = e;
+      this.notify();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /** Resolves once more bytes were read than now (or all were); rejects if the read failed. */
+  async more(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.complete) return;
+    await new Promise<void>((resolve) => {
+      const prev = this.wake;
+      this.wake = () => {
+        prev?.();
+        resolve();
+      };
+    });
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits for the read to end (the file is closed). */
+  close(): Promise<void> {
+    return this.reading;
   }
 }

@@ -211,6 +211,11 @@ export class TreeBodyParser {
     if (this.pos >= this.buf.length) {
       this.base += this.buf.length;
       this.buf = chunk;
+    } else if (chunk.buffer === this.buf.buffer && chunk.byteOffset === this.buf.byteOffset + this.buf.length) {
+      // the bytes right after these in the same memory (a file read into one buffer piece by
+      // piece): one view over the rest and them, nothing copied
+      this.base += this.pos;
+      this.buf = Buffer.from(chunk.buffer, this.buf.byteOffset + this.pos, this.buf.length - this.pos + chunk.length);
     } else {
       const rest = this.buf.subarray(this.pos);
       this.base += this.pos;

@@ -7,6 +7,7 @@ import { Watcher, WatchManager, WatchMode, WatchModeT } from './watches';
 import { DIGEST_LOG_INTERVAL, DIGEST_LOG_LIMIT, DIGEST_VERSION, digestEnabled, nodeDigest, TreeDigest, ZxidDigest } from './digest';
 import { serverMetrics } from '../util/metrics';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath, topNamespace, trimQuotaPath } from './quotas';
+import { PathMap } from './pathmap';
 
 export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 export const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
@@ -305,7 +306,7 @@ export interface ProcessResult {
 export const SYSTEM_PATHS = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']);
 
 export class DataTree {
-  readonly nodes = new Map<string, DataNode>();
+  readonly nodes = new PathMap<DataNode>();
   readonly ephemerals = new Map<bigint, Set<string>>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
@@ -457,7 +458,7 @@ export class DataTree {
   recomputeDigest(): void {
     this.digest.clear();
     if (!digestEnabled()) return;
-    for (const [p, n] of this.nodes) this.digest.add(nodeDigest(p, n));
+    for (const w = this.nodes.walk(); w.next(); ) this.digest.add(nodeDigest(w.key, w.value));
   }
 
   /** A znode put into `nodes` directly (a load's system znodes): count it in the tree digest. */

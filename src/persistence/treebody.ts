@@ -76,20 +76,27 @@ export function* encodeTreeBody(tree: DataTree, sink: BodySink, opts: EncodeOpti
   // insertion order is an order ZooKeeper's reader accepts (it needs each parent first). Walking it
   // builds and hashes no child path again as a depth-first walk does: a 1M-znode write took
   // 0.85-1.4 s instead of 2.5-3.5 s.
-  for (const [p, n] of tree.nodes) {
-    // a fuzzy snapshot leaves out what was created during the walk (log replay creates it again),
-    // so that a znode deleted and created again meanwhile, appended to the map, is not written twice
-    if (fuzzy !== undefined && n.czxid > fuzzy) continue;
-    const w = sink.w;
-    w.writeString(p === '/' ? '' : p);
-    w.writeLatin1(n.raw);
-    w.writeLong(n.aclRef);
-    writeStatPersisted(w, n);
-    count++;
-    if (w.offset >= chunk || ++sincePause >= perPause) {
-      sincePause = 0;
-      yield;
+  const walk = tree.nodes.walk();
+  try {
+    while (walk.next()) {
+      const p = walk.key;
+      const n = walk.value;
+      // a fuzzy snapshot leaves out what was created during the walk (log replay creates it again),
+      // so that a znode deleted and created again meanwhile, appended to the map, is not written twice
+      if (fuzzy !== undefined && n.czxid > fuzzy) continue;
+      const w = sink.w;
+      w.writeString(p === '/' ? '' : p);
+      w.writeLatin1(n.raw);
+      w.writeLong(n.aclRef);
+      writeStatPersisted(w, n);
+      count++;
+      if (w.offset >= chunk || ++sincePause >= perPause) {
+        sincePause = 0;
+        yield;
+      }
     }
+  } finally {
+    walk.close();
   }
   sink.w.writeString('/');
   return count;

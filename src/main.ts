@@ -80,6 +80,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
         forceSync: config.forceSync,
         preAllocSize: config.preAllocSize,
         compression: config.snapshotCompressionMethod,
+        snapshotZxid: r.snapshotFile ? r.snapshotZxid : -1,
       },
       componentLogger(logger, 'SyncRequestProcessor'),
     );
@@ -126,7 +127,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
       await secureListener?.close();
       for (const h of http) await h.close();
       if (purgeTimer) clearInterval(purgeTimer);
-      if (durable) await durable.close();
+      if (durable) await durable.close({ snapshot: true });
       if (opts.onStop) await opts.onStop();
     },
   };

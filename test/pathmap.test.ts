@@ -126,6 +126,18 @@ describe('PathMap', () => {
     expect((m as unknown as { cursors: unknown[] }).cursors.length).toBe(0);
   });
 
+  it('gives memory back when most entries are deleted, and keeps answering', () => {
+    const m = new PathMap<number>();
+    const capacity = (): number => (m as unknown as { buckets: Int32Array }).buckets.length;
+    for (let i = 0; i < 100_000; i++) m.set(`/n${i}`, i);
+    const full = capacity();
+    expect(full).toBeGreaterThanOrEqual(100_000);
+    for (let i = 0; i < 99_990; i++) m.delete(`/n${i}`);
+    expect(capacity()).toBeLessThanOrEqual(64);
+    expect([...m.keys()]).toEqual(Array.from({ length: 10 }, (_, k) => `/n${99_990 + k}`));
+    expect(m.get('/n99995')).toBe(99_995);
+  });
+
   it('a million paths: every one found, absent ones not, and the order kept', () => {
     const m = new PathMap<number>();
     const n = 1_000_000;

@@ -35,6 +35,8 @@ import {
   adler32,
 } from '../src/persistence';
 import { Adler32 } from '../src/persistence/util';
+import { startTestServer } from './helpers/server';
+import { MiniClient } from './helpers/miniclient';
 
 const tmpRoots: string[] = [];
 function tmpDir(): string {
@@ -607,6 +609,33 @@ describe('restore and purge', () => {
     expect(deleted).toEqual(['log.1', 'snapshot.0', `snapshot.${(mid + 10).toString(16)}`].sort());
     expect(fs.readdirSync(path.join(logRoot, 'version-2'))).toEqual([`log.${(mid + 1).toString(16)}`]);
     expect(() => purge(dataDir, logRoot, 2)).toThrow(/greater than or equal to 3/);
+  });
+
+  it('a clean stop writes a snapshot of what was applied, so the next start replays no log; a stop with nothing new writes none', async () => {
+    const dataDir = tmpDir();
+    const v = path.join(dataDir, 'version-2');
+    let s = await startTestServer({ dataDir, dataLogDir: dataDir, snapCount: 1_000_000 });
+    const c = await MiniClient.connect(s.port);
+    for (let i = 0; i < 300; i++) expect(await c.create(`/n${i}`, Buffer.from(`v${i}`))).toBe(0);
+    c.close();
+    await s.stop();
+    const last = getLastLoggedZxid(v);
+    const snaps = findValidSnapshots(v, 10);
+    // snapshot.0 from the empty start, and the one the stop wrote, at the last zxid applied
+    expect(snaps.map((f) => path.basename(f))).toEqual([`snapshot.${last.toString(16)}`, 'snapshot.0']);
+    const r = await restore(dataDir, dataDir);
+    expect(r.txnsReplayed).toBe(0);
+    expect(r.tree.getNode('/n299')!.data!.toString()).toBe('v299');
+    // started and stopped again with no write: no new snapshot
+    s = await startTestServer({ dataDir, dataLogDir: dataDir, snapCount: 1_000_000 });
+    await s.stop();
+    expect(findValidSnapshots(v, 10).length).toBe(2);
+    // without a clean stop (the snapshot files of the stop removed: a crash before it) the log
+    // after snapshot.0 still restores everything
+    fs.unlinkSync(snaps[0]);
+    const r2 = await restore(dataDir, dataDir);
+    expect(r2.txnsReplayed).toBeGreaterThanOrEqual(300);
+    expect(r2.tree.getNode('/n299')!.data!.toString()).toBe('v299');
   });
 
   it('killDeadSessions removes ephemerals of sessions missing from the session map', () => {

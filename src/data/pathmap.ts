@@ -127,6 +127,9 @@ export class PathMap<V> {
       this.kv[2 * i] = undefined;
       this.kv[2 * i + 1] = undefined;
       this.live--;
+      // a tree that shrank a lot gives the memory back (Map does too; Java's HashMap does not)
+      const capacity = this.buckets.length;
+      if (capacity > MIN_CAPACITY && this.live * 4 < capacity) this.rebuild(capacity / 2);
       return true;
     }
     return false;

@@ -17,6 +17,8 @@ export interface DurableLogOptions {
   compression: '' | 'gz' | 'snappy';
   /** random source for the snapshot spread; injectable for tests */
   random?: () => number;
+  /** the zxid of the snapshot the tree was restored from (-1: none) */
+  snapshotZxid?: number;
 }
 
 export class DurableLog implements TxnLogSink {
@@ -26,6 +28,8 @@ export class DurableLog implements TxnLogSink {
   snapshotsTaken = 0;
   snapshotFailures = 0;
   lastSnapshot: { zxid: number; time: number } | null = null;
+  /** the newest snapshot's zxid: the restored one, then each written */
+  private snapshotZxid: number;
 
   constructor(
     private readonly tree: DataTree,
@@ -38,6 +42,7 @@ export class DurableLog implements TxnLogSink {
       logger,
     });
     this.resetRoll();
+    this.snapshotZxid = opts.snapshotZxid ?? -1;
   }
 
   private resetRoll(): void {
@@ -70,6 +75,7 @@ export class DurableLog implements TxnLogSink {
       .then((file) => {
         this.snapshotsTaken++;
         this.lastSnapshot = { zxid, time: Date.now() };
+        this.snapshotZxid = Math.max(this.snapshotZxid, zxid);
         serverMetrics.snapshottime.add(Date.now() - t0);
         this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, 'snapshot written');
       })
@@ -85,9 +91,31 @@ export class DurableLog implements TxnLogSink {
     return this.snapping;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Flush and close the txn log. `snapshot` (a clean stop, as PostgreSQL's shutdown checkpoint):
+   * then write a snapshot of the tree if txns were applied since the newest snapshot, so that the
+   * next start loads it and replays no log. Without it a restart replays every txn since the last
+   * periodic snapshot, 0 to ~snapCount of them depending on where the rolls fell (at 1M znodes
+   * 0-0.8 s of a 2-2.7 s restart). A stop cut short while it writes (SIGKILL) leaves a `.tmp` file
+   * that the next start deletes; nothing is lost, the log holds every txn.
+   */
+  async close(opts: { snapshot?: boolean } = {}): Promise<void> {
     if (this.snapping) await this.snapping;
     await this.writer.close();
+    if (!opts.snapshot || this.tree.lastProcessedZxid <= this.snapshotZxid) return;
+    const zxid = this.tree.lastProcessedZxid;
+    const t0 = Date.now();
+    try {
+      const file = await saveSnapshot(this.tree, this.opts.dataDir, { compression: this.opts.compression, fsync: true });
+      this.snapshotZxid = zxid;
+      this.snapshotsTaken++;
+      this.lastSnapshot = { zxid, time: Date.now() };
+      this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, 'snapshot written at shutdown');
+    } catch (e) {
+      // the log has every txn: the next start replays them from the last snapshot
+      this.snapshotFailures++;
+      this.logger.warn({ err: String(e) }, 'the shutdown snapshot could not be written; the next start replays the txn log');
+    }
   }
 }
 

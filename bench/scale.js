@@ -385,14 +385,17 @@ function start(system, dir, port) {
   return spawnServer(system, dir, cfg, false);
 }
 
+/** SIGTERM, and wait for the exit (SIGKILL after 20 s); returns the ms from the signal to the exit */
 async function stop(p) {
   p.stopping = true;
-  if (p.exitCode !== null || p.signalCode !== null) return;
+  if (p.exitCode !== null || p.signalCode !== null) return 0;
   const done = new Promise((r) => p.once('exit', r));
+  const t0 = Date.now();
   p.kill('SIGTERM');
   const t = setTimeout(() => p.kill('SIGKILL'), 20000);
   await done;
   clearTimeout(t);
+  return Date.now() - t0;
 }
 
 /** ms from t0 until a fresh session reads `probe` (the server is up and has its data) */
@@ -524,7 +527,7 @@ async function runStandalone(system, port, run) {
     else r.liveHeapMB = await jvmLiveHeapMB(p.pid); // a full GC: after the RSS reading, and the process is restarted next
 
     // 2. restart
-    await stop(p);
+    r.stopMs = await stop(p);
     r.snapshot = snapshotInfo(dir);
     p = start(system, dir, port);
     r.restartMs = await timeToFirstRead(port, znodePath(ZNODES - 1), 600000, Date.now(), p);
@@ -661,7 +664,7 @@ function report(standalone, snap) {
     const get = (run, sys) => standalone.find((r) => r.run === run && r.system === sys) ?? {};
     const pairs = (f) => runs.map((run) => [f(get(run, 'zookeeper')), f(get(run, 'zk-server'))]);
     md += `## Standalone: ${fmt(ZNODES)} znodes, restart${WATCHES > 0 ? `, ${fmt(SESSIONS)} sessions, ${fmt(WATCHES)} watches` : ''}\n\n`;
-    md += `Per run: load; RSS (VmRSS) 15 s after the load; mntr's snapshottime over the snapshots taken during the load (sum / count, not counting the empty startup snapshot); SIGTERM, start, time until a new session's getData of the last znode succeeds; RSS 10 s later.`;
+    md += `Per run: load; RSS (VmRSS) 15 s after the load; mntr's snapshottime over the snapshots taken during the load (sum / count, not counting the empty startup snapshot); SIGTERM and the time until the process exits (zk-server writes a snapshot at a clean stop, so that its next start replays no log: docs/persistence.md); start, time until a new session's getData of the last znode succeeds; RSS 10 s later.`;
     if (WATCHES > 0) md += ` Then ${fmt(SESSIONS)} sessions are opened (40 handshakes in flight) and RSS read 5 s later; then ${fmt(WATCHES)} watches, ${fmt(Math.ceil(WATCHES / SESSIONS))} per session, each on a distinct existing znode, alternately getData(watch=true) and exists(watch=true), every session's requests in one write and 1,000 sessions at a time; RSS 5 s later.`;
     md += `\n\nCells: ZooKeeper / zk-server (ratio).\n\n`;
     md += `| | ${runs.map((r) => `run ${r}`).join(' | ')} | worst | goal | |\n|---|${runs.map(() => '--:|').join('')}--:|---|---|\n`;
@@ -672,6 +675,7 @@ function report(standalone, snap) {
     md += runRow('snapshot on disk (MB)', pairs((r) => (r.snapshot ? r.snapshot.size / 2 ** 20 : NaN)), null, 1);
     md += runRow('snapshots taken during the load', pairs((r) => r.snapshots));
     md += runRow('snapshot write time, mean (ms, mntr snapshottime)', pairs((r) => r.snapshottimeAvg), 1.0);
+    md += runRow('stop, SIGTERM to exit (ms)', pairs((r) => r.stopMs));
     md += runRow('restart to first read of the last znode (ms)', pairs((r) => r.restartMs), 0.5);
     md += runRow('RSS after the restart (MB)', pairs((r) => r.rssRestarted), 0.5);
     if (WATCHES > 0) {

@@ -413,10 +413,10 @@ async function decodeFileAsync(file: string, raw: Buffer): Promise<Buffer> {
   return decodeFile(file, raw);
 }
 
-/** Parse a decompressed snapshot into `tree`; yields every `every` nodes (for the async variant). */
 /** parseSnapshot's request for more of the file's bytes (not an offset: those are >= 0) */
 const MORE_BYTES = -1;
 
+/** Parse a decompressed snapshot into `tree`; yields every `every` nodes (for the async variant). */
 function* parseSnapshot(
   buf: Buffer,
   file: string,
@@ -572,7 +572,8 @@ export async function readSnapshotWithInfo(file: string, opts: ReadSnapshotOptio
   const buf = src.buf;
   const tree = opts.tree ?? new DataTree();
   let scan: WorkerScan | null = null;
-  const gen = parseSnapshot(buf, file, tree, opts.logger ?? silentLogger, 10000, buf.length >= FILE_HEADER_BYTES, () => src.filled);
+  // (a file shorter than its header fails in parseSnapshot before anything is yielded)
+  const gen = parseSnapshot(buf, file, tree, opts.logger ?? silentLogger, 10000, true, () => src.filled);
   let crc: ((at: number) => number) | null = null;
   try {
     let step = gen.next();
@@ -581,21 +582,18 @@ export async function readSnapshotWithInfo(file: string, opts: ReadSnapshotOptio
         if (step.value === MORE_BYTES) await src.more();
         else await yieldToEventLoop();
         // the checksum and digest scan starts on its thread once the whole file is in memory
-        if (scan === null && src.complete && buf.length >= FILE_HEADER_BYTES) scan = scanInWorker(buf, FILE_HEADER_BYTES, digestEnabled());
+        if (scan === null && src.complete) scan = scanInWorker(buf, FILE_HEADER_BYTES, digestEnabled());
         step = gen.next();
         continue;
       }
       if (crc === null) {
-        if (buf.length < FILE_HEADER_BYTES) crc = runningChecksum(buf);
-        else {
-          // the first seal, right after the body: the scan's checksum and digest are needed now
-          scan ??= scanInWorker(buf, FILE_HEADER_BYTES, digestEnabled());
-          const s = await scan.result;
-          if ('error' in s) throw new PersistenceError(`${s.error} in snapshot ${file} at offset ${s.offset}`, file, s.offset);
-          if (s.end !== step.value) throw new PersistenceError(`the tree body ends at offset ${step.value} but its scan ended at ${s.end} in snapshot ${file}`, file, step.value);
-          crc = runningChecksum(buf, s.end, s.adler);
-          tree.loaded(TreeDigest.of(s.digest));
-        }
+        // the first seal, right after the body: the scan's checksum and digest are needed now
+        scan ??= scanInWorker(buf, FILE_HEADER_BYTES, digestEnabled());
+        const s = await scan.result;
+        if ('error' in s) throw new PersistenceError(`${s.error} in snapshot ${file} at offset ${s.offset}`, file, s.offset);
+        if (s.end !== step.value) throw new PersistenceError(`the tree body ends at offset ${step.value} but its scan ended at ${s.end} in snapshot ${file}`, file, step.value);
+        crc = runningChecksum(buf, s.end, s.adler);
+        tree.loaded(TreeDigest.of(s.digest));
       }
       step = gen.next(crc(step.value));
     }
@@ -609,15 +607,15 @@ export async function readSnapshotWithInfo(file: string, opts: ReadSnapshotOptio
 /** The snapshot header: magic, version, dbid. */
 const FILE_HEADER_BYTES = 16;
 
+/** The piece size of a snapshot file's read (tests make it small, to cut records across pieces). */
+export const snapshotReadTuning = { pieceBytes: 1 << 24 };
+
 /**
  * A snapshot file's bytes (decompressed) in a SharedArrayBuffer, for the main thread and the scan's
  * worker to read. An uncompressed file is read in 16 MB pieces while the tree is parsed from what
  * is there (at 1M znodes the read, ~120 ms, overlaps the parse instead of preceding it); a
  * compressed one is decompressed whole first.
  */
-/** The piece size of a snapshot file's read (tests make it small, to cut records across pieces). */
-export const snapshotReadTuning = { pieceBytes: 1 << 24 };
-
 class SharedFile {
   /** bytes of `buf` read so far */
   filled = 0;
@@ -648,18 +646,18 @@ class SharedFile {
       throw e;
     }
     const f = new SharedFile(Buffer.from(new SharedArrayBuffer(size)));
-    f.reading = f.readAll(fh);
+    f.reading = f.readAll(fh, file);
     // the header and the first records before the parse begins
     if (size > 0) await f.more();
     return f;
   }
 
-  private async readAll(fh: fs.promises.FileHandle): Promise<void> {
+  private async readAll(fh: fs.promises.FileHandle, file: string): Promise<void> {
     try {
       const size = this.buf.length;
       while (this.filled < size) {
         const { bytesRead } = await fh.read(this.buf, this.filled, Math.min(size - this.filled, snapshotReadTuning.pieceBytes), this.filled);
-        if (bytesRead === 0) throw new PersistenceError(`snapshot file shrank while read: ${size} bytes expected, ${this.filled} read`, '', this.filled);
+        if (bytesRead === 0) throw new PersistenceError(`snapshot ${file} shrank while read: ${size} bytes expected, ${this.filled} read`, file, this.filled);
         this.filled += bytesRead;
         this.notify();
       }

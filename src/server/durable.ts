@@ -73,11 +73,8 @@ export class DurableLog implements TxnLogSink {
     const t0 = Date.now();
     this.snapping = saveSnapshot(this.tree, this.opts.dataDir, { compression: this.opts.compression, fsync: false })
       .then((file) => {
-        this.snapshotsTaken++;
-        this.lastSnapshot = { zxid, time: Date.now() };
-        this.snapshotZxid = Math.max(this.snapshotZxid, zxid);
         serverMetrics.snapshottime.add(Date.now() - t0);
-        this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, 'snapshot written');
+        this.written(file, zxid, t0, 'snapshot written');
       })
       .catch((e: unknown) => {
         // as ZooKeeperServer.takeSnapshot for a background snapshot: logged, not fatal — the txn
@@ -89,6 +86,13 @@ export class DurableLog implements TxnLogSink {
         this.snapping = null;
       });
     return this.snapping;
+  }
+
+  private written(file: string, zxid: number, t0: number, msg: string): void {
+    this.snapshotsTaken++;
+    this.lastSnapshot = { zxid, time: Date.now() };
+    this.snapshotZxid = Math.max(this.snapshotZxid, zxid);
+    this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, msg);
   }
 
   /**
@@ -107,10 +111,7 @@ export class DurableLog implements TxnLogSink {
     const t0 = Date.now();
     try {
       const file = await saveSnapshot(this.tree, this.opts.dataDir, { compression: this.opts.compression, fsync: true });
-      this.snapshotZxid = zxid;
-      this.snapshotsTaken++;
-      this.lastSnapshot = { zxid, time: Date.now() };
-      this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, 'snapshot written at shutdown');
+      this.written(file, zxid, t0, 'snapshot written at shutdown');
     } catch (e) {
       // the log has every txn: the next start replays them from the last snapshot
       this.snapshotFailures++;

@@ -32,7 +32,7 @@ function keySpace(n: number): string[] {
 }
 
 describe('PathMap', () => {
-  it('answers as a Map through 200,000 random sets, deletes and lookups (every growth and squeeze)', () => {
+  it('answers as a Map through 200,000 random sets, deletes and lookups (every growth and squeeze); storedKey finds what has finds', () => {
     for (const [seed, space] of [
       [1, 20],
       [2, 300],
@@ -46,6 +46,8 @@ describe('PathMap', () => {
         const op = randomOp(rand, keys, step);
         expect(op(b), `seed ${seed} step ${step}`).toEqual(op(a));
         expect(b.size).toBe(a.size);
+        const k = keys[step % keys.length];
+        expect(b.storedKey(k)).toBe(a.has(k) ? k : undefined);
         if (step % 5000 === 0) expect([...b]).toEqual([...a]);
       }
       expect([...b.entries()]).toEqual([...a.entries()]);

@@ -379,13 +379,22 @@ export class DataTree {
   }
 
   // ---- reads with watch registration ----
+  /**
+   * The watch tables keep the path string for as long as the watch lives; the request's path is a
+   * copy decoded from the wire, the tree holds an equal one. Keeping the tree's (when the znode
+   * exists) saves that copy: ~40 bytes of a watch's ~140 (1M watches on distinct znodes).
+   */
+  private watchPath(path: string): string {
+    return this.nodes.storedKey(path) ?? path;
+  }
   addDataWatch(path: string, w: Watcher): void {
-    this.dataWatches.add(path, w, WatchMode.STANDARD);
+    this.dataWatches.add(this.watchPath(path), w, WatchMode.STANDARD);
   }
   addChildWatch(path: string, w: Watcher): void {
-    this.childWatches.add(path, w, WatchMode.STANDARD);
+    this.childWatches.add(this.watchPath(path), w, WatchMode.STANDARD);
   }
   addPersistentWatch(path: string, w: Watcher, recursive: boolean): void {
+    path = this.watchPath(path);
     if (recursive) {
       this.dataWatches.add(path, w, WatchMode.PERSISTENT_RECURSIVE);
     } else {

@@ -95,6 +95,16 @@ export class PathMap<V> {
     return this.find(key, pathHash(key)) !== EMPTY;
   }
 
+  /**
+   * The key as stored here (the string instance set() was given), if `key` is in the map. Equal
+   * strings are separate copies in V8 unless one is handed on: a table that keeps paths beside
+   * this one (the watch tables) keeps this instance instead of the copy a request decoded.
+   */
+  storedKey(key: string): string | undefined {
+    const i = this.find(key, pathHash(key));
+    return i === EMPTY ? undefined : (this.kv[2 * i] as string);
+  }
+
   set(key: string, value: V): this {
     const h = pathHash(key);
     const i = this.find(key, h);

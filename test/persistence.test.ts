@@ -431,6 +431,50 @@ describe('txn log', () => {
     await w.close();
   });
 
+  it('records framed in place: entries and txns mixed over flushes in flight, rolls and a 2 MB burst read back byte for byte; a txn that fails to serialize leaves nothing', async () => {
+    const dir = v2(tmpDir());
+    const w = new TxnLogWriter(dir, { preAllocSize: 16 * 1024 });
+    const rand = prng(7);
+    const want: { zxid: number; entry: Buffer }[] = [];
+    let zxid = 0;
+    const one = (): void => {
+      const hdr: TxnHeader = { clientId: 5n, cxid: zxid, zxid: ++zxid, time: 1700000000000 + zxid, type: OpCode.create };
+      const data = Buffer.alloc(Math.floor(rand() * 3000), zxid & 0xff);
+      const txn: Txn = { type: OpCode.create, path: `/n${zxid}`, data, acl: OPEN, ephemeral: false, parentCVersion: zxid };
+      const digest = { version: 2, treeDigest: BigInt(zxid) * 0x123456789n };
+      const entry = marshallTxnEntry(hdr, txn, digest);
+      // the quorum path hands an entry already serialized; standalone serializes it in place
+      if (rand() < 0.5) w.append(entry, zxid);
+      else w.appendTxn(hdr, txn, digest);
+      want.push({ zxid, entry });
+    };
+    const flushes: Promise<void>[] = [];
+    for (let round = 0; round < 40; round++) {
+      const n = round === 20 ? 1500 : Math.floor(rand() * 30); // round 20: a segment over the spare's 1 MB
+      for (let i = 0; i < n; i++) one();
+      if (round % 7 === 3) w.rollLog();
+      flushes.push(w.commit()); // not awaited: the next round appends while it is written
+      if (round % 5 === 0) await flushes[flushes.length - 1];
+    }
+    // a txn that cannot be serialized throws, and neither it nor a half of it is written
+    // (its path is written before its data turns out not to be bytes)
+    const bad = { type: OpCode.create, path: '/bad', data: 42, acl: OPEN, ephemeral: false, parentCVersion: 0 } as unknown as Txn;
+    const badHdr: TxnHeader = { clientId: 0n, cxid: 0, zxid: zxid + 1, time: 0, type: OpCode.create };
+    expect(() => w.appendTxn(badHdr, bad)).toThrow();
+    one(); // in the same segment as the failed one
+    w.rollLog();
+    badHdr.zxid = zxid + 1;
+    expect(() => w.appendTxn(badHdr, bad)).toThrow();
+    one(); // the first of a segment that the failed one would have opened
+    await Promise.all(flushes);
+    await w.close();
+    const read = [...readTxnLog(dir, 0)];
+    expect(read.map((e) => e.hdr.zxid)).toEqual(want.map((e) => e.zxid));
+    read.forEach((e, i) => expect(e.entry.equals(want[i].entry), `zxid ${e.hdr.zxid}`).toBe(true));
+    // the last roll's file is named by the txn that followed the failed one
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('log.')).sort((a, b) => parseInt(a.slice(4), 16) - parseInt(b.slice(4), 16)).at(-1)).toBe(`log.${zxid.toString(16)}`);
+  });
+
   it('rollLog starts a new file; reading from a zxid selects files like FileTxnLog.getLogFiles', async () => {
     const dir = v2(tmpDir());
     const w = new TxnLogWriter(dir, { preAllocSize: 4096 });

@@ -148,6 +148,12 @@ export interface TxnDigest {
 
 /** TxnHeader + body [+ TxnDigest], as written to the txn log and carried in Zab proposals. */
 export function serializeTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null, w = new JuteWriter(128)): Buffer {
+  writeTxn(w, hdr, txn, digest);
+  return w.finish();
+}
+
+/** serializeTxn's bytes written at `w`'s offset (the txn log frames them in place). */
+export function writeTxn(w: JuteWriter, hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): void {
   writeTxnHeader(w, hdr);
   writeTxnBody(w, txn);
   // a closeSession without its path list (pre-3.6) is told apart by its length alone: no trailer
@@ -155,7 +161,6 @@ export function serializeTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null
     w.writeInt(digest.version);
     w.writeBigLong(digest.treeDigest);
   }
-  return w.finish();
 }
 
 /** A txn entry; the digest trailer is optional (error txns and pre-3.6 writers have none). */

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter, DEFAULT_MAX_BUFFER } from '../jute/archive';
 import { readTxnHeader, TxnHeader } from '../jute/records';
-import { deserializeTxn, serializeTxn, Txn, TxnDigest } from '../data/txn';
+import { deserializeTxn, serializeTxn, Txn, TxnDigest, writeTxn } from '../data/txn';
 import {
   adler32,
   FORMAT_VERSION,
@@ -43,17 +43,6 @@ export interface TxnLogWriterOptions {
   io?: FileIO;
 }
 
-/** Frame one entry (TxnHeader + body [+ TxnDigest]) as a log record. */
-export function frameRecord(entry: Buffer): Buffer {
-  const rec = Buffer.allocUnsafe(entry.length + RECORD_OVERHEAD);
-  rec.writeUInt32BE(0, 0);
-  rec.writeUInt32BE(adler32(entry), 4);
-  rec.writeInt32BE(entry.length, 8);
-  entry.copy(rec, 12);
-  rec[12 + entry.length] = EOR;
-  return rec;
-}
-
 export function fileHeader(magic: number, dbid: bigint): Buffer {
   const h = Buffer.alloc(FILE_HEADER_SIZE);
   h.writeInt32BE(magic, 0);
@@ -67,12 +56,21 @@ export function marshallTxnEntry(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | 
   return Buffer.from(serializeTxn(hdr, txn, digest));
 }
 
+/**
+ * What one flush writes to one file: its records framed back to back in one buffer, so a txn is
+ * serialized once, into the place it is written from (a record per Buffer cost three copies and
+ * three allocations per txn: the serialization, its framing, and the concatenation of a batch).
+ */
 interface Segment {
   /** first zxid: when set, this segment starts a new log file */
   newFileZxid: number | null;
-  records: Buffer[];
-  bytes: number;
+  out: JuteWriter;
+  /** each record's length in `out`, in order: the file grows (padding) before a record */
+  lengths: number[];
 }
+
+/** A segment's buffer is kept for the next one up to this size (a burst's larger one goes). */
+const SPARE_SEGMENT_BYTES = 1 << 20;
 
 interface Waiter {
   seq: number;
@@ -110,6 +108,8 @@ export class TxnLogWriter {
   private dirty = false;
 
   private lastZxidSeen = -1;
+  /** a written segment's buffer, for the next segment (see SPARE_SEGMENT_BYTES) */
+  private spare: JuteWriter | null = null;
   /** bytes and txns appended since the last roll (for snapshot triggering, §9) */
   bytesSinceRoll = 0;
   txnsSinceRoll = 0;
@@ -143,15 +143,34 @@ export class TxnLogWriter {
 
   /** Buffer one entry (TxnHeader + body [+ digest]) whose TxnHeader.zxid is `zxid`. */
   append(entry: Buffer, zxid: number): void {
+    this.frame(zxid, (w) => w.writeRaw(entry));
+  }
+
+  /** append() of the txn's entry, serialized straight into the record. */
+  appendTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): void {
+    this.frame(hdr.zxid, (w) => writeTxn(w, hdr, txn, digest));
+  }
+
+  /** One record in the current segment: its header, the entry `write` puts after it, the 0x42. */
+  private frame(zxid: number, write: (w: JuteWriter) => void): void {
     if (this.closed) throw new Error('TxnLogWriter is closed');
     if (this.failed) throw this.failed;
-    if (zxid <= this.lastZxidSeen) {
-      this.log.warn(`Current zxid ${zxidHex(zxid)} is <= ${zxidHex(this.lastZxidSeen)} for ${entry.length}-byte txn`);
-    }
-    this.lastZxidSeen = zxid;
     let seg = this.segments[this.segments.length - 1];
-    if (this.rollRequested || !seg) {
-      seg = { newFileZxid: this.rollRequested ? zxid : null, records: [], bytes: 0 };
+    const rolling = this.rollRequested || !seg;
+    if (rolling) seg = { newFileZxid: this.rollRequested ? zxid : null, out: this.spare ?? new JuteWriter(64 * 1024), lengths: [] };
+    const w = seg.out;
+    const at = w.offset;
+    w.writeInt(0); // the checksum is a long: its high half is 0
+    w.writeInt(0); // Adler-32 of the entry, below
+    w.writeInt(0); // the entry's length, below
+    try {
+      write(w);
+    } catch (e) {
+      w.offset = at; // nothing of it stays, and a segment opened for it is not kept
+      throw e;
+    }
+    if (rolling) {
+      if (seg.out === this.spare) this.spare = null;
       this.segments.push(seg);
       if (this.rollRequested) {
         this.rollRequested = false;
@@ -159,16 +178,19 @@ export class TxnLogWriter {
         this.txnsSinceRoll = 0;
       }
     }
-    const rec = frameRecord(entry);
-    seg.records.push(rec);
-    seg.bytes += rec.length;
-    this.bytesSinceRoll += rec.length;
+    const len = w.offset - at - 12;
+    if (zxid <= this.lastZxidSeen) {
+      this.log.warn(`Current zxid ${zxidHex(zxid)} is <= ${zxidHex(this.lastZxidSeen)} for ${len}-byte txn`);
+    }
+    this.lastZxidSeen = zxid;
+    const b = w.buf; // after the writes: a growth replaced it
+    b.writeUInt32BE(adler32(b, at + 12, at + 12 + len), at + 4);
+    b.writeInt32BE(len, at + 8);
+    w.writeByte(EOR);
+    seg.lengths.push(len + RECORD_OVERHEAD);
+    this.bytesSinceRoll += len + RECORD_OVERHEAD;
     this.txnsSinceRoll++;
     this.appendSeq++;
-  }
-
-  appendTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): void {
-    this.append(marshallTxnEntry(hdr, txn, digest), hdr.zxid);
   }
 
   /** Close the current file after what is already appended; the next append starts `log.<its zxid>`. */
@@ -269,22 +291,27 @@ export class TxnLogWriter {
       this.dirty = true;
     }
     if (!this.fh) throw new Error('TxnLogWriter: no open log file');
-    if (seg.records.length === 0) return;
+    if (seg.lengths.length === 0) return;
     // FilePadding.padFile before each record; one zero byte at newSize-1 per growth
     let pos = this.position;
     let size = this.currentSize;
-    for (const r of seg.records) {
+    for (const n of seg.lengths) {
       size = paddedSize(pos, size, this.preAllocSize);
-      pos += r.length;
+      pos += n;
     }
     if (size !== this.currentSize) {
       await writeFully(this.fh, Buffer.alloc(1), size - 1);
       this.currentSize = size;
     }
-    const data = seg.records.length === 1 ? seg.records[0] : Buffer.concat(seg.records, seg.bytes);
+    const data = seg.out.finish();
     await writeFully(this.fh, data, this.position);
     this.position += data.length;
     this.dirty = true;
+    // written (writeFully's writes are synchronous): the buffer can take the next segment
+    if (seg.out.buf.length <= SPARE_SEGMENT_BYTES) {
+      seg.out.reset();
+      this.spare = seg.out;
+    }
   }
 }
 

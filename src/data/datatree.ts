@@ -23,8 +23,18 @@ export class AclCache {
     return acl.map((a) => `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}`).join('\u0001');
   }
 
+  /** The list last given to ref() and its reference: creates mostly repeat one ACL. */
+  private lastAcl: readonly ACL[] | null = null;
+  private lastRef = 0;
+
   /** Reference for `acl`, counting one more user. */
   ref(acl: ACL[]): number {
+    if (this.lastAcl !== null && sameAcl(acl, this.lastAcl)) {
+      // the same entries as last time (and still cached: release forgets lastAcl): no key string
+      const r = this.lastRef;
+      this.counts.set(r, this.counts.get(r)! + 1);
+      return r;
+    }
     const k = AclCache.key(acl);
     let r = this.byKey.get(k);
     if (r === undefined) {
@@ -34,6 +44,8 @@ export class AclCache {
       this.counts.set(r, 0);
     }
     this.counts.set(r, this.counts.get(r)! + 1);
+    this.lastAcl = this.byRef.get(r)!;
+    this.lastRef = r;
     return r;
   }
 
@@ -46,6 +58,7 @@ export class AclCache {
     if (ref === -1) return;
     const c = (this.counts.get(ref) ?? 0) - 1;
     if (c <= 0) {
+      if (ref === this.lastRef) this.lastAcl = null;
       const acl = this.byRef.get(ref);
       if (acl) this.byKey.delete(AclCache.key(acl));
       this.byRef.delete(ref);
@@ -55,6 +68,7 @@ export class AclCache {
 
   /** Load an entry as read from a snapshot. */
   put(ref: number, acl: ACL[]): void {
+    if (ref === this.lastRef) this.lastAcl = null;
     this.byKey.set(AclCache.key(acl), ref);
     this.byRef.set(ref, acl);
     if (!this.counts.has(ref)) this.counts.set(ref, 0);
@@ -71,6 +85,18 @@ export class AclCache {
   purgeUnused(): void {
     for (const [ref, c] of this.counts) if (c <= 0) this.release(ref);
   }
+}
+
+/** The same entries in the same order (what AclCache.key tells apart). */
+function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
 }
 
 const NO_CHILDREN: readonly string[] = [];
@@ -450,8 +476,7 @@ export class DataTree {
       if (this.digestFromLoadedSnapshot !== null) this.compareSnapshotDigest(hdr.zxid);
       else this.logZxidDigest(hdr.zxid);
       if (digest && this.digestFromLoadedSnapshot === null && digest.version === DIGEST_VERSION) {
-        const actual = this.digest.value;
-        if (actual !== digest.treeDigest) this.reportDigestMismatch(hdr.zxid, digest.treeDigest, actual);
+        if (!this.digest.matches(digest.treeDigest)) this.reportDigestMismatch(hdr.zxid, digest.treeDigest, this.digest.value);
       }
     }
     return res;
@@ -461,6 +486,11 @@ export class DataTree {
   /** The tree digest now (AdHash value). */
   get treeDigest(): bigint {
     return this.digest.value;
+  }
+
+  /** The tree digest now, as its two parts (TreeDigest.high, .low): no BigInt made. */
+  get treeDigestParts(): Readonly<Pick<TreeDigest, 'high' | 'low'>> {
+    return this.digest;
   }
 
   /** Recompute the digest from every znode (after loading a snapshot or a SNAP). */

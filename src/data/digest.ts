@@ -5,6 +5,7 @@
 // the digest of the tree after each txn into the proposal (TxnDigest) and every peer compares it
 // with its own tree after applying: a mismatch means the replicas have diverged.
 import { crc32 } from 'zlib';
+import { high32, join64, low32, split64 } from '../jute/int64';
 
 export const DIGEST_VERSION = 2;
 /** ZooKeeper keeps every 128th zxid's digest for the `hash` command (DataTree.DIGEST_LOG_INTERVAL) */
@@ -150,9 +151,10 @@ function crcBlock(c: number, n: DigestedNode): number {
   c = crcInt(c, n.version | 0);
   c = crcInt(c, n.cversion | 0);
   c = crcInt(c, n.aversion | 0);
-  const o = BigInt.asUintN(64, n.ephemeralOwner);
+  const o = n.ephemeralOwner;
   if (o === 0n) return crcInt(crcInt(c, 0), 0);
-  return crcInt(crcInt(c, Number(o >> 32n) | 0), Number(o & 0xffffffffn) | 0);
+  split64(o);
+  return crcInt(crcInt(c, high32()), low32());
 }
 
 /** DigestCalculator.calculateDigest: CRC-32 of path' ‖ data ‖ stat block; 0 when excluded or disabled. */
@@ -242,7 +244,22 @@ export class TreeDigest {
 
   /** The digest as ZooKeeper's signed long. */
   get value(): bigint {
-    return BigInt.asIntN(64, (BigInt(this.hi) << 32n) + BigInt(this.lo));
+    return join64(this.hi, this.lo);
+  }
+
+  /** Whether `v` is this digest's value (no BigInt made: processTxn asks once per txn). */
+  matches(v: bigint): boolean {
+    split64(v);
+    return high32() === (this.hi | 0) && low32() === (this.lo | 0);
+  }
+
+  /** The sum's high and low parts (value = hi·2³² + lo, modulo 2⁶⁴), for a digest carried on. */
+  get high(): number {
+    return this.hi;
+  }
+
+  get low(): number {
+    return this.lo;
   }
 }
 

@@ -21,6 +21,9 @@ type PathWatchers = Watcher | Map<Watcher, WatchModeT>;
 
 const single = (e: PathWatchers): e is Watcher => !(e instanceof Map);
 
+/** What trigger returns when no watcher fired (shared: callers only read it). */
+const NO_WATCHERS: ReadonlySet<Watcher> = new Set<Watcher>();
+
 /**
  * A watcher's paths, for closing its session (and wchc): an array, pushed to when the watcher gets a
  * new watch and not searched when one goes (fired or removed), so it may still list paths whose
@@ -141,9 +144,11 @@ export class WatchManager {
   /**
    * Fire `type` at `path`. Watchers in `suppress` are skipped. Returns the watchers notified.
    */
-  trigger(path: string, type: number, suppress?: Set<Watcher>): Set<Watcher> {
-    const fired = new Set<Watcher>();
+  trigger(path: string, type: number, suppress?: ReadonlySet<Watcher>): ReadonlySet<Watcher> {
     const e = this.table.get(path);
+    // most writes fire nothing: no Set made for them
+    if (e === undefined && (this.recursiveCount === 0 || type === EventType.NodeChildrenChanged)) return NO_WATCHERS;
+    const fired = new Set<Watcher>();
     if (e !== undefined && single(e)) {
       fired.add(e);
       this.remove(path, e);

@@ -1,5 +1,6 @@
 // Jute binary encoding: big-endian primitives, length-prefixed strings/buffers/vectors.
 // Layouts follow zookeeper-jute's BinaryInputArchive/BinaryOutputArchive (see docs/protocol.md).
+import { high32, low32, split64 } from './int64';
 
 export const DEFAULT_MAX_BUFFER = 0xfffff;
 
@@ -208,11 +209,9 @@ export class JuteWriter {
   }
 
   writeBigLong(v: bigint): this {
-    if (v === 0n) return this.writeLong(0); // most znodes' ephemeralOwner: no BigInt arithmetic
-    this.ensure(8);
-    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
-    this.offset += 8;
-    return this;
+    split64(v); // no BigInt arithmetic (int64.ts)
+    this.writeInt(high32());
+    return this.writeInt(low32());
   }
 
   writeBuffer(b: Buffer | null | undefined): this {

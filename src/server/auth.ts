@@ -140,6 +140,12 @@ export function hasPerm(acl: readonly ACL[] | null, perm: number, ids: readonly 
 /** Validate and expand an ACL list for create/setACL. */
 export function fixupACL(acl: ACL[] | null, authIds: readonly Id[], policy: AuthPolicy = DEFAULT_AUTH): ACL[] {
   if (!acl || acl.length === 0) throw new KeeperError(Err.INVALIDACL);
+  if (acl.length === 1 && acl[0]?.id && acl[0].id.scheme !== 'auth') {
+    // one entry (most creates: world:anyone): nothing to expand or to drop as a duplicate
+    const { scheme, id } = acl[0].id;
+    if (!(scheme === 'world' && id === 'anyone') && (scheme === 'super' || !isValidId(scheme, id, policy))) throw new KeeperError(Err.INVALIDACL);
+    return acl;
+  }
   const out: ACL[] = [];
   const seen = new Set<string>();
   const push = (a: ACL): void => {

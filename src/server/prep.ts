@@ -21,11 +21,12 @@ import {
   Perms,
   ttlOwner,
 } from '../data/constants';
-import { DataTree, parentOf, SYSTEM_PATHS } from '../data/datatree';
+import { DataNode, DataTree, parentOf, SYSTEM_PATHS } from '../data/datatree';
 import { DigestedNode, digestEnabled, nodeDigest } from '../data/digest';
 import { limitPath, StatsTrack, statPath } from '../data/quotas';
 import { pathProblem } from '../data/paths';
 import { Txn } from '../data/txn';
+import { join64 } from '../jute/int64';
 import { Membership, MembershipError, nextMembership, textOf } from '../config/membership';
 
 /** A znode as a prepared change leaves it: its persisted stat and data (what its digest covers). */
@@ -40,9 +41,18 @@ export interface ChangeRecord {
   acl: ACL[];
   /** the znode's digest in this state (0 once deleted); -1 until computed */
   nodeDigest: number;
-  /** the tree digest once this change and every earlier outstanding one are applied */
-  treeDigest: bigint;
+  /** the digest of the state this change replaces (0: none, as for a create); -1 in a record not made to be added */
+  replaced: number;
+  /**
+   * The tree digest once this change and every earlier outstanding one are applied, as
+   * TreeDigest's two parts (value = digestHi·2³² + digestLo modulo 2⁶⁴): numbers rather than a
+   * bigint, whose arithmetic would allocate several BigInts per change.
+   */
+  digestHi: number;
+  digestLo: number;
 }
+
+const TWO32 = 4294967296;
 
 export interface PrepSettings {
   extendedTypesEnabled: boolean;
@@ -114,6 +124,7 @@ export class PrepRequestProcessor {
     this.outstandingHead = i;
   }
 
+  /** The latest state of `path` (its newest outstanding change, else the tree's znode); NONODE if none. */
   private record(path: string): ChangeRecord {
     const c = this.outstanding.get(path);
     if (c) {
@@ -122,8 +133,28 @@ export class PrepRequestProcessor {
     }
     const n = this.tree.getNode(path);
     if (!n) throw new KeeperError(Err.NONODE, path);
+    return this.fromTree(path, n, -1, -1);
+  }
+
+  /**
+   * A new change of `path` at `zxid`, starting as its latest state, for the caller to modify and
+   * add(); NONODE if there is none. From the tree it is one copy of the znode, not record()'s
+   * copy and then dup()'s: this is every setData's and create's path.
+   */
+  private change(path: string, zxid: number): ChangeRecord {
+    const c = this.outstanding.get(path);
+    if (c) {
+      if (c.stat === null) throw new KeeperError(Err.NONODE, path);
+      return this.dup(c, zxid);
+    }
+    const n = this.tree.getNode(path);
+    if (!n) throw new KeeperError(Err.NONODE, path);
+    return this.fromTree(path, n, zxid, nodeDigest(path, n));
+  }
+
+  private fromTree(path: string, n: DataNode, zxid: number, replaced: number): ChangeRecord {
     return {
-      zxid: -1,
+      zxid,
       path,
       stat: {
         czxid: n.czxid,
@@ -140,7 +171,9 @@ export class PrepRequestProcessor {
       childCount: n.childCount,
       acl: this.tree.aclOf(n),
       nodeDigest: -1,
-      treeDigest: 0n,
+      replaced,
+      digestHi: 0,
+      digestLo: 0,
     };
   }
 
@@ -150,7 +183,9 @@ export class PrepRequestProcessor {
    */
   currentDigest(): bigint {
     const list = this.outstandingList;
-    return list.length > this.outstandingHead ? list[list.length - 1].treeDigest : this.tree.treeDigest;
+    if (list.length === this.outstandingHead) return this.tree.treeDigest;
+    const last = list[list.length - 1];
+    return join64(last.digestHi, last.digestLo);
   }
 
   private digestOf(c: ChangeRecord | undefined): number {
@@ -165,14 +200,32 @@ export class PrepRequestProcessor {
     return this.tree.getNode(path) !== undefined;
   }
 
-  /** Record a change that replaces `prev` (the znode's state before it; none for a create). */
-  private add(c: ChangeRecord, prev: ChangeRecord | undefined): void {
+  /** Record the change `c` (its `replaced` digest says what it replaces). */
+  private add(c: ChangeRecord): void {
     if (digestEnabled()) {
-      const before = this.currentDigest();
-      const out = this.digestOf(prev);
+      const list = this.outstandingList;
+      let hi: number;
+      let lo: number;
+      if (list.length > this.outstandingHead) {
+        const last = list[list.length - 1];
+        hi = last.digestHi;
+        lo = last.digestLo;
+      } else {
+        const t = this.tree.treeDigestParts;
+        hi = t.high;
+        lo = t.low;
+      }
       c.nodeDigest = -1;
-      const into = this.digestOf(c);
-      c.treeDigest = BigInt.asIntN(64, before - BigInt(out) + BigInt(into));
+      lo += this.digestOf(c) - c.replaced; // both digests are in [0, 2³²): one carry at most
+      if (lo >= TWO32) {
+        lo -= TWO32;
+        hi = (hi + 1) | 0;
+      } else if (lo < 0) {
+        lo += TWO32;
+        hi = (hi - 1) | 0;
+      }
+      c.digestHi = hi;
+      c.digestLo = lo;
     }
     if (this.multiUndo && !this.multiUndo.has(c.path)) this.multiUndo.set(c.path, this.outstanding.get(c.path));
     this.outstanding.set(c.path, c);
@@ -180,7 +233,8 @@ export class PrepRequestProcessor {
   }
 
   private dup(c: ChangeRecord, zxid: number): ChangeRecord {
-    return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl, nodeDigest: -1, treeDigest: 0n };
+    const replaced = this.digestOf(c);
+    return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl, nodeDigest: -1, replaced, digestHi: 0, digestLo: 0 };
   }
 
   private check(acl: ACL[], perm: number, ids: readonly Id[]): void {
@@ -251,29 +305,27 @@ export class PrepRequestProcessor {
       case OpCode.setData: {
         const s = readSetDataRequest(r);
         PrepRequestProcessor.validate(s.path);
-        const rec = this.record(s.path);
-        this.check(rec.acl, Perms.WRITE, req.authIds);
-        this.checkQuota(s.path, rec.stat!.raw, s.data, false);
-        const newVersion = PrepRequestProcessor.checkAndIncVersion(rec.stat!.version, s.version);
-        const nr = this.dup(rec, zxid);
+        const nr = this.change(s.path, zxid);
+        this.check(nr.acl, Perms.WRITE, req.authIds);
+        this.checkQuota(s.path, nr.stat!.raw, s.data, false);
+        const newVersion = PrepRequestProcessor.checkAndIncVersion(nr.stat!.version, s.version);
         nr.stat!.version = newVersion;
         nr.stat!.mzxid = zxid;
         nr.stat!.mtime = time;
         nr.stat!.raw = s.data;
-        this.add(nr, rec);
+        this.add(nr);
         return { type: OpCode.setData, path: s.path, data: s.data, version: newVersion };
       }
       case OpCode.setACL: {
         const s = readSetACLRequest(r);
         PrepRequestProcessor.validate(s.path);
         const acl = fixupACL(s.acl, req.authIds, this.settings.auth);
-        const rec = this.record(s.path);
-        this.check(rec.acl, Perms.ADMIN, req.authIds);
-        const newVersion = PrepRequestProcessor.checkAndIncVersion(rec.stat!.aversion, s.version);
-        const nr = this.dup(rec, zxid);
+        const nr = this.change(s.path, zxid);
+        this.check(nr.acl, Perms.ADMIN, req.authIds);
+        const newVersion = PrepRequestProcessor.checkAndIncVersion(nr.stat!.aversion, s.version);
         nr.stat!.aversion = newVersion;
         nr.acl = acl;
-        this.add(nr, rec);
+        this.add(nr);
         return { type: OpCode.setACL, path: s.path, acl, version: newVersion };
       }
       case OpCode.check: {
@@ -325,7 +377,7 @@ export class PrepRequestProcessor {
     nr.stat!.mzxid = zxid;
     nr.stat!.mtime = time;
     nr.stat!.raw = data;
-    this.add(nr, rec);
+    this.add(nr);
     return { type: OpCode.reconfig, path: '/zookeeper/config', data, version: -1 };
   }
 
@@ -348,13 +400,13 @@ export class PrepRequestProcessor {
     if (lastSlash === -1 || path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS);
     const parentPath = lastSlash === 0 ? '/' : path.substring(0, lastSlash);
     const acl = fixupACL(c.acl, req.authIds, this.settings.auth);
-    const parent = this.record(parentPath);
-    this.check(parent.acl, Perms.CREATE, req.authIds);
-    const parentCVersion = parent.stat!.cversion;
+    const np = this.change(parentPath, zxid); // the parent, changed below once every check passed
+    this.check(np.acl, Perms.CREATE, req.authIds);
+    const parentCVersion = np.stat!.cversion;
     if (sequential) path = path + formatSeq(parentCVersion);
     PrepRequestProcessor.validate(path);
     if (this.exists(path)) throw new KeeperError(Err.NODEEXISTS, path);
-    const powner = parent.stat!.ephemeralOwner;
+    const powner = np.stat!.ephemeralOwner;
     if (powner !== 0n && powner !== CONTAINER_EPHEMERAL_OWNER && ownerTtl(powner) < 0) {
       throw new KeeperError(Err.NOCHILDRENFOREPHEMERALS, path);
     }
@@ -379,11 +431,10 @@ export class PrepRequestProcessor {
         parentCVersion: newCversion,
       };
     }
-    const np = this.dup(parent, zxid);
     np.childCount++;
     np.stat!.cversion = newCversion;
     np.stat!.pzxid = zxid;
-    this.add(np, parent);
+    this.add(np);
     const stat: NodeState = {
       czxid: zxid,
       mzxid: zxid,
@@ -396,7 +447,7 @@ export class PrepRequestProcessor {
       ephemeralOwner: owner,
       raw: c.data,
     };
-    this.add({ zxid, path, stat, childCount: 0, acl, nodeDigest: -1, treeDigest: 0n }, undefined);
+    this.add({ zxid, path, stat, childCount: 0, acl, nodeDigest: -1, replaced: 0, digestHi: 0, digestLo: 0 });
     return txn;
   }
 
@@ -425,8 +476,8 @@ export class PrepRequestProcessor {
     const np = this.dup(parent, zxid);
     np.childCount--;
     np.stat!.pzxid = zxid;
-    this.add(np, parent);
-    this.add(deleted(zxid, path), node);
+    this.add(np);
+    this.add(deleted(zxid, path, this.digestOf(node)));
     return { type: container ? OpCode.deleteContainer : OpCode.delete, path };
   }
 
@@ -477,7 +528,7 @@ export class PrepRequestProcessor {
         const np = this.dup(parent, zxid);
         np.childCount--;
         np.stat!.pzxid = zxid;
-        this.add(np, parent);
+        this.add(np);
       } catch {
         // parent gone: nothing to track
       }
@@ -487,14 +538,14 @@ export class PrepRequestProcessor {
       } catch {
         // already gone
       }
-      this.add(deleted(zxid, p), node);
+      this.add(deleted(zxid, p, this.digestOf(node)));
     }
     return { type: OpCode.closeSession, paths: [...es] };
   }
 }
 
-function deleted(zxid: number, path: string): ChangeRecord {
-  return { zxid, path, stat: null, childCount: -1, acl: [], nodeDigest: 0, treeDigest: 0n };
+function deleted(zxid: number, path: string, replaced: number): ChangeRecord {
+  return { zxid, path, stat: null, childCount: -1, acl: [], nodeDigest: 0, replaced, digestHi: 0, digestLo: 0 };
 }
 
 export function formatSeq(n: number): string {

@@ -535,14 +535,19 @@ export class ZooKeeperServer {
     this.sessions.touch(c.sessionId);
   }
 
-  /** The auth, sasl and enforce.auth answers (authreq.ts) reach the connection through this. */
+  private authCtx: AuthContext | null = null;
+
+  /**
+   * The auth, sasl and enforce.auth answers (authreq.ts) reach the connection through this: made
+   * once (every request asks for it; its parts are readonly fields).
+   */
   private get authContext(): AuthContext {
-    return {
+    return (this.authCtx ??= {
       settings: this.settings,
       logger: this.logger,
       stats: this.stats,
       closeCnxn: (c) => this.closeCnxn(c),
-    };
+    });
   }
 
   private handleAuth(c: Cnxn, xid: number, body: JuteReader): void {

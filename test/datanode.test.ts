@@ -4,6 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { DataNode, DataTree } from '../src/data/datatree';
 import { serializeSnapStream, SnapStreamReader } from '../src/quorum/snapstream';
+import { JuteWriter } from '../src/jute/archive';
+import { writeStat } from '../src/jute/records';
+import { CONTAINER_EPHEMERAL_OWNER, ttlOwner } from '../src/data/constants';
+import { prng } from '../src/quorum/zab/sim';
 
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
@@ -45,4 +49,22 @@ describe("DataNode's mzxid and mtime", () => {
       }
     }
   });
+
+  it('writeStat writes what writeStat(w, stat()) writes: owners of every kind, children, edge values', () => {
+    const rand = prng(5);
+    const longs = [0, 1, -1, 0x7fffffff, 0x80000000, 0x100000000, 0x500000001, 1700000000000, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 62];
+    const owners = [0n, 0x1234_5678_9abc_def0n, -5n, CONTAINER_EPHEMERAL_OWNER, ttlOwner(60_000), 0x7fff_ffff_ffff_ffffn];
+    const pick = <T>(a: T[]): T => a[Math.floor(rand() * a.length)];
+    for (let i = 0; i < 3000; i++) {
+      const data = pick([null, Buffer.alloc(0), Buffer.from('abc'), Buffer.alloc(300, 7)]);
+      const n = new DataNode(data, -1, pick(longs), pick(longs), pick(longs), pick(longs), pick([0, 3, -1, 0x7fffffff]), pick([0, 2, 9]), pick([0, 1]), pick(owners), pick(longs));
+      for (let k = Math.floor(rand() * 3); k > 0; k--) n.addChild(`/p/c${k}`);
+      const direct = new JuteWriter(8);
+      n.writeStat(direct);
+      const viaStat = new JuteWriter(8);
+      writeStat(viaStat, n.stat());
+      expect(direct.finish().toString('hex'), `node ${i}`).toBe(viaStat.finish().toString('hex'));
+    }
+  });
 });
+

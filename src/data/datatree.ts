@@ -1,5 +1,6 @@
 // The in-memory DataTree: znodes by full path, ephemerals by session, the ACL cache, and the watch
 // tables. `processTxn` is the only way state changes; it is deterministic given the txn.
+import { JuteWriter } from '../jute/archive';
 import { ACL, Stat, TxnHeader } from '../jute/records';
 import { CONTAINER_EPHEMERAL_OWNER, Err, EventType, OpCode, ownerTtl } from './constants';
 import { Txn } from './txn';
@@ -293,6 +294,27 @@ export class DataNode {
   }
 
   /** The client-visible Stat (ZooKeeper's DataNode.copyStat). */
+  /**
+   * What writeStat(w, this.stat()) writes, without the Stat object and its boxed numbers: a read
+   * answers with this (getData, exists, getChildren2, getACL).
+   */
+  writeStat(w: JuteWriter): void {
+    const n = this.childCount;
+    const owner = this.ephemeralOwner;
+    w.writeLong(this.czxid);
+    w.writeLong(this.mzxid);
+    w.writeLong(this.ctime);
+    w.writeLong(this.mtime);
+    w.writeInt(this.version);
+    w.writeInt(this.cversion * 2 - n);
+    w.writeInt(this.aversion);
+    if (owner === 0n || owner === CONTAINER_EPHEMERAL_OWNER || ownerTtl(owner) >= 0) w.writeLong(0);
+    else w.writeBigLong(owner);
+    w.writeInt(this.dataLength);
+    w.writeInt(n);
+    w.writeLong(this.pzxid);
+  }
+
   stat(): Stat {
     const n = this.childCount;
     const owner = this.ephemeralOwner;

@@ -27,6 +27,9 @@ export interface ListenOptions {
 /** Splits a stream into length-prefixed frames; any chunking of the input yields the same frames. */
 export class FrameReader {
   private chunks: Buffer[] = [];
+  /** bytes of chunks[0] already taken: a frame is cut without a subarray for what is left */
+  private pos = 0;
+  /** bytes buffered and not taken */
   private size = 0;
 
   push(chunk: Buffer): void {
@@ -42,13 +45,28 @@ export class FrameReader {
   peekInt(): number | undefined {
     if (this.size < 4) return undefined;
     this.compact();
-    return this.chunks[0].readInt32BE(0);
+    return this.chunks[0].readInt32BE(this.pos);
   }
 
   private compact(): void {
     if (this.chunks.length > 1) {
+      if (this.pos > 0) this.chunks[0] = this.chunks[0].subarray(this.pos);
       this.chunks = [Buffer.concat(this.chunks, this.size)];
+      this.pos = 0;
     }
+  }
+
+  /** Take `n` bytes (the caller saw that they are in chunks[0]) from `skip` bytes on. */
+  private cut(skip: number, n: number): Buffer {
+    const b = this.chunks[0];
+    const at = this.pos + skip;
+    const out = b.subarray(at, at + n);
+    this.size -= skip + n;
+    if (this.size === 0) {
+      this.chunks.length = 0;
+      this.pos = 0;
+    } else this.pos = at + n;
+    return out;
   }
 
   /**
@@ -57,27 +75,17 @@ export class FrameReader {
   next(maxBuffer: number): Buffer | null {
     if (this.size < 4) return null;
     this.compact();
-    const b = this.chunks[0];
-    const len = b.readInt32BE(0);
+    const len = this.chunks[0].readInt32BE(this.pos);
     if (len < 0 || len > maxBuffer) throw new RangeError(`Len error ${len}`);
     if (this.size < 4 + len) return null;
-    const frame = b.subarray(4, 4 + len);
-    const rest = b.subarray(4 + len);
-    this.size -= 4 + len;
-    this.chunks = rest.length ? [rest] : [];
-    return frame;
+    return this.cut(4, len);
   }
 
   /** Consume n raw bytes (4lw). */
   take(n: number): Buffer | null {
     if (this.size < n) return null;
     this.compact();
-    const b = this.chunks[0];
-    const out = b.subarray(0, n);
-    const rest = b.subarray(n);
-    this.size -= n;
-    this.chunks = rest.length ? [rest] : [];
-    return out;
+    return this.cut(0, n);
   }
 }
 

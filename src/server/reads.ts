@@ -1,7 +1,7 @@
 // The read requests (FinalRequestProcessor's read half): run against the DataTree when they reach
 // the head of their connection's queue, answered with the tree's lastProcessedZxid.
 import { JuteError, JuteWriter } from '../jute/archive';
-import { readPathType, readPathWatch, readSetWatches, writeACLs, writeMultiHeader, writeReplyHeader, writeStat } from '../jute/records';
+import { readPathType, readPathWatch, readSetWatches, writeACLs, writeMultiHeader, writeReplyHeader } from '../jute/records';
 import { AddWatchMode, Err, KeeperError, OpCode, Perms, WatcherType, Xid } from '../data/constants';
 import { DataNode, DataTree } from '../data/datatree';
 import { AuthPolicy, checkACL, hasPerm, userOf } from './auth';
@@ -78,7 +78,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
       const { path, watch } = readPathWatch(r);
       if (path.indexOf('\u0000') !== -1) throw new KeeperError(Err.BADARGUMENTS);
       if (watch) ctx.tree.addDataWatch(path, c);
-      writeStat(w, node(ctx, path).stat());
+      node(ctx, path).writeStat(w);
       return;
     }
     case OpCode.getData: {
@@ -87,7 +87,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
       checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip, ctx.auth);
       if (watch) ctx.tree.addDataWatch(path, c);
       w.writeLatin1(n.raw);
-      writeStat(w, n.stat());
+      n.writeStat(w);
       return;
     }
     case OpCode.getChildren:
@@ -97,7 +97,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
       checkACL(ctx.tree.aclOf(n), Perms.READ, c.authIds, skip, ctx.auth);
       if (watch) ctx.tree.addChildWatch(path, c);
       writeChildNames(w, path, n);
-      if (req.type === OpCode.getChildren2) writeStat(w, n.stat());
+      if (req.type === OpCode.getChildren2) n.writeStat(w);
       return;
     }
     case OpCode.getACL: {
@@ -111,7 +111,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
           w,
           acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: 'digest', id: a.id.id.replace(/:.*/, ':x') } } : a)),
         );
-      writeStat(w, n.stat());
+      n.writeStat(w);
       return;
     }
     case OpCode.getAllChildrenNumber: {
@@ -200,7 +200,7 @@ function read(ctx: ReadContext, c: Cnxn, req: Request, w: JuteWriter): void {
         if (op.type === OpCode.getData) {
           writeMultiHeader(w, OpCode.getData, false, 0);
           w.writeLatin1(n.raw);
-          writeStat(w, n.stat());
+          n.writeStat(w);
         } else {
           writeMultiHeader(w, OpCode.getChildren, false, 0);
           writeChildNames(w, path, n);

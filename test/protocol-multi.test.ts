@@ -77,6 +77,17 @@ describe('multi: success', () => {
     expect(ps.numChildren).toBe(4);
   });
 
+  it('each op answers with the Stat its own op left: the same znode created, set twice, its child created', async () => {
+    const p = uniq();
+    const m = await c.multi([op.create2(p, 'a'), op.setData(p, 'bb', 0), op.setData(p, 'ccc', 1), op.create2(p + '/k', '')]);
+    expect(m.err).toBe(0);
+    const [made, set1, set2] = m.results.map((x) => x.stat!);
+    expect([made.version, made.dataLength, made.numChildren]).toEqual([0, 1, 0]);
+    expect([set1.version, set1.dataLength]).toEqual([1, 2]);
+    expect([set2.version, set2.dataLength, set2.numChildren]).toEqual([2, 3, 0]);
+    expect((await c.exists(p)).stat!).toMatchObject({ version: 2, dataLength: 3, numChildren: 1 });
+  });
+
   it('later ops see earlier ones (create parent and child, delete what was just created)', async () => {
     const p = uniq();
     const m = await c.multi([op.create(p), op.create(p + '/k', 'v'), op.setData(p + '/k', 'w', 0), op.check(p + '/k', 1), op.delete(p + '/k', 1)]);

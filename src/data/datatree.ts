@@ -347,6 +347,12 @@ export interface ProcessResult {
   err: number;
   type: number;
   path?: string;
+  /**
+   * The znode as a create, setData or setACL left it, for the reply's Stat: read it before the
+   * next txn is applied (no Stat object is made for a txn nobody answers: learners, replay).
+   */
+  node?: DataNode;
+  /** A multi's results carry the Stat taken right after their op instead (a later op may change the znode). */
   stat?: Stat;
   multi?: ProcessResult[];
 }
@@ -579,13 +585,13 @@ export class DataTree {
         case OpCode.create:
         case OpCode.create2:
           this.createNode(txn.path, txn.data, txn.acl, txn.ephemeral ? hdr.clientId : 0n, txn.parentCVersion, hdr.zxid, hdr.time);
-          return { err: 0, type, path: txn.path, stat: this.nodes.get(txn.path)!.stat() };
+          return { err: 0, type, path: txn.path, node: this.nodes.get(txn.path)! };
         case OpCode.createContainer:
           this.createNode(txn.path, txn.data, txn.acl, CONTAINER_EPHEMERAL_OWNER, txn.parentCVersion, hdr.zxid, hdr.time);
-          return { err: 0, type, path: txn.path, stat: this.nodes.get(txn.path)!.stat() };
+          return { err: 0, type, path: txn.path, node: this.nodes.get(txn.path)! };
         case OpCode.createTTL:
           this.createNode(txn.path, txn.data, txn.acl, BigInt.asIntN(64, 0xff00000000000000n | BigInt(txn.ttl)), txn.parentCVersion, hdr.zxid, hdr.time);
-          return { err: 0, type, path: txn.path, stat: this.nodes.get(txn.path)!.stat() };
+          return { err: 0, type, path: txn.path, node: this.nodes.get(txn.path)! };
         case OpCode.delete:
         case OpCode.deleteContainer:
           this.deleteNode(txn.path, hdr.zxid);
@@ -593,8 +599,8 @@ export class DataTree {
         case OpCode.setData:
         case OpCode.reconfig: {
           // a reconfig is a SetDataTxn of /zookeeper/config (version -1, as 3.8 writes it)
-          const stat = this.setData(txn.path, txn.data, txn.version, hdr.zxid, hdr.time);
-          return { err: 0, type, path: txn.path, stat };
+          const node = this.setData(txn.path, txn.data, txn.version, hdr.zxid, hdr.time);
+          return { err: 0, type, path: txn.path, node };
         }
         case OpCode.setACL: {
           const n = this.nodes.get(txn.path);
@@ -604,7 +610,7 @@ export class DataTree {
           this.digestOut(txn.path, n);
           n.aversion = txn.version;
           this.digestIn(txn.path, n);
-          return { err: 0, type, path: txn.path, stat: n.stat() };
+          return { err: 0, type, path: txn.path, node: n };
         }
         case OpCode.check:
           return { err: 0, type, path: txn.path };
@@ -637,6 +643,10 @@ export class DataTree {
         continue;
       }
       const r = this.applyOne(hdr, t);
+      if (r.node !== undefined) {
+        r.stat = r.node.stat();
+        r.node = undefined;
+      }
       results.push(r);
     }
     return { err: 0, type: OpCode.multi, multi: results };
@@ -745,7 +755,7 @@ export class DataTree {
     this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged);
   }
 
-  setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
+  setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): DataNode {
     const n = this.nodes.get(path);
     if (!n) throw new TreeError(Err.NONODE);
     const q = this.maxPrefixWithQuota(path);
@@ -758,7 +768,7 @@ export class DataTree {
     n.mtime = time;
     this.digestIn(path, n);
     this.dataWatches.trigger(path, EventType.NodeDataChanged);
-    return n.stat();
+    return n;
   }
 
   // ---- quotas (quotas.ts) ----

@@ -31,16 +31,16 @@ export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc
     case OpCode.createContainer:
     case OpCode.createTTL:
       w.writeString(rc.path!);
-      writeStat(w, rc.stat!);
+      writeResultStat(w, rc);
       break;
     case OpCode.setData:
     case OpCode.setACL:
-      writeStat(w, rc.stat!);
+      writeResultStat(w, rc);
       break;
     case OpCode.reconfig:
       // GetDataResponse: the new membership and /zookeeper/config's stat
       w.writeBuffer(tree.getNode('/zookeeper/config')?.data ?? null);
-      writeStat(w, rc.stat!);
+      writeResultStat(w, rc);
       break;
     case OpCode.multi:
       for (const sub of rc.multi!) {
@@ -81,4 +81,10 @@ export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc
   }
   w.endFrame(at);
   return w.finish();
+}
+
+/** The Stat of a txn's znode: from the znode itself (the reply is built right after the txn). */
+function writeResultStat(w: JuteWriter, rc: ProcessResult): void {
+  if (rc.node !== undefined) rc.node.writeStat(w);
+  else writeStat(w, rc.stat!);
 }

@@ -5,8 +5,15 @@ import { OpCode } from '../data/constants';
 import { DataTree, ProcessResult } from '../data/datatree';
 import { Request } from './cnxn';
 
+/** The reply frame of an applied write, in a buffer of its own (to wait for its turn in the queue). */
 export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc: ProcessResult): Buffer {
   const w = new JuteWriter(128);
+  writeWriteReply(w, tree, req, hdr, rc);
+  return w.finish();
+}
+
+/** The reply frame of an applied write, appended to `w` (a connection's output when it is the write's turn). */
+export function writeWriteReply(w: JuteWriter, tree: DataTree, req: Request, hdr: TxnHeader, rc: ProcessResult): void {
   const at = w.beginFrame();
   const zxid = tree.lastProcessedZxid;
   if (req.type === OpCode.sync) {
@@ -15,12 +22,12 @@ export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc
     writeReplyHeader(w, req.xid, zxid, 0);
     w.writeString(r.remaining() >= 4 ? r.readStr() : '/');
     w.endFrame(at);
-    return w.finish();
+    return;
   }
   if (rc.err !== 0 || hdr.type === OpCode.error) {
     writeReplyHeader(w, req.xid, zxid, rc.err);
     w.endFrame(at);
-    return w.finish();
+    return;
   }
   writeReplyHeader(w, req.xid, zxid, 0);
   switch (req.type) {
@@ -80,7 +87,6 @@ export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc
       break;
   }
   w.endFrame(at);
-  return w.finish();
 }
 
 /** The Stat of a txn's znode: from the znode itself (the reply is built right after the txn). */

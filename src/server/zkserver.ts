@@ -29,7 +29,7 @@ import { DIGEST_VERSION, digestEnabled } from '../data/digest';
 import { topNamespace } from '../data/quotas';
 import { Cnxn, CnxnIO, Logger, opAbbrev, Request, ServerStats, silentLogger } from './cnxn';
 import { runRead } from './reads';
-import { buildWriteReply } from './replies';
+import { buildWriteReply, writeWriteReply } from './replies';
 
 export { Cnxn, opAbbrev, ServerStats } from './cnxn';
 export type { CnxnIO, Logger } from './cnxn';
@@ -90,6 +90,9 @@ export interface PendingTxn {
 
 /** the largest spare output writer kept for the next connection (bytes) */
 const SPARE_WRITER_MAX = 1 << 20;
+
+/** Request.reply of a write whose reply went straight into its connection's output (applyTxn) */
+const REPLY_WRITTEN: Buffer = Buffer.alloc(0);
 
 const READ_OPS = new Set<number>([
   OpCode.exists,
@@ -588,7 +591,7 @@ export class ZooKeeperServer {
         c.throttled = false;
         c.io.resume?.();
       }
-      if (head.reply) {
+      if (head.reply !== null && head.reply !== REPLY_WRITTEN) {
         c.writer().writeRaw(head.reply);
       }
       if (answered || head.reply || head.type === OpCode.ping || head.closeAfter) {
@@ -723,7 +726,12 @@ export class ZooKeeperServer {
       }
     }
     if (!cnxn || !req) return;
-    req.reply = buildWriteReply(this.tree, req, hdr, rc);
+    if (cnxn.queue[0] === req && cnxn.state === 'open') {
+      // its turn already (nothing ahead of it in the connection's queue): the reply goes straight
+      // into the connection's output, as a read's does, without a buffer of its own
+      writeWriteReply(cnxn.writer(), this.tree, req, hdr, rc);
+      req.reply = REPLY_WRITTEN;
+    } else req.reply = buildWriteReply(this.tree, req, hdr, rc);
     req.done = true;
     this.drain(cnxn);
   }

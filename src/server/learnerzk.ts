@@ -23,8 +23,12 @@ export interface Forwarder {
 }
 
 export class LearnerZooKeeperServer extends ZooKeeperServer {
-  /** writes sent to the leader, by session and cxid, waiting for their commit */
-  private readonly forwarded = new Map<string, { cnxn: Cnxn; req: Request }>();
+  /**
+   * Writes sent to the leader, waiting for their commit: by session, then cxid. Every committed txn
+   * is looked up here (most are other servers'), so no key string is built for it; a session's
+   * table goes when its closeSession is applied, with whatever a lost leader never committed.
+   */
+  private readonly forwarded = new Map<bigint, Map<number, { cnxn: Cnxn; req: Request }>>();
   /** sync requests waiting for the leader's SYNC, oldest first */
   private readonly pendingSyncs: { cnxn: Cnxn; req: Request }[] = [];
   /** reconnects waiting for the leader's REVALIDATE answer, by session */
@@ -103,15 +107,20 @@ export class LearnerZooKeeperServer extends ZooKeeperServer {
     if (req.type === OpCode.closeSession) req.closeAfter = true;
     const body = req.body.buf.subarray(req.body.offset, req.body.end);
     if (req.type === OpCode.sync) this.pendingSyncs.push({ cnxn: c, req });
-    else this.forwarded.set(`${c.sessionId}:${req.xid}`, { cnxn: c, req });
+    else {
+      let mine = this.forwarded.get(c.sessionId);
+      if (mine === undefined) this.forwarded.set(c.sessionId, (mine = new Map()));
+      mine.set(req.xid, { cnxn: c, req });
+    }
     this.leader.forward(c.sessionId, req.xid, req.type, body, c.authIds);
   }
 
   /** A txn Zab committed, in zxid order. Answers the local client that asked for it. */
   applyCommitted(hdr: TxnHeader, txn: Txn, digest: TxnDigest | null = null): void {
-    const key = `${hdr.clientId}:${hdr.cxid}`;
-    const f = hdr.type === OpCode.createSession ? undefined : this.forwarded.get(key);
-    if (f) this.forwarded.delete(key);
+    const mine = this.forwarded.get(hdr.clientId);
+    const f = hdr.type === OpCode.createSession ? undefined : mine?.get(hdr.cxid);
+    if (f) mine!.delete(hdr.cxid);
+    if (hdr.type === OpCode.closeSession) this.forwarded.delete(hdr.clientId);
     if (hdr.zxid > this.lastZxidAssigned) this.lastZxidAssigned = hdr.zxid;
     this.applyTxn({ hdr, txn, cnxn: f?.cnxn ?? null, req: f?.req ?? null, digest });
   }

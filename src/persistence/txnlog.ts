@@ -143,16 +143,19 @@ export class TxnLogWriter {
 
   /** Buffer one entry (TxnHeader + body [+ digest]) whose TxnHeader.zxid is `zxid`. */
   append(entry: Buffer, zxid: number): void {
-    this.frame(zxid, (w) => w.writeRaw(entry));
+    this.frame(zxid, entry, null, null, null);
   }
 
   /** append() of the txn's entry, serialized straight into the record. */
   appendTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): void {
-    this.frame(hdr.zxid, (w) => writeTxn(w, hdr, txn, digest));
+    this.frame(hdr.zxid, null, hdr, txn, digest ?? null);
   }
 
-  /** One record in the current segment: its header, the entry `write` puts after it, the 0x42. */
-  private frame(zxid: number, write: (w: JuteWriter) => void): void {
+  /**
+   * One record in the current segment: its header, the entry (`entry`'s bytes, or the txn
+   * serialized in place), the 0x42. Arguments rather than a callback: no closure per txn.
+   */
+  private frame(zxid: number, entry: Buffer | null, hdr: TxnHeader | null, txn: Txn | null, digest: TxnDigest | null): void {
     if (this.closed) throw new Error('TxnLogWriter is closed');
     if (this.failed) throw this.failed;
     let seg = this.segments[this.segments.length - 1];
@@ -164,7 +167,8 @@ export class TxnLogWriter {
     w.writeInt(0); // Adler-32 of the entry, below
     w.writeInt(0); // the entry's length, below
     try {
-      write(w);
+      if (entry !== null) w.writeRaw(entry);
+      else writeTxn(w, hdr!, txn!, digest);
     } catch (e) {
       w.offset = at; // nothing of it stays, and a segment opened for it is not kept
       throw e;

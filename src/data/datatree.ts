@@ -516,8 +516,8 @@ export class DataTree {
     return this.digest.value;
   }
 
-  /** The tree digest now, as its two parts (TreeDigest.high, .low): no BigInt made. */
-  get treeDigestParts(): Readonly<Pick<TreeDigest, 'high' | 'low'>> {
+  /** The tree digest now, to carry on from (no BigInt made, as treeDigest makes); not to be changed. */
+  get treeDigestNow(): TreeDigest {
     return this.digest;
   }
 

@@ -253,14 +253,6 @@ export class TreeDigest {
     return high32() === (this.hi | 0) && low32() === (this.lo | 0);
   }
 
-  /** The sum's high and low parts (value = hi·2³² + lo, modulo 2⁶⁴), for a digest carried on. */
-  get high(): number {
-    return this.hi;
-  }
-
-  get low(): number {
-    return this.lo;
-  }
 }
 
 /** A recorded (zxid, digest) pair, as DataTree.ZxidDigest. */

@@ -22,11 +22,10 @@ import {
   ttlOwner,
 } from '../data/constants';
 import { DataNode, DataTree, parentOf, SYSTEM_PATHS } from '../data/datatree';
-import { DigestedNode, digestEnabled, nodeDigest } from '../data/digest';
+import { DigestedNode, digestEnabled, nodeDigest, TreeDigest } from '../data/digest';
 import { limitPath, StatsTrack, statPath } from '../data/quotas';
 import { pathProblem } from '../data/paths';
 import { Txn } from '../data/txn';
-import { join64 } from '../jute/int64';
 import { Membership, MembershipError, nextMembership, textOf } from '../config/membership';
 
 /** A znode as a prepared change leaves it: its persisted stat and data (what its digest covers). */
@@ -43,16 +42,9 @@ export interface ChangeRecord {
   nodeDigest: number;
   /** the digest of the state this change replaces (0: none, as for a create); -1 in a record not made to be added */
   replaced: number;
-  /**
-   * The tree digest once this change and every earlier outstanding one are applied, as
-   * TreeDigest's two parts (value = digestHi·2³² + digestLo modulo 2⁶⁴): numbers rather than a
-   * bigint, whose arithmetic would allocate several BigInts per change.
-   */
-  digestHi: number;
-  digestLo: number;
+  /** the tree digest once this change and every earlier outstanding one are applied (set by add) */
+  treeDigest: TreeDigest | null;
 }
-
-const TWO32 = 4294967296;
 
 export interface PrepSettings {
   extendedTypesEnabled: boolean;
@@ -172,8 +164,7 @@ export class PrepRequestProcessor {
       acl: this.tree.aclOf(n),
       nodeDigest: -1,
       replaced,
-      digestHi: 0,
-      digestLo: 0,
+      treeDigest: null,
     };
   }
 
@@ -183,9 +174,7 @@ export class PrepRequestProcessor {
    */
   currentDigest(): bigint {
     const list = this.outstandingList;
-    if (list.length === this.outstandingHead) return this.tree.treeDigest;
-    const last = list[list.length - 1];
-    return join64(last.digestHi, last.digestLo);
+    return list.length > this.outstandingHead ? list[list.length - 1].treeDigest!.value : this.tree.treeDigest;
   }
 
   private digestOf(c: ChangeRecord | undefined): number {
@@ -204,28 +193,12 @@ export class PrepRequestProcessor {
   private add(c: ChangeRecord): void {
     if (digestEnabled()) {
       const list = this.outstandingList;
-      let hi: number;
-      let lo: number;
-      if (list.length > this.outstandingHead) {
-        const last = list[list.length - 1];
-        hi = last.digestHi;
-        lo = last.digestLo;
-      } else {
-        const t = this.tree.treeDigestParts;
-        hi = t.high;
-        lo = t.low;
-      }
+      const d = new TreeDigest();
+      d.set(list.length > this.outstandingHead ? list[list.length - 1].treeDigest! : this.tree.treeDigestNow);
+      d.remove(c.replaced);
       c.nodeDigest = -1;
-      lo += this.digestOf(c) - c.replaced; // both digests are in [0, 2³²): one carry at most
-      if (lo >= TWO32) {
-        lo -= TWO32;
-        hi = (hi + 1) | 0;
-      } else if (lo < 0) {
-        lo += TWO32;
-        hi = (hi - 1) | 0;
-      }
-      c.digestHi = hi;
-      c.digestLo = lo;
+      d.add(this.digestOf(c));
+      c.treeDigest = d;
     }
     if (this.multiUndo && !this.multiUndo.has(c.path)) this.multiUndo.set(c.path, this.outstanding.get(c.path));
     this.outstanding.set(c.path, c);
@@ -234,7 +207,7 @@ export class PrepRequestProcessor {
 
   private dup(c: ChangeRecord, zxid: number): ChangeRecord {
     const replaced = this.digestOf(c);
-    return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl, nodeDigest: -1, replaced, digestHi: 0, digestLo: 0 };
+    return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl, nodeDigest: -1, replaced, treeDigest: null };
   }
 
   private check(acl: ACL[], perm: number, ids: readonly Id[]): void {
@@ -447,7 +420,7 @@ export class PrepRequestProcessor {
       ephemeralOwner: owner,
       raw: c.data,
     };
-    this.add({ zxid, path, stat, childCount: 0, acl, nodeDigest: -1, replaced: 0, digestHi: 0, digestLo: 0 });
+    this.add({ zxid, path, stat, childCount: 0, acl, nodeDigest: -1, replaced: 0, treeDigest: null });
     return txn;
   }
 
@@ -545,7 +518,7 @@ export class PrepRequestProcessor {
 }
 
 function deleted(zxid: number, path: string, replaced: number): ChangeRecord {
-  return { zxid, path, stat: null, childCount: -1, acl: [], nodeDigest: 0, replaced, digestHi: 0, digestLo: 0 };
+  return { zxid, path, stat: null, childCount: -1, acl: [], nodeDigest: 0, replaced, treeDigest: null };
 }
 
 export function formatSeq(n: number): string {

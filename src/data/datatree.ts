@@ -293,14 +293,18 @@ export class DataNode {
     if (kids.size === 0) e.kids = null;
   }
 
-  /** The client-visible Stat (ZooKeeper's DataNode.copyStat). */
+  /** The owner a Stat shows: only a normal ephemeral's (containers and TTL znodes show 0). */
+  private get visibleOwner(): bigint {
+    const owner = this.ephemeralOwner;
+    return owner === CONTAINER_EPHEMERAL_OWNER || ownerTtl(owner) >= 0 ? 0n : owner;
+  }
+
   /**
-   * What writeStat(w, this.stat()) writes, without the Stat object and its boxed numbers: a read
-   * answers with this (getData, exists, getChildren2, getACL).
+   * What writeStat(w, this.stat()) writes, without the Stat object and its boxed numbers: reads and
+   * write replies answer with this.
    */
   writeStat(w: JuteWriter): void {
     const n = this.childCount;
-    const owner = this.ephemeralOwner;
     w.writeLong(this.czxid);
     w.writeLong(this.mzxid);
     w.writeLong(this.ctime);
@@ -308,16 +312,15 @@ export class DataNode {
     w.writeInt(this.version);
     w.writeInt(this.cversion * 2 - n);
     w.writeInt(this.aversion);
-    if (owner === 0n || owner === CONTAINER_EPHEMERAL_OWNER || ownerTtl(owner) >= 0) w.writeLong(0);
-    else w.writeBigLong(owner);
+    w.writeBigLong(this.visibleOwner);
     w.writeInt(this.dataLength);
     w.writeInt(n);
     w.writeLong(this.pzxid);
   }
 
+  /** The client-visible Stat (ZooKeeper's DataNode.copyStat). */
   stat(): Stat {
     const n = this.childCount;
-    const owner = this.ephemeralOwner;
     return {
       czxid: this.czxid,
       mzxid: this.mzxid,
@@ -326,8 +329,7 @@ export class DataNode {
       version: this.version,
       cversion: this.cversion * 2 - n,
       aversion: this.aversion,
-      // only normal ephemerals expose their owner
-      ephemeralOwner: owner === CONTAINER_EPHEMERAL_OWNER || ownerTtl(owner) >= 0 ? 0n : owner,
+      ephemeralOwner: this.visibleOwner,
       dataLength: this.dataLength,
       numChildren: n,
       pzxid: this.pzxid,

@@ -38,16 +38,16 @@ export function writeWriteReply(w: JuteWriter, tree: DataTree, req: Request, hdr
     case OpCode.createContainer:
     case OpCode.createTTL:
       w.writeString(rc.path!);
-      writeResultStat(w, rc);
+      rc.node!.writeStat(w);
       break;
     case OpCode.setData:
     case OpCode.setACL:
-      writeResultStat(w, rc);
+      rc.node!.writeStat(w);
       break;
     case OpCode.reconfig:
       // GetDataResponse: the new membership and /zookeeper/config's stat
       w.writeBuffer(tree.getNode('/zookeeper/config')?.data ?? null);
-      writeResultStat(w, rc);
+      rc.node!.writeStat(w);
       break;
     case OpCode.multi:
       for (const sub of rc.multi!) {
@@ -87,10 +87,4 @@ export function writeWriteReply(w: JuteWriter, tree: DataTree, req: Request, hdr
       break;
   }
   w.endFrame(at);
-}
-
-/** The Stat of a txn's znode: from the znode itself (the reply is built right after the txn). */
-function writeResultStat(w: JuteWriter, rc: ProcessResult): void {
-  if (rc.node !== undefined) rc.node.writeStat(w);
-  else writeStat(w, rc.stat!);
 }

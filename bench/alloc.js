@@ -12,7 +12,6 @@
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -40,25 +39,8 @@ if (!fs.existsSync(`${JAVA_DIR}/zookeeper.jar`)) {
   process.exit(2);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-function ask(port, word) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(word));
-    let out = '';
-    s.on('data', (d) => (out += d));
-    s.on('close', () => resolve(out));
-    s.on('error', () => resolve(''));
-  });
-}
+const { sleep, freePort, ask, waitServing } = require('./standalone-util');
+
 async function packetsReceived(port) {
   const m = /zk_packets_received\s+(\d+)/.exec(await ask(port, 'mntr'));
   if (!m) throw new Error('no zk_packets_received in mntr');
@@ -80,10 +62,7 @@ async function measure(build, cell, classes) {
   });
   let load = null;
   try {
-    for (let i = 0; !(await ask(port, 'srvr')).includes('Mode:'); i++) {
-      if (i > 300 || server.exitCode !== null) throw new Error('server did not start');
-      await sleep(100);
-    }
+    await waitServing(port, server);
     load = spawn('java', ['-Xmx1500m', '-cp', `${classes}:${CLIENT_CP}`, 'ZkLoad', '--connect', `127.0.0.1:${port}`, '--cells', cell, '--sessions', '6', '--duration', String(DURATION + 4), '--warmup', String(WARMUP)], { stdio: 'ignore' });
     await sleep((WARMUP + 2) * 1000);
     const p0 = await packetsReceived(port);

@@ -21,33 +21,8 @@ const OUT = opt('--out', path.join(__dirname, '..', 'docs', 'benchmarks-durable.
 const DEPTHS = [1, 8, 64];
 const ZK_JAR = '/usr/share/java/zookeeper.jar';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-function ask(port, word) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(word));
-    let out = '';
-    s.on('data', (d) => (out += d));
-    s.on('close', () => resolve(out));
-    s.on('error', () => resolve(''));
-  });
-}
-async function waitServing(port, proc) {
-  for (let i = 0; i < 300; i++) {
-    if (proc.exitCode !== null) throw new Error('server exited');
-    if ((await ask(port, 'srvr')).includes('Mode:')) return;
-    await sleep(100);
-  }
-  throw new Error('server did not start');
-}
+const { sleep, freePort, ask, waitServing } = require('./standalone-util');
+
 async function fsyncCount(port) {
   const m = /zk_cnt_fsynctime\t(\d+)/.exec(await ask(port, 'mntr'));
   return m ? Number(m[1]) : NaN;

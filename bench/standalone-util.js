@@ -1,0 +1,39 @@
+// Helpers the standalone benchmarks share (bench/durable.js, bench/alloc.js): a free loopback
+// port, a four-letter word's answer, and waiting until a server serves.
+'use strict';
+const net = require('node:net');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** The answer to a four-letter word on 127.0.0.1:`port` ('' if the connection fails). */
+function ask(port, word) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(word));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('close', () => resolve(out));
+    s.on('error', () => resolve(''));
+  });
+}
+
+/** Until `srvr` names a mode (30 s at most); throws if the process `proc` exits first. */
+async function waitServing(port, proc) {
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error('server exited');
+    if ((await ask(port, 'srvr')).includes('Mode:')) return;
+    await sleep(100);
+  }
+  throw new Error('server did not start');
+}
+
+module.exports = { sleep, freePort, ask, waitServing };

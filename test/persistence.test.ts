@@ -10,13 +10,12 @@ import { dumpZk, HELPER, java, killStarted, normJavaDump, startZk, stopZk } from
 import { TxnHeader, ACL } from '../src/jute/records';
 import { DataTree, SYSTEM_PATHS } from '../src/data/datatree';
 import { OpCode, ttlOwner, CONTAINER_EPHEMERAL_OWNER } from '../src/data/constants';
-import { Txn } from '../src/data/txn';
+import { serializeTxn, Txn } from '../src/data/txn';
 import {
   findValidSnapshots,
   getLastLoggedZxid,
   isValidSnapshot,
   killDeadSessions,
-  marshallTxnEntry,
   PersistenceError,
   purge,
   readSnapshot,
@@ -375,7 +374,7 @@ describe('txn log', () => {
     expect(buf.length % (64 * 1024)).toBe(16); // preallocated: 16 + n * preAlloc (FilePadding)
     const read = [...readTxnLog(dir, 0)];
     expect(read.map((e) => e.hdr)).toEqual(b.entries.map((e) => e.hdr));
-    expect(read.map((e) => e.entry.toString('hex'))).toEqual(b.entries.map((e) => marshallTxnEntry(e.hdr, e.txn).toString('hex')));
+    expect(read.map((e) => e.entry.toString('hex'))).toEqual(b.entries.map((e) => serializeTxn(e.hdr, e.txn).toString('hex')));
     expect(read[3].txn).toEqual(b.entries[3].txn);
     expect(getLastLoggedZxid(dir)).toBe(b.zxid);
     expect([...readTxnLog(dir, 10)].map((e) => e.hdr.zxid)[0]).toBe(10);
@@ -442,7 +441,7 @@ describe('txn log', () => {
       const data = Buffer.alloc(Math.floor(rand() * 3000), zxid & 0xff);
       const txn: Txn = { type: OpCode.create, path: `/n${zxid}`, data, acl: OPEN, ephemeral: false, parentCVersion: zxid };
       const digest = { version: 2, treeDigest: BigInt(zxid) * 0x123456789n };
-      const entry = marshallTxnEntry(hdr, txn, digest);
+      const entry = serializeTxn(hdr, txn, digest);
       // the quorum path hands an entry already serialized; standalone serializes it in place
       if (rand() < 0.5) w.append(entry, zxid);
       else w.appendTxn(hdr, txn, digest);
@@ -510,7 +509,7 @@ describe('txn log', () => {
     const warnings: string[] = [];
     const logger = loggerOf((lvl, m) => void (lvl === 'warn' && warnings.push(m)));
     // incomplete record appended at the end
-    const extra = marshallTxnEntry({ clientId: 0n, cxid: 0, zxid: 4, time: 4, type: OpCode.delete }, { type: OpCode.delete, path: '/n0' });
+    const extra = serializeTxn({ clientId: 0n, cxid: 0, zxid: 4, time: 4, type: OpCode.delete }, { type: OpCode.delete, path: '/n0' });
     const partial = Buffer.alloc(12 + 10);
     partial.writeUInt32BE(adler32(extra), 4);
     partial.writeInt32BE(extra.length, 8);

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter, DEFAULT_MAX_BUFFER } from '../jute/archive';
 import { readTxnHeader, TxnHeader } from '../jute/records';
-import { deserializeTxn, serializeTxn, Txn, TxnDigest, writeTxn } from '../data/txn';
+import { deserializeTxn, Txn, TxnDigest, writeTxn } from '../data/txn';
 import {
   adler32,
   FORMAT_VERSION,
@@ -49,11 +49,6 @@ export function fileHeader(magic: number, dbid: bigint): Buffer {
   h.writeInt32BE(FORMAT_VERSION, 4);
   h.writeBigInt64BE(dbid, 8);
   return h;
-}
-
-/** Serialize a txn as a log entry, optionally with the 3.6+ TxnDigest trailer. */
-export function marshallTxnEntry(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): Buffer {
-  return Buffer.from(serializeTxn(hdr, txn, digest));
 }
 
 /**

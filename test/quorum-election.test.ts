@@ -40,9 +40,16 @@ interface Peer {
   epoch: number;
 }
 
-function simulate(seed: number, peers: Peer[], startAt: Map<number, number>, untilMs = 20000): void {
+/**
+ * Runs the peers over a lossy network in 5 ms steps. `dead` peers never come up: each live peer
+ * hears that their connection is down (peerDown, as the connection manager reports a refused
+ * connect) at a random moment in its first 40 ms. Returns when each peer decided (ms).
+ */
+function simulate(seed: number, peers: Peer[], startAt: Map<number, number>, untilMs = 20000, dead: number[] = []): Map<number, number> {
   const rnd = prng(seed);
   let now = 0;
+  const decidedAt = new Map<number, number>();
+  const downAt = new Map<number, number>();
   let q: { at: number; from: number; to: number; out: Outgoing }[] = [];
   const send = (from: number, outs: Outgoing[]): void => {
     for (const o of outs) {
@@ -57,6 +64,11 @@ function simulate(seed: number, peers: Peer[], startAt: Map<number, number>, unt
       if (!p.up && (startAt.get(p.id) ?? Infinity) <= now) {
         p.up = true;
         send(p.id, p.fle.startElection(now, p.zxid, p.epoch));
+        downAt.set(p.id, now + Math.floor(rnd() * 40));
+      }
+      if (p.up && dead.length && (downAt.get(p.id) ?? Infinity) <= now) {
+        downAt.delete(p.id);
+        for (const d of dead) p.fle.peerDown(d);
       }
     }
     const due = q.filter((m) => m.at <= now);
@@ -67,7 +79,9 @@ function simulate(seed: number, peers: Peer[], startAt: Map<number, number>, unt
       send(to.id, to.fle.receive(m.from, m.out.msg, now));
     }
     for (const p of peers) if (p.up) send(p.id, p.fle.tick(now));
+    for (const p of peers) if (p.fle.decision() && !decidedAt.has(p.id)) decidedAt.set(p.id, now);
   }
+  return decidedAt;
 }
 
 function mk(id: number, voters: number[], zxid: number, epoch: number): Peer {
@@ -100,6 +114,56 @@ describe('FastLeaderElection', () => {
         expect(leader).toBe(best.id);
       }
     }
+  });
+
+  it('with the old leader down, the live peers agree on the best of them, and decide without finalizeWait when all of them voted for it (500 seeds)', () => {
+    let early = 0;
+    let runs = 0;
+    for (let seed = 1; seed <= 500; seed++) {
+      const rnd = prng(seed * 13);
+      const n = seed % 2 ? 3 : 5;
+      const voters = Array.from({ length: n }, (_, i) => i + 1);
+      const peers = voters.map((id) => mk(id, voters, Math.floor(rnd() * 4), 1 + Math.floor(rnd() * 2)));
+      // the old leader (1 or 2 of them down with 5 voters) never answers
+      const dead = n === 3 ? [1 + Math.floor(rnd() * 3)] : [1 + Math.floor(rnd() * 5)];
+      if (n === 5 && seed % 4 === 0) dead.push((dead[0] % 5) + 1);
+      const live = peers.filter((p) => !dead.includes(p.id));
+      const startAt = new Map(live.map((p) => [p.id, seed % 3 === 0 ? 0 : Math.floor(rnd() * 200)]));
+      const decidedAt = simulate(seed, peers, startAt, 6000, dead);
+      const leader = live[0].fle.decision()?.leader;
+      for (const p of live) {
+        const d = p.fle.decision();
+        expect(d, `seed ${seed}: peer ${p.id} did not decide`).not.toBeNull();
+        expect(d!.leader, `seed ${seed}: peer ${p.id}`).toBe(leader);
+        expect(d!.state).toBe(p.id === leader ? 'LEADING' : 'FOLLOWING');
+      }
+      expect(dead, `seed ${seed}`).not.toContain(leader);
+      if (seed % 3 === 0) {
+        // all started together: the best live peer leads
+        const best = [...live].sort((a, b) => b.epoch - a.epoch || b.zxid - a.zxid || b.id - a.id)[0];
+        expect(leader, `seed ${seed}`).toBe(best.id);
+        runs++;
+        // and, with nothing to wait for, before finalizeWait (200 ms) could have run out
+        if (Math.max(...live.map((p) => decidedAt.get(p.id)!)) < 200) early++;
+      }
+    }
+    // a lost notification (10% each here) waits for the re-send 200 ms on, so only about a third of
+    // the runs decide early; with finalizeWait always served, none would
+    expect(early / runs).toBeGreaterThan(0.25);
+  });
+
+  it('a down peer that speaks again is waited for once more', () => {
+    const f = new FastLeaderElection({ myid: 2, voters: [1, 2, 3] });
+    f.peerDown(3);
+    f.receive(3, { state: PeerState.FOLLOWING, leader: 3, zxid: 5, electionEpoch: 1, peerEpoch: 1, version: 2, config: '' }, 0);
+    f.startElection(1, 5, 1);
+    const v = { state: PeerState.LOOKING, leader: 2, zxid: 5, electionEpoch: 1, peerEpoch: 1, version: 2, config: '' };
+    f.receive(2, v, 2);
+    f.receive(1, v, 3);
+    // 3 was heard after it was down, so its vote may still come: finalizeWait runs
+    expect(f.decision()).toBeNull();
+    f.peerDown(3);
+    expect(f.decision()).toMatchObject({ state: 'LEADING', leader: 2 });
   });
 
   it('a peer that starts its round a moment after another takes the vote that came while it still followed (no 200 ms resend wait)', () => {

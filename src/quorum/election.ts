@@ -81,6 +81,14 @@ export class ElectionService {
       this.out(this.fle.receive(sid, n, Date.now()));
       this.check();
     });
+    // which peers are reachable: a quorum's vote is decided without finalizeWait once every other
+    // voter has voted or is down (FastLeaderElection.nothingToWaitFor)
+    this.cnx.on('down', (sid: number) => {
+      if (!this.fle) return;
+      this.fle.peerDown(sid);
+      this.check();
+    });
+    this.cnx.on('up', (sid: number) => this.fle?.peerUp(sid));
     this.timer = setInterval(() => this.tick(), 50);
     this.timer.unref();
   }

@@ -157,12 +157,17 @@ export class QuorumCnxManager extends EventEmitter {
       clearTimeout(t);
       this.connecting.delete(sid);
       s.destroy();
+      if (!this.closed && !this.conns.has(sid)) this.emit('down', sid);
     };
     const s = this.o.transport
       ? this.o.transport.connect(peer.host, peer.port, onReady, onError)
       : net.connect({ host: peer.host, port: peer.port }).once('connect', () => onReady(s)).once('error', onError);
     s.setNoDelay(true);
-    const t = setTimeout(() => s.destroy(), this.o.connectTimeoutMs ?? 5000);
+    const t = setTimeout(() => {
+      s.destroy();
+      this.connecting.delete(sid);
+      if (!this.closed && !this.conns.has(sid)) this.emit('down', sid);
+    }, this.o.connectTimeoutMs ?? 5000);
   }
 
   private accept(s: net.Socket): void {
@@ -211,6 +216,7 @@ export class QuorumCnxManager extends EventEmitter {
     const old = this.conns.get(sid);
     if (old && old !== s) old.destroy();
     this.conns.set(sid, s);
+    this.emit('up', sid);
     let buf: Buffer = initial;
     const drain = (): void => {
       while (buf.length >= 4) {
@@ -230,7 +236,9 @@ export class QuorumCnxManager extends EventEmitter {
       drain();
     });
     s.on('close', () => {
-      if (this.conns.get(sid) === s) this.conns.delete(sid);
+      if (this.conns.get(sid) !== s) return; // replaced by a newer connection: the peer is still there
+      this.conns.delete(sid);
+      if (!this.closed) this.emit('down', sid);
     });
     s.on('error', () => s.destroy());
     const msg = this.pending.get(sid) ?? this.last.get(sid);

@@ -57,6 +57,12 @@ export class FastLeaderElection {
   private isObserver: boolean | undefined;
   private lastSeen: QuorumVerifier | null = null;
   private config: string;
+  /**
+   * Voters known to be down: the connection manager saw the connection to them close or fail to
+   * open, and nothing has come from them since. Their vote cannot come, so finalizeWait does not
+   * wait for it (see `nothingToWaitFor`).
+   */
+  private down = new Set<number>();
 
   constructor(private readonly o: FleOptions) {
     this.voters = new Set(o.voters);
@@ -190,8 +196,48 @@ export class FastLeaderElection {
     return this.logicalclock === electionEpoch;
   }
 
+  /**
+   * The connection to `sid` closed or could not be opened (a refused connect: nobody listens on its
+   * election port). A vote from it cannot arrive until it comes back, so a quorum that agrees while
+   * every other voter is in this state or has voted decides now (`nothingToWaitFor`).
+   */
+  peerDown(sid: number): void {
+    if (sid === this.o.myid) return;
+    this.down.add(sid);
+    if (this.looking && this.finalizeAt >= 0 && this.nothingToWaitFor()) this.decide(this.proposal.leader, this.proposal.zxid, this.proposal.peerEpoch);
+  }
+
+  /** A connection to `sid` is open again: its vote may come, so finalizeWait waits for it again. */
+  peerUp(sid: number): void {
+    this.down.delete(sid);
+  }
+
+  /**
+   * finalizeWait (200 ms in FastLeaderElection) waits for a better vote than the quorum agreed on.
+   * When every voter that is not down has sent this very vote, no better one can come: a voter's
+   * vote only grows within a round, so a better vote would have to start from some live voter's
+   * own credentials, and each live voter is already on record voting for this one. Then the wait
+   * would only delay the decision: in a failover after kill -9 of the leader, whose election port
+   * refuses connections at once, it was 200 ms of the ~300 ms. A quorum alone is not enough (the
+   * votes in hand can be stale: two peers could each hold a quorum for a different leader and
+   * decide apart, which the election tests' lossy runs found). Safety does not rest on the wait: a
+   * leader still needs a quorum of followers to accept its epoch (Zab). ZooKeeper 3.8 always waits.
+   */
+  private nothingToWaitFor(): boolean {
+    const p = this.proposal;
+    const settled = (sid: number): boolean => {
+      if (this.down.has(sid)) return true;
+      const v = this.recvset.get(sid);
+      return v !== undefined && v.leader === p.leader && v.zxid === p.zxid && v.peerEpoch === p.peerEpoch;
+    };
+    for (const v of this.voters) if (!settled(v)) return false;
+    if (this.lastSeen) for (const v of this.lastSeen.voters) if (!settled(v)) return false;
+    return true;
+  }
+
   receive(from: number, n: Notification, now: number): Outgoing[] {
     const out: Outgoing[] = [];
+    this.down.delete(from);
     if (!this.isVoter(from)) {
       // an observer or non-voter asks: tell it our current vote
       const v = this.decided ?? this.proposal;
@@ -228,6 +274,7 @@ export class FastLeaderElection {
         this.recvset.set(from, vote);
         if (this.agree(this.recvset, this.proposal, false)) {
           if (this.finalizeAt < 0) this.finalizeAt = now + (this.o.finalizeWaitMs ?? 200);
+          if (this.nothingToWaitFor()) this.decide(this.proposal.leader, this.proposal.zxid, this.proposal.peerEpoch);
         } else this.finalizeAt = -1;
         return out;
       }

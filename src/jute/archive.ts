@@ -147,8 +147,9 @@ export class JuteReader {
 export class JuteWriter {
   buf: Buffer;
   offset = 0;
-  constructor(initial = 256) {
-    this.buf = Buffer.allocUnsafe(initial);
+  /** `initial`: a size, or the buffer to start in (e.g. one in shared memory) */
+  constructor(initial: number | Buffer = 256) {
+    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
   }
 
   private ensure(n: number): void {

@@ -9,6 +9,7 @@ import { JuteReader, JuteWriter } from '../jute/archive';
 import { DataNode, DataTree, parentOf } from '../data/datatree';
 import { DIGEST_VERSION, digestEnabled, TreeDigest } from '../data/digest';
 import { scanInWorker, WorkerScan } from './snapcheck';
+import { adlerInThread, inline, sharedChunk } from './adlerthread';
 import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
 import { fileHeader } from './txnlog';
 import { BodySink, encodeTreeBody, TreeBodyError, TreeBodyParser } from './treebody';
@@ -65,6 +66,8 @@ const CHUNK = 1024 * 1024;
 /** snappy compresses in JS, synchronously: smaller chunks, so that it never holds the thread long */
 const SNAPPY_CHUNK = 256 * 1024;
 const SLICE_MS = 4;
+/** from this many znodes (~1.5 MB and up) a snapshot's checksum is taken in the worker thread */
+const ADLER_THREAD_FROM = 10_000;
 /** the encoder pauses this often so that the writer can look at the clock */
 const NODES_PER_CHECK = 1000;
 
@@ -265,14 +268,16 @@ export async function writeSnapshot(
   const chunk = compression === 'snappy' ? SNAPPY_CHUNK : CHUNK;
 
   async function* generate(): AsyncGenerator<Buffer> {
-    const crc = new Adler32();
-    let w = new JuteWriter(chunk + 4096);
-    const flushed = { upto: 0 };
+    // the body's checksum in the worker thread for all but small trees (adlerthread.ts); the
+    // writer's chunks then live in shared memory, so the thread reads them where they are
+    const offThread = tree.nodes.size >= ADLER_THREAD_FROM;
+    const sum = offThread ? adlerInThread() : inline();
+    const fresh = (): JuteWriter => new JuteWriter(offThread ? sharedChunk(chunk + 4096) : chunk + 4096);
+    let w = fresh();
     const take = (): Buffer => {
-      crc.update(w.buf, flushed.upto, w.offset);
       const out = w.finish(); // a view of a buffer no one writes to again: w starts a new one
-      w = new JuteWriter(chunk + 4096);
-      flushed.upto = 0;
+      sum.update(out);
+      w = fresh();
       return out;
     };
     w.writeRaw(fileHeader(SNAP_MAGIC, -1n));
@@ -295,8 +300,14 @@ export async function writeSnapshot(
         sliceStart = performance.now();
       }
     }
-    writeTrailer(w, crc, flushed, tree);
-    yield take();
+    // the seals need the checksum of everything before them: the rest of the body goes in, and
+    // the trailer's few bytes are summed here, going on from the thread's value
+    const body_ = w.finish();
+    sum.update(body_);
+    const crc = Adler32.resume(await sum.value());
+    const trailer = new JuteWriter(256);
+    writeTrailer(trailer, crc, { upto: 0 }, tree);
+    yield Buffer.concat([body_, trailer.finish()]);
   }
 
   try {

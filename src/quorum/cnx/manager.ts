@@ -134,7 +134,11 @@ export class QuorumCnxManager extends EventEmitter {
     const peer = this.o.peers.get(sid) ?? this.learned.get(sid);
     if (!peer) return;
     this.connecting.add(sid);
+    // a failure before the connection is made means the peer cannot be reached ('down'); after
+    // it, the socket may still be reset by the tie-break (a larger sid drops ours and dials back)
+    let made = false;
     const onReady = (s: net.Socket): void => {
+      made = true;
       clearTimeout(t);
       s.write(initialMessage(this.o.myid, this.o.listenHost, this.o.listenPort));
       const decide = (): void => {
@@ -157,7 +161,7 @@ export class QuorumCnxManager extends EventEmitter {
       clearTimeout(t);
       this.connecting.delete(sid);
       s.destroy();
-      if (!this.closed && !this.conns.has(sid)) this.emit('down', sid);
+      if (!made && !this.closed && !this.conns.has(sid)) this.emit('down', sid);
     };
     const s = this.o.transport
       ? this.o.transport.connect(peer.host, peer.port, onReady, onError)

@@ -147,9 +147,8 @@ export class JuteReader {
 export class JuteWriter {
   buf: Buffer;
   offset = 0;
-  /** `initial`: a size, or the buffer to start in (e.g. one in shared memory) */
-  constructor(initial: number | Buffer = 256) {
-    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
+  constructor(initial = 256) {
+    this.buf = Buffer.allocUnsafe(initial);
   }
 
   private ensure(n: number): void {

@@ -9,7 +9,7 @@ import { JuteReader, JuteWriter } from '../jute/archive';
 import { DataNode, DataTree, parentOf } from '../data/datatree';
 import { DIGEST_VERSION, digestEnabled, TreeDigest } from '../data/digest';
 import { scanInWorker, WorkerScan } from './snapcheck';
-import { adlerInThread, inline, sharedChunk } from './adlerthread';
+import { adlerInThread, inline } from './adlerthread';
 import { SNAPPY_MAGIC, SnappyFramer, snappyStreamDecode } from './snappy';
 import { fileHeader } from './txnlog';
 import { BodySink, encodeTreeBody, TreeBodyError, TreeBodyParser } from './treebody';
@@ -268,16 +268,12 @@ export async function writeSnapshot(
   const chunk = compression === 'snappy' ? SNAPPY_CHUNK : CHUNK;
 
   async function* generate(): AsyncGenerator<Buffer> {
-    // the body's checksum in the worker thread for all but small trees (adlerthread.ts); the
-    // writer's chunks then live in shared memory, so the thread reads them where they are
-    const offThread = tree.nodes.size >= ADLER_THREAD_FROM;
-    const sum = offThread ? adlerInThread() : inline();
-    const fresh = (): JuteWriter => new JuteWriter(offThread ? sharedChunk(chunk + 4096) : chunk + 4096);
-    let w = fresh();
+    // the body's checksum in the worker thread for all but small trees (adlerthread.ts)
+    const sum = tree.nodes.size >= ADLER_THREAD_FROM ? adlerInThread() : inline();
+    let w = new JuteWriter(chunk + 4096);
     const take = (): Buffer => {
       const out = w.finish(); // a view of a buffer no one writes to again: w starts a new one
-      sum.update(out);
-      w = fresh();
+      w = new JuteWriter(chunk + 4096);
       return out;
     };
     w.writeRaw(fileHeader(SNAP_MAGIC, -1n));
@@ -292,7 +288,9 @@ export async function writeSnapshot(
       }
       if (w.offset >= chunk) {
         // the file stream takes it when it has written the last one: the event loop turns meanwhile
-        yield take();
+        const out = take();
+        await sum.update(out);
+        yield out;
         sink.w = w;
         sliceStart = performance.now();
       } else if (yieldEvery !== undefined || performance.now() - sliceStart >= SLICE_MS) {
@@ -303,7 +301,7 @@ export async function writeSnapshot(
     // the seals need the checksum of everything before them: the rest of the body goes in, and
     // the trailer's few bytes are summed here, going on from the thread's value
     const body_ = w.finish();
-    sum.update(body_);
+    await sum.update(body_);
     const crc = Adler32.resume(await sum.value());
     const trailer = new JuteWriter(256);
     writeTrailer(trailer, crc, { upto: 0 }, tree);

@@ -198,8 +198,8 @@ export class FastLeaderElection {
 
   /**
    * The connection to `sid` closed or could not be opened (a refused connect: nobody listens on its
-   * election port). A vote from it cannot arrive until it comes back, so a quorum that agrees while
-   * every other voter is in this state or has voted decides now (`nothingToWaitFor`).
+   * election port). A vote from it cannot arrive until it comes back, so once every other voter has
+   * sent the proposal a quorum agreed on, the peer decides now (`nothingToWaitFor`).
    */
   peerDown(sid: number): void {
     if (sid === this.o.myid) return;

@@ -71,17 +71,22 @@ const ADLER_THREAD_FROM = 10_000;
 /** the encoder pauses this often so that the writer can look at the clock */
 const NODES_PER_CHECK = 1000;
 
-function writeSeal(w: JuteWriter, crc: Adler32, flushed: { upto: number }): void {
-  // everything written so far goes into the checksum, then the seal itself
-  crc.update(w.buf, flushed.upto, w.offset);
-  flushed.upto = w.offset;
+/** Sum w's bytes from `from` on into `crc`, then write the seal; returns where the seal ends. */
+function writeSeal(w: JuteWriter, crc: Adler32, from: number): number {
+  // everything written since the last seal goes into the checksum, then the seal itself
+  crc.update(w.buf, from, w.offset);
+  const end = w.offset;
   w.writeLong(crc.value);
   w.writeString('/');
+  return end;
 }
 
-/** What follows the tree body in a file: the seal, and with digests on the digest section and its seal. */
-function writeTrailer(w: JuteWriter, crc: Adler32, flushed: { upto: number }, tree: DataTree): void {
-  writeSeal(w, crc, flushed);
+/**
+ * What follows the tree body in a file, written into `w` (fresh: `crc` holds everything before
+ * it): the seal, and with digests on the digest section and its seal.
+ */
+function writeTrailer(w: JuteWriter, crc: Adler32, tree: DataTree): void {
+  const summed = writeSeal(w, crc, 0);
   if (digestEnabled()) {
     // the digest after the last txn applied, read at the end of the fuzzy write
     // (DataTree.serializeZxidDigest): a reader compares it once replay reaches that zxid. Empty
@@ -90,7 +95,7 @@ function writeTrailer(w: JuteWriter, crc: Adler32, flushed: { upto: number }, tr
     w.writeLong(z ? z.zxid : 0);
     w.writeInt(DIGEST_VERSION);
     w.writeBigLong(z ? z.digest : 0n);
-    writeSeal(w, crc, flushed);
+    writeSeal(w, crc, summed);
   }
 }
 
@@ -194,7 +199,7 @@ export class SnapshotBodyWriter {
   /** The body is complete: append the seal (and digest section) for `tree`, wait for the writes, fsync. */
   async finish(tree: DataTree): Promise<void> {
     const w = new JuteWriter(64);
-    writeTrailer(w, this.crc, { upto: 0 }, tree);
+    writeTrailer(w, this.crc, tree);
     this.append(w.finish());
     const fd = this.fd!;
     this.fd = null;
@@ -300,12 +305,12 @@ export async function writeSnapshot(
     }
     // the seals need the checksum of everything before them: the rest of the body goes in, and
     // the trailer's few bytes are summed here, going on from the thread's value
-    const body_ = w.finish();
-    await sum.update(body_);
-    const crc = Adler32.resume(await sum.value());
+    const rest = w.finish();
+    await sum.update(rest);
     const trailer = new JuteWriter(256);
-    writeTrailer(trailer, crc, { upto: 0 }, tree);
-    yield Buffer.concat([body_, trailer.finish()]);
+    writeTrailer(trailer, Adler32.resume(await sum.value()), tree);
+    yield rest;
+    yield trailer.finish();
   }
 
   try {

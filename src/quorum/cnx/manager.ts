@@ -167,11 +167,8 @@ export class QuorumCnxManager extends EventEmitter {
       ? this.o.transport.connect(peer.host, peer.port, onReady, onError)
       : net.connect({ host: peer.host, port: peer.port }).once('connect', () => onReady(s)).once('error', onError);
     s.setNoDelay(true);
-    const t = setTimeout(() => {
-      s.destroy();
-      this.connecting.delete(sid);
-      if (!this.closed && !this.conns.has(sid)) this.emit('down', sid);
-    }, this.o.connectTimeoutMs ?? 5000);
+    // no answer in time: a failed connect like any other (onReady clears the timer once it is made)
+    const t = setTimeout(onError, this.o.connectTimeoutMs ?? 5000);
   }
 
   private accept(s: net.Socket): void {

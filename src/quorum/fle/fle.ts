@@ -161,6 +161,11 @@ export class FastLeaderElection {
     this.finalizeAt = -1;
   }
 
+  /** The vote a quorum agreed on becomes the decision. */
+  private decideProposal(): void {
+    this.decide(this.proposal.leader, this.proposal.zxid, this.proposal.peerEpoch);
+  }
+
   /**
    * A committed reconfig designated the leader (COMMITANDACTIVATE): take it as decided, with no
    * election (QuorumPeer.updateVote and the reconfigFlag of updateServerState).
@@ -204,7 +209,7 @@ export class FastLeaderElection {
   peerDown(sid: number): void {
     if (sid === this.o.myid) return;
     this.down.add(sid);
-    if (this.looking && this.finalizeAt >= 0 && this.nothingToWaitFor()) this.decide(this.proposal.leader, this.proposal.zxid, this.proposal.peerEpoch);
+    if (this.looking && this.finalizeAt >= 0 && this.nothingToWaitFor()) this.decideProposal();
   }
 
   /** A connection to `sid` is open again: its vote may come, so finalizeWait waits for it again. */
@@ -274,7 +279,7 @@ export class FastLeaderElection {
         this.recvset.set(from, vote);
         if (this.agree(this.recvset, this.proposal, false)) {
           if (this.finalizeAt < 0) this.finalizeAt = now + (this.o.finalizeWaitMs ?? 200);
-          if (this.nothingToWaitFor()) this.decide(this.proposal.leader, this.proposal.zxid, this.proposal.peerEpoch);
+          if (this.nothingToWaitFor()) this.decideProposal();
         } else this.finalizeAt = -1;
         return out;
       }
@@ -306,7 +311,7 @@ export class FastLeaderElection {
   tick(now: number): Outgoing[] {
     if (!this.looking) return [];
     if (this.finalizeAt >= 0 && now >= this.finalizeAt) {
-      this.decide(this.proposal.leader, this.proposal.zxid, this.proposal.peerEpoch);
+      this.decideProposal();
       return [];
     }
     if (now - this.lastSend >= this.interval) {

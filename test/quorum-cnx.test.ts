@@ -25,16 +25,21 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
+/** Start `m`, send a vote to peer 2 and wait for the first reachability report. */
+async function sendAndWait(m: QuorumCnxManager): Promise<string[]> {
+  managers.push(m);
+  await m.listen();
+  const seen = events(m);
+  m.send(2, Buffer.from('vote'));
+  await until(() => seen.length > 0);
+  return seen;
+}
+
 describe('QuorumCnxManager reachability', () => {
   it('reports a refused connect as down', async () => {
     const [mine, nobody] = await freePorts(2);
     const m = new QuorumCnxManager({ myid: 1, listenHost: '127.0.0.1', listenPort: mine, peers: new Map([[2, { host: '127.0.0.1', port: nobody }]]) });
-    managers.push(m);
-    await m.listen();
-    const seen = events(m);
-    m.send(2, Buffer.from('vote'));
-    await until(() => seen.length > 0);
-    expect(seen).toEqual(['down 2']);
+    expect(await sendAndWait(m)).toEqual(['down 2']);
   });
 
   it('reports up when a connection is made and down when the peer goes away', async () => {
@@ -81,12 +86,7 @@ describe('QuorumCnxManager reachability', () => {
         },
       },
     });
-    managers.push(m);
-    await m.listen();
-    const seen = events(m);
-    m.send(2, Buffer.from('vote'));
-    await until(() => seen.length > 0);
-    expect(seen).toEqual(['down 2']);
+    expect(await sendAndWait(m)).toEqual(['down 2']);
     m.send(2, Buffer.from('vote again'));
     expect(dials).toBe(2);
     for (const s of hanging) s.destroy();

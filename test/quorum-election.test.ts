@@ -84,6 +84,18 @@ function simulate(seed: number, peers: Peer[], startAt: Map<number, number>, unt
   return decidedAt;
 }
 
+/** Every one of `peers` decided, all for the same leader, in the role that goes with it; that leader. */
+function oneLeader(seed: number, peers: Peer[]): number | undefined {
+  const leader = peers[0].fle.decision()?.leader;
+  for (const p of peers) {
+    const d = p.fle.decision();
+    expect(d, `seed ${seed}: peer ${p.id} did not decide`).not.toBeNull();
+    expect(d!.leader, `seed ${seed}: peer ${p.id}`).toBe(leader);
+    expect(d!.state).toBe(p.id === leader ? 'LEADING' : 'FOLLOWING');
+  }
+  return leader;
+}
+
 function mk(id: number, voters: number[], zxid: number, epoch: number): Peer {
   return { id, fle: new FastLeaderElection({ myid: id, voters }), up: false, zxid, epoch };
 }
@@ -98,13 +110,7 @@ describe('FastLeaderElection', () => {
       const together = seed % 3 === 0;
       const startAt = new Map(voters.map((id) => [id, together ? 0 : Math.floor(rnd() * 200)]));
       simulate(seed, peers, startAt, 6000);
-      const leader = peers[0].fle.decision()?.leader;
-      for (const p of peers) {
-        const d = p.fle.decision();
-        expect(d, `seed ${seed}: peer ${p.id} did not decide`).not.toBeNull();
-        expect(d!.leader, `seed ${seed}: peer ${p.id}`).toBe(leader);
-        expect(d!.state).toBe(p.id === leader ? 'LEADING' : 'FOLLOWING');
-      }
+      const leader = oneLeader(seed, peers);
       // the leader's vote beats or equals those of a quorum (the peers that elected it)
       const l = peers.find((p) => p.id === leader)!;
       const beaten = peers.filter((p) => p.epoch < l.epoch || (p.epoch === l.epoch && (p.zxid < l.zxid || (p.zxid === l.zxid && p.id <= l.id))));
@@ -130,13 +136,7 @@ describe('FastLeaderElection', () => {
       const live = peers.filter((p) => !dead.includes(p.id));
       const startAt = new Map(live.map((p) => [p.id, seed % 3 === 0 ? 0 : Math.floor(rnd() * 200)]));
       const decidedAt = simulate(seed, peers, startAt, 6000, dead);
-      const leader = live[0].fle.decision()?.leader;
-      for (const p of live) {
-        const d = p.fle.decision();
-        expect(d, `seed ${seed}: peer ${p.id} did not decide`).not.toBeNull();
-        expect(d!.leader, `seed ${seed}: peer ${p.id}`).toBe(leader);
-        expect(d!.state).toBe(p.id === leader ? 'LEADING' : 'FOLLOWING');
-      }
+      const leader = oneLeader(seed, live);
       expect(dead, `seed ${seed}`).not.toContain(leader);
       if (seed % 3 === 0) {
         // all started together: the best live peer leads

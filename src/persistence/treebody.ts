@@ -376,7 +376,10 @@ export class TreeBodyParser {
     if (this.digestRecords) {
       // the znode's digest from the record's bytes (the record is whole here: its stat was read)
       const d = recordDigest(r.buf, at + 4, pathEnd, data === null ? dataEnd : dataEnd - data.length, dataEnd, statStart);
-      this.digest.add(d >= 0 ? d : nodeDigest(key, node));
+      if (d >= 0) {
+        node.keepDigest(d);
+        this.digest.add(d);
+      } else this.digest.add(node.digest(key));
     }
     if (node.czxid > tree.maxCzxid) tree.maxCzxid = node.czxid;
     tree.approximateDataSize += key.length + (data ? data.length : 0);

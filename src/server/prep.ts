@@ -151,7 +151,7 @@ export class PrepRequestProcessor {
     }
     const n = this.tree.getNode(path);
     if (!n) throw new KeeperError(Err.NONODE, path);
-    return this.fromTree(path, n, zxid, nodeDigest(path, n));
+    return this.fromTree(path, n, zxid, n.digest(path));
   }
 
   private fromTree(path: string, n: DataNode, zxid: number, replaced: number): ChangeRecord {

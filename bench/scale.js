@@ -291,6 +291,9 @@ function purgeSnapshots(dataDirs) {
   return freed;
 }
 
+/** the load fails when nothing has been answered for this long (BENCH_LOAD_STALL_MS moves it) */
+const LOAD_STALL_MS = Number(process.env.BENCH_LOAD_STALL_MS) || 120000;
+
 async function load(port, n, dataDirs = []) {
   const purger = setInterval(() => purgeSnapshots(dataDirs), 10000);
   try {
@@ -302,20 +305,44 @@ async function load(port, n, dataDirs = []) {
 }
 
 async function loadInner(port, n) {
-  const loaders = await Promise.all([0, 1, 2, 3].map(() => Client.open(port)));
-  for (let k = 0; k < 10; k++) await loaders[0].create(`/s${k}`, Buffer.alloc(0));
-  const t0 = Date.now();
-  let lastLog = t0;
-  const errors = await pipelined(loaders, n, 500, (c, i) => {
-    if (Date.now() - lastLog > 30000) {
-      lastLog = Date.now();
-      log(`  … ${i.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} created`);
-    }
-    return c.create(znodePath(i));
+  // a server that stops answering (seen once: a new ZooKeeper leader of 2 peers left the load's
+  // first requests unanswered) ends the run with an error instead of holding it for ever
+  let sent = 0;
+  let progressAt = Date.now();
+  let watchdog;
+  const stalled = new Promise((_, reject) => {
+    watchdog = setInterval(() => {
+      if (Date.now() - progressAt < LOAD_STALL_MS) return;
+      reject(new Error(`the load stalled: nothing answered for ${LOAD_STALL_MS / 1000} s, ${sent.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} creates sent (port ${port})`));
+    }, 1000);
   });
-  const ms = Date.now() - t0;
-  for (const c of loaders) c.close();
-  return { ms, errors };
+  const loaders = [];
+  let t0 = 0;
+  const work = async () => {
+    for (let k = 0; k < 4; k++) loaders.push(await Client.open(port));
+    for (let k = 0; k < 10; k++) {
+      await loaders[0].create(`/s${k}`, Buffer.alloc(0));
+      progressAt = Date.now();
+    }
+    t0 = Date.now();
+    let lastLog = t0;
+    return pipelined(loaders, n, 500, (c, i) => {
+      sent = i;
+      progressAt = Date.now(); // a create is sent when one in flight was answered
+      if (Date.now() - lastLog > 30000) {
+        lastLog = Date.now();
+        log(`  … ${i.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} created`);
+      }
+      return c.create(znodePath(i));
+    });
+  };
+  try {
+    const errors = await Promise.race([work(), stalled]);
+    return { ms: Date.now() - t0, errors };
+  } finally {
+    clearInterval(watchdog);
+    for (const c of loaders) c.close();
+  }
 }
 
 // ---------- servers ----------

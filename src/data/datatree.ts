@@ -575,7 +575,12 @@ export class DataTree {
   recomputeDigest(): void {
     this.digest.clear();
     if (!digestEnabled()) return;
-    for (const w = this.nodes.walk(); w.next(); ) this.digest.add(w.value.digest(w.key));
+    // computed afresh (not taken from the znodes' kept digests), and kept
+    for (const w = this.nodes.walk(); w.next(); ) {
+      const d = nodeDigest(w.key, w.value);
+      w.value.keepDigest(d);
+      this.digest.add(d);
+    }
   }
 
   /** A znode put into `nodes` directly (a load's system znodes), or one just changed: count it in the tree digest. */

@@ -294,8 +294,7 @@ export class DataNode {
   }
 
   set data(b: Buffer | null) {
-    this.r = bytesToLatin1(b);
-    this.dg = undefined;
+    this.raw = bytesToLatin1(b);
   }
 
   get dataLength(): number {

@@ -69,6 +69,25 @@ describe('IdleCollector', () => {
     expect(new IdleCollector(0).check(0, 8 * MB, 20 * MB, 0)).toBe(false);
   });
 
+  it('a collection that leaves the young generation large is followed, once, by a GC that gives it back', () => {
+    const c = new IdleCollector(0);
+    expect(c.check(0, 560 * MB, 590 * MB, 0)).toBe(true);
+    c.collected(280 * MB, 0, 23 * MB); // after a restart's compaction: 23 MB of young generation committed
+    expect(c.checkYoung(0, 5_000, 280 * MB)).toBe(false); // V8 still counts the burst before the compaction
+    expect(c.checkYoung(0.4, 6_000, 280 * MB)).toBe(false); // busy: not now, but still due
+    expect(c.checkYoung(0, 11_000, 280 * MB)).toBe(true);
+    expect(c.checkYoung(0, 16_000, 280 * MB)).toBe(false); // once per collection
+  });
+
+  it('no follow-up when the young generation is already small, or the heap too large to pause', () => {
+    const c = new IdleCollector(0, 32 * MB, 0.05, 768 * MB);
+    c.collected(280 * MB, 0, 2 * MB);
+    expect(c.checkYoung(0, 60_000, 280 * MB)).toBe(false);
+    c.collected(280 * MB, 0, 30 * MB);
+    expect(c.checkYoung(0, 60_000, 900 * MB)).toBe(false);
+    expect(c.checkYoung(0, 60_000, 300 * MB)).toBe(true);
+  });
+
   it('the base follows the heap in use down (a GC V8 ran by itself)', () => {
     const c = new IdleCollector(400 * MB);
     expect(c.check(0, 200 * MB, 230 * MB, 0)).toBe(false);

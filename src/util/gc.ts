@@ -56,6 +56,14 @@ export function compactHeap(): void {
   gc({ type: 'minor' });
 }
 
+/** young generation a collection may leave committed without a follow-up GC to shrink it */
+const YOUNG_KEPT = 4 * 2 ** 20;
+/**
+ * How long after a collection its follow-up waits: V8 averages the allocation rate over the GCs of
+ * the last 5 s (GCTracer's throughput time frame); at 2 s the compaction's burst was still in it.
+ */
+const YOUNG_DELAY_MS = 5_500;
+
 /**
  * When an idle server gives memory back. After a burst of writes (a load of a million znodes) V8
  * keeps the heap it grew, and its memory reducer may take tens of seconds or longer: a 1M-znode
@@ -68,14 +76,6 @@ export function compactHeap(): void {
  * V8 regrows after each compaction does not pause every few seconds. Pure: the caller feeds it
  * measurements and runs the collection.
  */
-/** young generation a collection may leave committed without a follow-up GC to shrink it */
-const YOUNG_KEPT = 4 * 2 ** 20;
-/**
- * How long after a collection its follow-up waits: V8 averages the allocation rate over the GCs of
- * the last 5 s (GCTracer's throughput time frame); at 2 s the compaction's burst was still in it.
- */
-const YOUNG_DELAY_MS = 5_500;
-
 export class IdleCollector {
   private base: number;
   private last = -Infinity;
@@ -140,8 +140,6 @@ export class IdleCollector {
   }
 }
 
-
-
 /**
  * Run an IdleCollector every `everyMs` (unref'd). ZK_IDLE_GC_MB sets the growth in MB (default
  * 32); 0 turns it off. Returns a stop function.
@@ -166,6 +164,7 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
     log?.info({ ms: Date.now() - t0, youngMB: mbOf(young0), youngAfterMB: mbOf(youngCommitted()) }, 'idle: young generation given back');
     return true;
   };
+  let followUp: NodeJS.Timeout | undefined;
   const t = setInterval(() => {
     const now = perf.eventLoopUtilization();
     const u = perf.eventLoopUtilization(now, elu).utilization;
@@ -184,8 +183,13 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
     // the young generation's follow-up, if due, when the delay is up (not a whole interval later);
     // if the server is busy then, a later idle interval does it
     const since = elu;
-    setTimeout(() => youngGc(perf.eventLoopUtilization(perf.eventLoopUtilization(), since).utilization), YOUNG_DELAY_MS).unref();
+    clearTimeout(followUp);
+    followUp = setTimeout(() => youngGc(perf.eventLoopUtilization(perf.eventLoopUtilization(), since).utilization), YOUNG_DELAY_MS + 50);
+    followUp.unref();
   }, everyMs);
   t.unref();
-  return () => clearInterval(t);
+  return () => {
+    clearInterval(t);
+    clearTimeout(followUp);
+  };
 }

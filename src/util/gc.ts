@@ -94,7 +94,8 @@ export class IdleCollector {
      */
     private readonly maxHeap = 768 * 2 ** 20,
     private readonly cooldownMs = 60_000,
-    private readonly youngDelayMs = YOUNG_DELAY_MS,
+    /** how long after a collection its young-generation follow-up is due */
+    readonly youngDelayMs = YOUNG_DELAY_MS,
   ) {
     this.base = inUse;
   }
@@ -155,8 +156,8 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
   const mbOf = (x: number): number => Math.round(x / 2 ** 20);
   let elu = perf.eventLoopUtilization();
   /** the follow-up GC that gives the young generation back, if it is due (IdleCollector.checkYoung) */
-  const youngGc = (utilization: number): boolean => {
-    if (!col.checkYoung(utilization, Date.now(), process.memoryUsage().heapUsed)) return false;
+  const youngGc = (utilization: number, heapUsed: number): boolean => {
+    if (!col.checkYoung(utilization, Date.now(), heapUsed)) return false;
     const t0 = Date.now();
     const young0 = youngCommitted();
     collectGarbage();
@@ -169,8 +170,8 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
     const now = perf.eventLoopUtilization();
     const u = perf.eventLoopUtilization(now, elu).utilization;
     elu = now;
-    if (youngGc(u)) return;
     const m = process.memoryUsage();
+    if (youngGc(u, m.heapUsed)) return;
     const held = m.heapTotal + m.arrayBuffers;
     if (!col.check(u, inUse(m), held, Date.now(), m.heapUsed)) return;
     const t0 = Date.now();
@@ -184,7 +185,9 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
     // if the server is busy then, a later idle interval does it
     const since = elu;
     clearTimeout(followUp);
-    followUp = setTimeout(() => youngGc(perf.eventLoopUtilization(perf.eventLoopUtilization(), since).utilization), YOUNG_DELAY_MS + 50);
+    followUp = setTimeout(() => {
+      youngGc(perf.eventLoopUtilization(perf.eventLoopUtilization(), since).utilization, process.memoryUsage().heapUsed);
+    }, col.youngDelayMs + 50);
     followUp.unref();
   }, everyMs);
   t.unref();

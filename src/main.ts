@@ -209,6 +209,8 @@ export async function startQuorumPeer(config: ServerConfig, logger: Logger): Pro
   await listener.listen();
   await secureListener?.listen();
   await peer.start();
+  // QuorumPeerMain starts the DatadirCleanupManager too: every role snapshots, so every role purges
+  const purgeTimer = startAutopurge(config.dataDir, config.dataLogDir, config.autopurgeSnapRetainCount, config.autopurgePurgeInterval, componentLogger(logger, 'DatadirCleanupManager'));
   const port = listener.address()?.port ?? config.clientPort;
   logger.info({ port }, 'quorum peer started'); // the logger's bindings carry myid
   const http = await startHttpEndpoints(ctx, config, logger);
@@ -224,6 +226,7 @@ export async function startQuorumPeer(config: ServerConfig, logger: Logger): Pro
     secureListener,
     securePort: secureListener?.address()?.port,
     async stop() {
+      if (purgeTimer) clearInterval(purgeTimer);
       await peer.stop();
       await listener.close();
       await secureListener?.close();

@@ -119,6 +119,7 @@ export class LearnerRole implements ZabHost {
       },
       () => this.ended,
       (e) => this.logFailed(e),
+      (w) => this.ctx.db.appended(w),
     );
     sock.setNoDelay(true);
     this.out = new PacketBatcher(sock);

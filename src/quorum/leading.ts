@@ -88,6 +88,7 @@ export class LeaderRole implements ZabHost {
       },
       () => this.ended,
       (e) => this.logFailed(e),
+      (w) => this.ctx.db.appended(w),
     );
   }
 

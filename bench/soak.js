@@ -275,6 +275,12 @@ async function main() {
     new Set(after.map((r) => `${r.znodes}/${r.ephemerals}`)).size === 1 &&
     new Set(dumps.map(digestOf)).size === 1;
 
+  // what each dataDir holds at the end: snapshots and txn log files (the roll and autopurge at work)
+  for (const p of peers) {
+    const names = fs.readdirSync(path.join(p.data, 'version-2'));
+    p.snapshots = names.filter((f) => f.startsWith('snapshot.')).length;
+    p.logs = names.filter((f) => f.startsWith('log.')).length;
+  }
   for (const p of peers) p.proc.kill('SIGTERM');
   await Promise.all(peers.map((p) => new Promise((r) => (p.proc.exitCode !== null ? r() : p.proc.once('exit', r)))));
 
@@ -292,8 +298,8 @@ async function main() {
   lines.push(`- problems seen by the client: **${c.problems ?? 'no final line'}**${c.problem_log?.length ? ': ' + c.problem_log.slice(0, 10).join('; ') : ''}; oldest abandoned ephemeral seen ${c.oldest_abandoned_seen_ms} ms after its socket closed`);
   lines.push(`- peers agree at the end (znode and ephemeral counts${dumps.some(digestOf) ? ', digest' : ''}): **${agree ? 'yes' : 'NO'}**`);
   lines.push('');
-  lines.push('| peer | role | CPU s | RSS MB at 5 min → end of load → idle after | live heap after full GCs, MB: first 15 min → last 15 min (slope MB/h over the 2nd half) | full GCs | fds at 5 min → end → after | sessions / watches at the end of load → after | dataDir MB at 5 min → end |');
-  lines.push('|---|---|--:|---|---|--:|---|---|---|');
+  lines.push('| peer | role | CPU s | RSS MB at 5 min → end of load → idle after | live heap after full GCs, MB: first 15 min → last 15 min (slope MB/h over the 2nd half) | full GCs | fds at 5 min → end → after | sessions / watches at the end of load → after | dataDir MB at 5 min → end | snapshots / log files at the end |');
+  lines.push('|---|---|--:|---|---|--:|---|---|---|---|');
   for (const p of peers) {
     const load = p.samples.filter((s) => s.phase === 'load');
     const at5 = load.find((s) => s.t >= Math.min(300, DURATION_S / 2)) ?? load[0];
@@ -308,7 +314,7 @@ async function main() {
     const half = gcs.filter(([ms]) => ms - startMs > span / 2);
     const s = slope(half.map(([ms]) => ms / 3.6e6), half.map(([, mb]) => mb));
     lines.push(
-      `| ${p.i + 1} | ${p.role} | ${(aft.cpu - p.samples[0].cpu).toFixed(0)} | ${MB(at5.rss)} → ${MB(last.rss)} → ${MB(aft.rss)} | ${median(early).toFixed(1)} → ${late.length ? median(late).toFixed(1) : 'n/a'} (${Number.isNaN(s) ? 'n/a' : (s >= 0 ? '+' : '') + s.toFixed(1)}) | ${gcs.length} | ${at5.fds} → ${last.fds} → ${aft.fds} | ${last.sessions} / ${last.watches} → ${aft.sessions} / ${aft.watches} | ${MB(at5.disk)} → ${MB(last.disk)} |`,
+      `| ${p.i + 1} | ${p.role} | ${(aft.cpu - p.samples[0].cpu).toFixed(0)} | ${MB(at5.rss)} → ${MB(last.rss)} → ${MB(aft.rss)} | ${median(early).toFixed(1)} → ${late.length ? median(late).toFixed(1) : 'n/a'} (${Number.isNaN(s) ? 'n/a' : (s >= 0 ? '+' : '') + s.toFixed(1)}) | ${gcs.length} | ${at5.fds} → ${last.fds} → ${aft.fds} | ${last.sessions} / ${last.watches} → ${aft.sessions} / ${aft.watches} | ${MB(at5.disk)} → ${MB(last.disk)} | ${p.snapshots} / ${p.logs} |`,
     );
   }
   const report = lines.join('\n') + '\n';

@@ -87,8 +87,8 @@ describe('a snapshot that cannot be written', () => {
       await durable.takeSnapshot();
     }
     await durable.close();
-    expect(durable.snapshotFailures).toBeGreaterThan(0);
-    expect(durable.snapshotsTaken).toBe(0);
+    expect(durable.snapshots.snapshotFailures).toBeGreaterThan(0);
+    expect(durable.snapshots.snapshotsTaken).toBe(0);
     expect(errors.some((m) => /snapshot could not be written/.test(m))).toBe(true);
     expect([...readTxnLog(logDir, 0)].map((e) => e.hdr.zxid)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });

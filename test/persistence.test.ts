@@ -681,6 +681,27 @@ describe('restore and purge', () => {
     expect(r2.tree.getNode('/n299')!.data!.toString()).toBe('v299');
   });
 
+  it('standalone rolls its log and snapshots in the background every ~snapCount txns (the Snapshotter the quorum peers share)', async () => {
+    const dataDir = tmpDir();
+    const v = path.join(dataDir, 'version-2');
+    const s = await startTestServer({ dataDir, dataLogDir: dataDir, snapCount: 40 });
+    const c = await MiniClient.connect(s.port);
+    // one at a time, so that each background snapshot (a few ms) is done before the next roll
+    for (let i = 0; i < 300; i++) expect(await c.create(`/p${i}`, Buffer.from(`v${i}`))).toBe(0);
+    c.close();
+    // a roll every 21-40 txns: at least 300 / 40 of each, past snapshot.0
+    const snaps = findValidSnapshots(v, 100);
+    const logs = fs.readdirSync(v).filter((f) => f.startsWith('log.'));
+    expect(snaps.length).toBeGreaterThanOrEqual(7);
+    expect(logs.length).toBeGreaterThanOrEqual(7);
+    // a crash now (no shutdown snapshot): the newest periodic snapshot plus the log after it
+    const r = await restore(dataDir, dataDir);
+    expect(r.snapshotZxid).toBeGreaterThan(200);
+    expect(r.txnsReplayed).toBeLessThan(80);
+    expect(r.tree.getNode('/p299')!.data!.toString()).toBe('v299');
+    await s.stop();
+  });
+
   it('killDeadSessions removes ephemerals of sessions missing from the session map', () => {
     const b = new Builder();
     populate(b);

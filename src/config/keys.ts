@@ -126,7 +126,7 @@ export const KEYS: Record<string, KeySpec> = {
   'admin.httpVersion': K('sys', 'int', false, undefined, '11', 'AdminServer HTTP version', undefined),
   'admin.portUnification': U(K('sys', 'bool', false, undefined, 'false', 'TLS and plaintext on the admin port', undefined), 'no TLS on the AdminServer'),
   'admin.forceHttps': U(K('sys', 'bool', false, undefined, 'false', 'AdminServer only over TLS', undefined), 'no TLS on the AdminServer'),
-  snapCount: K('sys', 'int', true, undefined, '100000', 'txns between snapshots (randomized); values below 2 become 2', 'server/durable.ts (standalone), quorum/zkdb.ts (every quorum peer)'),
+  snapCount: K('sys', 'int', true, undefined, '100000', 'txns between snapshots (randomized); values below 2 become 2', 'persistence/snapshotter.ts (standalone and every quorum peer)'),
   snapSizeLimitInKb: K('sys', 'long', false, undefined, '4194304', 'txn-log bytes between snapshots', undefined),
   txnLogSizeLimitInKb: K('sys', 'long', false, undefined, '-1', 'txn-log file size limit', undefined),
   preAllocSize: K('sys', 'long', true, 1, '65536', 'KiB the txn log preallocates', 'persistence/txnlog.ts'),

@@ -12,11 +12,12 @@ import * as path from 'node:path';
 import type { Logger } from '../util/log';
 import { ServerConfig } from '../config/types';
 import { membershipText } from '../config/load';
-import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, removeUnfinishedSnapshots, restore, saveSnapshot, SnapshotBodyWriter, truncateDataDir, TxnLogWriter } from '../persistence';
+import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, removeUnfinishedSnapshots, restore, SnapshotBodyWriter, truncateDataDir, TxnLogWriter } from '../persistence';
 import { DataTree } from '../data/datatree';
-import { serverMetrics } from '../util/metrics';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, Epochs, loadEpochs, writeEpochFile } from './epochs';
+import { serverMetrics } from '../util/metrics';
 import { ZabTxn } from './zab/ready';
+import { Snapshotter } from '../persistence/snapshotter';
 
 /** zookeeper.commitLogCount: committed txns kept in memory for DIFF syncs */
 export const COMMIT_LOG_COUNT = 500;
@@ -28,14 +29,8 @@ export class ZKDatabase {
   private tree: DataTree | null = null;
   /** the last txns applied to the tree, oldest first (ZKDatabase.committedLog) */
   private window: ZabTxn[] = [];
-  /** the periodic snapshot being written, if any (SyncRequestProcessor's snapshot thread) */
-  private snapping: Promise<void> | null = null;
-  /** this roll's share of snapCount / 2, drawn anew at each roll, so that peers snapshot at different times */
-  private randRoll = 0;
-  snapshotsTaken = 0;
-  snapshotFailures = 0;
-  /** where the random share comes from (tests make it fixed) */
-  random: () => number = Math.random;
+  /** the roll and background snapshot every ~snapCount txns (SyncRequestProcessor), as standalone's */
+  readonly snapshots: Snapshotter;
 
   constructor(
     readonly config: ServerConfig,
@@ -46,60 +41,22 @@ export class ZKDatabase {
     this.logDir = dirs.logDir;
     // once per peer process (load() runs again for each role, perhaps while a snapshot is written)
     removeUnfinishedSnapshots(this.snapDir, this.logger);
-    this.resetRoll();
-  }
-
-  private resetRoll(): void {
-    this.randRoll = Math.floor(this.random() * Math.max(1, Math.floor(this.config.snapCount / 2)));
+    this.snapshots = new Snapshotter(() => this.tree, {
+      dataDir: config.dataDir,
+      snapCount: config.snapCount,
+      compression: config.snapshotCompressionMethod,
+      logger,
+    });
   }
 
   /**
-   * A txn was appended to `writer` (any role's log): past snapCount / 2 plus this roll's random
-   * share (SyncRequestProcessor.shouldSnapshot), roll the log and snapshot the tree. Until this
-   * existed a quorum peer never snapshotted: an hour of an ensemble's traffic left one 400 MB log
-   * and snapshot.0, for a restart to replay in full and autopurge to keep.
+   * A txn was appended to `writer` (any role's log): every ~snapCount txns, roll the log and
+   * snapshot the tree in use. Until this existed a quorum peer never snapshotted: an hour of an
+   * ensemble's traffic left one 400 MB log and snapshot.0, for a restart to replay in full and
+   * autopurge to keep.
    */
   appended(writer: TxnLogWriter): void {
-    if (writer.txnsSinceRoll <= Math.floor(this.config.snapCount / 2) + this.randRoll) return;
-    writer.rollLog();
-    this.resetRoll();
-    this.takeSnapshot();
-  }
-
-  /**
-   * A fuzzy snapshot of the tree in use, in the background (the tree keeps changing while it is
-   * written; a restore replays the log from its zxid + 1, and the roll just before it kept every
-   * txn after that zxid in the log). Skipped while one is still being written, as ZooKeeper's
-   * "Too busy to snap". A failure is logged, not fatal: the log still holds every txn.
-   */
-  takeSnapshot(): Promise<void> | null {
-    const tree = this.tree;
-    if (!tree) return null;
-    if (this.snapping) {
-      this.logger.warn('Too busy to snap, skipping');
-      return null;
-    }
-    const zxid = tree.lastProcessedZxid;
-    const t0 = Date.now();
-    this.snapping = saveSnapshot(tree, this.config.dataDir, { compression: this.config.snapshotCompressionMethod, fsync: false })
-      .then((file) => {
-        serverMetrics.snapshottime.add(Date.now() - t0);
-        this.snapshotsTaken++;
-        this.logger.info({ file, zxid: '0x' + zxid.toString(16), ms: Date.now() - t0 }, 'snapshot written');
-      })
-      .catch((e: unknown) => {
-        this.snapshotFailures++;
-        this.logger.error({ err: String(e) }, 'Severe unrecoverable error: the snapshot could not be written; the txn log keeps everything, the next snapshot is tried after snapCount more txns');
-      })
-      .finally(() => {
-        this.snapping = null;
-      });
-    return this.snapping;
-  }
-
-  /** Resolves once the periodic snapshot being written (if any) is done. */
-  snapshotDone(): Promise<void> {
-    return this.snapping ?? Promise.resolve();
+    this.snapshots.appended(writer);
   }
 
   /** The DataTree, loaded from the snapshot and the txn log if it is not in memory. */
@@ -189,7 +146,7 @@ export class ZKDatabase {
   async installSnapshot(tree: DataTree, file: SnapshotBodyWriter): Promise<void> {
     // a periodic snapshot of the old tree finishes first: not two large writes at once, and none
     // lands after the log files below are gone
-    await this.snapshotDone();
+    await this.snapshots.done();
     dropLogAfter(this.logDir, tree.lastProcessedZxid, { logger: this.logger });
     const t0 = Date.now();
     try {

@@ -10,7 +10,6 @@ import { peerAuth } from './peerauth';
 import { quorumConnect } from './transport';
 import { DataTree } from '../data/datatree';
 import { serverMetrics } from '../util/metrics';
-import { ExitCode, fatal } from '../util/fatal';
 import { deserializeTxn } from '../data/txn';
 import { LearnerZooKeeperServer } from '../server/learnerzk';
 import { ElectionDecision } from './election';
@@ -111,15 +110,14 @@ export class LearnerRole implements ZabHost {
     };
     this.core = this.observer ? new ZabObserver(opts) : new ZabFollower(opts);
     this.loop = new ReadyLoop(this.core, this);
-    this.log = new GroupCommit(
-      ctx.db.newWriter(),
+    this.log = ctx.db.roleLog(
+      this.logger,
       (upTo) => {
         this.core.persisted(upTo);
         this.loop.run();
       },
       () => this.ended,
-      (e) => this.logFailed(e),
-      (w) => this.ctx.db.appended(w),
+      () => this.end(),
     );
     sock.setNoDelay(true);
     this.out = new PacketBatcher(sock);
@@ -280,15 +278,6 @@ export class LearnerRole implements ZabHost {
     this.core.step(this.d.leader, snap, Date.now());
     this.loop.run();
     return true;
-  }
-
-  /** SyncRequestProcessor's IOException: stop at once (nothing more is acknowledged), and the process exits. */
-  private logFailed(e: unknown): void {
-    serverMetrics.unrecoverable_error_count.add(1);
-    this.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
-    this.ctx.db.invalidate();
-    this.end();
-    fatal(ExitCode.TXNLOG_ERROR, 'txn log write failed', e);
   }
 
   // ---- ZabHost ----

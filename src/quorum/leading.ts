@@ -11,7 +11,6 @@ import { peerAuth } from './peerauth';
 import { quorumServer } from './transport';
 import { OpCode } from '../data/constants';
 import { serverMetrics } from '../util/metrics';
-import { ExitCode, fatal } from '../util/fatal';
 import { serializeTxn } from '../data/txn';
 import { LeaderZooKeeperServer } from '../server/leaderzk';
 import { TxnLogSink } from '../server/zkserver';
@@ -80,15 +79,14 @@ export class LeaderRole implements ZabHost {
     // the pipeline applies the txns it proposed, and answers their clients
     this.snaps = new SnapSender(tree, (zxid) => this.zk?.commitUpTo(zxid));
     this.loop = new ReadyLoop(this.core, this);
-    this.log = new GroupCommit(
-      ctx.db.newWriter(),
+    this.log = ctx.db.roleLog(
+      this.logger,
       (upTo) => {
         this.core.persisted(upTo);
         this.loop.run();
       },
       () => this.ended,
-      (e) => this.logFailed(e),
-      (w) => this.ctx.db.appended(w),
+      () => this.end(),
     );
   }
 
@@ -190,15 +188,6 @@ export class LeaderRole implements ZabHost {
     }
     this.sockets.set(sid, sock);
     return sid;
-  }
-
-  /** SyncRequestProcessor's IOException: stop at once (nothing more is acknowledged), and the process exits. */
-  private logFailed(e: unknown): void {
-    serverMetrics.unrecoverable_error_count.add(1);
-    this.logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
-    this.ctx.db.invalidate();
-    this.end();
-    fatal(ExitCode.TXNLOG_ERROR, 'txn log write failed', e);
   }
 
   // ---- ZabHost ----

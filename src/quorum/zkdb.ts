@@ -16,6 +16,7 @@ import { dropLogAfter, fsyncDir, prepareDataDirs, readTxnLog, removeUnfinishedSn
 import { DataTree } from '../data/datatree';
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, Epochs, loadEpochs, writeEpochFile } from './epochs';
 import { serverMetrics } from '../util/metrics';
+import { ExitCode, fatal } from '../util/fatal';
 import { ZabTxn } from './zab/ready';
 import { Snapshotter } from '../persistence/snapshotter';
 
@@ -50,13 +51,26 @@ export class ZKDatabase {
   }
 
   /**
-   * A txn was appended to `writer` (any role's log): every ~snapCount txns, roll the log and
-   * snapshot the tree in use. Until this existed a quorum peer never snapshotted: an hour of an
-   * ensemble's traffic left one 400 MB log and snapshot.0, for a restart to replay in full and
-   * autopurge to keep.
+   * A role's txn log: group commit over a fresh writer; after each append, every ~snapCount txns,
+   * the log rolls and the tree in use is snapshotted (until this existed a quorum peer never
+   * snapshotted: an hour of an ensemble's traffic left one 400 MB log and snapshot.0, for a restart
+   * to replay in full and autopurge to keep). A write or sync failure is SyncRequestProcessor's
+   * IOException: the role ends at once (nothing more is acknowledged) and the process exits.
    */
-  appended(writer: TxnLogWriter): void {
-    this.snapshots.appended(writer);
+  roleLog(logger: Logger, persisted: (upTo: number) => void, ended: () => boolean, end: () => void): GroupCommit {
+    return new GroupCommit(
+      this.newWriter(),
+      persisted,
+      ended,
+      (e) => {
+        serverMetrics.unrecoverable_error_count.add(1);
+        logger.error({ err: String(e) }, 'Severe unrecoverable error: the txn log could not be written or synced; exiting');
+        this.invalidate();
+        end();
+        fatal(ExitCode.TXNLOG_ERROR, 'txn log write failed', e);
+      },
+      (w) => this.snapshots.appended(w),
+    );
   }
 
   /** The DataTree, loaded from the snapshot and the txn log if it is not in memory. */
@@ -201,7 +215,7 @@ export class GroupCommit {
     private readonly ended: () => boolean,
     /** the log could not be written or synced: nothing appended since may be acknowledged */
     private readonly failed: (e: unknown) => void,
-    /** after each append (ZKDatabase.appended: the roll and snapshot every ~snapCount txns) */
+    /** after each append (the roll and snapshot every ~snapCount txns) */
     private readonly onAppend?: (writer: TxnLogWriter) => void,
   ) {}
 

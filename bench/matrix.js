@@ -118,22 +118,7 @@ const CLIENT_CP = jars([...CLIENT_JARS, 'slf4j-nop']).join(':');
 const SERVER_CP = jars([...CLIENT_JARS, ...SERVER_EXTRA_JARS, 'slf4j-simple']).join(':');
 
 // ---------- helpers ----------
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = new Set();
-function track(proc) {
-  children.add(proc);
-  proc.once('exit', () => children.delete(proc));
-  return proc;
-}
-function killAll() {
-  for (const p of children) {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-}
+const { sleep, track, killAll } = require('./standalone-util.js');
 let workDir = null; // removed on the way out, whatever the way
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {

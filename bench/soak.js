@@ -15,13 +15,35 @@ const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { sleep, freePort, ask } = require('./standalone-util.js');
+const { sleep, freePort, ask, track, killAll } = require('./standalone-util.js');
 
 const args = process.argv.slice(2);
+const KNOWN = { '--duration': true, '--sample-s': true, '--pace-ms': true, '--out': true, '--json': true, '--keep': false };
+// --help (or anything unknown) prints the header above and exits: a mistyped flag must not start an hour-long run
+for (let i = 0; i < args.length; i++) {
+  if (!(args[i] in KNOWN)) {
+    const head = fs.readFileSync(__filename, 'utf8').split('\n');
+    const usage = head.slice(1, head.findIndex((l) => l.startsWith("'use strict'"))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+    const help = args[i] === '--help' || args[i] === '-h';
+    (help ? console.log : console.error)((help ? '' : `bench/soak: unknown option ${args[i]}\n\n`) + usage);
+    process.exit(help ? 0 : 2);
+  }
+  if (KNOWN[args[i]] && (args[i + 1] === undefined || args[i + 1].startsWith('--'))) {
+    console.error(`bench/soak: ${args[i]} needs a value`);
+    process.exit(2);
+  }
+  if (KNOWN[args[i]]) i++;
+}
 const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 const DURATION_S = Number(opt('--duration', 3600));
 const SAMPLE_S = Number(opt('--sample-s', 30));
 const PACE_MS = Number(opt('--pace-ms', 4));
+for (const [k, v] of [['--duration', DURATION_S], ['--sample-s', SAMPLE_S], ['--pace-ms', PACE_MS]]) {
+  if (!Number.isFinite(v) || v <= 0) {
+    console.error(`bench/soak: ${k} must be a positive number`);
+    process.exit(2);
+  }
+}
 const OUT = opt('--out', null);
 const JSONL = opt('--json', null);
 const KEEP = args.includes('--keep');
@@ -40,21 +62,6 @@ for (const j of ['zookeeper', 'curator-recipes', 'curator-framework', 'curator-c
   }
 }
 
-const children = new Set();
-function track(p) {
-  children.add(p);
-  p.once('exit', () => children.delete(p));
-  return p;
-}
-function killAll() {
-  for (const p of children) {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-}
 process.on('SIGINT', () => {
   killAll();
   process.exit(130);

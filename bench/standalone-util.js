@@ -1,5 +1,6 @@
-// Helpers the standalone benchmarks share (bench/durable.js, bench/alloc.js): a free loopback
-// port, a four-letter word's answer, and waiting until a server serves.
+// Helpers the benchmarks share (bench/durable.js, alloc.js, matrix.js, soak.js): a free loopback
+// port, a four-letter word's answer, waiting until a server serves, and the child processes to
+// kill on the way out.
 'use strict';
 const net = require('node:net');
 
@@ -36,4 +37,21 @@ async function waitServing(port, proc) {
   throw new Error('server did not start');
 }
 
-module.exports = { sleep, freePort, ask, waitServing };
+/** The child processes still running, for killAll on the way out. */
+const children = new Set();
+function track(proc) {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  return proc;
+}
+function killAll() {
+  for (const p of children) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+module.exports = { sleep, freePort, ask, waitServing, track, killAll };

@@ -357,9 +357,24 @@ describe('AdminServer and /metrics', () => {
     await fetch(`${base()}/commands/srst`);
     const srvr = JSON.parse(await (await fetch(`${base()}/commands/srvr`)).text());
     expect(srvr.server_stats.packets_received).toBe(0);
+    const consNow = async (): Promise<Record<string, unknown>> => JSON.parse(await (await fetch(`${base()}/commands/cons`)).text()).connections[0];
+    // ServerCnxn.resetStats: the counters and the last request's details (op, cxid, zxid, time, latency)
+    const reset = { packets_received: 0, packets_sent: 0, last_operation: 'NA', last_cxid: -1, last_zxid: -1, last_response_time: 0, last_latency: 0, min_latency: 0, avg_latency: 0, max_latency: 0 };
+    expect(await client.request(OpCode.exists, (w) => w.writeString('/a').writeBool(false))).toBe(0);
+    expect(await consNow()).toMatchObject({ last_operation: 'EXIS' });
     await fetch(`${base()}/commands/crst`);
-    const cons = JSON.parse(await (await fetch(`${base()}/commands/cons`)).text());
-    expect(cons.connections[0].packets_received).toBe(0);
+    expect(await consNow()).toMatchObject(reset);
+    // the four-letter word resets the same
+    expect(await client.request(OpCode.exists, (w) => w.writeString('/a').writeBool(false))).toBe(0);
+    expect(await consNow()).not.toMatchObject(reset);
+    const crst = await new Promise<string>((resolve) => {
+      let t = '';
+      const sock = net.connect(s.port, '127.0.0.1', () => sock.write('crst'));
+      sock.on('data', (d) => (t += d));
+      sock.on('close', () => resolve(t));
+    });
+    expect(crst).toBe('Connection stats reset.\n');
+    expect(await consNow()).toMatchObject(reset);
   });
 
   it('/metrics: Prometheus text format with ZooKeeper metric names', async () => {

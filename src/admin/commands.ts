@@ -123,18 +123,6 @@ function srvr(ctx: FourLetterContext, zk: ZooKeeperServer): JsonObject {
   return out;
 }
 
-function resetConnectionStats(zk: ZooKeeperServer): void {
-  for (const c of zk.cnxns) {
-    c.packetsReceived = 0;
-    c.packetsSent = 0;
-    c.minLatency = Number.MAX_SAFE_INTEGER;
-    c.maxLatency = 0;
-    c.totalLatency = 0;
-    c.latencyCount = 0;
-    c.lastLatency = 0;
-  }
-}
-
 const SNAPSHOT_NAME = /^snapshot\.([0-9a-fA-F]+)(?:\.(?:gz|snappy))?$/;
 
 /** The newest snapshot: what the log sink recorded, else the highest-zxid file in the snap dir. */
@@ -239,7 +227,7 @@ export const ADMIN_COMMANDS: AdminCommand[] = [
     names: ['connection_stat_reset', 'crst'],
     serverRequired: true,
     run(_ctx, zk) {
-      resetConnectionStats(zkOf(zk));
+      for (const c of zkOf(zk).cnxns) c.resetStats();
       return {};
     },
   },

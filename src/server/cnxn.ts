@@ -90,6 +90,21 @@ export class Cnxn implements Watcher {
     addId(this, { scheme: 'ip', id: io.remoteAddress.replace(/^::ffff:/, '') });
   }
 
+  /** ServerCnxn.resetStats (crst, connection_stat_reset): the counters and the last request's details. */
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.minLatency = Number.MAX_SAFE_INTEGER;
+    this.maxLatency = 0;
+    this.lastOp = 'NA';
+    this.lastCxid = -1;
+    this.lastZxid = -1;
+    this.lastResponseTime = 0;
+    this.lastLatency = 0;
+    this.totalLatency = 0;
+    this.latencyCount = 0;
+  }
+
   /** A writer for the next outgoing frame(s); flushed with one socket write per batch. */
   writer(): JuteWriter {
     if (!this.out) this.out = this.server.borrowWriter();

@@ -248,14 +248,7 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
       return out + '\n';
     }
     case 'crst':
-      for (const c of zk.cnxns) {
-        c.packetsReceived = 0;
-        c.packetsSent = 0;
-        c.minLatency = Number.MAX_SAFE_INTEGER;
-        c.maxLatency = 0;
-        c.totalLatency = 0;
-        c.latencyCount = 0;
-      }
+      for (const c of zk.cnxns) c.resetStats();
       return 'Connection stats reset.\n';
     case 'srst':
       zk.stats.reset();

@@ -102,6 +102,12 @@ describe.skipIf(SKIP_REAL)('npm start', () => {
     const tutorial = new Peers({ clientPort: (i) => 2180 + i, common: [] }, 'zk-npmstart-ask-');
     const mode = (i: number): Promise<string> => tutorial.mode(i);
     const ask = (i: number, w: string): Promise<string> => tutorial.ask(i, w);
+    // the fixed ports must be free: a server left on 2181 (a README check's, say) would answer for
+    // peer 1 and the wait below would time out without saying why
+    for (const i of [1, 2, 3]) {
+      const there = await ask(i, 'srvr');
+      if (there) throw new Error(`127.0.0.1:${2180 + i} already answers before npm start (stop that server first):\n${there}`);
+    }
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-npmstart-'));
     // as a user runs it: in a terminal (script(1) gives npm a pty; Ctrl-C is typed into it), with no
     // ZK_LOG_FORMAT — the cluster sees its terminal and its peers, whose stdout is a pipe, must

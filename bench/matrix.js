@@ -31,6 +31,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { sleep, track, killAll, usage } = require('./standalone-util.js');
 
 const ROOT = path.join(__dirname, '..');
 const JAVA_DIR = '/usr/share/java';
@@ -51,9 +52,7 @@ function die(msg) {
   process.exit(1);
 }
 if (argv.includes('--help') || argv.includes('-h')) {
-  // the header comment, up to 'use strict'
-  const head = fs.readFileSync(__filename, 'utf8').split('\n');
-  console.log(head.slice(1, head.findIndex((l) => l.startsWith("'use strict'"))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(usage(__filename));
   process.exit(0);
 }
 const QUICK = argv.includes('--quick');
@@ -118,7 +117,6 @@ const CLIENT_CP = jars([...CLIENT_JARS, 'slf4j-nop']).join(':');
 const SERVER_CP = jars([...CLIENT_JARS, ...SERVER_EXTRA_JARS, 'slf4j-simple']).join(':');
 
 // ---------- helpers ----------
-const { sleep, track, killAll } = require('./standalone-util.js');
 let workDir = null; // removed on the way out, whatever the way
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {

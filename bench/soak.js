@@ -15,17 +15,15 @@ const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { sleep, freePort, ask, track, killAll } = require('./standalone-util.js');
+const { sleep, freePort, ask, track, killAll, usage } = require('./standalone-util.js');
 
 const args = process.argv.slice(2);
 const KNOWN = { '--duration': true, '--sample-s': true, '--pace-ms': true, '--out': true, '--json': true, '--keep': false };
 // --help (or anything unknown) prints the header above and exits: a mistyped flag must not start an hour-long run
 for (let i = 0; i < args.length; i++) {
   if (!(args[i] in KNOWN)) {
-    const head = fs.readFileSync(__filename, 'utf8').split('\n');
-    const usage = head.slice(1, head.findIndex((l) => l.startsWith("'use strict'"))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
     const help = args[i] === '--help' || args[i] === '-h';
-    (help ? console.log : console.error)((help ? '' : `bench/soak: unknown option ${args[i]}\n\n`) + usage);
+    (help ? console.log : console.error)((help ? '' : `bench/soak: unknown option ${args[i]}\n\n`) + usage(__filename));
     process.exit(help ? 0 : 2);
   }
   if (KNOWN[args[i]] && (args[i + 1] === undefined || args[i + 1].startsWith('--'))) {

@@ -1,7 +1,8 @@
 // Helpers the benchmarks share (bench/durable.js, alloc.js, matrix.js, soak.js): a free loopback
-// port, a four-letter word's answer, waiting until a server serves, and the child processes to
-// kill on the way out.
+// port, a four-letter word's answer, waiting until a server serves, the child processes to kill
+// on the way out, and a script's usage from its header comment.
 'use strict';
+const fs = require('node:fs');
 const net = require('node:net');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -37,6 +38,12 @@ async function waitServing(port, proc) {
   throw new Error('server did not start');
 }
 
+/** A bench script's usage: its header comment (after the #! line, up to 'use strict'). */
+function usage(file) {
+  const head = fs.readFileSync(file, 'utf8').split('\n');
+  return head.slice(1, head.findIndex((l) => l.startsWith("'use strict'"))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+}
+
 /** The child processes still running, for killAll on the way out. */
 const children = new Set();
 function track(proc) {
@@ -54,4 +61,4 @@ function killAll() {
   }
 }
 
-module.exports = { sleep, freePort, ask, waitServing, track, killAll };
+module.exports = { sleep, freePort, ask, waitServing, track, killAll, usage };

@@ -86,17 +86,16 @@ export class Snapshotter {
 
   /**
    * A snapshot written and synced now, once the background one is done, if the tree holds txns
-   * past the newest snapshot (a clean stop). Returns whether one was written; a failure is thrown.
+   * past the newest snapshot (a clean stop); a failure is thrown.
    */
-  async writeIfBehind(msg: string): Promise<boolean> {
+  async writeIfBehind(msg: string): Promise<void> {
     await this.done();
     const tree = this.tree();
-    if (!tree || tree.lastProcessedZxid <= this.newestZxid) return false;
+    if (!tree || tree.lastProcessedZxid <= this.newestZxid) return;
     const zxid = tree.lastProcessedZxid;
     const t0 = Date.now();
     try {
       this.written(await saveSnapshot(tree, this.opts.dataDir, { compression: this.opts.compression, fsync: true }), zxid, t0, msg);
-      return true;
     } catch (e) {
       this.snapshotFailures++;
       throw e;

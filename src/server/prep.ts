@@ -541,7 +541,8 @@ export interface MultiOp {
   body: JuteReader;
 }
 
-const WRITE_OPS = new Set<number>([
+/** the ops a write multi may hold (MultiOperationRecord), and a read multi (MultiReadRecord) */
+const MULTI_WRITE_OPS = new Set<number>([
   OpCode.create,
   OpCode.create2,
   OpCode.createContainer,
@@ -550,12 +551,12 @@ const WRITE_OPS = new Set<number>([
   OpCode.setData,
   OpCode.check,
 ]);
-const READ_OPS = new Set<number>([OpCode.getChildren, OpCode.getData]);
+const MULTI_READ_OPS = new Set<number>([OpCode.getChildren, OpCode.getData]);
 
 /** Split a MultiOperationRecord into ops; each op's reader covers exactly its record. */
 export function readMultiOps(r: JuteReader, read: boolean): MultiOp[] {
   const ops: MultiOp[] = [];
-  const allowed = read ? READ_OPS : WRITE_OPS;
+  const allowed = read ? MULTI_READ_OPS : MULTI_WRITE_OPS;
   for (;;) {
     const h = readMultiHeader(r);
     if (h.done) break;

@@ -393,23 +393,19 @@ describe('txn log', () => {
     for (let i = 0; i < 1000; i++) b.create(`/n${i}`, 'v');
     const writes: number[] = [];
     const syncs: number[] = [];
-    const fsp = fs.promises;
-    // count record writes (fs.writeSync) and fdatasyncs (FileHandle.datasync)
-    const fh = await fsp.open(path.join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(fh);
-    await fh.close();
+    // count record writes (fs.writeSync) and fdatasyncs (fs.fdatasync)
     const cjsFs = require('node:fs') as typeof fs;
     const origWrite = cjsFs.writeSync;
-    const origSync = proto.datasync;
+    const origSync = cjsFs.fdatasync;
     cjsFs.writeSync = function (this: unknown, ...args: unknown[]) {
       writes.push((args[1] as Buffer).length);
       return (origWrite as (...a: unknown[]) => number).apply(this, args);
     } as typeof fs.writeSync;
-    syncBuiltinESMExports();
-    proto.datasync = function (this: unknown, ...args: unknown[]) {
+    cjsFs.fdatasync = function (this: unknown, ...args: unknown[]) {
       syncs.push(1);
-      return origSync.apply(this, args);
-    };
+      return (origSync as (...a: unknown[]) => void).apply(this, args);
+    } as typeof fs.fdatasync;
+    syncBuiltinESMExports();
     try {
       const c1 = w.commit();
       for (let i = 1000; i < 1100; i++) b.create(`/n${i}`, 'v'); // during the in-flight flush
@@ -418,8 +414,8 @@ describe('txn log', () => {
       await Promise.all([c1, c2, c3]);
     } finally {
       cjsFs.writeSync = origWrite;
+      cjsFs.fdatasync = origSync;
       syncBuiltinESMExports();
-      proto.datasync = origSync;
     }
     // flush 1: header + 1000 records; flush 2: 100 records; one datasync each
     expect(writes.length).toBe(3);

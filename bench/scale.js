@@ -387,13 +387,17 @@ function zooCfg(dir, port, extra = '') {
   );
 }
 
+// BENCH_NODE_ARGS: extra node flags for zk-server, as in matrix.js (profiling by hand: --cpu-prof,
+// --trace-gc ...; node refuses --cpu-prof in NODE_OPTIONS)
+const BENCH_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function spawnServer(system, dir, cfg, quorum) {
   const logFd = fs.openSync(path.join(dir, `${system}.log`), 'a');
   const main = quorum ? 'org.apache.zookeeper.server.quorum.QuorumPeerMain' : 'org.apache.zookeeper.server.ZooKeeperServerMain';
   const p =
     system === 'zookeeper'
       ? spawn('java', [ZK_XMX, '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', JARS.join(':'), main, cfg], { stdio: ['ignore', logFd, logFd] })
-      : spawn(process.execPath, [path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
+      : spawn(process.execPath, [...BENCH_NODE_ARGS, path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
           stdio: ['ignore', logFd, logFd],
           env: { ...process.env, ZK_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...(NODE_OPTIONS ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${NODE_OPTIONS}`.trim() } : {}) },
         });

@@ -63,6 +63,15 @@ export class FastLeaderElection {
    * wait for it (see `nothingToWaitFor`).
    */
   private down = new Set<number>();
+  /**
+   * Voters this peer has had a connection with or a notification from since it started. Only
+   * these can be down: a refused connect to a peer never heard from may mean it is starting this
+   * very moment (three peers of a pseudo-cluster started together), and its vote is then the one
+   * finalizeWait is for. Counted as down, a peer decided on a quorum of stale votes while the
+   * others went on to elect the late peer: it led without followers until initLimit ran out
+   * (20 s), or followed a leader that never led (5 s), in 3 of 30 such starts here.
+   */
+  private heard = new Set<number>();
 
   constructor(private readonly o: FleOptions) {
     this.voters = new Set(o.voters);
@@ -204,16 +213,18 @@ export class FastLeaderElection {
   /**
    * The connection to `sid` closed or could not be opened (a refused connect: nobody listens on its
    * election port). A vote from it cannot arrive until it comes back, so once every other voter has
-   * sent the proposal a quorum agreed on, the peer decides now (`nothingToWaitFor`).
+   * sent the proposal a quorum agreed on, the peer decides now (`nothingToWaitFor`). Ignored for a
+   * peer never heard from since this one started (`heard`).
    */
   peerDown(sid: number): void {
-    if (sid === this.o.myid) return;
+    if (sid === this.o.myid || !this.heard.has(sid)) return;
     this.down.add(sid);
     if (this.looking && this.finalizeAt >= 0 && this.nothingToWaitFor()) this.decideProposal();
   }
 
   /** A connection to `sid` is open again: its vote may come, so finalizeWait waits for it again. */
   peerUp(sid: number): void {
+    this.heard.add(sid);
     this.down.delete(sid);
   }
 
@@ -242,6 +253,7 @@ export class FastLeaderElection {
 
   receive(from: number, n: Notification, now: number): Outgoing[] {
     const out: Outgoing[] = [];
+    this.heard.add(from);
     this.down.delete(from);
     if (!this.isVoter(from)) {
       // an observer or non-voter asks: tell it our current vote

@@ -177,6 +177,7 @@ describe('FastLeaderElection', () => {
 
   it('a down peer that speaks again is waited for once more', () => {
     const f = new FastLeaderElection({ myid: 2, voters: [1, 2, 3] });
+    f.peerUp(3); // connected once
     f.peerDown(3);
     f.receive(3, { state: PeerState.FOLLOWING, leader: 3, zxid: 5, electionEpoch: 1, peerEpoch: 1, version: 2, config: '' }, 0);
     f.startElection(1, 5, 1);
@@ -186,6 +187,20 @@ describe('FastLeaderElection', () => {
     // 3 was heard after it was down, so its vote may still come: finalizeWait runs
     expect(f.decision()).toBeNull();
     f.peerDown(3);
+    expect(f.decision()).toMatchObject({ state: 'LEADING', leader: 2 });
+  });
+
+  it('a refused connect to a peer never heard from does not cut finalizeWait short (it may be starting)', () => {
+    const f = new FastLeaderElection({ myid: 2, voters: [1, 2, 3] });
+    f.startElection(0, 5, 1);
+    f.peerDown(3); // nobody listens on 3's election port yet
+    const v = { state: PeerState.LOOKING, leader: 2, zxid: 5, electionEpoch: 1, peerEpoch: 1, version: 2, config: '' };
+    f.receive(2, v, 1);
+    f.receive(1, v, 2);
+    expect(f.decision()).toBeNull();
+    f.tick(2 + 199);
+    expect(f.decision()).toBeNull();
+    f.tick(2 + 201);
     expect(f.decision()).toMatchObject({ state: 'LEADING', leader: 2 });
   });
 

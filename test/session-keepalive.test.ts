@@ -1,10 +1,11 @@
-// Sessions held on every role of a real 3-process ensemble, with the real clients, for longer than
-// their timeout: the Java client and kazoo each keep one session with one ephemeral on the leader
-// and on both followers for at least 3x the session timeout while they ping, at tickTime=2000 (the
-// default) and at a short tickTime. Every session must survive with its ephemeral, with no
-// disconnection at all. And the converse: a client that stops sending is expired no earlier than
-// its timeout and no later than its timeout plus the expiry tick plus the leader's ping interval,
-// half a tick (a follower reports a touch in the next PING reply), on a follower as on the leader.
+// Sessions held on every role of a real ensemble of 3 voters and 1 observer (4 processes), with the
+// real clients, for longer than their timeout: the Java client and kazoo each keep one session with
+// one ephemeral on the leader, on both followers and on the observer for at least 3x the session
+// timeout while they ping, at tickTime=2000 (the default) and at a short tickTime. Every session
+// must survive with its ephemeral, with no disconnection at all. And the converse: a client that
+// stops sending is expired no earlier than its timeout and no later than its timeout plus the
+// expiry tick plus the leader's ping interval, half a tick (a learner reports a touch in the next
+// PING reply), on a follower and on the observer as on the leader.
 //
 // This is the test that was missing when sessions held by followers expired while their clients
 // pinged (issue 11): it fails on that code (every follower-held session is LOST).
@@ -28,9 +29,15 @@ afterAll(() => {
   for (const p of children) p.kill('SIGKILL');
 });
 
-/** The leader's and the followers' ids, once all three serve. */
+const OBSERVER = 4;
+
+/** The leader's and the followers' ids, once all three voters and the observer serve. */
 async function roles(peers: Peers): Promise<{ leader: number; followers: number[] }> {
-  await peers.waitFor(async () => (await Promise.all([1, 2, 3].map((i) => peers.mode(i)))).every((m) => m === 'leader' || m === 'follower'), 60_000, 'all three peers serving');
+  await peers.waitFor(
+    async () => (await Promise.all([1, 2, 3].map((i) => peers.mode(i)))).every((m) => m === 'leader' || m === 'follower') && (await peers.mode(OBSERVER)) === 'observer',
+    60_000,
+    'all three voters and the observer serving',
+  );
   const modes = await Promise.all([1, 2, 3].map((i) => peers.mode(i)));
   const leader = modes.indexOf('leader') + 1;
   expect(leader, `modes ${modes}`).toBeGreaterThan(0);
@@ -56,21 +63,23 @@ describe.skipIf(SKIP).each(CASES)('sessions on every role, tickTime=$tickTime, s
   let peers: Peers;
   let ports: number[] = [];
   beforeAll(async () => {
-    const spec = await ensembleSpec(3, { tickTime, initLimit: 10, syncLimit: 5 });
-    ports = [1, 2, 3].map((i) => spec.clientPort(i));
+    const spec = await ensembleSpec(4, { tickTime, initLimit: 10, syncLimit: 5 });
+    spec.common = spec.common.map((l) => (l.startsWith(`server.${OBSERVER}=`) ? `${l}:observer` : l));
+    spec.extra = (i) => (i === OBSERVER ? ['peerType=observer'] : []);
+    ports = [1, 2, 3, 4].map((i) => spec.clientPort(i));
     peers = new Peers(spec, 'zk-keepalive-');
-    for (const i of [1, 2, 3]) peers.start(i);
+    for (const i of [1, 2, 3, OBSERVER]) peers.start(i);
   }, 60_000);
   afterAll(async () => {
     await peers?.stopAll();
   });
 
-  it(`the Java client and kazoo keep their sessions and ephemerals for ${holdMs / 1000} s on the leader and on both followers`, async () => {
+  it(`the Java client and kazoo keep their sessions and ephemerals for ${holdMs / 1000} s on the leader, on both followers and on the observer`, async () => {
     const { leader, followers } = await roles(peers);
     const runs: Promise<string | null>[] = [];
     const names: string[] = [];
-    for (const i of [leader, ...followers]) {
-      const role = i === leader ? 'leader' : `follower ${i}`;
+    for (const i of [leader, ...followers, OBSERVER]) {
+      const role = i === leader ? 'leader' : i === OBSERVER ? 'observer' : `follower ${i}`;
       const cs = `127.0.0.1:${ports[i - 1]}`;
       for (const who of ['java', 'kazoo'] as const) {
         names.push(`${who} on the ${role}`);
@@ -82,14 +91,14 @@ describe.skipIf(SKIP).each(CASES)('sessions on every role, tickTime=$tickTime, s
     expect(problems, problems.join('\n')).toEqual([]);
   }, 180_000);
 
-  it('a client that stops sending is expired after its timeout, and within timeout + 1.5 ticks, on the leader and on a follower', async () => {
+  it('a client that stops sending is expired after its timeout, and within timeout + 1.5 ticks, on the leader, a follower and the observer', async () => {
     const { leader, followers } = await roles(peers);
     const watcher = await MiniClient.connect(ports[leader - 1], 30_000);
     try {
       const timeout = Math.max(2 * tickTime, 2000);
       const results: string[] = [];
-      const checks = [leader, followers[0]].map(async (i) => {
-        const role = i === leader ? 'leader' : 'follower';
+      const checks = [leader, followers[0], OBSERVER].map(async (i) => {
+        const role = i === leader ? 'leader' : i === OBSERVER ? 'observer' : 'follower';
         const c = await MiniClient.connect(ports[i - 1], timeout);
         expect(c.timeout).toBe(timeout);
         const p = `/silent-${tickTime}-${i}`;
@@ -97,13 +106,14 @@ describe.skipIf(SKIP).each(CASES)('sessions on every role, tickTime=$tickTime, s
         // the create's reply is the last packet: from here on the client sends nothing
         const since = Date.now();
         // ZooKeeper's bound: the deadline is rounded up to the next tick; on a follower the
-        // touch reaches the leader with the next PING (every half tick); then a commit round
-        const bound = timeout + tickTime + (role === 'follower' ? tickTime / 2 : 0) + 1000;
+        // or observer the touch reaches the leader with the next PING (every half tick); then a
+        // commit round
+        const bound = timeout + tickTime + (role === 'leader' ? 0 : tickTime / 2) + 1000;
         const gone = await timeUntilGone(watcher, p, since, bound + 5000);
         results.push(`${role}: gone after ${gone} ms (timeout ${timeout}, bound ${bound})`);
         expect(gone, `${role}: the silent session's ephemeral was never deleted`).toBeGreaterThan(0);
         expect(gone, `${role}: expired before its timeout`).toBeGreaterThanOrEqual(timeout - 50);
-        expect(gone, `${role}: expired later than timeout + tick (+ ping interval on a follower)`).toBeLessThanOrEqual(bound);
+        expect(gone, `${role}: expired later than timeout + tick (+ ping interval on a learner)`).toBeLessThanOrEqual(bound);
         c.close();
       });
       await Promise.all(checks);

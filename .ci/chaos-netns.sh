@@ -2,7 +2,9 @@
 # A chaos run (../shared/chaos/run.sh) against a zk-server ensemble (3 peers, or --nodes N) whose peers each run in
 # their own network namespace (../shared/chaos/netns.sh), so the nemesis can partition them as
 # well as kill and pause them. Needs root. Usage:
-#   .ci/chaos-netns.sh [--nodes N] [--duration SECS] [--seed N] [--faults LIST] [--consistency MODE] [--linearizable-sync]
+#   .ci/chaos-netns.sh [--nodes N] [--observers K] [--duration SECS] [--seed N] [--faults LIST] [--consistency MODE] [--linearizable-sync]
+# --observers K adds K observers (peers N+1 .. N+K, peerType=observer): the nemesis kills, pauses and
+# partitions them like the voters, and the workers' sessions land on them too.
 # --linearizable-sync turns on zk-server's linearizableSync key and checks --consistency linearizable.
 # Exit status: run.sh's (0 only when every check passed).
 set -uo pipefail
@@ -13,10 +15,11 @@ BIN="$HERE/../bin/zk-server.js"
 PREFIX=${CHAOS_PREFIX:-zkci}
 NET=${CHAOS_NET:-10.79.0}
 ROOT=/tmp/zk-server-ci/chaos-$PREFIX
-EXTRA=(); NODES=3; LINSYNC=false; DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
+EXTRA=(); NODES=3; OBSERVERS=0; LINSYNC=false; DURATION=60; SEED=1; FAULTS="kill,kill-leader,pause,pause-leader,partition,partition-leader,cut,kill-majority"; CONSISTENCY=zookeeper
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) NODES=$2; shift 2 ;;
+    --observers) OBSERVERS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --faults) FAULTS=$2; shift 2 ;;
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
 done
 [ -x "$CHAOS/run.sh" ] || { echo "chaos-netns.sh: $CHAOS/run.sh not found" >&2; exit 2; }
 NETNS="$CHAOS/netns.sh --prefix $PREFIX"
+VOTERS=$NODES; NODES=$((VOTERS + OBSERVERS))
 
 rm -rf "$ROOT"; mkdir -p "$ROOT"
 bash $NETNS setup $NODES --net $NET
@@ -39,7 +43,7 @@ cleanup() {
   bash $NETNS teardown
 }
 trap cleanup EXIT
-SERVERS=$(for j in $(seq 1 "$NODES"); do echo "server.$j=$NET.$j:2888:3888"; done)
+SERVERS=$(for j in $(seq 1 "$NODES"); do echo "server.$j=$NET.$j:2888:3888$([ "$j" -gt "$VOTERS" ] && echo :observer)"; done)
 for i in $(seq 1 "$NODES"); do
   mkdir -p "$ROOT/n$i"; echo "$i" > "$ROOT/n$i/myid"
   cat > "$ROOT/zoo$i.cfg" <<CFG
@@ -53,6 +57,7 @@ maxClientCnxns=0
 4lw.commands.whitelist=*
 admin.enableServer=false
 linearizableSync=$LINSYNC
+$([ "$i" -gt "$VOTERS" ] && echo peerType=observer)
 $SERVERS
 CFG
 done

@@ -4,9 +4,10 @@
 // a leader change, and a silent one is expired by the new leader only after a full timeout.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InProcEnsemble, peerLog } from './helpers/inproc';
 import { MiniClient } from './helpers/miniclient';
+import { fourLetter } from './helpers/peers';
 import { serverMetrics } from '../src/util/metrics';
 import { NODES_PER_CHUNK, snapSendTuning } from '../src/quorum/snapsend';
 import { readSnapshotWithInfo } from '../src/persistence/snapshot';
@@ -228,6 +229,55 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
       expect(r.err, `ephemeral of the session on peer ${h.i} (${e.mode(h.i)})`).toBe(0);
       expect(r.stat!.ephemeralOwner).toBe(h.c.sessionId);
     }
+  }, 30_000);
+
+  it('a wall-clock step, 10 minutes ahead and then 20 minutes back (an NTP step), expires no session and changes no role', async () => {
+    // every peer of this ensemble shares the process, so a step of Date.now() is a step of the
+    // whole pseudo-cluster's wall clock; timeouts must run on the monotonic clock (util/clock.ts)
+    const timeout = 10 * TICK;
+    const before = [1, 2, 3, 4].map((i) => `${i}:${e.mode(i)}`).join(' ');
+    const held: { i: number; c: MiniClient; path: string }[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const c = await MiniClient.connect(e.port(i), timeout);
+      clients.push(c);
+      const path = `/clockstep-${i}`;
+      expect(await c.create(path, Buffer.from('x'), EPHEMERAL)).toBe(0);
+      stops.push(pinger(c));
+      held.push({ i, c, path });
+    }
+    const wall = Date.now;
+    let step = 0;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => wall.call(Date) + step);
+    const seen = new Set<string>();
+    const watch = async (ms: number): Promise<void> => {
+      for (let t = 0; t < ms; t += TICK / 2) {
+        seen.add([1, 2, 3, 4].map((i) => `${i}:${e.mode(i)}`).join(' '));
+        await sleep(TICK / 2);
+      }
+    };
+    try {
+      step = 10 * 60_000;
+      await watch(3 * timeout);
+      step = -10 * 60_000;
+      await watch(3 * timeout);
+    } finally {
+      spy.mockRestore();
+    }
+    expect([...seen], 'the roles while the wall clock stepped').toEqual([before]);
+    const check = await MiniClient.connect(e.port(e.leader()), timeout);
+    clients.push(check);
+    for (const h of held) {
+      expect(h.c.closed, `the connection of the client on peer ${h.i} (${e.mode(h.i)}) was closed`).toBe(false);
+      const r = await check.getData(h.path);
+      expect(r.err, `ephemeral of the session on peer ${h.i} (${e.mode(h.i)})`).toBe(0);
+      expect(r.stat!.ephemeralOwner).toBe(h.c.sessionId);
+    }
+    // the leader's `dump` turns its session deadlines into dates: they must be within a timeout or
+    // two of now (they read as the year 2083 while the leader's deadlines were wall-clock based)
+    const dump = await fourLetter(e.port(e.leader()), 'dump');
+    const dates = [...dump.matchAll(/expire at (.+):\n/g)].map((m) => Date.parse(m[1]));
+    expect(dates.length, dump).toBeGreaterThan(0);
+    for (const d of dates) expect(Math.abs(d - Date.now()), dump).toBeLessThan(60_000);
   }, 30_000);
 
   it('after the leader stops, sessions held on the other peers survive; a silent one expires a full timeout after the new leader takes over', async () => {

@@ -11,6 +11,7 @@ import { QuorumVerifier, quorumVerifier } from './verifier';
 import { Membership } from '../config/membership';
 import { membershipText } from '../config/load';
 import { decodeNotification, encodeNotification } from './fle/notification';
+import { monotonicNow } from '../util/clock';
 
 export interface ElectionDecision {
   state: 'LEADING' | 'FOLLOWING' | 'OBSERVING';
@@ -75,10 +76,10 @@ export class ElectionService {
       if (this.waiting && this.started && this.config.reconfigEnabled && n.config && configVersionOf(n.config) > this.config.configVersion && this.onMembership?.(n.config)) {
         // a peer that missed a reconfig learns it while LOOKING, and elects by it
         this.logger.info({ from: sid, version: this.config.configVersion.toString(16) }, 'restarting leader election with the membership a notification carried');
-        this.out(this.fle.startElection(Date.now(), this.started.zxid, this.started.epoch));
+        this.out(this.fle.startElection(monotonicNow(), this.started.zxid, this.started.epoch));
         return;
       }
-      this.out(this.fle.receive(sid, n, Date.now()));
+      this.out(this.fle.receive(sid, n, monotonicNow()));
       this.check();
     });
     // which peers are reachable: a quorum's vote is decided without finalizeWait once every other
@@ -110,13 +111,13 @@ export class ElectionService {
     this.finalizeTimer = setTimeout(() => {
       this.finalizeTimer = null;
       this.tick();
-    }, Math.max(0, at - Date.now() + 1));
+    }, Math.max(0, at - monotonicNow() + 1));
     this.finalizeTimer.unref();
   }
 
   private tick(): void {
     if (!this.fle) return;
-    this.out(this.fle.tick(Date.now()));
+    this.out(this.fle.tick(monotonicNow()));
     this.check();
   }
 
@@ -145,7 +146,7 @@ export class ElectionService {
     this.started = { zxid: lastLoggedZxid, epoch: currentEpoch };
     return new Promise((resolve) => {
       this.waiting = resolve;
-      this.out(this.fle!.startElection(Date.now(), lastLoggedZxid, currentEpoch));
+      this.out(this.fle!.startElection(monotonicNow(), lastLoggedZxid, currentEpoch));
       this.check();
     });
   }

@@ -24,13 +24,14 @@ import { ZabFollower, ZabLearner, ZabObserver } from './zab/learner';
 import { PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
 import { RevalidateReply } from './zab/payloads';
 import { ZabTxn } from './zab/ready';
+import { monotonicNow } from '../util/clock';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Learner.connectToLeader: keep trying within initLimit (at most 5 s: a leader that never answers is gone). */
 export async function connectToLeader(ctx: RoleContext, leaderId: number): Promise<net.Socket> {
   const leader = ctx.config.servers.get(leaderId)!;
-  const deadline = Date.now() + Math.min(ctx.config.initLimit * ctx.config.tickTime, 5000);
+  const deadline = monotonicNow() + Math.min(ctx.config.initLimit * ctx.config.tickTime, 5000);
   for (;;) {
     const sock = await new Promise<net.Socket | null>((resolve) => {
       const s = quorumConnect(
@@ -57,7 +58,7 @@ export async function connectToLeader(ctx: RoleContext, leaderId: number): Promi
         throw new Error(`quorum SASL with leader ${leaderId} failed: ${(e as Error).message}`);
       }
     }
-    if (ctx.stopping || Date.now() >= deadline) throw new Error(`could not connect to leader ${leaderId} at ${leader.host}:${leader.quorumPort}`);
+    if (ctx.stopping || monotonicNow() >= deadline) throw new Error(`could not connect to leader ${leaderId} at ${leader.host}:${leader.quorumPort}`);
     await sleep(50);
   }
 }
@@ -74,7 +75,7 @@ export class LearnerRole implements ZabHost {
   private ticker: NodeJS.Timeout | null = null;
   private done!: () => void;
   private readonly finished = new Promise<void>((r) => (this.done = r));
-  private readonly syncStart = Date.now();
+  private readonly syncStart = monotonicNow();
   // SNAP: the stream that follows the packet, read before the core sees the packet
   private readonly stream = new QuorumPacketDecoder();
   private snapPending: QuorumPacket | null = null;
@@ -106,7 +107,7 @@ export class LearnerRole implements ZabHost {
       tickTime: c.tickTime,
       initLimit: c.initLimit,
       syncLimit: c.syncLimit,
-      now: Date.now(),
+      now: monotonicNow(),
     };
     this.core = this.observer ? new ZabObserver(opts) : new ZabFollower(opts);
     this.loop = new ReadyLoop(this.core, this);
@@ -167,7 +168,7 @@ export class LearnerRole implements ZabHost {
     // is a comparison: a tenth of a tick costs nothing.
     this.ticker = setInterval(
       () => {
-        this.core.tick(Date.now());
+        this.core.tick(monotonicNow());
         this.loop.run();
       },
       Math.max(10, Math.floor(this.ctx.config.tickTime / 10)),
@@ -211,7 +212,7 @@ export class LearnerRole implements ZabHost {
           continue;
         }
         if (p.type === T.PROPOSAL) serverMetrics.learner_proposal_received_count.add(1);
-        this.core.step(this.d.leader, p, Date.now());
+        this.core.step(this.d.leader, p, monotonicNow());
         this.loop.run();
       }
     } catch (e) {
@@ -275,7 +276,7 @@ export class LearnerRole implements ZabHost {
     this.zk.shutdown();
     this.zk = this.newZk(this.tree);
     this.snapPending = null;
-    this.core.step(this.d.leader, snap, Date.now());
+    this.core.step(this.d.leader, snap, monotonicNow());
     this.loop.run();
     return true;
   }
@@ -346,7 +347,7 @@ export class LearnerRole implements ZabHost {
   }
   serving(on: boolean): void {
     if (!on) return;
-    (this.observer ? serverMetrics.observer_sync_time : serverMetrics.follower_sync_time).add(Date.now() - this.syncStart);
+    (this.observer ? serverMetrics.observer_sync_time : serverMetrics.follower_sync_time).add(Math.round(monotonicNow() - this.syncStart));
     this.ctx.serving(this.observer ? 'observer' : 'follower', this.zk);
     this.ctx.updateElectionVote(this.core.newEpoch);
     this.logger.info({ leader: this.d.leader, sync: this.core.syncMode }, `${this.observer ? 'OBSERVING' : 'FOLLOWING'}: serving clients`);

@@ -24,10 +24,11 @@ import { ZabLeader } from './zab/leader';
 import { makeZxid, PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
 import { ForwardedRequest } from './zab/payloads';
 import { ZabTxn } from './zab/ready';
+import { monotonicNow } from '../util/clock';
 
 export class LeaderRole implements ZabHost {
   readonly core: ZabLeader;
-  readonly since = Date.now();
+  readonly since = monotonicNow();
   private readonly loop: ReadyLoop;
   private readonly log: GroupCommit;
   private readonly logger: Logger;
@@ -71,9 +72,9 @@ export class LeaderRole implements ZabHost {
       tickTime: c.tickTime,
       initLimit: c.initLimit,
       syncLimit: c.syncLimit,
-      now: Date.now(),
+      now: monotonicNow(),
       sessions: tree.sessions,
-      clock: Date.now,
+      clock: monotonicNow,
     });
     this.pendingMembership = ctx.lastSeenMembership;
     // the pipeline applies the txns it proposed, and answers their clients
@@ -103,7 +104,7 @@ export class LeaderRole implements ZabHost {
     // Leader.lead pings the learners every half tick; a follower reports its sessions' activity in
     // each PING reply, so a touch reaches the session tracker within tickTime / 2
     this.ticker = setInterval(() => {
-      this.core.tick(Date.now());
+      this.core.tick(monotonicNow());
       this.loop.run();
     }, Math.max(1, Math.floor(this.ctx.config.tickTime / 2)));
     this.loop.run();
@@ -154,7 +155,7 @@ export class LeaderRole implements ZabHost {
             sid = this.identify(sock, p);
             if (sid < 0) return;
           }
-          this.core.step(sid, p, Date.now());
+          this.core.step(sid, p, monotonicNow());
           this.loop.run();
         }
       } catch (e) {

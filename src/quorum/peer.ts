@@ -17,6 +17,7 @@ import { PeerMode, RoleContext } from './role';
 import { ZKDatabase } from './zkdb';
 import { applyMembership, Membership, parseMembership, textOf } from '../config/membership';
 import { backupStaticConfig, readNextMembership, writeMembershipFiles, writeNextMembership } from '../config/dynamic';
+import { monotonicNow } from '../util/clock';
 
 export type { PeerMode } from './role';
 
@@ -236,7 +237,7 @@ export class QuorumPeer implements RoleContext {
       try {
         const tree = await this.db.load();
         const epochs = this.db.epochs(tree.lastProcessedZxid);
-        const t0 = Date.now();
+        const t0 = monotonicNow();
         serverMetrics.looking_count.add(1);
         const ro = this.config.readOnlyModeEnabled ? this.readOnlyLater(tree) : null;
         let d;
@@ -250,8 +251,9 @@ export class QuorumPeer implements RoleContext {
           ro?.();
         }
         if (this.stopped) return;
-        serverMetrics.election_time.add(Date.now() - t0);
-        this.log.info({ leader: d.leader, state: d.state, ms: Date.now() - t0 }, 'election finished');
+        const ms = Math.round(monotonicNow() - t0);
+        serverMetrics.election_time.add(ms);
+        this.log.info({ leader: d.leader, state: d.state, ms }, 'election finished');
         if (d.state === 'LEADING') {
           const role = new LeaderRole(this, tree, epochs.accepted, epochs.current);
           this.role = role;

@@ -14,11 +14,12 @@ import { DataTree } from '../data/datatree';
 import { SessionTracker } from '../data/session';
 import { Cnxn, Logger, Request } from './cnxn';
 import { MemoryLog, replyHeaderFrame, ServerRole, ServerSettings, ZooKeeperServer } from './zkserver';
+import { monotonicNow } from '../util/clock';
 
 export class ReadOnlyZooKeeperServer extends ZooKeeperServer {
   constructor(tree: DataTree, settings: ServerSettings, logger: Logger) {
     // its sessions are local by construction: the localSessions machinery stays off
-    super(tree, { ...settings, localSessionsEnabled: false }, new MemoryLog(), logger, undefined, new SessionTracker(settings.tickTime, settings.serverId, () => Date.now()));
+    super(tree, { ...settings, localSessionsEnabled: false }, new MemoryLog(), logger, undefined, new SessionTracker(settings.tickTime, settings.serverId, monotonicNow));
     // the base adds the tree's global sessions; they are not this server's to track or expire
     for (const id of tree.sessions.keys()) this.sessions.remove(id);
   }

@@ -30,6 +30,7 @@ import { topNamespace } from '../data/quotas';
 import { Cnxn, CnxnIO, Logger, opAbbrev, Request, ServerStats, silentLogger } from './cnxn';
 import { runRead } from './reads';
 import { buildWriteReply, writeWriteReply } from './replies';
+import { monotonicNow } from '../util/clock';
 
 export { Cnxn, opAbbrev, ServerStats } from './cnxn';
 export type { CnxnIO, Logger } from './cnxn';
@@ -164,7 +165,7 @@ export class ZooKeeperServer {
     readonly settings: ServerSettings,
     readonly log: TxnLogSink = new MemoryLog(),
     readonly logger: Logger = silentLogger,
-    readonly now: () => number = () => performance.now(),
+    readonly now: () => number = monotonicNow,
     /** the session tracker to use (a leader passes its Zab core's); by default its own */
     sessions?: SessionTracker,
   ) {

@@ -58,7 +58,8 @@ export interface LeaderOptions extends ZabTiming {
   sessions?: Iterable<[bigint, number]>;
   /**
    * the clock of the caller's `now` values, read when the leader's own clients touch a session
-   * between calls (the server passes Date.now); without it the latest `now` passed in is used
+   * between calls (the server passes util/clock.ts monotonicNow, never the wall clock); without it
+   * the latest `now` passed in is used
    */
   clock?: () => number;
   /** SIMULATOR SELF-TEST ONLY: commit once the leader itself has logged, without a quorum */

@@ -123,3 +123,92 @@ describe.skipIf(SKIP).each(CASES)('sessions on every role, tickTime=$tickTime, s
     }
   }, 120_000);
 });
+
+// The wall clock of every server process stepped while the real clients hold their sessions: the
+// servers run under libfaketime (LD_PRELOAD, the Debian package libfaketime) with their monotonic
+// clock left alone (DONT_FAKE_MONOTONIC), their wall-clock offset read from a file this test
+// rewrites: 10 minutes ahead, then 10 minutes behind the true time, as an NTP step would move it
+// (chrony's makestep, `date -s`). The clients keep the true time. Every session must live on with
+// no disconnection and no role may change. Until 2026-12-07 the quorum roles ran their timeouts on
+// the wall clock: the step made followers give up their leader and cut their clients off.
+function libfaketime(): string | null {
+  for (const dir of ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']) {
+    const f = path.join(dir, 'faketime', 'libfaketimeMT.so.1');
+    if (fs.existsSync(f)) return f;
+  }
+  return null;
+}
+
+describe.skipIf(SKIP)('a wall-clock step on every server (libfaketime), 3 voters and an observer', () => {
+  const tickTime = 2000;
+  const timeoutMs = 6000;
+  const holdMs = 18_000;
+  let peers: Peers;
+  let ports: number[] = [];
+  let offsetFile = '';
+  beforeAll(async () => {
+    const lib = libfaketime();
+    if (!lib) throw new Error('libfaketime is missing: run scripts/install-test-deps.sh (or set ZK_SKIP_REAL_CLIENTS=1)');
+    const spec = await ensembleSpec(4, { tickTime, initLimit: 10, syncLimit: 5 });
+    spec.common = spec.common.map((l) => (l.startsWith(`server.${OBSERVER}=`) ? `${l}:observer` : l));
+    spec.extra = (i) => (i === OBSERVER ? ['peerType=observer'] : []);
+    ports = [1, 2, 3, 4].map((i) => spec.clientPort(i));
+    peers = new Peers(spec, 'zk-clockstep-');
+    offsetFile = path.join(peers.root, 'faketime-offset');
+    fs.writeFileSync(offsetFile, '+0\n');
+    const env = { LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: offsetFile, FAKETIME_CACHE_DURATION: '1', DONT_FAKE_MONOTONIC: '1' };
+    for (const i of [1, 2, 3, OBSERVER]) peers.start(i, env);
+  }, 60_000);
+  afterAll(async () => {
+    await peers?.stopAll();
+  });
+
+  it(`sessions of the Java client and kazoo on every role live through a step 10 minutes ahead and one 20 minutes back, and no role changes`, async () => {
+    const { leader, followers } = await roles(peers);
+    const modes = async (): Promise<string> => (await Promise.all([1, 2, 3, OBSERVER].map(async (i) => `${i}:${await peers.mode(i)}`))).join(' ');
+    const before = await modes();
+    const runs: Promise<string | null>[] = [];
+    const names: string[] = [];
+    for (const i of [leader, ...followers, OBSERVER]) {
+      for (const who of ['java', 'kazoo'] as const) {
+        names.push(`${who} on peer ${i}`);
+        runs.push(hold(who, `127.0.0.1:${ports[i - 1]}`, timeoutMs, holdMs, `/clockstep-${who}-${i}`));
+      }
+    }
+    const seen = new Set<string>([before]);
+    const sample = async (ms: number): Promise<void> => {
+      for (const end = Date.now() + ms; Date.now() < end; ) {
+        seen.add(await modes());
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    // the step must really reach the servers: a znode's ctime is their wall clock (as in ZooKeeper)
+    const probe = await MiniClient.connect(ports[leader - 1], timeoutMs);
+    const ctimeSkew = async (name: string): Promise<number> => {
+      expect(await probe.create(`/clockstep-probe-${name}`, Buffer.from('x'))).toBe(0);
+      const r = await probe.getData(`/clockstep-probe-${name}`);
+      return Number(r.stat!.ctime) - Date.now();
+    };
+    const skews: number[] = [];
+    try {
+      await sample(4000); // the clients connect and create their ephemerals
+      fs.writeFileSync(offsetFile, '+600\n');
+      await sample(2000); // libfaketime reads the file at most once a second
+      skews.push(await ctimeSkew('ahead'));
+      await sample(4000);
+      fs.writeFileSync(offsetFile, '-600\n');
+      await sample(2000);
+      skews.push(await ctimeSkew('behind'));
+      await sample(4000);
+    } finally {
+      fs.writeFileSync(offsetFile, '+0\n');
+      probe.close();
+    }
+    expect(Math.abs(skews[0] - 600_000), `ctime - now while 10 minutes ahead: ${skews[0]} ms`).toBeLessThan(30_000);
+    expect(Math.abs(skews[1] + 600_000), `ctime - now while 10 minutes behind: ${skews[1]} ms`).toBeLessThan(30_000);
+    const results = await Promise.all(runs);
+    const problems = results.flatMap((r, k) => (r === null ? [] : [`${names[k]}: ${r}`]));
+    expect(problems, problems.join('\n')).toEqual([]);
+    expect([...seen], 'the roles while the servers\' wall clock stepped').toEqual([before]);
+  }, 120_000);
+});

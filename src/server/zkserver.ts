@@ -157,7 +157,9 @@ export class ZooKeeperServer {
   protected timers: NodeJS.Timeout[] = [];
   /** create sessions waiting for their txn: sessionId -> connection */
   protected readonly creating = new Map<bigint, Cnxn>();
+  /** wall-clock start (shown as a date); uptime is measured from `startedAt` */
   readonly startTime = Date.now();
+  readonly startedAt = monotonicNow();
   running = true;
 
   constructor(

@@ -10,6 +10,7 @@ import { ConnectString, HostPort, parseConnectString } from './connectstring';
 import { KeeperException, validatePath } from './errors';
 import { BodyWriter, createBody, FrameSplitter, pathBool } from './requests';
 import { ClientEventType, WatchRegistry } from './watches';
+import { monotonicNow } from '../util/clock';
 
 /** ZooKeeper.States as the Java client names them (zkCli's prompt shows them). */
 export type ClientState = 'CONNECTING' | 'CONNECTED' | 'CONNECTEDREADONLY' | 'CLOSED' | 'AUTH_FAILED';
@@ -176,7 +177,7 @@ export class ZkClient {
 
   private onData(sock: net.Socket, d: Buffer): void {
     if (sock !== this.sock) return;
-    this.lastHeard = Date.now();
+    this.lastHeard = monotonicNow();
     for (const frame of this.frames.push(d)) {
       // a frame may end this connection (a reply out of order): the rest is not for the next one
       if (sock !== this.sock) return;
@@ -262,11 +263,11 @@ export class ZkClient {
 
   private startPings(): void {
     this.stopPings();
-    this.lastHeard = Date.now();
+    this.lastHeard = monotonicNow();
     const every = Math.max(100, Math.floor(this.negotiatedTimeout / 3));
     this.pingTimer = setInterval(() => {
       // silence for two thirds of the timeout: this server is gone, try another before the session expires
-      if (Date.now() - this.lastHeard > (this.negotiatedTimeout * 2) / 3) {
+      if (monotonicNow() - this.lastHeard > (this.negotiatedTimeout * 2) / 3) {
         this.sock?.destroy();
         return;
       }

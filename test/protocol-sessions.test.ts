@@ -38,6 +38,17 @@ afterAll(async () => {
 });
 
 describe('handshake', () => {
+  it('a new session id carries the wall-clock time the server started (ms), so ids keep rising across restarts', async () => {
+    // ZooKeeper's initializeNextSessionId: server id in the top byte, a time in ms in the next five,
+    // a counter in the low two. The time must not restart from 0 with the process: a restarted
+    // server would hand out again the ids of sessions it restored and their clients still hold
+    // (they did: the standalone server took the time since its process started, ~0.3 s).
+    const c = await client();
+    const ms = Number((BigInt.asUintN(64, c.sessionId) >> 16n) & ((1n << 40n) - 1n));
+    const since = (ms - (Math.floor(performance.timeOrigin) % 2 ** 40) + 2 ** 40) % 2 ** 40;
+    expect(since, `session 0x${BigInt.asUintN(64, c.sessionId).toString(16)}: its time is not this process's start time plus its uptime`).toBeLessThanOrEqual(performance.now() + 1);
+  });
+
   it('negotiates the timeout into [minSessionTimeout, maxSessionTimeout]', async () => {
     for (const [asked, got] of [
       [1, 400],

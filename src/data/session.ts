@@ -50,11 +50,17 @@ export class SessionTracker {
     return (Math.floor(t / this.tickTime) + 1) * this.tickTime;
   }
 
+  /**
+   * The next id of the counter, skipping one a live session holds (a restored session whose id the
+   * counter meets again, which the time in the seed makes unlikely but a wall clock stepped back
+   * across a restart allows) and the container marker.
+   */
   newSessionId(): bigint {
-    let id = this.nextId;
-    this.nextId = BigInt.asIntN(64, this.nextId + 1n);
-    if (id === -0x8000000000000000n) id = this.newSessionId();
-    return id;
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = BigInt.asIntN(64, this.nextId + 1n);
+      if (id !== -0x8000000000000000n && !this.sessions.has(id)) return id;
+    }
   }
 
   add(id: bigint, timeout: number): Session {

@@ -145,6 +145,19 @@ export class IdleCollector {
  * Run an IdleCollector every `everyMs` (unref'd). ZK_IDLE_GC_MB sets the growth in MB (default
  * 32); 0 turns it off. Returns a stop function.
  */
+
+/**
+ * process.memoryUsage(), or null when it fails: it reads the RSS from /proc, and with every file
+ * descriptor taken (a connection flood under a low `ulimit -n`) that open fails with EMFILE. Thrown
+ * from a timer, that error ended the process; the collector just skips the interval.
+ */
+function memoryUsage(): NodeJS.MemoryUsage | null {
+  try {
+    return process.memoryUsage();
+  } catch {
+    return null;
+  }
+}
 export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: string): void }): () => void {
   const mb = Number(process.env.ZK_IDLE_GC_MB ?? 32);
   if (!(mb > 0)) return () => {};
@@ -170,13 +183,15 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
     const now = perf.eventLoopUtilization();
     const u = perf.eventLoopUtilization(now, elu).utilization;
     elu = now;
-    const m = process.memoryUsage();
+    const m = memoryUsage();
+    if (!m) return;
     if (youngGc(u, m.heapUsed)) return;
     const held = m.heapTotal + m.arrayBuffers;
     if (!col.check(u, inUse(m), held, Date.now(), m.heapUsed)) return;
     const t0 = Date.now();
     compactHeap();
-    const after = process.memoryUsage();
+    const after = memoryUsage();
+    if (!after) return;
     col.collected(inUse(after), Date.now(), youngCommitted());
     // the collection's own time is not the next interval's load
     elu = perf.eventLoopUtilization();
@@ -186,7 +201,8 @@ export function startIdleCollector(everyMs = 5000, log?: { info(o: object, msg: 
     const since = elu;
     clearTimeout(followUp);
     followUp = setTimeout(() => {
-      youngGc(perf.eventLoopUtilization(perf.eventLoopUtilization(), since).utilization, process.memoryUsage().heapUsed);
+      const m = memoryUsage();
+      if (m) youngGc(perf.eventLoopUtilization(perf.eventLoopUtilization(), since).utilization, m.heapUsed);
     }, col.youngDelayMs + 50);
     followUp.unref();
   }, everyMs);

@@ -67,3 +67,32 @@ describe('log lines', () => {
     }
   });
 });
+
+describe('a log file that cannot be written', () => {
+  it('a full disk (/dev/full: every write ENOSPC) drops the lines and never throws into the logging call, in either format', () => {
+    for (const format of ['text', 'json'] as const) {
+      const file = new RotatingFile('/dev/full', { maxBytes: 1 << 20, backups: 0 });
+      const log = createLogger({ format, file, level: 'info' });
+      expect(() => {
+        for (let i = 0; i < 100; i++) log.info({ i }, 'a line the disk has no room for');
+      }).not.toThrow();
+    }
+  });
+
+  it('a rollover that cannot open the new file drops lines until it can, then writes again', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-logfail-'));
+    const sub = path.join(dir, 'logs');
+    fs.mkdirSync(sub);
+    const f = path.join(sub, 'zk.log');
+    const file = new RotatingFile(f, { maxBytes: 64, backups: 2 });
+    file.write('first line, under the limit\n');
+    fs.rmSync(sub, { recursive: true }); // the next rollover finds no directory to open the file in
+    expect(() => {
+      for (let i = 0; i < 5; i++) file.write(`lost line ${i} .................................\n`);
+    }).not.toThrow();
+    fs.mkdirSync(sub);
+    file.write('back again\n');
+    expect(fs.readFileSync(f, 'utf8')).toBe('back again\n');
+    file.close();
+  });
+});

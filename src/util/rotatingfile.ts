@@ -13,8 +13,12 @@ export interface RotatingFileOptions {
 }
 
 export class RotatingFile {
+  /** -1 after a rollover that could not open the new file: the next write tries again */
   private fd: number;
   private size: number;
+  /** lines lost since the log last took one (a full disk, no file descriptor left) */
+  private dropped = 0;
+  private lastError = '';
 
   constructor(
     readonly file: string,
@@ -24,20 +28,47 @@ export class RotatingFile {
     this.size = fs.fstatSync(this.fd).size;
   }
 
+  /**
+   * Never throws: a log line that cannot be written (ENOSPC on a full disk, EMFILE at a rollover,
+   * EIO) is dropped, as log4j's appenders drop it, and the server goes on; the line is called from
+   * everywhere, and an exception there ended the process (a full log disk stopped the server). The
+   * first failure and, once lines go through again, the count lost are told on stderr.
+   */
   write(text: string): void {
     const buf = Buffer.from(text, 'utf8');
-    // a line longer than the limit on its own still goes into a file (a fresh one)
-    if (this.size > 0 && this.size + buf.length > this.o.maxBytes) this.rollOver();
-    fs.writeSync(this.fd, buf);
-    this.size += buf.length;
+    try {
+      if (this.fd < 0) this.reopen();
+      // a line longer than the limit on its own still goes into a file (a fresh one)
+      if (this.size > 0 && this.size + buf.length > this.o.maxBytes) this.rollOver();
+      fs.writeSync(this.fd, buf);
+      this.size += buf.length;
+    } catch (e) {
+      if (this.dropped++ === 0) {
+        this.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
+        stderr(`zk-server: cannot write the log file ${this.file} (${this.lastError}); log lines are dropped until it can be written again\n`);
+      }
+      return;
+    }
+    if (this.dropped > 0) {
+      stderr(`zk-server: the log file ${this.file} is written again; ${this.dropped} log line(s) were dropped (${this.lastError})\n`);
+      this.dropped = 0;
+    }
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private reopen(): void {
+    this.fd = fs.openSync(this.file, 'a');
+    this.size = fs.fstatSync(this.fd).size;
   }
 
   private rollOver(): void {
-    fs.closeSync(this.fd);
+    const fd = this.fd;
+    this.fd = -1;
+    fs.closeSync(fd);
     if (this.o.backups > 0) {
       for (let i = this.o.backups - 1; i >= 1; i--) renameIfThere(`${this.file}.${i}`, `${this.file}.${i + 1}`);
       renameIfThere(this.file, `${this.file}.1`);
@@ -46,6 +77,15 @@ export class RotatingFile {
       this.fd = fs.openSync(this.file, 'w');
     }
     this.size = 0;
+  }
+}
+
+/** To stderr, if it can be written (a detached server's stderr may be on the same full disk). */
+function stderr(text: string): void {
+  try {
+    fs.writeSync(2, text);
+  } catch {
+    // nowhere left to tell it
   }
 }
 

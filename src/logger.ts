@@ -69,12 +69,29 @@ function lineStream(out: Sink): Writable {
   });
 }
 
+/**
+ * stdout as a sink that outlives its reader: a foreground server whose stdout pipe loses its
+ * reader (`start-foreground | head`, a log shipper that exits) got EPIPE as an unhandled 'error'
+ * event and died at its next log line, and a stdout file on a full disk did the same with ENOSPC.
+ * Lines written after that are dropped (as log4j's ConsoleAppender drops them); the server goes on.
+ * One for the process, however many loggers write to it.
+ */
+let stdoutSink: Sink | null = null;
+function stdout(): Sink {
+  if (stdoutSink) return stdoutSink;
+  let broken = false;
+  process.stdout.on('error', () => {
+    broken = true;
+  });
+  stdoutSink = { write: (text: string) => (broken ? false : process.stdout.write(text)) };
+  return stdoutSink;
+}
+
 export function createLogger(opts: { myid?: number; level?: string; format?: LogFormat; file?: RotatingFile } = {}): pino.Logger {
   const format = opts.format ?? logFormatOf();
   const level = opts.level ?? process.env.ZK_LOG_LEVEL ?? 'info';
   // standalone: no myid, shown as `[myid:]` as ZooKeeper shows it
   const base = opts.myid !== undefined ? { myid: opts.myid } : {};
-  if (opts.file) return pino({ level, base }, format === 'text' ? textStream(opts.file) : lineStream(opts.file));
-  if (format === 'text') return pino({ level, base }, textStream(process.stdout));
-  return pino({ level, base }, pino.destination({ fd: 1, sync: false }));
+  const out = opts.file ?? stdout();
+  return pino({ level, base }, format === 'text' ? textStream(out) : lineStream(out));
 }

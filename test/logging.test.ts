@@ -96,3 +96,40 @@ describe('a log file that cannot be written', () => {
     file.close();
   });
 });
+
+describe('a foreground server whose stdout reader goes away', () => {
+  it.each(['text', 'json'])('goes on serving (EPIPE on its log lines, --log-format %s)', async (format) => {
+    const { spawn } = await import('node:child_process');
+    const net = await import('node:net');
+    const { BIN, fourLetter, freePort, requireDist } = await import('./helpers/peers');
+    requireDist();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-epipe-'));
+    const port = await freePort();
+    const cfg = path.join(dir, 'zoo.cfg');
+    fs.writeFileSync(cfg, [`dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', '4lw.commands.whitelist=*', 'admin.enableServer=false', ''].join('\n'));
+    const p = spawn(process.execPath, [BIN, 'start-foreground', cfg, '--log-format', format], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    let exited: string | null = null;
+    p.on('exit', (code, sig) => (exited = `exited with ${code ?? sig}`));
+    try {
+      // the first line read, the reader goes away: the pipe's next write fails with EPIPE
+      await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+      p.stdout!.destroy();
+      for (let i = 0; i < 100 && !/imok/.test(await fourLetter(port, 'ruok', 500)); i++) await new Promise((r) => setTimeout(r, 100));
+      // each of these logs a WARN line
+      for (let i = 0; i < 10; i++) {
+        await new Promise<void>((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port }, () => s.end(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3])));
+          s.on('close', () => resolve());
+          s.on('error', () => resolve());
+        });
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      expect(exited, err.slice(-2000)).toBeNull();
+      expect(await fourLetter(port, 'ruok')).toBe('imok');
+    } finally {
+      p.kill('SIGKILL');
+    }
+  }, 30_000);
+});

@@ -14,7 +14,7 @@ import { AdminContext, RunningHttpServer, startAdminServer, startMetricsServer }
 import { QuorumPeer } from './quorum/peer';
 import { setDigestEnabled } from './data/digest';
 import { serverMetrics } from './util/metrics';
-import { monotonicNow } from './util/clock';
+import { msSince } from './util/clock';
 
 export interface RunningServer {
   zk: ZooKeeperServer;
@@ -191,7 +191,7 @@ export async function startQuorumPeer(config: ServerConfig, logger: Logger): Pro
           ['synced_non_voting_followers', 0],
           ['synced_observers', st.syncedObservers],
           ['pending_syncs', st.pendingSyncs],
-          ['leader_uptime', Math.round(monotonicNow() - st.since)],
+          ['leader_uptime', msSince(st.since)],
         );
       } else if (peer.mode === 'follower') out.push(['synced_observers', 0]);
       return out;

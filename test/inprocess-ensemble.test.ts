@@ -35,6 +35,33 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     await e?.stopAll();
   });
 
+  /** On each of the 4 peers, a pinging session holding the ephemeral `${prefix}-<peer>`. */
+  async function holdOnEveryPeer(prefix: string, timeout: number): Promise<{ i: number; c: MiniClient; path: string }[]> {
+    const held: { i: number; c: MiniClient; path: string }[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const c = await MiniClient.connect(e.port(i), timeout);
+      clients.push(c);
+      expect(c.timeout).toBe(timeout);
+      const path = `${prefix}-${i}`;
+      expect(await c.create(path, Buffer.from('x'), EPHEMERAL)).toBe(0);
+      stops.push(pinger(c));
+      held.push({ i, c, path });
+    }
+    return held;
+  }
+
+  /** Every held connection still open and every ephemeral still owned by its session, read through the leader. */
+  async function expectStillHeld(held: { i: number; c: MiniClient; path: string }[], timeout: number): Promise<void> {
+    const check = await MiniClient.connect(e.port(e.leader()), timeout);
+    clients.push(check);
+    for (const h of held) {
+      expect(h.c.closed, `the connection of the client on peer ${h.i} (${e.mode(h.i)}) was closed`).toBe(false);
+      const r = await check.getData(h.path);
+      expect(r.err, `ephemeral of the session on peer ${h.i} (${e.mode(h.i)})`).toBe(0);
+      expect(r.stat!.ephemeralOwner).toBe(h.c.sessionId);
+    }
+  }
+
   it('the AdminServer `leader` and `zabstate` commands on every role (LeaderCommand, ZabStateCommand)', async () => {
     const L = e.leader();
     for (let i = 1; i <= 4; i++) {
@@ -209,49 +236,26 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
 
   it('sessions on the leader, both followers and the observer live for 4x their timeout while pinging', async () => {
     const timeout = 10 * TICK;
-    const held: { i: number; c: MiniClient; path: string }[] = [];
-    for (let i = 1; i <= 4; i++) {
-      const c = await MiniClient.connect(e.port(i), timeout);
-      clients.push(c);
-      expect(c.timeout).toBe(timeout);
-      const path = `/held-${i}`;
-      expect(await c.create(path, Buffer.from('x'), EPHEMERAL)).toBe(0);
-      stops.push(pinger(c));
-      held.push({ i, c, path });
-    }
+    const held = await holdOnEveryPeer('/held', timeout);
     expect(new Set(held.map((h) => e.mode(h.i)))).toEqual(new Set(['leader', 'follower', 'observer']));
     await sleep(4 * timeout);
-    const check = await MiniClient.connect(e.port(e.leader()), timeout);
-    clients.push(check);
-    for (const h of held) {
-      expect(h.c.closed, `the connection of the client on peer ${h.i} (${e.mode(h.i)}) was closed`).toBe(false);
-      const r = await check.getData(h.path);
-      expect(r.err, `ephemeral of the session on peer ${h.i} (${e.mode(h.i)})`).toBe(0);
-      expect(r.stat!.ephemeralOwner).toBe(h.c.sessionId);
-    }
+    await expectStillHeld(held, timeout);
   }, 30_000);
 
   it('a wall-clock step, 10 minutes ahead and then 20 minutes back (an NTP step), expires no session and changes no role', async () => {
     // every peer of this ensemble shares the process, so a step of Date.now() is a step of the
     // whole pseudo-cluster's wall clock; timeouts must run on the monotonic clock (util/clock.ts)
     const timeout = 10 * TICK;
-    const before = [1, 2, 3, 4].map((i) => `${i}:${e.mode(i)}`).join(' ');
-    const held: { i: number; c: MiniClient; path: string }[] = [];
-    for (let i = 1; i <= 4; i++) {
-      const c = await MiniClient.connect(e.port(i), timeout);
-      clients.push(c);
-      const path = `/clockstep-${i}`;
-      expect(await c.create(path, Buffer.from('x'), EPHEMERAL)).toBe(0);
-      stops.push(pinger(c));
-      held.push({ i, c, path });
-    }
+    const roles = (): string => [1, 2, 3, 4].map((i) => `${i}:${e.mode(i)}`).join(' ');
+    const before = roles();
+    const held = await holdOnEveryPeer('/clockstep', timeout);
     const wall = Date.now;
     let step = 0;
     const spy = vi.spyOn(Date, 'now').mockImplementation(() => wall.call(Date) + step);
     const seen = new Set<string>();
     const watch = async (ms: number): Promise<void> => {
       for (let t = 0; t < ms; t += TICK / 2) {
-        seen.add([1, 2, 3, 4].map((i) => `${i}:${e.mode(i)}`).join(' '));
+        seen.add(roles());
         await sleep(TICK / 2);
       }
     };
@@ -264,14 +268,7 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
       spy.mockRestore();
     }
     expect([...seen], 'the roles while the wall clock stepped').toEqual([before]);
-    const check = await MiniClient.connect(e.port(e.leader()), timeout);
-    clients.push(check);
-    for (const h of held) {
-      expect(h.c.closed, `the connection of the client on peer ${h.i} (${e.mode(h.i)}) was closed`).toBe(false);
-      const r = await check.getData(h.path);
-      expect(r.err, `ephemeral of the session on peer ${h.i} (${e.mode(h.i)})`).toBe(0);
-      expect(r.stat!.ephemeralOwner).toBe(h.c.sessionId);
-    }
+    await expectStillHeld(held, timeout);
     // the leader's `dump` turns its session deadlines into dates: they must be within a timeout or
     // two of now (they read as the year 2083 while the leader's deadlines were wall-clock based)
     const dump = await fourLetter(e.port(e.leader()), 'dump');

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { children, hold, prepareClients } from './helpers/keepalive';
+import { children, hold, holdOnEveryPeer, prepareClients } from './helpers/keepalive';
 import { MiniClient } from './helpers/miniclient';
 import { ensembleSpec, Peers } from './helpers/peers';
 
@@ -30,6 +30,14 @@ afterAll(() => {
 });
 
 const OBSERVER = 4;
+
+/** Three voters and, as server OBSERVER, an observer. */
+async function votersAndObserver(tickTime: number): Promise<Awaited<ReturnType<typeof ensembleSpec>>> {
+  const spec = await ensembleSpec(4, { tickTime, initLimit: 10, syncLimit: 5 });
+  spec.common = spec.common.map((l) => (l.startsWith(`server.${OBSERVER}=`) ? `${l}:observer` : l));
+  spec.extra = (i) => (i === OBSERVER ? ['peerType=observer'] : []);
+  return spec;
+}
 
 /** The leader's and the followers' ids, once all three voters and the observer serve. */
 async function roles(peers: Peers): Promise<{ leader: number; followers: number[] }> {
@@ -63,9 +71,7 @@ describe.skipIf(SKIP).each(CASES)('sessions on every role, tickTime=$tickTime, s
   let peers: Peers;
   let ports: number[] = [];
   beforeAll(async () => {
-    const spec = await ensembleSpec(4, { tickTime, initLimit: 10, syncLimit: 5 });
-    spec.common = spec.common.map((l) => (l.startsWith(`server.${OBSERVER}=`) ? `${l}:observer` : l));
-    spec.extra = (i) => (i === OBSERVER ? ['peerType=observer'] : []);
+    const spec = await votersAndObserver(tickTime);
     ports = [1, 2, 3, 4].map((i) => spec.clientPort(i));
     peers = new Peers(spec, 'zk-keepalive-');
     for (const i of [1, 2, 3, OBSERVER]) peers.start(i);
@@ -149,9 +155,7 @@ describe.skipIf(SKIP)('a wall-clock step on every server (libfaketime), 3 voters
   beforeAll(async () => {
     const lib = libfaketime();
     if (!lib) throw new Error('libfaketime is missing: run scripts/install-test-deps.sh (or set ZK_SKIP_REAL_CLIENTS=1)');
-    const spec = await ensembleSpec(4, { tickTime, initLimit: 10, syncLimit: 5 });
-    spec.common = spec.common.map((l) => (l.startsWith(`server.${OBSERVER}=`) ? `${l}:observer` : l));
-    spec.extra = (i) => (i === OBSERVER ? ['peerType=observer'] : []);
+    const spec = await votersAndObserver(tickTime);
     ports = [1, 2, 3, 4].map((i) => spec.clientPort(i));
     peers = new Peers(spec, 'zk-clockstep-');
     offsetFile = path.join(peers.root, 'faketime-offset');
@@ -167,14 +171,7 @@ describe.skipIf(SKIP)('a wall-clock step on every server (libfaketime), 3 voters
     const { leader, followers } = await roles(peers);
     const modes = async (): Promise<string> => (await Promise.all([1, 2, 3, OBSERVER].map(async (i) => `${i}:${await peers.mode(i)}`))).join(' ');
     const before = await modes();
-    const runs: Promise<string | null>[] = [];
-    const names: string[] = [];
-    for (const i of [leader, ...followers, OBSERVER]) {
-      for (const who of ['java', 'kazoo'] as const) {
-        names.push(`${who} on peer ${i}`);
-        runs.push(hold(who, `127.0.0.1:${ports[i - 1]}`, timeoutMs, holdMs, `/clockstep-${who}-${i}`));
-      }
-    }
+    const held = holdOnEveryPeer([leader, ...followers, OBSERVER], (i) => ports[i - 1], timeoutMs, holdMs, 'clockstep');
     const seen = new Set<string>([before]);
     const sample = async (ms: number): Promise<void> => {
       for (const end = Date.now() + ms; Date.now() < end; ) {
@@ -206,8 +203,7 @@ describe.skipIf(SKIP)('a wall-clock step on every server (libfaketime), 3 voters
     }
     expect(Math.abs(skews[0] - 600_000), `ctime - now while 10 minutes ahead: ${skews[0]} ms`).toBeLessThan(30_000);
     expect(Math.abs(skews[1] + 600_000), `ctime - now while 10 minutes behind: ${skews[1]} ms`).toBeLessThan(30_000);
-    const results = await Promise.all(runs);
-    const problems = results.flatMap((r, k) => (r === null ? [] : [`${names[k]}: ${r}`]));
+    const problems = await held;
     expect(problems, problems.join('\n')).toEqual([]);
     expect([...seen], 'the roles while the servers\' wall clock stepped').toEqual([before]);
   }, 120_000);

@@ -9,7 +9,7 @@ import { confValue, dirSize, environment, FourLetterContext, monitorValues } fro
 import { Cnxn, ZooKeeperServer } from '../server/zkserver';
 import { VERSION_STRING } from '../version';
 import { JavaDouble, JsonValue } from './json';
-import { monotonicNow } from '../util/clock';
+import { msSince } from '../util/clock';
 
 export type JsonObject = { [k: string]: JsonValue };
 
@@ -108,7 +108,7 @@ function serverStatsObject(ctx: FourLetterContext, zk: ZooKeeperServer): JsonObj
     auth_failed_count: s.authFailed,
     non_mtlsremote_conn_count: 0,
     non_mtlslocal_conn_count: 0,
-    uptime: Math.round(monotonicNow() - zk.startedAt),
+    uptime: msSince(zk.startedAt),
   };
 }
 

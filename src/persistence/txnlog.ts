@@ -21,7 +21,7 @@ import {
   TXNLOG_MAGIC,
   zxidHex,
 } from './util';
-import { monotonicNow } from '../util/clock';
+import { monotonicNow, msSince } from '../util/clock';
 
 export const FILE_HEADER_SIZE = 16;
 export const RECORD_OVERHEAD = 13;
@@ -256,7 +256,7 @@ export class TxnLogWriter {
     if (this.forceSync) {
       const t0 = monotonicNow(); // a wall-clock step must not read as a minutes-long fsync
       await this.fh.datasync();
-      const ms = Math.round(monotonicNow() - t0);
+      const ms = msSince(t0);
       this.fsyncCount++;
       this.fsyncTotalMs += ms;
       serverMetrics.fsynctime.add(ms);

@@ -24,7 +24,7 @@ import { ZabFollower, ZabLearner, ZabObserver } from './zab/learner';
 import { PacketBatcher, PacketType as T, QuorumPacket, QuorumPacketDecoder } from './zab/packets';
 import { RevalidateReply } from './zab/payloads';
 import { ZabTxn } from './zab/ready';
-import { monotonicNow } from '../util/clock';
+import { monotonicNow, msSince } from '../util/clock';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -347,7 +347,7 @@ export class LearnerRole implements ZabHost {
   }
   serving(on: boolean): void {
     if (!on) return;
-    (this.observer ? serverMetrics.observer_sync_time : serverMetrics.follower_sync_time).add(Math.round(monotonicNow() - this.syncStart));
+    (this.observer ? serverMetrics.observer_sync_time : serverMetrics.follower_sync_time).add(msSince(this.syncStart));
     this.ctx.serving(this.observer ? 'observer' : 'follower', this.zk);
     this.ctx.updateElectionVote(this.core.newEpoch);
     this.logger.info({ leader: this.d.leader, sync: this.core.syncMode }, `${this.observer ? 'OBSERVING' : 'FOLLOWING'}: serving clients`);

@@ -17,7 +17,7 @@ import { PeerMode, RoleContext } from './role';
 import { ZKDatabase } from './zkdb';
 import { applyMembership, Membership, parseMembership, textOf } from '../config/membership';
 import { backupStaticConfig, readNextMembership, writeMembershipFiles, writeNextMembership } from '../config/dynamic';
-import { monotonicNow } from '../util/clock';
+import { monotonicNow, msSince } from '../util/clock';
 
 export type { PeerMode } from './role';
 
@@ -251,7 +251,7 @@ export class QuorumPeer implements RoleContext {
           ro?.();
         }
         if (this.stopped) return;
-        const ms = Math.round(monotonicNow() - t0);
+        const ms = msSince(t0);
         serverMetrics.election_time.add(ms);
         this.log.info({ leader: d.leader, state: d.state, ms }, 'election finished');
         if (d.state === 'LEADING') {

@@ -8,7 +8,7 @@ import { CONF_LINES, ConfLineName } from '../config/keys';
 import { membershipText } from '../config/load';
 import { Cnxn, opAbbrev, ZooKeeperServer } from './zkserver';
 import { VERSION_STRING, ZK_VERSION } from '../version';
-import { monotonicNow } from '../util/clock';
+import { msSince } from '../util/clock';
 
 export const FOUR_LETTER_WORDS = [
   'ruok', 'conf', 'cons', 'crst', 'dump', 'envi', 'gtmk', 'isro', 'mntr', 'srst', 'srvr', 'stat', 'stmk',
@@ -200,7 +200,7 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
     ['approximate_data_size', zk.tree.approximateDataSize],
     ['open_file_descriptor_count', fdCount],
     ['max_file_descriptor_count', 1048576],
-    ['uptime', Math.round(monotonicNow() - zk.startedAt)],
+    ['uptime', msSince(zk.startedAt)],
     ['global_sessions', zk.sessions.sessions.size],
     ['local_sessions', zk.localSessions?.sessions.size ?? 0],
     ['connection_drop_probability', 0],

@@ -15,3 +15,8 @@ const origin = performance.timeOrigin;
 export function monotonicNow(): number {
   return origin + performance.now();
 }
+
+/** Whole milliseconds since `t0`, a monotonicNow() value (for metrics and log lines). */
+export function msSince(t0: number): number {
+  return Math.round(monotonicNow() - t0);
+}

@@ -14,8 +14,8 @@ export interface RotatingFileOptions {
 
 export class RotatingFile {
   /** -1 after a rollover that could not open the new file: the next write tries again */
-  private fd: number;
-  private size: number;
+  private fd = -1;
+  private size = 0;
   /** lines lost since the log last took one (a full disk, no file descriptor left) */
   private dropped = 0;
   private lastError = '';
@@ -24,8 +24,7 @@ export class RotatingFile {
     readonly file: string,
     private readonly o: RotatingFileOptions,
   ) {
-    this.fd = fs.openSync(file, 'a');
-    this.size = fs.fstatSync(this.fd).size;
+    this.reopen();
   }
 
   /**

@@ -80,6 +80,7 @@ export async function startStandalone(config: ServerConfig, opts: StartOptions):
         snapCount: config.snapCount,
         forceSync: config.forceSync,
         preAllocSize: config.preAllocSize,
+        fsyncWarningThresholdMs: config.fsyncWarningThresholdMs,
         compression: config.snapshotCompressionMethod,
         snapshotZxid: r.snapshotFile ? r.snapshotZxid : -1,
       },
@@ -193,10 +194,14 @@ export async function startQuorumPeer(config: ServerConfig, logger: Logger): Pro
           ['pending_syncs', st.pendingSyncs],
           ['leader_uptime', msSince(st.since)],
         );
+        const proposals = peer.proposalStats;
+        if (proposals) out.push(['last_proposal_size', proposals.last], ['min_proposal_size', proposals.min], ['max_proposal_size', proposals.max]);
       } else if (peer.mode === 'follower') out.push(['synced_observers', 0]);
       return out;
     },
     quorumSize: () => peer.quorumSize,
+    peerState: () => peer.peerState,
+    proposalStats: () => peer.proposalStats,
     // the admin `leader` and `zabstate` commands (LeaderCommand, ZabStateCommand)
     leader: () => {
       const id = peer.leaderId;

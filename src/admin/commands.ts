@@ -10,6 +10,7 @@ import { Cnxn, ZooKeeperServer } from '../server/zkserver';
 import { VERSION_STRING } from '../version';
 import { JavaDouble, JsonValue } from './json';
 import { msSince } from '../util/clock';
+import { BufferStats, fsyncThresholdExceeded } from '../util/metrics';
 
 export type JsonObject = { [k: string]: JsonValue };
 
@@ -82,9 +83,9 @@ export function connectionInfo(c: Cnxn, brief: boolean): JsonObject {
   return info;
 }
 
-function clientResponseStats(): JsonObject {
-  // response sizes are not tracked: -1 is what ZooKeeper reports before the first response
-  return { last_buffer_size: -1, min_buffer_size: -1, max_buffer_size: -1 };
+/** BufferStats as Jackson serializes it (-1 before the first packet and after a reset) */
+function bufferStats(b: BufferStats): JsonObject {
+  return { last_buffer_size: b.last, min_buffer_size: b.min, max_buffer_size: b.max };
 }
 
 /** ZooKeeperServer.serverStats() as Jackson serializes ServerStats */
@@ -93,8 +94,8 @@ function serverStatsObject(ctx: FourLetterContext, zk: ZooKeeperServer): JsonObj
   return {
     packets_sent: s.packetsSent,
     packets_received: s.packetsReceived,
-    fsync_threshold_exceed_count: 0,
-    client_response_stats: clientResponseStats(),
+    fsync_threshold_exceed_count: fsyncThresholdExceeded.value,
+    client_response_stats: bufferStats(s.clientResponses),
     data_dir_size: dirSize(snapDir(ctx)),
     log_dir_size: dirSize(logDir(ctx)),
     provider_null: false,
@@ -117,9 +118,10 @@ function srvr(ctx: FourLetterContext, zk: ZooKeeperServer): JsonObject {
     version: VERSION_STRING,
     read_only: ctx.mode() === 'read-only',
     server_stats: serverStatsObject(ctx, zk),
-    client_response: clientResponseStats(),
+    client_response: bufferStats(zk.stats.clientResponses),
   };
-  if (ctx.mode() === 'leader') out.proposal_stats = clientResponseStats();
+  const proposals = ctx.proposalStats?.();
+  if (proposals) out.proposal_stats = bufferStats(proposals);
   out.node_count = zk.tree.nodeCount + 1;
   return out;
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { FourLetterContext, monitorValues, quotaLines } from '../server/fourlw';
 import { javaDoubleString } from './json';
 import { metricFamilies, metricLines, quotaExceededByNamespace } from '../util/metrics';
+import { maxFileDescriptors, openFileDescriptors } from '../util/procfs';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -55,22 +56,10 @@ function processFamilies(): MetricFamily[] {
     'Start time of the process since unix epoch in seconds.',
     (Date.now() - process.uptime() * 1000) / 1000,
   );
-  let openFds = -1;
-  try {
-    openFds = fs.readdirSync('/proc/self/fd').length;
-  } catch {
-    openFds = -1;
-  }
+  const openFds = openFileDescriptors();
   if (openFds >= 0) gauge('process_open_fds', 'Number of open file descriptors.', openFds);
-  let maxFds = -1;
+  const maxFds = maxFileDescriptors();
   let vsize = -1;
-  try {
-    const limits = fs.readFileSync('/proc/self/limits', 'utf8');
-    const m = /^Max open files\s+(\d+)/m.exec(limits);
-    if (m) maxFds = Number(m[1]);
-  } catch {
-    maxFds = -1;
-  }
   try {
     const status = fs.readFileSync('/proc/self/status', 'utf8');
     const m = /^VmSize:\s+(\d+)\s+kB/m.exec(status);

@@ -515,6 +515,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): ServerConfig {
     quorumServerLoginContext: str('quorum.auth.server.saslLoginContext') ?? 'QuorumServer',
     quorumCnxnTimeoutMs: num('quorumCnxnTimeoutMs', -1),
     sessionlessCnxnTimeout: num('nio.sessionlessCnxnTimeout', 10000),
+    fsyncWarningThresholdMs: num('fsync.warningthresholdms', 1000),
     sslKeyStoreLocation: str('ssl.keyStore.location'),
     sslKeyStorePassword: str('ssl.keyStore.password'),
     sslKeyStorePasswordPath: str('ssl.keyStore.passwordPath'),

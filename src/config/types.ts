@@ -93,6 +93,8 @@ export interface ServerConfig {
   quorumCnxnTimeoutMs: number;
   /** zookeeper.maxCnxns: connections per client port in all (0: no limit) */
   maxCnxns: number;
+  /** fsync.warningthresholdms: a txn-log fsync slower than this (ms) is logged at WARN and counted */
+  fsyncWarningThresholdMs: number;
   /** nio.sessionlessCnxnTimeout: ms before a connection without a ConnectRequest is closed */
   sessionlessCnxnTimeout: number;
   /** secureClientPortAddress (default 0.0.0.0) */

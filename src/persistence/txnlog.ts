@@ -1,7 +1,7 @@
 // ZooKeeper 3.8 transaction log files: <dataLogDir>/version-2/log.<hex zxid of first txn>.
 // Layout (disk-format.md §4): FileHeader "ZKLG",2,dbid 0; records `long adler32 | int len | entry | 0x42`;
 // zero padding (preallocated space). All paths taken here are the version-2 directory itself.
-import { serverMetrics } from '../util/metrics';
+import { fsyncThresholdExceeded, serverMetrics } from '../util/metrics';
 import { defaultFileIO, FileIO, LogFile } from './fileio';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -262,6 +262,7 @@ export class TxnLogWriter {
       serverMetrics.fsynctime.add(ms);
       if (ms > this.fsyncMaxMs) this.fsyncMaxMs = ms;
       if (ms > this.fsyncWarnMs) {
+        fsyncThresholdExceeded.add(1);
         this.log.warn(`fsync-ing the write ahead log in ${this.curPath} took ${ms}ms which will adversely effect operation latency.`);
       }
     }

@@ -212,6 +212,7 @@ export class LearnerRole implements ZabHost {
           continue;
         }
         if (p.type === T.PROPOSAL) serverMetrics.learner_proposal_received_count.add(1);
+        else if (p.type === T.COMMIT || p.type === T.INFORM) serverMetrics.learner_commit_received_count.add(1);
         this.core.step(this.d.leader, p, monotonicNow());
         this.loop.run();
       }

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { peerAuth } from './peerauth';
 import { quorumServer } from './transport';
 import { OpCode } from '../data/constants';
-import { serverMetrics } from '../util/metrics';
+import { BufferStats, serverMetrics } from '../util/metrics';
 import { serializeTxn } from '../data/txn';
 import { LeaderZooKeeperServer } from '../server/leaderzk';
 import { TxnLogSink } from '../server/zkserver';
@@ -29,6 +29,8 @@ import { monotonicNow } from '../util/clock';
 export class LeaderRole implements ZabHost {
   readonly core: ZabLeader;
   readonly since = monotonicNow();
+  /** the size of each proposal's txn (header, record, digest), as Leader.propose measures it (stat, mntr) */
+  readonly proposalSizes = new BufferStats();
   private readonly loop: ReadyLoop;
   private readonly log: GroupCommit;
   private readonly logger: Logger;
@@ -210,6 +212,7 @@ export class LeaderRole implements ZabHost {
   }
   append(t: ZabTxn): void {
     serverMetrics.proposal_count.add(1);
+    this.proposalSizes.add(t.data.length);
     this.log.append(t);
   }
   apply(t: ZabTxn): void {

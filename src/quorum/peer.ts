@@ -8,7 +8,7 @@ import { FourLetterContext } from '../server/fourlw';
 import { ClientListener } from '../server/net';
 import { ServerSettings, serverSettings, ZooKeeperServer } from '../server/zkserver';
 import { ReadOnlyZooKeeperServer } from '../server/readonlyzk';
-import { serverMetrics } from '../util/metrics';
+import { BufferStats, serverMetrics } from '../util/metrics';
 import { DataTree } from '../data/datatree';
 import { ElectionService } from './election';
 import { connectToLeader, LearnerRole } from './following';
@@ -25,6 +25,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export class QuorumPeer implements RoleContext {
   mode: PeerMode = 'looking';
+  /** when this peer last stopped serving in BROADCAST (0: serving, or never started) */
+  private unavailableSince = 0;
   zk: ZooKeeperServer | null = null;
   private stopped = false;
   private election!: ElectionService;
@@ -59,6 +61,22 @@ export class QuorumPeer implements RoleContext {
       pendingSyncs: 0,
       since: role?.since ?? 0,
     };
+  }
+
+  /** the leader's proposal sizes (stat's "Proposal sizes", mntr zk_*_proposal_size); null unless leading */
+  get proposalStats(): BufferStats | null {
+    return this.role instanceof LeaderRole ? this.role.proposalSizes : null;
+  }
+
+  /**
+   * mntr zk_peer_state (QuorumPeer.getDetailedPeerState): the peer state, then the Zab phase unless
+   * electing, e.g. "following - broadcast". mntr only answers while serving, so in practice the
+   * phase is broadcast.
+   */
+  get peerState(): string {
+    const state = { leader: 'leading', follower: 'following', observer: 'observing', looking: 'looking', 'read-only': 'looking' }[this.mode];
+    const phase = this.zabPhase;
+    return phase === 'ELECTION' ? state : `${state} - ${phase.toLowerCase()}`;
   }
 
   /** the Zab phase of the current role (DISCOVERY, SYNCHRONIZATION, BROADCAST), or ELECTION while LOOKING */
@@ -101,6 +119,15 @@ export class QuorumPeer implements RoleContext {
   }
 
   serving(mode: PeerMode, zk: ZooKeeperServer | null): void {
+    // unavailable_time: from entering LOOKING to serving again in BROADCAST (QuorumPeer.setZabState)
+    if (mode === 'looking' || mode === 'read-only') {
+      if (this.unavailableSince === 0) this.unavailableSince = monotonicNow();
+    } else if (zk && this.unavailableSince !== 0) {
+      const ms = msSince(this.unavailableSince);
+      serverMetrics.unavailable_time.add(ms);
+      if (mode === 'leader') serverMetrics.leader_unavailable_time.add(ms);
+      this.unavailableSince = 0;
+    }
     this.mode = mode;
     this.zk = zk;
     this.ctx.zk = zk;

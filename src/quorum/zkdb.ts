@@ -121,7 +121,12 @@ export class ZKDatabase {
   }
 
   newWriter(): TxnLogWriter {
-    return new TxnLogWriter(this.logDir, { preAllocSize: this.config.preAllocSize, forceSync: this.config.forceSync });
+    return new TxnLogWriter(this.logDir, {
+      preAllocSize: this.config.preAllocSize,
+      forceSync: this.config.forceSync,
+      fsyncWarningThresholdMs: this.config.fsyncWarningThresholdMs,
+      logger: this.logger,
+    });
   }
 
   /** ZKDatabase.fastForwardDataBase: apply what the txn log holds beyond the tree. */

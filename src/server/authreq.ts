@@ -35,7 +35,9 @@ export function answerAuth(zk: AuthContext, c: Cnxn, _xid: number, body: JuteRea
   const at = w.beginFrame();
   writeReplyHeader(w, Xid.AUTH, 0, err);
   w.endFrame(at);
+  zk.stats.clientResponses.add(w.offset - at - 4);
   c.packetsSent++;
+  zk.stats.packetsSent++;
   if (err !== Err.OK) {
     zk.stats.authFailed++;
     zk.logger.warn({ remote: c.io.remoteAddress }, 'authentication failed, closing connection');
@@ -57,6 +59,7 @@ export function answerSasl(zk: AuthContext, c: Cnxn, xid: number, body: JuteRead
     writeReplyHeader(w, xid, 0, err);
     w.writeBuffer(token);
     w.endFrame(at);
+    zk.stats.clientResponses.add(w.offset - at - 4);
     c.packetsSent++;
     zk.stats.packetsSent++;
   };
@@ -131,6 +134,7 @@ export function enforceAuthentication(zk: AuthContext, c: Cnxn, xid: number): bo
   const at = w.beginFrame();
   writeReplyHeader(w, xid, 0, Err.SESSIONCLOSEDREQUIRESASLAUTH);
   w.endFrame(at);
+  zk.stats.clientResponses.add(w.offset - at - 4);
   c.packetsSent++;
   zk.stats.packetsSent++;
   zk.closeCnxn(c);

@@ -7,6 +7,7 @@ import { OP_NAMES, OpCode, Xid } from '../data/constants';
 import { Watcher } from '../data/watches';
 import type { DigestMd5Server } from '../security/digestmd5';
 import { addId } from './auth';
+import { BufferStats, resetServerMetrics, serverMetrics } from '../util/metrics';
 
 /** A client connection as the protocol sees it; the net adapter implements the I/O. */
 export interface CnxnIO {
@@ -136,6 +137,9 @@ export class Cnxn implements Watcher {
     writeReplyHeader(w, Xid.NOTIFICATION, -1, 0);
     writeWatcherEvent(w, { type, state, path });
     w.endFrame(at);
+    const size = w.offset - at - 4;
+    serverMetrics.watch_bytes.add(size);
+    this.server.stats.clientResponses.add(size);
     this.packetsSent++;
     this.server.stats.packetsSent++;
   }
@@ -149,6 +153,12 @@ export class ServerStats {
   totalLatency = 0;
   count = 0;
   authFailed = 0;
+  /**
+   * Sizes of the packets sent to clients, without their 4-byte length (ServerCnxn.sendResponse):
+   * replies, pings, notifications, auth and SASL answers; not the ConnectResponse.
+   */
+  readonly clientResponses = new BufferStats();
+  /** ServerStats.reset (srst, stat_reset): latency, packet counts, response sizes and every ServerMetrics value */
   reset(): void {
     this.packetsReceived = 0;
     this.packetsSent = 0;
@@ -156,6 +166,8 @@ export class ServerStats {
     this.maxLatency = 0;
     this.totalLatency = 0;
     this.count = 0;
+    this.clientResponses.reset();
+    resetServerMetrics();
   }
 }
 

@@ -14,6 +14,8 @@ export interface DurableLogOptions {
   snapCount: number;
   forceSync: boolean;
   preAllocSize: number;
+  /** fsync.warningthresholdms: an fsync slower than this is logged and counted */
+  fsyncWarningThresholdMs?: number;
   compression: '' | 'gz' | 'snappy';
   /** the zxid of the snapshot the tree was restored from (-1: none) */
   snapshotZxid?: number;
@@ -32,6 +34,7 @@ export class DurableLog implements TxnLogSink {
     this.writer = new TxnLogWriter(opts.logDir, {
       preAllocSize: opts.preAllocSize,
       forceSync: opts.forceSync,
+      fsyncWarningThresholdMs: opts.fsyncWarningThresholdMs,
       logger,
     });
     this.snapshots = new Snapshotter(() => tree, { dataDir: opts.dataDir, snapCount: opts.snapCount, compression: opts.compression, logger, snapshotZxid: opts.snapshotZxid });

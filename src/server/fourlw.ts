@@ -1,5 +1,6 @@
 // The four-letter words (ZooKeeper's server/command/*): plain-text answers on the client port.
-import { metricLines, quotaExceededByNamespace } from '../util/metrics';
+import { BufferStats, metricLines, quotaExceededByNamespace } from '../util/metrics';
+import { maxFileDescriptors, openFileDescriptors } from '../util/procfs';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,6 +34,10 @@ export interface FourLetterContext {
   quorumMonitor?(): [string, number][];
   /** voting members of the ensemble */
   quorumSize?(): number;
+  /** a quorum peer's detailed state for mntr (zk_peer_state), e.g. "leading - broadcast" */
+  peerState?(): string;
+  /** the leader's proposal sizes (stat, srst, admin srvr); null on other roles */
+  proposalStats?(): BufferStats | null;
   /** a quorum peer: `conf` adds the quorum lines (initLimit … membership) */
   quorum?: boolean;
 }
@@ -133,6 +138,8 @@ function srvrLines(ctx: FourLetterContext, zk: ZooKeeperServer, withClients: boo
   out += `Zxid: ${hex(zk.lastProcessedZxid)}\n`;
   out += `Mode: ${ctx.mode()}\n`;
   out += `Node count: ${zk.tree.nodeCount + 1}\n`;
+  const proposals = ctx.proposalStats?.();
+  if (proposals) out += `Proposal sizes last/min/max: ${proposals}\n`;
   return out;
 }
 
@@ -178,15 +185,11 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
   const s = zk.stats;
   const watchCount = zk.tree.dataWatches.size + zk.tree.childWatches.size;
   const mem = process.memoryUsage();
-  let fdCount = 0;
-  try {
-    fdCount = fs.readdirSync('/proc/self/fd').length;
-  } catch {
-    fdCount = 0;
-  }
+  const responses = zk.stats.clientResponses;
   return [
     ['version', VERSION_STRING],
     ['server_state', ctx.mode()],
+    ...(ctx.peerState ? ([['peer_state', ctx.peerState()]] as [string, string][]) : []),
     ['avg_latency', s.count ? Number((s.totalLatency / s.count).toFixed(4)) : 0],
     ['max_latency', s.maxLatency],
     ['min_latency', s.count ? s.minLatency : 0],
@@ -198,16 +201,16 @@ export function monitorValues(ctx: FourLetterContext): [string, string | number]
     ['watch_count', watchCount],
     ['ephemerals_count', zk.tree.ephemeralCount()],
     ['approximate_data_size', zk.tree.approximateDataSize],
-    ['open_file_descriptor_count', fdCount],
-    ['max_file_descriptor_count', 1048576],
+    ['open_file_descriptor_count', openFileDescriptors()],
+    ['max_file_descriptor_count', maxFileDescriptors()],
     ['uptime', msSince(zk.startedAt)],
     ['global_sessions', zk.sessions.sessions.size],
     ['local_sessions', zk.localSessions?.sessions.size ?? 0],
     ['connection_drop_probability', 0],
     ['auth_failed_count', s.authFailed],
-    ['last_client_response_size', -1],
-    ['max_client_response_size', -1],
-    ['min_client_response_size', -1],
+    ['last_client_response_size', responses.last],
+    ['max_client_response_size', responses.max],
+    ['min_client_response_size', responses.min],
     ['outstanding_tls_handshake', 0],
     ['non_mtls_remote_conn_count', 0],
     ['non_mtls_local_conn_count', 0],
@@ -253,6 +256,7 @@ export function runFourLetterWord(word: string, ctx: FourLetterContext, arg?: bi
       return 'Connection stats reset.\n';
     case 'srst':
       zk.stats.reset();
+      ctx.proposalStats?.()?.reset();
       return 'Server stats reset.\n';
     case 'conf':
       return confText(ctx.config, ctx.quorum === true);

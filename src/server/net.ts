@@ -180,6 +180,7 @@ export class ClientListener {
     const total = this.opts.maxCnxns ?? 0;
     if (total > 0 && this.sockets.size >= total) {
       this.logger.warn({ ip, max: total }, `Error accepting new connection: Too many connections max allowed is ${total}`);
+      serverMetrics.connection_rejected.add(1);
       sock.destroy();
       return false;
     }
@@ -187,6 +188,7 @@ export class ClientListener {
     const n = this.perIp.get(ip) ?? 0;
     if (max > 0 && n >= max) {
       this.logger.warn({ ip, max }, `Too many connections from /${ip} - max is ${max}`);
+      serverMetrics.connection_rejected.add(1);
       sock.destroy();
       return false;
     }
@@ -296,6 +298,7 @@ export class ClientListener {
     const sessionless = setTimeout(() => {
       if (!cnxn || cnxn.state === 'new') {
         this.logger.info({ ip }, 'closing connection that sent no ConnectRequest in time');
+        serverMetrics.sessionless_connections_expired.add(1);
         sock.destroy();
       }
     }, this.opts.sessionlessTimeoutMs ?? 10000);

@@ -234,6 +234,7 @@ export class ZooKeeperServer {
     const t = setInterval(() => {
       for (const s of tracker.expired()) {
         this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, s.id).toString(16), timeout: s.timeout }, 'Expiring local session');
+        serverMetrics.stale_sessions_expired.add(1);
         tracker.remove(s.id);
         const c = this.bySession.get(s.id);
         if (c) this.closeCnxn(c);
@@ -586,7 +587,10 @@ export class ZooKeeperServer {
       let answered = false;
       if (!head.done) {
         if (head.isWrite) return;
+        const w = c.writer();
+        const before = w.offset;
         runRead(this, c, head); // writes its reply
+        if (w.offset > before) this.responseSent(w.offset - before - 4);
         answered = true;
       }
       q.shift();
@@ -596,6 +600,7 @@ export class ZooKeeperServer {
       }
       if (head.reply !== null && head.reply !== REPLY_WRITTEN) {
         c.writer().writeRaw(head.reply);
+        this.responseSent(head.reply.length - 4);
       }
       if (answered || head.reply || head.type === OpCode.ping || head.closeAfter) {
         this.recordLatency(c, head);
@@ -605,6 +610,12 @@ export class ZooKeeperServer {
         return;
       }
     }
+  }
+
+  /** A reply of `size` bytes (its length prefix not counted) went into a connection's output. */
+  private responseSent(size: number): void {
+    serverMetrics.response_bytes.add(size);
+    this.stats.clientResponses.add(size);
   }
 
   private recordLatency(c: Cnxn, r: Request): void {
@@ -732,7 +743,10 @@ export class ZooKeeperServer {
     if (cnxn.queue[0] === req && cnxn.state === 'open') {
       // its turn already (nothing ahead of it in the connection's queue): the reply goes straight
       // into the connection's output, as a read's does, without a buffer of its own
-      writeWriteReply(cnxn.writer(), this.tree, req, hdr, rc);
+      const w = cnxn.writer();
+      const before = w.offset;
+      writeWriteReply(w, this.tree, req, hdr, rc);
+      this.responseSent(w.offset - before - 4);
       req.reply = REPLY_WRITTEN;
     } else req.reply = buildWriteReply(this.tree, req, hdr, rc);
     req.done = true;
@@ -747,6 +761,7 @@ export class ZooKeeperServer {
   /** Close a session whose deadline passed (already marked closing): a closeSession txn. */
   expireSession(id: bigint): void {
     if (!this.running) return;
+    serverMetrics.stale_sessions_expired.add(1);
     const s = this.sessions.sessions.get(id);
     this.logger.info({ sessionId: '0x' + BigInt.asUintN(64, id).toString(16), timeout: s?.timeout }, 'Expiring session');
     const zxid = this.lastZxidAssigned + 1;

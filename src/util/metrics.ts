@@ -15,6 +15,31 @@ export class Counter {
   }
 }
 
+/**
+ * Sizes of the last, smallest and largest of a kind of packet (ZooKeeper's BufferStats): the
+ * client responses (mntr zk_last/min/max_client_response_size) and a leader's proposals (zk_*_proposal_size,
+ * stat's "Proposal sizes last/min/max"). -1 until the first one, and after a reset.
+ */
+export class BufferStats {
+  last = -1;
+  min = -1;
+  max = -1;
+  add(size: number): void {
+    this.last = size;
+    if (this.min === -1 || size < this.min) this.min = size;
+    if (size > this.max) this.max = size;
+  }
+  reset(): void {
+    this.last = -1;
+    this.min = -1;
+    this.max = -1;
+  }
+  /** stat's form, as BufferStats.toString: last/min/max */
+  toString(): string {
+    return `${this.last}/${this.min}/${this.max}`;
+  }
+}
+
 const RESERVOIR = 4096;
 
 export class Summary {
@@ -94,6 +119,9 @@ export const serverMetrics = {
   startup_txns_loaded: new Summary('startup_txns_loaded', false),
   startup_txns_load_time: new Summary('startup_txns_load_time', false),
   startup_snap_load_time: new Summary('startup_snap_load_time', false),
+  // from entering LOOKING to serving in BROADCAST again (QuorumPeer.setZabState); the second only while leading
+  unavailable_time: new Summary('unavailable_time', false),
+  leader_unavailable_time: new Summary('leader_unavailable_time', false),
   // counters
   looking_count: new Counter('looking_count'),
   diff_count: new Counter('diff_count'),
@@ -108,7 +136,24 @@ export const serverMetrics = {
   unrecoverable_error_count: new Counter('unrecoverable_error_count'),
   digest_mismatches_count: new Counter('digest_mismatches_count'),
   unsuccessful_handshake: new Counter('unsuccessful_handshake'),
+  // bytes of replies to requests (FinalRequestProcessor) and of watch notifications
+  response_bytes: new Counter('response_bytes'),
+  watch_bytes: new Counter('watch_bytes'),
+  // connections refused by maxClientCnxns or maxCnxns
+  connection_rejected: new Counter('connection_rejected'),
+  // connections closed for sending no ConnectRequest within nio.sessionlessCnxnTimeout
+  sessionless_connections_expired: new Counter('sessionless_connections_expired'),
+  // sessions the session tracker expired (SessionTrackerImpl.run)
+  stale_sessions_expired: new Counter('stale_sessions_expired'),
+  // COMMITs a follower, INFORMs an observer received
+  learner_commit_received_count: new Counter('learner_commit_received_count'),
 };
+
+/**
+ * Txn-log syncs slower than fsync.warningthresholdms (ServerStats.fsyncThresholdExceedCount, in the
+ * admin server_stats): not a ServerMetrics value, so srst does not reset it.
+ */
+export const fsyncThresholdExceeded = new Counter('fsync_threshold_exceed_count');
 
 /**
  * SimpleCounterSet quota_exceeded_error_per_namespace: writes refused by a hard quota limit, by the
@@ -156,7 +201,11 @@ export function metricFamilies(): { name: string; help: string; type: 'counter' 
   });
 }
 
-/** srst / admin stat_reset do not touch these in ZooKeeper either; tests use this. */
+/**
+ * Every ServerMetrics value back to zero: srst and the admin stat_reset do this, as 3.8's
+ * ServerStats.reset() calls ServerMetrics.resetAll() (checked on Apache ZooKeeper 3.8.0: zk_proposal_count
+ * and zk_cnt_fsynctime read 0 after srst). The metrics are the process's, as ZooKeeper's are the JVM's.
+ */
 export function resetServerMetrics(): void {
   for (const m of all()) {
     if (m instanceof Counter) m.value = 0;

@@ -34,6 +34,7 @@ export function testConfig(over: Partial<ServerConfig> = {}): ServerConfig {
     localSessionsUpgradingEnabled: false,
     containerCheckIntervalMs: 1000,
     containerMaxPerMinute: 10000,
+    fsyncWarningThresholdMs: 1000,
     skipACL: false,
     digestAuthEnabled: true,
     authProviders: ['ip', 'digest'],

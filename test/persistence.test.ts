@@ -386,25 +386,35 @@ describe('txn log', () => {
     await w.close();
   });
 
-  it('group commit: many appends, one write and one fdatasync; appends during a flush go to the next one', async () => {
+  it('group commit: many appends, one durable (O_DSYNC) write off the event loop; appends during a flush go to the next one', async () => {
     const dir = v2(tmpDir());
     const w = new TxnLogWriter(dir, { preAllocSize: 0 });
     const b = new Builder(new DataTree(), w);
     for (let i = 0; i < 1000; i++) b.create(`/n${i}`, 'v');
     const writes: number[] = [];
+    const syncWrites: number[] = [];
     const syncs: number[] = [];
-    // count record writes (fs.writeSync) and fdatasyncs (fs.fdatasync)
+    const opens: number[] = [];
+    // count record writes (fs.write: async, in the thread pool; fs.writeSync would block the
+    // event loop on a stalled disk), fdatasyncs, and the flags the log file is opened with
     const cjsFs = require('node:fs') as typeof fs;
-    const origWrite = cjsFs.writeSync;
-    const origSync = cjsFs.fdatasync;
+    const orig = { write: cjsFs.write, writeSync: cjsFs.writeSync, fdatasync: cjsFs.fdatasync, open: cjsFs.open };
+    cjsFs.write = function (this: unknown, ...args: unknown[]) {
+      writes.push(args[3] as number);
+      return (orig.write as (...a: unknown[]) => void).apply(this, args);
+    } as typeof fs.write;
     cjsFs.writeSync = function (this: unknown, ...args: unknown[]) {
-      writes.push((args[1] as Buffer).length);
-      return (origWrite as (...a: unknown[]) => number).apply(this, args);
+      syncWrites.push(1);
+      return (orig.writeSync as (...a: unknown[]) => number).apply(this, args);
     } as typeof fs.writeSync;
     cjsFs.fdatasync = function (this: unknown, ...args: unknown[]) {
       syncs.push(1);
-      return (origSync as (...a: unknown[]) => void).apply(this, args);
+      return (orig.fdatasync as (...a: unknown[]) => void).apply(this, args);
     } as typeof fs.fdatasync;
+    cjsFs.open = function (this: unknown, ...args: unknown[]) {
+      opens.push(args[1] as number);
+      return (orig.open as (...a: unknown[]) => void).apply(this, args);
+    } as typeof fs.open;
     syncBuiltinESMExports();
     try {
       const c1 = w.commit();
@@ -413,14 +423,16 @@ describe('txn log', () => {
       const c3 = w.commit(); // coalesces with c2
       await Promise.all([c1, c2, c3]);
     } finally {
-      cjsFs.writeSync = origWrite;
-      cjsFs.fdatasync = origSync;
+      Object.assign(cjsFs, orig);
       syncBuiltinESMExports();
     }
-    // flush 1: header + 1000 records; flush 2: 100 records; one datasync each
+    // flush 1: header + 1000 records; flush 2: 100 records; the file is O_DSYNC, so no fdatasync
     expect(writes.length).toBe(3);
     expect(writes[0]).toBe(16);
-    expect(syncs.length).toBe(2);
+    expect(syncWrites.length).toBe(0);
+    expect(syncs.length).toBe(0);
+    expect(opens.length).toBe(1);
+    expect(opens[0] & fs.constants.O_DSYNC).toBe(fs.constants.O_DSYNC);
     expect(w.pendingCount).toBe(0);
     expect([...readTxnLog(dir, 0)].length).toBe(1100);
     await w.close();

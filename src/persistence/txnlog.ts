@@ -33,7 +33,7 @@ export const DEFAULT_PREALLOC_SIZE = 64 * 1024 * 1024;
 export interface TxnLogWriterOptions {
   /** Preallocation step in bytes (zookeeper.preAllocSize is in KiB; default 64 MiB). 0 disables. */
   preAllocSize?: number;
-  /** fdatasync after each flush (zookeeper.forceSync, default true). */
+  /** each flush durable before it resolves (zookeeper.forceSync, default true): the file is O_DSYNC */
   forceSync?: boolean;
   /** Warn when an fsync takes longer (zookeeper.fsync.warningthresholdms, default 1000). */
   fsyncWarningThresholdMs?: number;
@@ -76,8 +76,9 @@ interface Waiter {
 
 /**
  * Append-only writer with group commit. `append` only buffers; `commit()`/`flush()` writes everything
- * appended before the call with one positional write per file and (forceSync) one fdatasync, and
- * resolves when it is durable. Appends made while a flush is in flight are covered by the next one.
+ * appended before the call with one positional write per file (forceSync: to an O_DSYNC file, so the
+ * write is the fdatasync), off the event loop, and resolves when it is durable. Appends made while a
+ * flush is in flight are covered by the next one.
  */
 export class TxnLogWriter {
   readonly preAllocSize: number;
@@ -101,7 +102,6 @@ export class TxnLogWriter {
   private curPath: string | null = null;
   private position = 0;
   private currentSize = 0;
-  private dirty = false;
 
   private lastZxidSeen = -1;
   /** a written segment's buffer, for the next segment (see SPARE_SEGMENT_BYTES) */
@@ -230,8 +230,9 @@ export class TxnLogWriter {
         const segs = this.segments;
         this.segments = [];
         const upto = this.appendSeq;
+        const t0 = monotonicNow(); // a wall-clock step must not read as a minutes-long fsync
         for (const seg of segs) await this.writeSegment(seg);
-        if (this.dirty && this.fh) await this.sync();
+        if (this.forceSync && segs.length > 0) this.synced(msSince(t0));
         this.durableSeq = upto;
         if (this.sizeLimit > 0 && this.position > this.sizeLimit) this.rollRequested = true;
         const ready = this.waiters.filter((w) => w.seq <= this.durableSeq);
@@ -251,28 +252,24 @@ export class TxnLogWriter {
     }
   }
 
-  private async sync(): Promise<void> {
-    if (!this.fh) return;
-    if (this.forceSync) {
-      const t0 = monotonicNow(); // a wall-clock step must not read as a minutes-long fsync
-      await this.fh.datasync();
-      const ms = msSince(t0);
-      this.fsyncCount++;
-      this.fsyncTotalMs += ms;
-      serverMetrics.fsynctime.add(ms);
-      if (ms > this.fsyncMaxMs) this.fsyncMaxMs = ms;
-      if (ms > this.fsyncWarnMs) {
-        fsyncThresholdExceeded.add(1);
-        this.log.warn(`fsync-ing the write ahead log in ${this.curPath} took ${ms}ms which will adversely effect operation latency.`);
-      }
+  /**
+   * A flush's writes are durable (forceSync: the file is O_DSYNC, so its writes were its
+   * fdatasyncs): their time is the flush's fsync time (mntr fsynctime, the slow-fsync warning).
+   */
+  private synced(ms: number): void {
+    this.fsyncCount++;
+    this.fsyncTotalMs += ms;
+    serverMetrics.fsynctime.add(ms);
+    if (ms > this.fsyncMaxMs) this.fsyncMaxMs = ms;
+    if (ms > this.fsyncWarnMs) {
+      fsyncThresholdExceeded.add(1);
+      this.log.warn(`fsync-ing the write ahead log in ${this.curPath} took ${ms}ms which will adversely effect operation latency.`);
     }
-    this.dirty = false;
   }
 
   private async closeCurrent(): Promise<void> {
     if (!this.fh) return;
     const fh = this.fh;
-    if (this.dirty) await this.sync();
     this.fh = null;
     this.curPath = null;
     await fh.close();
@@ -283,13 +280,12 @@ export class TxnLogWriter {
       await this.closeCurrent();
       const p = path.join(this.logDir, logFileName(seg.newFileZxid));
       this.log.info(`Creating new log file: ${logFileName(seg.newFileZxid)}`);
-      const fh = await this.io.create(p);
+      const fh = await this.io.create(p, this.forceSync);
       this.fh = fh;
       this.curPath = p;
       await writeFully(fh, fileHeader(TXNLOG_MAGIC, 0n), 0);
       this.position = FILE_HEADER_SIZE;
       this.currentSize = FILE_HEADER_SIZE;
-      this.dirty = true;
     }
     if (!this.fh) throw new Error('TxnLogWriter: no open log file');
     if (seg.lengths.length === 0) return;
@@ -307,8 +303,7 @@ export class TxnLogWriter {
     const data = seg.out.finish();
     await writeFully(this.fh, data, this.position);
     this.position += data.length;
-    this.dirty = true;
-    // written (writeFully's writes are synchronous): the buffer can take the next segment
+    // written: the buffer can take the next segment
     if (seg.out.buf.length <= SPARE_SEGMENT_BYTES) {
       seg.out.reset();
       this.spare = seg.out;
@@ -329,13 +324,10 @@ export function paddedSize(position: number, fileSize: number, preAlloc: number)
   return fileSize;
 }
 
-/**
- * Written synchronously: a write into the page cache takes microseconds, while a thread-pool round
- * trip costs tens of them on every group commit; only the fdatasync runs off the event loop.
- */
+/** Write all of `buf` at `position`, again for what a short write left (off the event loop: fileio.ts). */
 async function writeFully(fh: LogFile, buf: Buffer, position: number): Promise<void> {
   let off = 0;
-  while (off < buf.length) off += fh.write(buf, off, buf.length - off, position + off);
+  while (off < buf.length) off += await fh.write(buf, off, buf.length - off, position + off);
 }
 
 // ---------------------------------------------------------------------------------------------

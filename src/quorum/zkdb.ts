@@ -205,9 +205,9 @@ export class ZKDatabase {
 }
 
 /**
- * Group commit for a role's txn log: appends are written at once; one fdatasync, started after the
- * current event-loop turn, covers everything appended so far, and the core hears `persisted(upTo)`
- * after it. Appends made during an fsync are covered by the next one.
+ * Group commit for a role's txn log: appends are buffered; one durable (O_DSYNC) write, started
+ * after the current event-loop turn, covers everything appended so far, and the core hears
+ * `persisted(upTo)` after it. Appends made while it is on its way are covered by the next one.
  */
 export class GroupCommit {
   private appendedMax = -1;

@@ -1,5 +1,5 @@
-// The standalone "log" stage: every txn is appended to the txn log and made durable (one fdatasync
-// per batch: group commit) before it is applied and answered; snapshots are taken every ~snapCount
+// The standalone "log" stage: every txn is appended to the txn log and made durable (one O_DSYNC
+// write per batch, off the event loop: group commit) before it is applied and answered; snapshots are taken every ~snapCount
 // txns, in the background, as ZooKeeper's SyncRequestProcessor does (persistence/snapshotter.ts).
 import { TxnHeader } from '../jute/records';
 import { purge, TxnLogWriter } from '../persistence';

@@ -2,8 +2,9 @@
 # Installs what test/realclients.test.ts drives: the real ZooKeeper clients (zkCli.sh, the Java client,
 # Curator, kazoo with pure-sasl, the C client cli_mt, openssl for the TLS tests) from Debian
 # packages, chromium for test/dashboard.test.ts (driven by playwright-core; no browser download),
-# libfaketime for test/session-keepalive.test.ts (servers whose wall clock steps), and a JDK (its
-# keytool too) when javac is missing.
+# libfaketime for test/session-keepalive.test.ts (servers whose wall clock steps), e2fsprogs and
+# util-linux (mkfs.ext4, fsfreeze) for test/disk-stall.test.ts (a peer's disk frozen), and a JDK
+# (its keytool too) when javac is missing.
 # Idempotent, and quick when everything is present (no apt-get call at all). Needs root or sudo.
 # Reports to stderr; exits non-zero, naming what is missing, if something is still absent at the end.
 # `npm test` (scripts/test.sh) runs it unless ZK_SKIP_REAL_CLIENTS=1.
@@ -12,7 +13,7 @@ set -euo pipefail
 log() { echo "install-test-deps: $*" >&2; }
 
 PACKAGES=(zookeeper zookeeper-bin libzookeeper-java libcurator-client-java libcurator-framework-java
-  libcurator-recipes-java python3-kazoo openssl chromium libfaketime)
+  libcurator-recipes-java python3-kazoo openssl chromium libfaketime e2fsprogs util-linux)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -27,6 +28,8 @@ checks=(
   "openssl, for the TLS tests' throwaway certificates (openssl)|command -v openssl"
   "/usr/bin/chromium, for the dashboard's browser test (chromium)|test -x /usr/bin/chromium"
   "libfaketimeMT.so.1, for the wall-clock step test (libfaketime)|ls /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1 2>/dev/null | grep -q ."
+  "mkfs.ext4, for the disk-stall test (e2fsprogs)|command -v mkfs.ext4"
+  "fsfreeze, for the disk-stall test (util-linux)|command -v fsfreeze"
   "javac (default-jdk-headless)|command -v javac"
   "java (default-jdk-headless)|command -v java"
 )
@@ -49,7 +52,7 @@ if ! command -v javac >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
 fi
 
 if [ ${#need[@]} -eq 0 ] && [ -z "$(missing_now)" ]; then
-  log "all present (ZooKeeper clients, Curator, kazoo, cli_mt, chromium, libfaketime, JDK); nothing to do"
+  log "all present (ZooKeeper clients, Curator, kazoo, cli_mt, chromium, libfaketime, mkfs.ext4, fsfreeze, JDK); nothing to do"
   exit 0
 fi
 

@@ -79,6 +79,8 @@ describe('snapshots and log rolls on a quorum peer', () => {
     await e.stop(F);
     await e.start(F);
     await e.waitFor(() => e.serving(), 20_000, 'the ensemble serving again');
+    // the purge runs in a worker thread, beside the start (persistence/purgethread.ts)
+    await e.waitFor(() => files(e, F, 'snapshot.').length <= 4, 10_000, 'the purge at start');
     const snaps = files(e, F, 'snapshot.');
     expect(snaps.length, snaps.join(' ')).toBeLessThanOrEqual(4); // 3 kept, perhaps one written since
     const logs = files(e, F, 'log.');

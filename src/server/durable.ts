@@ -2,7 +2,8 @@
 // write per batch, off the event loop: group commit) before it is applied and answered; snapshots are taken every ~snapCount
 // txns, in the background, as ZooKeeper's SyncRequestProcessor does (persistence/snapshotter.ts).
 import { TxnHeader } from '../jute/records';
-import { purge, TxnLogWriter } from '../persistence';
+import { TxnLogWriter } from '../persistence';
+import { purgeInThread } from '../persistence/purgethread';
 import { Snapshotter } from '../persistence/snapshotter';
 import { DataTree } from '../data/datatree';
 import { Txn, TxnDigest } from '../data/txn';
@@ -79,7 +80,10 @@ export class DurableLog implements TxnLogSink {
   }
 }
 
-/** autopurge: every `hours`, keep `retain` snapshots and the logs they need. */
+/**
+ * autopurge: every `hours`, keep `retain` snapshots and the logs they need; in a worker thread
+ * (persistence/purgethread.ts), one run at a time.
+ */
 export function startAutopurge(
   dataDir: string,
   dataLogDir: string,
@@ -88,13 +92,19 @@ export function startAutopurge(
   logger: Logger,
 ): NodeJS.Timeout | null {
   if (hours <= 0) return null;
+  let running = false;
   const run = (): void => {
-    try {
-      const removed = purge(dataDir, dataLogDir, Math.max(3, retain));
-      for (const f of removed) logger.info({ file: f }, 'Removing file');
-    } catch (e) {
-      logger.warn({ err: String(e) }, 'autopurge failed');
-    }
+    if (running) return;
+    running = true;
+    logger.info('Purge task started.');
+    void purgeInThread({ dataDir, dataLogDir, retain: Math.max(3, retain) }).then((r) => {
+      running = false;
+      if ('error' in r) logger.warn({ err: r.error }, 'autopurge failed');
+      else {
+        for (const f of r.removed) logger.info({ file: f }, 'Removing file');
+        logger.info({ removed: r.removed.length }, 'Purge task completed.');
+      }
+    });
   };
   run();
   const t = setInterval(run, hours * 3600 * 1000);

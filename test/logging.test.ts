@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, logFormatOf, textLine } from '../src/logger';
 import { componentLogger } from '../src/util/log';
 import { RotatingFile } from '../src/util/rotatingfile';
+import { execFileSync } from 'node:child_process';
 import { loadEpochs } from '../src/quorum/epochs';
 
 describe('log lines', () => {
@@ -47,7 +48,7 @@ describe('log lines', () => {
       componentLogger(leader, 'LeaderZooKeeperServer').info({ zxid: '0x100000001' }, 'committed');
       leader.warn({}, 'leader stepping down');
       root.info({}, 'no component');
-      await new Promise((r) => setTimeout(r, 50));
+      await file.drained();
       file.close();
       const lines = fs.readFileSync(path.join(dir, `${format}.log`), 'utf8').trimEnd().split('\n');
       if (format === 'json') {
@@ -79,21 +80,55 @@ describe('a log file that cannot be written', () => {
     }
   });
 
-  it('a rollover that cannot open the new file drops lines until it can, then writes again', () => {
+  it('a rollover that cannot open the new file drops lines until it can, then writes again', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-logfail-'));
     const sub = path.join(dir, 'logs');
     fs.mkdirSync(sub);
     const f = path.join(sub, 'zk.log');
     const file = new RotatingFile(f, { maxBytes: 64, backups: 2 });
     file.write('first line, under the limit\n');
+    await file.drained();
     fs.rmSync(sub, { recursive: true }); // the next rollover finds no directory to open the file in
     expect(() => {
       for (let i = 0; i < 5; i++) file.write(`lost line ${i} .................................\n`);
     }).not.toThrow();
+    await file.drained();
     fs.mkdirSync(sub);
     file.write('back again\n');
+    await file.drained();
     expect(fs.readFileSync(f, 'utf8')).toBe('back again\n');
     file.close();
+  });
+
+  it('a log file on a disk that stalls: the logging call never waits; the lines are written once the disk is back', async () => {
+    // a FIFO nobody reads yet stands in for a stalled disk: a write to it blocks until a reader comes
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-logstall-'));
+    const fifo = path.join(dir, 'stalled.log');
+    execFileSync('mkfifo', [fifo]);
+    // opening a FIFO for writing blocks until a reader opens it: open it for reading ourselves first
+    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const file = new RotatingFile(fifo, { maxBytes: 1 << 30, backups: 0 });
+    const line = 'x'.repeat(1000) + '\n';
+    // 200 kB, more than the pipe holds (64 kB): a synchronous write would block here for good, as
+    // nothing reads the pipe until these calls return
+    for (let i = 0; i < 200; i++) file.write(line);
+    // the event loop is free while the writes wait: a timer fires
+    await new Promise((r) => setTimeout(r, 50));
+    let got = '';
+    const buf = Buffer.alloc(1 << 16);
+    const drained = file.drained();
+    for (let n = 0; got.length < 200 * line.length && n < 1000; n++) {
+      try {
+        const k = fs.readSync(reader, buf, 0, buf.length, null);
+        got += buf.toString('utf8', 0, k);
+      } catch {
+        await new Promise((r) => setTimeout(r, 5)); // EAGAIN: nothing to read yet
+      }
+    }
+    await drained;
+    expect(got).toBe(line.repeat(200));
+    file.close();
+    fs.closeSync(reader);
   });
 });
 

@@ -108,9 +108,12 @@ export class Peers {
     return path.join(this.root, `zoo_${i}.cfg`);
   }
 
-  /** Start server i; `keepConfig`: on its zoo.cfg as it is (a reconfig rewrote it), not a fresh one. */
-  start(i: number, env: Record<string, string> = {}, keepConfig = false): void {
-    const p = spawn(process.execPath, [BIN, 'start-foreground', keepConfig ? this.cfgFile(i) : this.cfg(i)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info', ...env } });
+  /**
+   * Start server i; `keepConfig`: on its zoo.cfg as it is (a reconfig rewrote it), not a fresh one;
+   * `args`: more arguments for start-foreground (e.g. --log-file).
+   */
+  start(i: number, env: Record<string, string> = {}, keepConfig = false, args: string[] = []): void {
+    const p = spawn(process.execPath, [BIN, 'start-foreground', keepConfig ? this.cfgFile(i) : this.cfg(i), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info', ...env } });
     this.logs.set(i, '');
     p.stdout!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));
     p.stderr!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));

@@ -9,9 +9,8 @@
 // buffer instead kept every chunk alive: the thread's heap holds each message until its next
 // garbage collection, which a thread that allocates almost nothing never runs, so every snapshot's
 // bytes stayed in memory (RSS after loading 1M znodes 1,130 MB instead of ~450).
-import * as fs from 'fs';
-import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { workerScript } from './workerscript';
 import { Adler32 } from './util';
 import type { AdlerMessage, AdlerReply } from './adler-worker';
 
@@ -26,12 +25,6 @@ export interface AdlerSum {
 const SLOT_SIZE = 1 << 20;
 const SLOTS = 4;
 
-/** The worker's script; the tests run the TypeScript sources and take the compiled file, as snapcheck.ts does. */
-function workerScript(): string {
-  const here = path.join(__dirname, 'adler-worker.js');
-  if (fs.existsSync(here)) return here;
-  return path.join(__dirname, '..', '..', 'dist', 'persistence', 'adler-worker.js');
-}
 
 interface Thread {
   w: Worker;
@@ -60,7 +53,7 @@ function thread(): Thread | null {
   if (current) return current;
   try {
     const sab = new SharedArrayBuffer(SLOT_SIZE * SLOTS);
-    const w = new Worker(workerScript(), { workerData: { ring: sab, slotSize: SLOT_SIZE } });
+    const w = new Worker(workerScript('adler-worker.js'), { workerData: { ring: sab, slotSize: SLOT_SIZE } });
     const t: Thread = { w, ring: new Uint8Array(sab), free: Array.from({ length: SLOTS }, (_, i) => i), slotWaiters: [], values: new Map(), failed: null };
     w.on('message', (m: AdlerReply) => {
       if ('freed' in m) {

@@ -3,9 +3,8 @@
 // large file takes its time, and on a stalled disk (a frozen filesystem) an unlink waits until the
 // disk comes back. ZooKeeper runs it on a timer thread of its own; here a worker thread does it, so
 // the server goes on serving meanwhile (docs/persistence.md). One run at a time.
-import * as fs from 'fs';
-import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { workerScript } from './workerscript';
 
 export interface PurgeRequest {
   dataDir: string;
@@ -15,12 +14,6 @@ export interface PurgeRequest {
 
 export type PurgeReply = { removed: string[] } | { error: string };
 
-/** The worker's script; the tests run the TypeScript sources and take the compiled one (as snapcheck.ts). */
-function workerScript(): string {
-  const here = path.join(__dirname, 'purge-worker.js');
-  if (fs.existsSync(here)) return here;
-  return path.join(__dirname, '..', '..', 'dist', 'persistence', 'purge-worker.js');
-}
 
 /** One purge in a worker thread; never rejects (a failure comes back as `{ error }`). */
 export function purgeInThread(req: PurgeRequest): Promise<PurgeReply> {
@@ -33,7 +26,7 @@ export function purgeInThread(req: PurgeRequest): Promise<PurgeReply> {
     };
     let w: Worker;
     try {
-      w = new Worker(workerScript(), { workerData: req });
+      w = new Worker(workerScript('purge-worker.js'), { workerData: req });
     } catch (e) {
       done({ error: `cannot start the purge thread: ${(e as Error).message}` });
       return;

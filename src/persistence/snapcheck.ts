@@ -9,9 +9,8 @@
 // the parser, which reads the same bytes, reports those with its own messages. A scan that cannot
 // walk the bytes (a length past the end) returns an error, and the load fails on whichever of the
 // two reports first.
-import * as path from 'path';
-import * as fs from 'fs';
 import { Worker } from 'worker_threads';
+import { workerScript } from './workerscript';
 import { JuteReader } from '../jute/archive';
 import { nodeDigest, recordDigest, setDigestEnabled, TreeDigest } from '../data/digest';
 import { Adler32 } from './util';
@@ -196,15 +195,6 @@ export interface ScanRequest {
   digestEnabled: boolean;
 }
 
-/**
- * The worker's script. The tests run the TypeScript sources, which a worker thread cannot load:
- * they take the compiled file (scripts/test.sh builds before it runs them).
- */
-function workerScript(): string {
-  const here = path.join(__dirname, 'snapcheck-worker.js');
-  if (fs.existsSync(here)) return here;
-  return path.join(__dirname, '..', '..', 'dist', 'persistence', 'snapcheck-worker.js');
-}
 
 /** The worker's side: scan and answer. */
 export function runScanRequest(req: ScanRequest): BodyScanResult {
@@ -232,7 +222,7 @@ export function scanInWorker(bytes: Buffer, start: number, digestEnabled: boolea
     };
     try {
       const req: ScanRequest = { bytes, start, digestEnabled };
-      w = new Worker(workerScript(), { workerData: req });
+      w = new Worker(workerScript('snapcheck-worker.js'), { workerData: req });
     } catch (e) {
       done({ error: `cannot start the snapshot check thread: ${(e as Error).message}`, offset: start });
       return;
@@ -272,7 +262,7 @@ export function streamScanInWorker(adlerSeed: number, digestEnabled: boolean): S
   let w: Worker | null = null;
   try {
     const req: StreamScanRequest = { stream: true, adlerSeed, digestEnabled };
-    w = new Worker(workerScript(), { workerData: req });
+    w = new Worker(workerScript('snapcheck-worker.js'), { workerData: req });
     w.on('message', (r: BodyScanResult) => settle(r));
     w.once('error', (e) => settle({ error: `snapshot check thread: ${e.message}`, offset: 0 }));
     w.once('exit', (code) => settle({ error: `snapshot check thread exited (${code})`, offset: 0 }));

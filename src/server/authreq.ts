@@ -34,10 +34,7 @@ export function answerAuth(zk: AuthContext, c: Cnxn, _xid: number, body: JuteRea
   const w = c.writer();
   const at = w.beginFrame();
   writeReplyHeader(w, Xid.AUTH, 0, err);
-  w.endFrame(at);
-  zk.stats.clientResponses.add(w.offset - at - 4);
-  c.packetsSent++;
-  zk.stats.packetsSent++;
+  c.endPacket(w, at);
   if (err !== Err.OK) {
     zk.stats.authFailed++;
     zk.logger.warn({ remote: c.io.remoteAddress }, 'authentication failed, closing connection');
@@ -58,10 +55,7 @@ export function answerSasl(zk: AuthContext, c: Cnxn, xid: number, body: JuteRead
     const at = w.beginFrame();
     writeReplyHeader(w, xid, 0, err);
     w.writeBuffer(token);
-    w.endFrame(at);
-    zk.stats.clientResponses.add(w.offset - at - 4);
-    c.packetsSent++;
-    zk.stats.packetsSent++;
+    c.endPacket(w, at);
   };
   const remote = `${c.io.remoteAddress}:${c.io.remotePort}`;
   const setup = zk.settings.sasl;
@@ -133,10 +127,7 @@ export function enforceAuthentication(zk: AuthContext, c: Cnxn, xid: number): bo
   const w = c.writer();
   const at = w.beginFrame();
   writeReplyHeader(w, xid, 0, Err.SESSIONCLOSEDREQUIRESASLAUTH);
-  w.endFrame(at);
-  zk.stats.clientResponses.add(w.offset - at - 4);
-  c.packetsSent++;
-  zk.stats.packetsSent++;
+  c.endPacket(w, at);
   zk.closeCnxn(c);
   return false;
 }

@@ -136,12 +136,21 @@ export class Cnxn implements Watcher {
     const at = w.beginFrame();
     writeReplyHeader(w, Xid.NOTIFICATION, -1, 0);
     writeWatcherEvent(w, { type, state, path });
+    serverMetrics.watch_bytes.add(this.endPacket(w, at));
+  }
+
+  /**
+   * End the packet begun at `at` in `w` and count it as ServerCnxn.sendResponse does (one more sent,
+   * its size without the 4-byte length in the client response sizes); returns that size. For the
+   * packets sent outside the request queue: notifications, auth and SASL answers.
+   */
+  endPacket(w: JuteWriter, at: number): number {
     w.endFrame(at);
     const size = w.offset - at - 4;
-    serverMetrics.watch_bytes.add(size);
     this.server.stats.clientResponses.add(size);
     this.packetsSent++;
     this.server.stats.packetsSent++;
+    return size;
   }
 }
 

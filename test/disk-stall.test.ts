@@ -27,8 +27,6 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JuteWriter } from '../src/jute/archive';
-import { OpCode } from '../src/data/constants';
 import { MiniClient } from './helpers/miniclient';
 import { ensembleSpec, Peers, requireDist } from './helpers/peers';
 
@@ -73,7 +71,7 @@ class Writer {
   errors: string[] = [];
   private stopped = false;
   private done: Promise<void> | null = null;
-  private pinger: NodeJS.Timeout | null = null;
+  private stopPinging: (() => void) | null = null;
 
   constructor(
     readonly c: MiniClient,
@@ -81,14 +79,7 @@ class Writer {
   ) {}
 
   start(): void {
-    this.pinger = setInterval(() => {
-      if (this.c.closed) return;
-      const w = new JuteWriter(16);
-      const at = w.beginFrame();
-      w.writeInt(-2).writeInt(OpCode.ping);
-      w.endFrame(at);
-      this.c.sendRaw(w.finish());
-    }, Math.floor(TIMEOUT / 3));
+    this.stopPinging = this.c.startPinging();
     this.done = (async () => {
       for (let n = 0; !this.stopped; n++) {
         const err = await this.c.setData(this.znode, Buffer.from(String(n))).catch((e: Error) => e.message);
@@ -101,7 +92,7 @@ class Writer {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.pinger) clearInterval(this.pinger);
+    this.stopPinging?.();
     await this.done;
   }
 }

@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OpCode } from '../src/data/constants';
 import { killStarted } from './helpers/apache-zk';
 import { MiniClient } from './helpers/miniclient';
+import { until } from './helpers/rawclient';
 import { BIN, ensembleSpec, fourLetter, freePort, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
 import { Side, startApacheSide, startOursSide } from './helpers/sidebyside';
 
@@ -35,14 +36,6 @@ function mntr(text: string): Map<string, string> {
     if (k && v !== undefined) m.set(k, v);
   }
   return m;
-}
-
-async function until(f: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 const RESPONSE_KEYS = ['zk_last_client_response_size', 'zk_min_client_response_size', 'zk_max_client_response_size', 'zk_response_bytes', 'zk_watch_bytes'];

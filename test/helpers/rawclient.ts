@@ -166,10 +166,10 @@ interface Pending {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Poll `f` until true; throws after `ms`. */
-export async function until(f: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+/** Poll `f` (which may answer asynchronously, e.g. from a four-letter word) until true; throws after `ms`. */
+export async function until(f: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
-  while (!f()) {
+  while (!(await f())) {
     if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
     await sleep(5);
   }

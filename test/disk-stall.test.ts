@@ -1,4 +1,4 @@
-// A disk that stalls rather than fails: each peer of a 3-peer ensemble keeps its dataDir on its own
+// A disk that stalls rather than fails: each peer of a 3-voter ensemble with an observer keeps its dataDir on its own
 // small ext4 filesystem (a loop device this test makes; root, mkfs.ext4 and fsfreeze needed, else
 // the suite is skipped and says why), and `fsfreeze` stops every write to one of them for longer
 // than syncLimit ticks and longer than the clients' session timeout, as a cloud volume's hiccup,
@@ -9,7 +9,7 @@
 // and during the freeze something is logged: a connection that sends no ConnectRequest is closed
 // after nio.sessionlessCnxnTimeout, at INFO.
 //
-// What must hold, on a frozen leader and on a frozen follower: no request fails, no connection
+// What must hold, on a frozen leader, follower and observer: no request fails, no connection
 // closes, no role changes; after the thaw every peer has every write, the log file has the lines
 // logged during the freeze and the slow-fsync WARN naming the stall, and after a restart of the
 // whole ensemble every acknowledged write is still there.
@@ -28,12 +28,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
-import { ensembleSpec, Peers, requireDist } from './helpers/peers';
+import { ensembleSpec, type PeerSpec, Peers, requireDist } from './helpers/peers';
 
 const TICK = 500;
 const SYNC_LIMIT = 4; // 2 s
 const TIMEOUT = 3000; // the clients' session timeout
 const FREEZE_MS = 8000; // 4 × syncLimit, 2.7 × the session timeout
+const ALL = [1, 2, 3, 4]; // peer 4 is an observer
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function unavailable(): string | null {
@@ -102,7 +103,7 @@ describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` 
   const mounts: string[] = [];
   const frozen = new Set<string>();
   let peers: Peers;
-  let spec: Awaited<ReturnType<typeof ensembleSpec>>;
+  let spec: PeerSpec & { ports: number[] };
 
   const thaw = (dir: string): void => {
     if (!frozen.delete(dir)) return;
@@ -111,9 +112,19 @@ describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` 
 
   beforeAll(async () => {
     requireDist();
-    spec = await ensembleSpec(3, { tickTime: TICK, syncLimit: SYNC_LIMIT, initLimit: 10, common: ['minSessionTimeout=1000', 'nio.sessionlessCnxnTimeout=500'] });
+    const ports = (await ensembleSpec(4)).ports;
+    const server = (i: number): string => `server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}${i === 4 ? ':observer' : ''}`;
+    spec = {
+      ports,
+      clientPort: (i) => ports[3 * (i - 1)],
+      tickTime: TICK,
+      syncLimit: SYNC_LIMIT,
+      initLimit: 10,
+      common: [...ALL.map(server), 'minSessionTimeout=1000', 'nio.sessionlessCnxnTimeout=500'],
+      extra: (i) => (i === 4 ? ['peerType=observer'] : []),
+    };
     peers = new Peers(spec, 'zk-stall-peers-');
-    for (const i of [1, 2, 3]) {
+    for (const i of ALL) {
       const img = path.join(root, `disk${i}.img`);
       fs.writeFileSync(img, '');
       fs.truncateSync(img, 64 * 1024 * 1024);
@@ -123,7 +134,7 @@ describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` 
       execFileSync('mount', ['-o', 'loop', img, dir]);
       mounts.push(dir);
     }
-    for (const i of [1, 2, 3]) startPeer(i);
+    for (const i of ALL) startPeer(i);
   }, 60_000);
 
   // a small preallocation: the test's writes grow the log file, as a long run does; the log in a
@@ -140,15 +151,16 @@ describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` 
     if (peers) fs.rmSync(peers.root, { recursive: true, force: true });
   }, 60_000);
 
-  const modes = async (): Promise<string[]> => Promise.all([1, 2, 3].map((i) => peers.mode(i)));
+  const modes = async (): Promise<string[]> => Promise.all(ALL.map((i) => peers.mode(i)));
+  const ROLES = 'follower,follower,leader,observer';
 
-  for (const victim of ['leader', 'follower'] as const) {
+  for (const victim of ['leader', 'follower', 'observer'] as const) {
     it(`the ${victim}'s disk frozen for ${FREEZE_MS / 1000} s: no request fails, no connection closes, no role changes, nothing written is lost`, async () => {
-      await peers.waitFor(async () => (await modes()).sort().join() === 'follower,follower,leader', 30_000, 'a leader and two followers');
+      await peers.waitFor(async () => (await modes()).sort().join() === ROLES, 30_000, 'a leader, two followers and an observer');
       const before = await modes();
       const v = before.indexOf(victim) + 1;
       const writers: Writer[] = [];
-      for (const i of [1, 2, 3]) {
+      for (const i of ALL) {
         const c = await MiniClient.connect(spec.clientPort(i), TIMEOUT);
         const znode = `/stall-${victim}-${i}`;
         expect(await c.create(znode, Buffer.from('0'))).toBe(0);
@@ -161,7 +173,7 @@ describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` 
       frozen.add(dir);
       const okAtFreeze = writers.map((w) => w.ok);
       // connections that never send a ConnectRequest: each peer logs their closing during the freeze
-      const mute = [1, 2, 3].map((i) => net.connect(spec.clientPort(i), '127.0.0.1').on('error', () => {}));
+      const mute = ALL.map((i) => net.connect(spec.clientPort(i), '127.0.0.1').on('error', () => {}));
       await sleep(FREEZE_MS);
       for (const m of mute) expect(m.destroyed, 'a connection that sent no ConnectRequest was closed').toBe(true);
       // during the freeze every peer went on answering its client, the frozen one included
@@ -180,20 +192,20 @@ describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` 
 
       // every peer holds every client's last write
       const last = writers.map((w) => String(w.ok - 1));
-      for (const i of [1, 2, 3]) {
+      for (const i of ALL) {
         const r = await MiniClient.connect(spec.clientPort(i), TIMEOUT);
-        for (let k = 0; k < 3; k++) expect((await r.getData(writers[k].znode)).data?.toString(), `${writers[k].znode} on peer ${i}`).toBe(last[k]);
+        for (let k = 0; k < ALL.length; k++) expect((await r.getData(writers[k].znode)).data?.toString(), `${writers[k].znode} on peer ${i}`).toBe(last[k]);
         r.close();
       }
       for (const w of writers) w.c.close();
 
       // and its log has them: the whole ensemble restarted reads them back from disk
       await peers.stopAll();
-      for (const i of [1, 2, 3]) startPeer(i);
-      await peers.waitFor(async () => (await modes()).sort().join() === 'follower,follower,leader', 30_000, 'the ensemble back');
-      for (const i of [1, 2, 3]) {
+      for (const i of ALL) startPeer(i);
+      await peers.waitFor(async () => (await modes()).sort().join() === ROLES, 30_000, 'the ensemble back');
+      for (const i of ALL) {
         const r = await MiniClient.connect(spec.clientPort(i), TIMEOUT);
-        for (let k = 0; k < 3; k++) expect((await r.getData(writers[k].znode)).data?.toString(), `${writers[k].znode} on peer ${i} after the restart`).toBe(last[k]);
+        for (let k = 0; k < ALL.length; k++) expect((await r.getData(writers[k].znode)).data?.toString(), `${writers[k].znode} on peer ${i} after the restart`).toBe(last[k]);
         r.close();
       }
     }, 120_000);

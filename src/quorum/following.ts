@@ -28,10 +28,14 @@ import { monotonicNow, msSince } from '../util/clock';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Learner.connectToLeader: keep trying within initLimit (at most 5 s: a leader that never answers is gone). */
-export async function connectToLeader(ctx: RoleContext, leaderId: number): Promise<net.Socket> {
+/** Until when a learner keeps trying to reach the leader it elected: initLimit, at most 5 s (a leader that never answers is gone). */
+export function leaderConnectDeadline(ctx: RoleContext): number {
+  return monotonicNow() + Math.min(ctx.config.initLimit * ctx.config.tickTime, 5000);
+}
+
+/** Learner.connectToLeader: keep trying until `deadline` (leaderConnectDeadline). */
+export async function connectToLeader(ctx: RoleContext, leaderId: number, deadline: number): Promise<net.Socket> {
   const leader = ctx.config.servers.get(leaderId)!;
-  const deadline = monotonicNow() + Math.min(ctx.config.initLimit * ctx.config.tickTime, 5000);
   for (;;) {
     const sock = await new Promise<net.Socket | null>((resolve) => {
       const s = quorumConnect(
@@ -85,6 +89,8 @@ export class LearnerRole implements ZabHost {
   private snapScan: StreamScan | null = null;
   private snapProgress: Progress | null = null;
   private busy = false;
+  /** the leader has sent something on this connection (see `unanswered`) */
+  private heard = false;
 
   constructor(
     private readonly ctx: RoleContext,
@@ -153,6 +159,7 @@ export class LearnerRole implements ZabHost {
   async run(): Promise<void> {
     this.ctx.decided(this.observer ? 'OBSERVING' : 'FOLLOWING', this.d.leader);
     this.sock.on('data', (chunk: Buffer) => {
+      this.heard = true;
       this.stream.push(chunk);
       void this.pump();
     });
@@ -175,6 +182,17 @@ export class LearnerRole implements ZabHost {
     );
     this.loop.run();
     await this.finished;
+  }
+
+  /**
+   * The connection closed before the leader sent a byte: no leader answered it, as when a connect
+   * is refused. A proxy or a service mesh's sidecar between the peers accepts the connection
+   * itself and then closes it when the leader does not listen yet (a follower that decided the
+   * election a round trip before its leader did connects that early): the caller connects again,
+   * within the same deadline, instead of giving up the leader the election chose.
+   */
+  get unanswered(): boolean {
+    return this.ended && !this.heard;
   }
 
   end(): void {

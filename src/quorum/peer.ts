@@ -11,7 +11,7 @@ import { ReadOnlyZooKeeperServer } from '../server/readonlyzk';
 import { BufferStats, serverMetrics } from '../util/metrics';
 import { DataTree } from '../data/datatree';
 import { ElectionService } from './election';
-import { connectToLeader, LearnerRole } from './following';
+import { connectToLeader, LearnerRole, leaderConnectDeadline } from './following';
 import { LeaderRole } from './leading';
 import { PeerMode, RoleContext } from './role';
 import { ZKDatabase } from './zkdb';
@@ -286,10 +286,17 @@ export class QuorumPeer implements RoleContext {
           this.role = role;
           await role.run();
         } else {
-          const sock = await connectToLeader(this, d.leader);
-          const role = new LearnerRole(this, d, tree, sock, epochs.accepted, epochs.current);
-          this.role = role;
-          await role.run();
+          const deadline = leaderConnectDeadline(this);
+          for (;;) {
+            const sock = await connectToLeader(this, d.leader, deadline);
+            const role = new LearnerRole(this, d, tree, sock, epochs.accepted, epochs.current);
+            this.role = role;
+            await role.run();
+            if (!role.unanswered || this.stopped || monotonicNow() >= deadline) break;
+            this.log.info({ leader: d.leader }, 'the connection to the leader closed before the leader sent anything; connecting again');
+            this.role = null;
+            await sleep(50);
+          }
         }
         this.db.fastForward();
       } catch (e) {

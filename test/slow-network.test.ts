@@ -12,6 +12,7 @@
 // connection before the peer behind them listens, as a service mesh's sidecar does: a learner
 // whose connection closes before the leader said anything connects again).
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
 import { freePorts, Peers, requireDist } from './helpers/peers';
@@ -58,7 +59,30 @@ class Writer {
   }
 }
 
-describe('a slow network between the peers (delays and stalls shorter than syncLimit)', () => {
+// quorum SASL (DIGEST-MD5) on every peer link: a learner's first exchange with the leader is then
+// the SASL handshake, not FOLLOWERINFO, and a connection closed before it is a failed connect too
+const SASL_LINES = [
+  'quorum.auth.enableSasl=true',
+  'quorum.auth.learnerRequireSasl=true',
+  'quorum.auth.serverRequireSasl=true',
+  'quorum.auth.learner.saslLoginContext=QuorumLearner',
+  'quorum.auth.server.saslLoginContext=QuorumServer',
+];
+const JAAS = `QuorumServer {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  user_peer="peersecret";
+};
+QuorumLearner {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  username="peer"
+  password="peersecret";
+};
+`;
+
+describe.each([
+  { links: 'plain', sasl: false },
+  { links: 'quorum SASL', sasl: true },
+])('a slow network between the peers (delays and stalls shorter than syncLimit), $links links', ({ sasl }) => {
   let peers: Peers;
   let ports: number[];
   /** links.get(`${i}>${j}`): peer i's connections to peer j (its quorum and election port) */
@@ -90,13 +114,20 @@ describe('a slow network between the peers (delays and stalls shorter than syncL
         tickTime: TICK,
         syncLimit: SYNC_LIMIT,
         initLimit: 10,
-        common: ['minSessionTimeout=1000'],
+        common: ['minSessionTimeout=1000', ...(sasl ? SASL_LINES : [])],
         extra: (i) => [...ALL.map((j) => server(i, j)), ...(i === 4 ? ['peerType=observer'] : [])],
       },
       'zk-slownet-',
     );
-    for (const i of ALL) peers.start(i);
+    for (const i of ALL) start(i);
   }, 60_000);
+
+  const start = (i: number): void => {
+    if (!sasl) return peers.start(i);
+    const jaas = path.join(peers.root, 'jaas.conf');
+    fs.writeFileSync(jaas, JAAS);
+    peers.start(i, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${jaas}` });
+  };
 
   afterAll(async () => {
     await peers?.stopAll();
@@ -178,7 +209,7 @@ describe('a slow network between the peers (delays and stalls shorter than syncL
       expect(await c.create(`/after-${i}`, Buffer.from(String(i)))).toBe(0);
       c.close();
     }
-    peers.start(old);
+    start(old);
     await peers.waitFor(async () => (await modes()).sort().join() === 'follower,follower,leader,observer', 30_000, 'the old leader back as a follower');
     for (const i of ALL) {
       const r = await MiniClient.connect(clientPort(i), TIMEOUT);

@@ -59,7 +59,9 @@ export async function connectToLeader(ctx: RoleContext, leaderId: number, deadli
         return sock;
       } catch (e) {
         sock.destroy();
-        throw new Error(`quorum SASL with leader ${leaderId} failed: ${(e as Error).message}`);
+        // closed (or silent) before the leader said a word, so no refusal of our credentials: as
+        // a refused connect, try again (LearnerRole.unanswered says why a connect ends that way)
+        if (sock.bytesRead > 0) throw new Error(`quorum SASL with leader ${leaderId} failed: ${(e as Error).message}`);
       }
     }
     if (ctx.stopping || monotonicNow() >= deadline) throw new Error(`could not connect to leader ${leaderId} at ${leader.host}:${leader.quorumPort}`);

@@ -109,10 +109,6 @@ export class TxnLogWriter {
   /** bytes and txns appended since the last roll (for snapshot triggering, §9) */
   bytesSinceRoll = 0;
   txnsSinceRoll = 0;
-  /** fdatasync calls and their total time (mntr fsynctime, as ZooKeeper's ServerMetrics) */
-  fsyncCount = 0;
-  fsyncTotalMs = 0;
-  fsyncMaxMs = 0;
 
   constructor(readonly logDir: string, opts: TxnLogWriterOptions = {}) {
     this.preAllocSize = opts.preAllocSize ?? DEFAULT_PREALLOC_SIZE;
@@ -257,10 +253,7 @@ export class TxnLogWriter {
    * fdatasyncs): their time is the flush's fsync time (mntr fsynctime, the slow-fsync warning).
    */
   private synced(ms: number): void {
-    this.fsyncCount++;
-    this.fsyncTotalMs += ms;
     serverMetrics.fsynctime.add(ms);
-    if (ms > this.fsyncMaxMs) this.fsyncMaxMs = ms;
     if (ms > this.fsyncWarnMs) {
       fsyncThresholdExceeded.add(1);
       this.log.warn(`fsync-ing the write ahead log in ${this.curPath} took ${ms}ms which will adversely effect operation latency.`);

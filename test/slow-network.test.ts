@@ -141,7 +141,8 @@ describe.each([
     for (const pair of links.values()) for (const l of pair) f(l);
   };
 
-  it('delays of 150 ms each way, then stalls of 1.2 s on the leader\'s links: no request fails, no connection closes, no session expires, no role changes', async () => {
+  // (on SASL links only the election: the handshake is the only thing SASL changes on a link)
+  it.skipIf(sasl)('delays of 150 ms each way, then stalls of 1.2 s on the leader\'s links: no request fails, no connection closes, no session expires, no role changes', async () => {
     await peers.waitFor(async () => (await modes()).sort().join() === 'follower,follower,leader,observer', 30_000, 'a leader, two followers and an observer');
     const before = await modes();
     const leader = before.indexOf('leader') + 1;

@@ -28,6 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
+import { PeerWriter } from './helpers/peerwriter';
 import { ensembleSpec, type PeerSpec, Peers, requireDist } from './helpers/peers';
 
 const TICK = 500;
@@ -66,37 +67,6 @@ function unavailable(): string | null {
 }
 const WHY_NOT = unavailable();
 
-/** One client on one peer only: writes its own znode every 100 ms and pings every timeout/3. */
-class Writer {
-  ok = 0;
-  errors: string[] = [];
-  private stopped = false;
-  private done: Promise<void> | null = null;
-  private stopPinging: (() => void) | null = null;
-
-  constructor(
-    readonly c: MiniClient,
-    readonly znode: string,
-  ) {}
-
-  start(): void {
-    this.stopPinging = this.c.startPinging();
-    this.done = (async () => {
-      for (let n = 0; !this.stopped; n++) {
-        const err = await this.c.setData(this.znode, Buffer.from(String(n))).catch((e: Error) => e.message);
-        if (err === 0) this.ok++;
-        else this.errors.push(String(err));
-        await sleep(100);
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.stopPinging?.();
-    await this.done;
-  }
-}
 
 describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` — skipped: ${WHY_NOT}` : ''}`, () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-stall-'));
@@ -159,12 +129,12 @@ describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` 
       await peers.waitFor(async () => (await modes()).sort().join() === ROLES, 30_000, 'a leader, two followers and an observer');
       const before = await modes();
       const v = before.indexOf(victim) + 1;
-      const writers: Writer[] = [];
+      const writers: PeerWriter[] = [];
       for (const i of ALL) {
         const c = await MiniClient.connect(spec.clientPort(i), TIMEOUT);
         const znode = `/stall-${victim}-${i}`;
         expect(await c.create(znode, Buffer.from('0'))).toBe(0);
-        writers.push(new Writer(c, znode));
+        writers.push(new PeerWriter(c, znode));
       }
       for (const w of writers) w.start();
       await sleep(1000);

@@ -11,25 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { holdOnEveryPeer } from './helpers/keepalive';
 import { MixedEnsemble, writeReadEverywhere } from './helpers/mixed';
 import { ensembleSpec, Peers, requireApacheZk, requireDist, SKIP_REAL } from './helpers/peers';
+import { jaas, SASL_LINES } from './helpers/quorumsasl';
 import { encodeAuthPacket, decodeAuthPacket, QUORUM_AUTH_MAGIC } from '../src/security/quorumauth';
 
-const SASL_LINES = [
-  'quorum.auth.enableSasl=true',
-  'quorum.auth.learnerRequireSasl=true',
-  'quorum.auth.serverRequireSasl=true',
-  'quorum.auth.learner.saslLoginContext=QuorumLearner',
-  'quorum.auth.server.saslLoginContext=QuorumServer',
-];
-const jaas = (pw: string): string => `QuorumServer {
-  org.apache.zookeeper.server.auth.DigestLoginModule required
-  user_peer="peersecret";
-};
-QuorumLearner {
-  org.apache.zookeeper.server.auth.DigestLoginModule required
-  username="peer"
-  password="${pw}";
-};
-`;
 
 describe('the QuorumAuthPacket record', () => {
   it('encodes magic, status and token back to back, and decodes only whole packets', () => {

@@ -16,6 +16,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
 import { freePorts, Peers, requireDist } from './helpers/peers';
+import { PeerWriter } from './helpers/peerwriter';
+import { jaas, SASL_LINES } from './helpers/quorumsasl';
 import { SlowLink } from './helpers/slowlink';
 
 const TICK = 500;
@@ -24,61 +26,8 @@ const TIMEOUT = 4000; // the clients' session timeout
 const ALL = [1, 2, 3, 4]; // peer 4 is an observer
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** One client on one peer only: writes its own znode every 100 ms and pings every timeout/3. */
-class Writer {
-  ok = 0;
-  maxMs = 0;
-  errors: string[] = [];
-  private stopped = false;
-  private done: Promise<void> | null = null;
-  private stopPinging: (() => void) | null = null;
-
-  constructor(
-    readonly c: MiniClient,
-    readonly znode: string,
-  ) {}
-
-  start(): void {
-    this.stopPinging = this.c.startPinging();
-    this.done = (async () => {
-      for (let n = 0; !this.stopped; n++) {
-        const t0 = Date.now();
-        const err = await this.c.setData(this.znode, Buffer.from(String(n))).catch((e: Error) => e.message);
-        this.maxMs = Math.max(this.maxMs, Date.now() - t0);
-        if (err === 0) this.ok++;
-        else this.errors.push(String(err));
-        await sleep(100);
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.stopPinging?.();
-    await this.done;
-  }
-}
-
-// quorum SASL (DIGEST-MD5) on every peer link: a learner's first exchange with the leader is then
+// with quorum SASL (DIGEST-MD5) on every peer link, a learner's first exchange with the leader is
 // the SASL handshake, not FOLLOWERINFO, and a connection closed before it is a failed connect too
-const SASL_LINES = [
-  'quorum.auth.enableSasl=true',
-  'quorum.auth.learnerRequireSasl=true',
-  'quorum.auth.serverRequireSasl=true',
-  'quorum.auth.learner.saslLoginContext=QuorumLearner',
-  'quorum.auth.server.saslLoginContext=QuorumServer',
-];
-const JAAS = `QuorumServer {
-  org.apache.zookeeper.server.auth.DigestLoginModule required
-  user_peer="peersecret";
-};
-QuorumLearner {
-  org.apache.zookeeper.server.auth.DigestLoginModule required
-  username="peer"
-  password="peersecret";
-};
-`;
-
 describe.each([
   { links: 'plain', sasl: false },
   { links: 'quorum SASL', sasl: true },
@@ -124,9 +73,9 @@ describe.each([
 
   const start = (i: number): void => {
     if (!sasl) return peers.start(i);
-    const jaas = path.join(peers.root, 'jaas.conf');
-    fs.writeFileSync(jaas, JAAS);
-    peers.start(i, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${jaas}` });
+    const file = path.join(peers.root, 'jaas.conf');
+    fs.writeFileSync(file, jaas('peersecret'));
+    peers.start(i, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${file}` });
   };
 
   afterAll(async () => {
@@ -146,12 +95,12 @@ describe.each([
     await peers.waitFor(async () => (await modes()).sort().join() === 'follower,follower,leader,observer', 30_000, 'a leader, two followers and an observer');
     const before = await modes();
     const leader = before.indexOf('leader') + 1;
-    const writers: Writer[] = [];
+    const writers: PeerWriter[] = [];
     for (const i of ALL) {
       const c = await MiniClient.connect(clientPort(i), TIMEOUT);
       const znode = `/slow-${i}`;
       expect(await c.create(znode, Buffer.from('0'))).toBe(0);
-      writers.push(new Writer(c, znode));
+      writers.push(new PeerWriter(c, znode));
     }
     for (const w of writers) w.start();
     await sleep(1000);

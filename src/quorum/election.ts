@@ -5,7 +5,7 @@ import type { Logger } from '../util/log';
 import { QuorumServerSpec, ServerConfig } from '../config/types';
 import { peerAuth } from './peerauth';
 import { quorumConnect, quorumServer } from './transport';
-import { QuorumCnxManager } from './cnx/manager';
+import { ConnectFailure, QuorumCnxManager } from './cnx/manager';
 import { FastLeaderElection } from './fle/fle';
 import { QuorumVerifier, quorumVerifier } from './verifier';
 import { Membership } from '../config/membership';
@@ -33,6 +33,8 @@ export class ElectionService {
   onMembership: ((config: string) => boolean) | null = null;
   private fle: FastLeaderElection | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** peers whose election port could not be reached: the failure last logged, and when */
+  private readonly unreachable = new Map<number, { code: string; at: number }>();
   private finalizeTimer: NodeJS.Timeout | null = null;
   private finalizeArmedFor = -1;
   private waiting: ((d: ElectionDecision) => void) | null = null;
@@ -84,14 +86,33 @@ export class ElectionService {
     });
     // which peers are reachable: a quorum's vote is decided without finalizeWait once every other
     // voter has voted or is down (FastLeaderElection.nothingToWaitFor)
-    this.cnx.on('down', (sid: number) => {
+    this.cnx.on('down', (sid: number, why?: ConnectFailure) => {
+      if (why) this.cannotConnect(sid, why);
       if (!this.fle) return;
       this.fle.peerDown(sid);
       this.check();
     });
-    this.cnx.on('up', (sid: number) => this.fle?.peerUp(sid));
+    this.cnx.on('up', (sid: number) => {
+      this.unreachable.delete(sid);
+      this.fle?.peerUp(sid);
+    });
     this.timer = setInterval(() => this.tick(), 50);
     this.timer.unref();
+  }
+
+  /**
+   * QuorumCnxManager's "Cannot open channel to N at election address …", which operators look for
+   * when an ensemble does not form (a peer down, a typo or a name DNS does not know yet, a
+   * firewall). ZooKeeper logs it at every attempt, several a second while it looks for a leader;
+   * here once per peer and kind of failure, again after a minute of the same, and again after the
+   * peer was reached.
+   */
+  private cannotConnect(sid: number, why: ConnectFailure): void {
+    const now = monotonicNow();
+    const last = this.unreachable.get(sid);
+    if (last && last.code === why.code && now - last.at < 60_000) return;
+    this.unreachable.set(sid, { code: why.code, at: now });
+    this.logger.warn({ sid, code: why.code }, `Cannot open channel to ${sid} at election address ${why.host}:${why.port} (${why.code})`);
   }
 
   private out(msgs: { to: number; msg: Parameters<typeof encodeNotification>[0] }[]): void {

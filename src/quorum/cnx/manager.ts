@@ -19,6 +19,13 @@ export interface CnxOptions {
   transport?: CnxTransport;
 }
 
+/** A connect to a peer's election port that failed ('down' carries it; a closed connection carries none). */
+export interface ConnectFailure {
+  host: string;
+  port: number;
+  code: string;
+}
+
 export interface CnxTransport {
   server(onSocket: (s: net.Socket) => void): net.Server;
   connect(host: string, port: number, onReady: (s: net.Socket) => void, onError: (e: Error) => void): net.Socket;
@@ -157,18 +164,20 @@ export class QuorumCnxManager extends EventEmitter {
         s.destroy();
       });
     };
-    const onError = (): void => {
+    const onError = (e?: Error): void => {
       clearTimeout(t);
       this.connecting.delete(sid);
       s.destroy();
-      if (!made && !this.closed && !this.conns.has(sid)) this.emit('down', sid);
+      // why the connect failed (ENOTFOUND: the name does not resolve; ETIMEDOUT: no answer in time)
+      const why: ConnectFailure = { host: peer.host, port: peer.port, code: (e as NodeJS.ErrnoException | undefined)?.code ?? (e ? e.message : 'ETIMEDOUT') };
+      if (!made && !this.closed && !this.conns.has(sid)) this.emit('down', sid, why);
     };
     const s = this.o.transport
       ? this.o.transport.connect(peer.host, peer.port, onReady, onError)
       : net.connect({ host: peer.host, port: peer.port }).once('connect', () => onReady(s)).once('error', onError);
     s.setNoDelay(true);
     // no answer in time: a failed connect like any other (onReady clears the timer once it is made)
-    const t = setTimeout(onError, this.o.connectTimeoutMs ?? 5000);
+    const t = setTimeout(() => onError(), this.o.connectTimeoutMs ?? 5000);
   }
 
   private accept(s: net.Socket): void {

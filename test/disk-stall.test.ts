@@ -29,7 +29,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
 import { PeerWriter } from './helpers/peerwriter';
-import { ensembleSpec, type PeerSpec, Peers, requireDist } from './helpers/peers';
+import { ensembleSpec, Peers, requireDist } from './helpers/peers';
 
 const TICK = 500;
 const SYNC_LIMIT = 4; // 2 s
@@ -67,13 +67,12 @@ function unavailable(): string | null {
 }
 const WHY_NOT = unavailable();
 
-
 describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` — skipped: ${WHY_NOT}` : ''}`, () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-stall-'));
   const mounts: string[] = [];
   const frozen = new Set<string>();
   let peers: Peers;
-  let spec: PeerSpec & { ports: number[] };
+  let spec: Awaited<ReturnType<typeof ensembleSpec>>;
 
   const thaw = (dir: string): void => {
     if (!frozen.delete(dir)) return;
@@ -82,17 +81,7 @@ describe.skipIf(WHY_NOT !== null)(`a peer's disk stalls (fsfreeze)${WHY_NOT ? ` 
 
   beforeAll(async () => {
     requireDist();
-    const ports = (await ensembleSpec(4)).ports;
-    const server = (i: number): string => `server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}${i === 4 ? ':observer' : ''}`;
-    spec = {
-      ports,
-      clientPort: (i) => ports[3 * (i - 1)],
-      tickTime: TICK,
-      syncLimit: SYNC_LIMIT,
-      initLimit: 10,
-      common: [...ALL.map(server), 'minSessionTimeout=1000', 'nio.sessionlessCnxnTimeout=500'],
-      extra: (i) => (i === 4 ? ['peerType=observer'] : []),
-    };
+    spec = await ensembleSpec(4, { observers: 1, tickTime: TICK, syncLimit: SYNC_LIMIT, initLimit: 10, common: ['minSessionTimeout=1000', 'nio.sessionlessCnxnTimeout=500'] });
     peers = new Peers(spec, 'zk-stall-peers-');
     for (const i of ALL) {
       const img = path.join(root, `disk${i}.img`);

@@ -4,19 +4,18 @@
 // a live session keeps its id and ephemerals, a closed one or a wrong password is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniClient } from './helpers/miniclient';
-import { freePorts, Peers, requireDist } from './helpers/peers';
+import { ensembleSpec, Peers, requireDist } from './helpers/peers';
 
 const EPHEMERAL = 1;
 const CLOSE_SESSION = -11;
-// ports from the OS: client, quorum, election per server
-let ports: number[] = [];
+// ports from the OS: client, quorum, election per server; server 4 is the observer
+let spec: Awaited<ReturnType<typeof ensembleSpec>>;
 let peers: Peers;
-const port = (i: number): number => ports[3 * (i - 1)];
+const port = (i: number): number => spec.clientPort(i);
 beforeAll(async () => {
   requireDist();
-  ports = await freePorts(12);
-  const line = (i: number): string => `server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}${i === 4 ? ':observer' : ''}`;
-  peers = new Peers({ clientPort: port, common: [1, 2, 3, 4].map(line), extra: (i) => (i === 4 ? ['peerType=observer'] : []) }, 'zk-observer-');
+  spec = await ensembleSpec(4, { observers: 1 });
+  peers = new Peers(spec, 'zk-observer-');
 });
 const start = (i: number): void => peers.start(i);
 const stop = (i: number): Promise<void> => peers.stop(i);

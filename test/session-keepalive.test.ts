@@ -33,10 +33,7 @@ const OBSERVER = 4;
 
 /** Three voters and, as server OBSERVER, an observer. */
 async function votersAndObserver(tickTime: number): Promise<Awaited<ReturnType<typeof ensembleSpec>>> {
-  const spec = await ensembleSpec(4, { tickTime, initLimit: 10, syncLimit: 5 });
-  spec.common = spec.common.map((l) => (l.startsWith(`server.${OBSERVER}=`) ? `${l}:observer` : l));
-  spec.extra = (i) => (i === OBSERVER ? ['peerType=observer'] : []);
-  return spec;
+  return ensembleSpec(OBSERVER, { tickTime, initLimit: 10, syncLimit: 5, observers: 1 });
 }
 
 /** The leader's and the followers' ids, once all three voters and the observer serve. */

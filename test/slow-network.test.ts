@@ -153,7 +153,7 @@ describe.each([
     const others = ALL.filter((i) => i !== old);
     await peers.waitFor(async () => (await Promise.all(others.map((i) => peers.mode(i)))).sort().join() === 'follower,leader,observer', 30_000, 'a new leader');
     const electedMs = Date.now() - t0;
-    // a write through each survivor, and a sync read of it through every other
+    // a write through each survivor; once the old leader is back, every peer reads them all
     for (const i of others) {
       const c = await MiniClient.connect(clientPort(i), TIMEOUT);
       expect(await c.create(`/after-${i}`, Buffer.from(String(i)))).toBe(0);

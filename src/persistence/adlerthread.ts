@@ -25,7 +25,6 @@ export interface AdlerSum {
 const SLOT_SIZE = 1 << 20;
 const SLOTS = 4;
 
-
 interface Thread {
   w: Worker;
   ring: Uint8Array;

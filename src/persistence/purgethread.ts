@@ -14,7 +14,6 @@ export interface PurgeRequest {
 
 export type PurgeReply = { removed: string[] } | { error: string };
 
-
 /** One purge in a worker thread; never rejects (a failure comes back as `{ error }`). */
 export function purgeInThread(req: PurgeRequest): Promise<PurgeReply> {
   return new Promise((resolve) => {

@@ -195,7 +195,6 @@ export interface ScanRequest {
   digestEnabled: boolean;
 }
 
-
 /** The worker's side: scan and answer. */
 export function runScanRequest(req: ScanRequest): BodyScanResult {
   setDigestEnabled(req.digestEnabled);

@@ -62,12 +62,19 @@ export async function freePort(): Promise<number> {
   return (await freePorts(1))[0];
 }
 
-/** A 3-peer (or n-peer) spec on OS-assigned ports: client, quorum and election port per peer. */
-export async function ensembleSpec(n: number, over: Partial<PeerSpec> = {}): Promise<PeerSpec & { ports: number[] }> {
+/**
+ * A 3-peer (or n-peer) spec on OS-assigned ports: client, quorum and election port per peer.
+ * `observers`: the last K of the n servers are observers (`:observer` on their server line and
+ * `peerType=observer` in their own zoo.cfg).
+ */
+export async function ensembleSpec(n: number, over: Partial<PeerSpec> & { observers?: number } = {}): Promise<PeerSpec & { ports: number[] }> {
+  const { observers = 0, ...rest } = over;
+  const observer = (i: number): boolean => i > n - observers;
   const ports = await freePorts(3 * n);
   const lines: string[] = [];
-  for (let i = 1; i <= n; i++) lines.push(`server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}`);
-  return { clientPort: (i) => ports[3 * (i - 1)], common: lines, ports, ...over, ...(over.common ? { common: [...lines, ...over.common] } : {}) };
+  for (let i = 1; i <= n; i++) lines.push(`server.${i}=127.0.0.1:${ports[3 * i - 2]}:${ports[3 * i - 1]}${observer(i) ? ':observer' : ''}`);
+  const extra = observers > 0 ? (i: number) => [...(observer(i) ? ['peerType=observer'] : []), ...(rest.extra?.(i) ?? [])] : rest.extra;
+  return { clientPort: (i) => ports[3 * (i - 1)], common: lines, ports, ...rest, ...(rest.common ? { common: [...lines, ...rest.common] } : {}), ...(extra ? { extra } : {}) };
 }
 
 export class Peers {

@@ -182,6 +182,44 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     c.close();
   }, 60_000);
 
+  it('a sync and a read on the leader while it holds commits for a SNAP stream see every write another server acknowledged', async () => {
+    const L = e.leader();
+    const [f, g] = [1, 2, 3].filter((i) => i !== L);
+    const observer = 4;
+    await e.stop(f);
+    // writers through follower g and through the observer; the sync+read client on the leader
+    const wg = await MiniClient.connect(e.port(g), 10 * TICK);
+    const wo = await MiniClient.connect(e.port(observer), 10 * TICK);
+    const r = await MiniClient.connect(e.port(L), 10 * TICK);
+    const stops = [wg, wo, r].map(pinger);
+    for (let k = 0; k < 600; k++) void wg.create(`/lin-fill-${k}`, Buffer.alloc(100, k % 256));
+    expect(await wg.create('/lin', Buffer.from('0'))).toBe(0);
+    const holding = (): boolean => (e.servers.get(L)!.peer as unknown as { role: { snaps?: { holding: boolean } } }).role.snaps?.holding === true;
+    snapSendTuning.nodesPerChunk = 1;
+    let checked = 0;
+    const stale: string[] = [];
+    try {
+      await e.start(f);
+      await e.waitFor(holding, 20_000, 'the leader encoding a SNAP for the rejoining follower');
+      for (let k = 1; holding() && k < 2000; k++) {
+        const w = k % 2 ? wg : wo;
+        expect(await w.setData('/lin', Buffer.from(String(k)))).toBe(0);
+        const during = holding();
+        expect(await r.sync('/lin')).toBe(0);
+        const got = (await r.getData('/lin')).data?.toString();
+        if (got !== String(k)) stale.push(`wrote ${k} through ${w === wg ? `follower ${g}` : 'the observer'}, the leader read ${got} after a sync`);
+        if (during) checked++;
+      }
+    } finally {
+      snapSendTuning.nodesPerChunk = NODES_PER_CHUNK;
+    }
+    expect(checked, 'syncs answered while the leader held its commits').toBeGreaterThan(0);
+    expect(stale).toEqual([]);
+    await e.waitFor(() => e.mode(f) === 'follower', 20_000, `server ${f} following again`);
+    for (const s of stops) s();
+    for (const c of [wg, wo, r]) c.close();
+  }, 60_000);
+
   it('a follower whose dataDir was wiped (myid kept) rejoins by SNAP with every committed write', async () => {
     const L = e.leader();
     const f = [1, 2, 3].find((i) => i !== L)!;

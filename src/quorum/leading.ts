@@ -219,7 +219,7 @@ export class LeaderRole implements ZabHost {
     serverMetrics.commit_count.add(1);
     this.ctx.db.remember(t);
     this.snaps.commit(t.zxid);
-    if (this.snaps.holding) this.zk?.trackCommittedSessions(t.zxid);
+    if (this.snaps.holding) this.zk?.commitHeld(t.zxid);
   }
   seen(config: Buffer): void {
     this.ctx.seeMembership(config);

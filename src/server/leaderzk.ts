@@ -11,11 +11,16 @@ import { DataTree } from '../data/datatree';
 import { SessionTracker } from '../data/session';
 import { Txn } from '../data/txn';
 import { Cnxn, Logger, Request } from './cnxn';
+import { buildSyncReply } from './replies';
 import { PendingTxn, ServerRole, ServerSettings, TxnLogSink, ZooKeeperServer } from './zkserver';
 
 export class LeaderZooKeeperServer extends ZooKeeperServer {
-  /** the last zxid trackCommittedSessions looked at */
+  /** the last zxid commitHeld looked at */
   private sessionsTrackedUpTo = 0;
+  /** the highest zxid Zab committed while its application was held (commitHeld) */
+  private committedHeld = 0;
+  /** syncs of this leader's own clients that wait for held commits to be applied, oldest first */
+  private readonly heldSyncs: { zxid: number; cnxn: Cnxn; req: Request }[] = [];
 
   constructor(
     tree: DataTree,
@@ -33,13 +38,29 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
     super(tree, settings, proposals, logger, undefined, sessions);
   }
 
+  /** A sync is ordered with the connection's other requests as a write is (a read after it waits for it). */
   protected override isWrite(type: number): boolean {
-    return super.isWrite(type) || (this.linearizableSync && type === OpCode.sync);
+    return super.isWrite(type) || type === OpCode.sync;
   }
 
+  /**
+   * A sync of this leader's own client. ZooKeeper's leader answers it at once (its CommitProcessor
+   * does not match syncs): every txn committed by then is applied there. Here the application of
+   * commits can be held while a SNAP stream is encoded (snapsend.ts), and a follower or observer
+   * may already have answered a write the leader's tree does not show yet: the sync then waits
+   * until the tree has every txn committed before it, so that a read after it sees that write.
+   */
   protected override submitWrite(c: Cnxn, req: Request): void {
     if (req.type !== OpCode.sync) return super.submitWrite(c, req);
-    this.queueTxn(this.noop(c.sessionId, req.xid, c, req));
+    if (this.linearizableSync) return this.queueTxn(this.noop(c.sessionId, req.xid, c, req));
+    if (this.tree.lastProcessedZxid >= this.committedHeld) return this.answerSync(c, req);
+    this.heldSyncs.push({ zxid: this.committedHeld, cnxn: c, req });
+  }
+
+  private answerSync(c: Cnxn, req: Request): void {
+    req.reply = buildSyncReply(this.tree, req);
+    req.done = true;
+    this.drain(c);
   }
 
   /** linearizableSync: a no-op txn (an error txn with code 0, as a top-level check makes) for a learner's sync. */
@@ -76,6 +97,11 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
     const q = this.pendingTxns;
     while (i < q.length && q[i].hdr.zxid <= zxid) this.applyTxn(q[i++]);
     if (i > 0) this.pendingTxns = i === q.length ? [] : q.slice(i);
+    const s = this.heldSyncs;
+    while (s.length > 0 && s[0].zxid <= this.tree.lastProcessedZxid) {
+      const { cnxn, req } = s.shift()!;
+      this.answerSync(cnxn, req);
+    }
   }
 
   /**
@@ -84,8 +110,10 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
    * would have done, so that a learner's REVALIDATE or PING for one is not answered "unknown"
    * meanwhile (a client that reconnected at once lost its session). ZooKeeper's leader tracks a
    * session from its prep on. Applying the txn later tracks it again, which only touches it.
+   * A sync of this leader's own client waits for these txns (submitWrite).
    */
-  trackCommittedSessions(zxid: number): void {
+  commitHeld(zxid: number): void {
+    if (zxid > this.committedHeld) this.committedHeld = zxid;
     const q = this.pendingTxns;
     // from the first txn not looked at yet (binary search: the queue is in zxid order)
     let lo = 0;

@@ -5,12 +5,12 @@
 // applied in zxid order (`applyCommitted`), answering the local client that asked for each. A
 // reconnecting session is revalidated with the leader (REVALIDATE) before it is answered, and
 // every use of a session is reported to the core for the next PING reply.
-import { JuteWriter } from '../jute/archive';
-import { Id, TxnHeader, writeReplyHeader } from '../jute/records';
+import { Id, TxnHeader } from '../jute/records';
 import { OpCode } from '../data/constants';
 import { DataTree } from '../data/datatree';
 import { Txn, TxnDigest } from '../data/txn';
 import { Cnxn, Logger, Request } from './cnxn';
+import { buildSyncReply } from './replies';
 import { ServerRole, ServerSettings, ZooKeeperServer } from './zkserver';
 
 /** How a learner talks to its leader: writes go as Zab REQUESTs, session activity in PING replies. */
@@ -129,14 +129,7 @@ export class LearnerZooKeeperServer extends ZooKeeperServer {
   syncDone(): void {
     const p = this.pendingSyncs.shift();
     if (!p) return;
-    const w = new JuteWriter(64);
-    const at = w.beginFrame();
-    writeReplyHeader(w, p.req.xid, this.tree.lastProcessedZxid, 0);
-    const r = p.req.body;
-    const path = r.remaining() >= 4 ? r.readStr() : '/';
-    w.writeString(path);
-    w.endFrame(at);
-    p.req.reply = w.finish();
+    p.req.reply = buildSyncReply(this.tree, p.req);
     p.req.done = true;
     this.drain(p.cnxn);
   }

@@ -12,15 +12,28 @@ export function buildWriteReply(tree: DataTree, req: Request, hdr: TxnHeader, rc
   return w.finish();
 }
 
+/** The reply frame of a sync (SyncResponse: its path), once whatever it waited for is applied. */
+export function buildSyncReply(tree: DataTree, req: Request): Buffer {
+  const w = new JuteWriter(64);
+  const at = w.beginFrame();
+  writeSyncBody(w, req, tree.lastProcessedZxid);
+  w.endFrame(at);
+  return w.finish();
+}
+
+function writeSyncBody(w: JuteWriter, req: Request, zxid: number): void {
+  const r = req.body;
+  writeReplyHeader(w, req.xid, zxid, 0);
+  w.writeString(r.remaining() >= 4 ? r.readStr() : '/');
+}
+
 /** The reply frame of an applied write, appended to `w` (a connection's output when it is the write's turn). */
 export function writeWriteReply(w: JuteWriter, tree: DataTree, req: Request, hdr: TxnHeader, rc: ProcessResult): void {
   const at = w.beginFrame();
   const zxid = tree.lastProcessedZxid;
   if (req.type === OpCode.sync) {
-    // a sync a leader answered after a quorum round (linearizableSync): SyncResponse(path)
-    const r = req.body;
-    writeReplyHeader(w, req.xid, zxid, 0);
-    w.writeString(r.remaining() >= 4 ? r.readStr() : '/');
+    // a sync a leader answered after a quorum round (linearizableSync)
+    writeSyncBody(w, req, zxid);
     w.endFrame(at);
     return;
   }

@@ -159,6 +159,11 @@ export class MiniClient {
     return { err: 0, data, stat: readStat(r.body) };
   }
 
+  /** sync(path): resolves with the error code once the server answered */
+  async sync(path: string): Promise<number> {
+    return (await this.call(OpCode.sync, (w) => void w.writeString(path))).err;
+  }
+
   async getChildren(path: string): Promise<string[]> {
     const r = await this.call(OpCode.getChildren, (w) => {
       w.writeString(path);

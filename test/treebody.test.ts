@@ -341,6 +341,7 @@ describe('the SNAP stream codec (one tree-body codec with snapshot files)', () =
         expect(tree, `seed ${seed}`).not.toBeNull();
         // the body, exactly: not the signature, not the next packet
         expect(Buffer.concat(handed).equals(stream.subarray(0, stream.length - 4 - SNAP_SIGNATURE.length)), `seed ${seed}`).toBe(true);
+        await (file as unknown as { opened: Promise<number> }).opened; // opened in the background
         expect(fs.readdirSync(dir), 'only the .tmp while it is written').toEqual([`snapshot.${t.lastProcessedZxid.toString(16)}.tmp`]);
         await file.finish(tree!);
         const done = await file.commit();
@@ -350,6 +351,31 @@ describe('the SNAP stream codec (one tree-body codec with snapshot files)', () =
         fs.rmSync(dir, { recursive: true, force: true });
         fs.mkdirSync(dir);
       }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with snapshot.compression.method, the learner\'s snapshot from the stream is compressed as writeSnapshot compresses it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'treebody-'));
+    try {
+      const body = stream.subarray(0, stream.length - 4 - SNAP_SIGNATURE.length);
+      for (const compression of ['gz', 'snappy'] as const) {
+        const file = new SnapshotBodyWriter(dir, t.lastProcessedZxid, 1000, compression);
+        for (let at = 0; at < body.length; at += 777) file.write(body.subarray(at, at + 777));
+        await file.finish(t);
+        const done = await file.commit();
+        expect(path.basename(done)).toBe(`snapshot.${t.lastProcessedZxid.toString(16)}.${compression}`);
+        const ref = await writeSnapshot(t, fs.mkdtempSync(path.join(dir, 'ref-')), t.lastProcessedZxid, { compression });
+        expect(fs.readFileSync(done).equals(fs.readFileSync(ref)), compression).toBe(true);
+        expect(fs.statSync(done).size, 'smaller than the snapshot it holds').toBeLessThan(file.size);
+        expect(describeTree(readSnapshotSync(done))).toEqual(describeTree(t));
+      }
+      // an abort part-way leaves nothing behind
+      const a = new SnapshotBodyWriter(dir, 7, undefined, 'gz');
+      a.write(body.subarray(0, 5000));
+      await a.abort();
+      expect(fs.readdirSync(dir).filter((f) => f.includes('snapshot.7'))).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -365,7 +391,7 @@ describe('the SNAP stream codec (one tree-body codec with snapshot files)', () =
       expect(fs.readdirSync(dir)).toEqual([]);
       // the descriptor closed under it: the queued write fails, and finish says so (no file put in place)
       const b = new SnapshotBodyWriter(dir, 6);
-      fs.closeSync((b as unknown as { fd: number }).fd);
+      fs.closeSync(await (b as unknown as { opened: Promise<number> }).opened);
       b.write(body);
       await expect(b.finish(t)).rejects.toThrow(/EBADF/);
       await b.abort();

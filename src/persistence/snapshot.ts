@@ -102,23 +102,30 @@ function writeTrailer(w: JuteWriter, crc: Adler32, tree: DataTree): void {
 /**
  * A snapshot file written from a tree body that arrives as bytes: a learner's SNAP, whose stream
  * from the leader is the body of a snapshot file (snapstream.ts). The bytes go to
- * `snapshot.<zxid>.tmp` as they arrive, while the tree is still being parsed from them, instead of
- * the parsed tree being encoded again once it is whole (1M znodes: the encoding and the write took
- * ~1.1 s after the last byte came). `write` queues each chunk (the caller must not change it
- * afterwards) and adds it to the Adler-32; every `syncEvery` bytes an fdatasync goes in the queue,
- * so the disk takes the file as it comes rather than all of it in the final fsync. `finish` appends
- * what writeSnapshot writes after the body, waits for the writes and fsyncs; `commit` renames the
- * file into place and fsyncs the directory; `abort` removes it. Uncompressed only (as the learner's
- * snapshot always was).
+ * `snapshot.<zxid>[.gz|.snappy].tmp` as they arrive, while the tree is still being parsed from
+ * them, instead of the parsed tree being encoded again once it is whole (1M znodes: the encoding
+ * and the write took ~1.1 s after the last byte came). `write` queues each chunk (the caller must
+ * not change it afterwards) and adds it to the Adler-32 (of the uncompressed bytes, as in every
+ * snapshot); with `compression` the bytes pass through the compressor on their way to the file, as
+ * a periodic snapshot's do (ZooKeeper's follower snapshots after a SNAP with the configured method
+ * too). Every `syncEvery` bytes written an fdatasync goes in the queue, so the disk takes the file
+ * as it comes rather than all of it in the final fsync. `finish` appends what writeSnapshot writes
+ * after the body, waits for the writes and fsyncs; `commit` renames the file into place and fsyncs
+ * the directory; `abort` removes it. The file is opened in the background: a stalled disk holds
+ * the writes, not the event loop.
  */
 export class SnapshotBodyWriter {
   readonly path: string;
   private readonly tmp: string;
-  private fd: number | null;
+  /** the file's descriptor, once open */
+  private readonly opened: Promise<number>;
+  private fd: number | null = null;
+  private finished = false;
+  private readonly compressor: zlib.Gzip | SnappyFramer | null;
   private crc = new Adler32();
   /** false once the caller takes the checksum of the body (handOffChecksum) */
   private ownChecksum = true;
-  /** bytes queued (header included) */
+  /** bytes of the snapshot queued (header included; before compression) */
   private pos = 0;
   /** bytes handed to the kernel */
   private written = 0;
@@ -132,14 +139,23 @@ export class SnapshotBodyWriter {
     snapDir: string,
     zxid: number,
     private readonly syncEvery = 64 * 2 ** 20,
+    compression: SnapCompression = '',
   ) {
-    this.path = path.join(snapDir, snapFileName(zxid));
+    this.path = path.join(snapDir, snapFileName(zxid, compression));
     this.tmp = this.path + '.tmp';
-    this.fd = fs.openSync(this.tmp, 'w');
+    this.opened = new Promise<number>((res, rej) => fs.open(this.tmp, 'w', (e, fd) => (e ? rej(e) : res((this.fd = fd)))));
+    this.opened.catch((e: unknown) => void (this.error ??= e));
+    if (compression === '') this.compressor = null;
+    else {
+      const c = compression === 'gz' ? zlib.createGzip() : new SnappyFramer();
+      c.on('data', (b: Buffer) => this.queue(b));
+      c.on('error', (e: unknown) => void (this.error ??= e));
+      this.compressor = c;
+    }
     this.write(fileHeader(SNAP_MAGIC, -1n));
   }
 
-  /** the bytes queued so far, header included */
+  /** the bytes of the snapshot queued so far, header included (before compression) */
   get size(): number {
     return this.pos;
   }
@@ -167,16 +183,22 @@ export class SnapshotBodyWriter {
   }
 
   private append(b: Buffer): void {
-    if (this.fd === null) throw new Error(`${this.tmp}: written after it was finished`);
-    this.pending.push(b);
+    if (this.finished) throw new Error(`${this.tmp}: written after it was finished`);
     this.pos += b.length;
+    if (this.compressor) this.compressor.write(b);
+    else this.queue(b);
+  }
+
+  /** Bytes for the file itself (compressed, if it is). */
+  private queue(b: Buffer): void {
+    this.pending.push(b);
     this.running ??= this.drain();
   }
 
   /** Write what is pending, one writev at a time, with an fdatasync every syncEvery bytes; the first failure stops it. */
   private async drain(): Promise<void> {
-    const fd = this.fd!;
     try {
+      const fd = await this.opened;
       while (this.pending.length && this.error === null) {
         const bufs = this.pending;
         this.pending = [];
@@ -201,19 +223,27 @@ export class SnapshotBodyWriter {
     const w = new JuteWriter(64);
     writeTrailer(w, this.crc, tree);
     this.append(w.finish());
-    const fd = this.fd!;
-    this.fd = null;
-    try {
-      while (this.running) await this.running;
-      if (this.error !== null) throw this.error;
-      await new Promise<void>((res, rej) => fs.fsync(fd, (e) => (e ? rej(e) : res())));
-    } finally {
-      fs.closeSync(fd);
+    this.finished = true;
+    const c = this.compressor;
+    if (c) {
+      // every compressed byte has been queued once the compressor ends
+      const ended = new Promise<void>((res) => {
+        c.once('end', res);
+        c.once('error', () => res());
+        c.once('close', res);
+      });
+      c.end();
+      await ended;
     }
+    while (this.running) await this.running;
+    const fd = await this.opened.catch(() => null);
+    if (this.error !== null) throw this.error;
+    await new Promise<void>((res, rej) => fs.fsync(fd!, (e) => (e ? rej(e) : res())));
   }
 
   /** Rename the finished file into place and make the rename durable. */
   async commit(): Promise<string> {
+    await this.close();
     await fs.promises.rename(this.tmp, this.path);
     await fsyncDir(path.dirname(this.path));
     return this.path;
@@ -222,12 +252,18 @@ export class SnapshotBodyWriter {
   /** Give up: wait for the write in progress, close and remove the file. */
   async abort(): Promise<void> {
     this.error ??= new Error('aborted');
+    this.finished = true;
+    this.compressor?.destroy();
     while (this.running) await this.running;
-    if (this.fd !== null) {
-      fs.closeSync(this.fd);
-      this.fd = null;
-    }
+    await this.close();
     await fs.promises.unlink(this.tmp).catch(() => {});
+  }
+
+  private async close(): Promise<void> {
+    await this.opened.catch(() => {});
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) await new Promise<void>((res) => fs.close(fd, () => res()));
   }
 }
 

@@ -81,6 +81,8 @@ export class ZKDatabase {
     // the replay hands over each txn it applies: the window fills without a second pass over the log
     const r = await restore(this.config.dataDir, this.config.dataLogDir, this.logger, {
       onTxn: (zxid, data) => this.remember({ zxid, data }),
+      // the snapshot.0 of an empty dataDir, compressed as every other snapshot
+      snapshot: { compression: this.config.snapshotCompressionMethod },
     });
     this.initConfigNode(r.tree);
     serverMetrics.dbinittime.add(Date.now() - t0);
@@ -145,7 +147,7 @@ export class ZKDatabase {
 
   /** A snapshot file for the SNAP at `zxid`, written as its stream arrives (installSnapshot puts it in place). */
   snapshotFileFor(zxid: number): SnapshotBodyWriter {
-    return new SnapshotBodyWriter(this.snapDir, zxid);
+    return new SnapshotBodyWriter(this.snapDir, zxid, undefined, this.config.snapshotCompressionMethod);
   }
 
   /** TRUNC: cut the txn log after `zxid`, drop snapshots beyond it; the tree is reloaded. */

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/load';
 import { RunningServer, startQuorumPeer } from '../../src/main';
 import { freePorts } from './peers';
+import { serverMetrics } from '../../src/util/metrics';
 
 export interface InProcOptions {
   voters?: number;
@@ -133,6 +134,20 @@ export class InProcEnsemble {
   serving(): boolean {
     const modes = [...this.servers.keys()].map((i) => this.mode(i));
     return modes.every((m) => m === 'leader' || m === 'follower' || m === 'observer') && modes.filter((m) => m === 'leader').length === 1;
+  }
+
+  /**
+   * Stop peer `i`, empty its dataDir (myid kept) and start it again, so that it rejoins by SNAP;
+   * resolves once it follows, with the number of SNAPs sent meanwhile (the process's snap_count).
+   */
+  async rejoinWiped(i: number): Promise<number> {
+    await this.stop(i);
+    const dir = path.join(this.root, `node${i}`);
+    for (const x of fs.readdirSync(dir)) if (x !== 'myid') fs.rmSync(path.join(dir, x), { recursive: true, force: true });
+    const snaps = serverMetrics.snap_count.value;
+    await this.start(i);
+    await this.waitFor(() => this.mode(i) === 'follower', 20_000, `server ${i} following again`);
+    return serverMetrics.snap_count.value - snaps;
   }
 
   async waitFor(f: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {

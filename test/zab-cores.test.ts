@@ -378,6 +378,28 @@ describe('broadcast details', () => {
     expect(b.deliver(2).map((r) => r.syncs)).toEqual([0, 1]);
   });
 
+  it('a SYNC owed to a learner\'s lost connection is not sent on its next one (it would answer a newer sync early)', () => {
+    const { b, L } = established();
+    // a sync forwarded by 2 waits for 2.1, which needs 2's ACK (voters 1, 2, 3; 3 is down)
+    L.propose(Buffer.from('y'), z(2, 1));
+    L.syncRequest(2);
+    L.persisted(z(2, 1));
+    b.take(1);
+    // 2's connection goes before it acknowledged; it reconnects, syncs, and acknowledges 2.1 then
+    L.disconnected(2);
+    b.inbox.set(2, []);
+    const F = joinBroadcast(b, 2);
+    F.persisted(z(2, 1));
+    b.take(2);
+    const toNew = b.deliver(1).flatMap((r) => brief(r, 2));
+    expect(toNew).toContain('COMMIT:200000001');
+    // LearnerHandler's sync belongs to the handler that forwarded it: gone with the connection
+    expect(toNew).not.toContain('SYNC:0');
+    // a sync the new connection forwards is answered as before
+    L.syncRequest(2);
+    expect(brief(b.take(1), 2)).toEqual(['SYNC:0']);
+  });
+
   it('sessions: expired on a tick past the deadline, once; a new leader gives inherited sessions a full timeout', () => {
     const L = leader({ sessions: [[5n, 400]] });
     // not established yet: nothing expires, and the inherited session has no deadline yet

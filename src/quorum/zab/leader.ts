@@ -200,7 +200,7 @@ export class ZabLeader {
   }
 
   private drop(sid: number, reason: string): void {
-    this.peers.delete(sid);
+    this.forget(sid);
     this.ready.close.push(sid);
     this.ready.reason = reason;
   }
@@ -216,7 +216,18 @@ export class ZabLeader {
 
   /** The connection to a learner closed. */
   disconnected(sid: number): void {
+    this.forget(sid);
+  }
+
+  /**
+   * A learner's connection is gone (or replaced): so are the SYNCs owed to it. As in ZooKeeper, where
+   * a LearnerSyncRequest is answered through the LearnerHandler that forwarded it, a SYNC for the
+   * old connection must not reach the next one, whose learner would take it for the answer to a
+   * sync of its own it forwarded later, and answer that one before the commits it waits for.
+   */
+  private forget(sid: number): void {
     this.peers.delete(sid);
+    for (let i = this.pendingSyncs.length - 1; i >= 0; i--) if (this.pendingSyncs[i].sid === sid) this.pendingSyncs.splice(i, 1);
   }
 
   step(from: number, p: QuorumPacket, now: number): void {
@@ -283,6 +294,7 @@ export class ZabLeader {
     // a new session: ACKs of the old one no longer count (its sync may TRUNC what it acked; the
     // outstanding proposals are forwarded again and re-ACKed once durable)
     for (const o of this.outstanding) o.acks.delete(sid);
+    this.forget(sid);
     this.peers.set(sid, { sid, observer, peerLastZxid: null, countsForEpoch: false, forwarding: false, ackedNewLeader: false, upToDate: false, lastHeard: now, syncedAt: now });
     if (this.isEstablished && epochOf(zxid) > this.epoch) {
       // This peer accepted a newer epoch (it proposed one as a leader and crashed before telling

@@ -71,6 +71,19 @@ describe('Zab simulator', () => {
     expect(totals.reconfigCrashes).toBeGreaterThan(SEEDS / 20);
   }, Math.max(300_000, SEEDS * 40));
 
+  it(`${Math.round(SEEDS / 2)} seeds with client syncs on the learners: each answered after everything its leader had applied when the sync reached it`, () => {
+    const totals: Record<string, number> = { committed: 0 };
+    for (let seed = 1; seed <= Math.round(SEEDS / 2); seed++) {
+      const sim = new ZabSim(seed, { ...shape(seed), syncRate: 0.05 }).run(2000);
+      const unsettled = sim.settle();
+      if (unsettled) throw new Error(`seed ${seed}: ${unsettled}\n${sim.transcript}`);
+      totals.committed += sim.committed.length;
+      for (const [k, v] of Object.entries(sim.stats)) totals[k] = (totals[k] ?? 0) + v;
+    }
+    console.log(`zab-sim ${Math.round(SEEDS / 2)} seeds with syncs:`, totals);
+    expect(totals.syncs / SEEDS).toBeGreaterThan(20);
+  }, Math.max(300_000, SEEDS * 40));
+
   it('seed 55846: a voter that accepted an epoch above the established leader\'s rejoins (the leader re-elects)', () => {
     // node 2 wrote acceptedEpoch 8, then 9, as a leader crashing before its LEADERINFO went out;
     // nodes 3 and 1 then established epoch 8 without it. ZooKeeper's learner refuses an older
@@ -141,6 +154,12 @@ describe('Zab simulator', () => {
       expect(found, 'the broken rule went unnoticed').not.toBeNull();
       expect(found!.error.message).toMatch(/lacks committed|where .* was committed|no established leader committed|two leaders/);
     }, 120_000);
+
+    it('a leader that sends a learner\'s new connection the SYNC owed to its old one', () => {
+      const found = findViolation(3000, { syncRate: 0.1, unsafeKeepSyncsOfLostConnection: true });
+      expect(found, 'no seed found the misrouted SYNC').not.toBeNull();
+      expect(found!.error.message).toMatch(/sync \d+ answered (before its leader saw it|at 0x)/);
+    });
 
     it('the quorum-durability check flags the ACK-before-persist follower directly', () => {
       const found = findViolation(500, { crashRate: 0.02, unsafeAckBeforePersist: true });

@@ -68,6 +68,8 @@ export interface LeaderOptions extends ZabTiming {
   unsafeReconfigOldQuorumOnly?: boolean;
   /** SIMULATOR SELF-TEST ONLY: a new leader keeps no fresh timeout for the sessions it inherits */
   unsafeNoFreshSessionTimeout?: boolean;
+  /** SIMULATOR SELF-TEST ONLY: a learner's pending syncs outlive its connection (the bug of session 31) */
+  unsafeKeepSyncsOfLostConnection?: boolean;
 }
 
 interface Peer {
@@ -227,6 +229,7 @@ export class ZabLeader {
    */
   private forget(sid: number): void {
     this.peers.delete(sid);
+    if (this.o.unsafeKeepSyncsOfLostConnection) return;
     for (let i = this.pendingSyncs.length - 1; i >= 0; i--) if (this.pendingSyncs[i].sid === sid) this.pendingSyncs.splice(i, 1);
   }
 

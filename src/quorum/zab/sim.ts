@@ -2,8 +2,8 @@
 // everything: a network of FIFO connections with random delays (reordering only across
 // connections), losses when a connection closes, partitions, disks whose non-fsynced suffix a crash
 // loses or tears and whose fsyncs may fail (the peer exits), crashes in the middle of carrying out a Ready, restarts, a simplified
-// FastLeaderElection, client proposals and client sessions that ping through whichever peer they
-// are connected to. Zab's invariants and the session rule are checked after every event; a
+// FastLeaderElection, client proposals, client sessions that ping through whichever peer they
+// are connected to, and client syncs on learners (`syncRate`). Zab's invariants and the session rule are checked after every event; a
 // failing seed replays exactly (`new ZabSim(seed, opts).run()`).
 //
 // Every Ready is carried out by the executor the QuorumPeer uses (executor.ts: `ReadyLoop` and
@@ -80,6 +80,10 @@ export interface SimOptions {
   unsafeReconfigOldQuorumOnly?: boolean;
   /** SELF-TEST: an election ignores a pending reconfig (a quorum of the membership in force elects) */
   unsafeElectIgnoringPending?: boolean;
+  /** per step and serving learner: a client sync, forwarded to the leader (default 0: none) */
+  syncRate?: number;
+  /** SELF-TEST: the leader keeps a learner's pending syncs across its reconnect */
+  unsafeKeepSyncsOfLostConnection?: boolean;
 }
 
 export class Violation extends Error {}
@@ -153,9 +157,13 @@ interface SimNode {
   reconfigReady?: boolean;
   /** a committed reconfig designated this server as the leader: it leads without an election */
   designated?: boolean;
+  /** learner: its clients' syncs forwarded by the current core and not answered yet, oldest first */
+  syncs: number[];
 }
 
 
+/** OpCode.sync */
+const OP_SYNC = 9;
 const TICK = 10;
 const TIMING = { tickTime: TICK, initLimit: 10, syncLimit: 5 };
 
@@ -172,6 +180,11 @@ export class ZabSim {
   /** the committed sequence (every applied sequence must be a prefix of it) */
   readonly committed: ZabTxn[] = [];
   private readonly proposed = new Map<number, string>();
+  /** a client sync's id -> the last txn its leader had applied when the sync reached it */
+  private readonly syncNeed = new Map<number, number>();
+  private syncIds = 0;
+  /** client syncs draw from a generator of their own: runs without them keep their schedules */
+  private readonly syncRnd: () => number;
   private readonly leadersByEpoch = new Map<number, number>();
   /** the highest epoch established so far */
   private maxEpoch = -1;
@@ -181,7 +194,7 @@ export class ZabSim {
   private faults = true;
   private proposals = true;
   private readonly trail: string[] = [];
-  readonly stats = { reconfigs: 0, activations: 0, handovers: 0, designated: 0, reconfigCrashes: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
+  readonly stats = { syncs: 0, reconfigs: 0, activations: 0, handovers: 0, designated: 0, reconfigCrashes: 0, DIFF: 0, TRUNC: 0, SNAP: 0, elections: 0, crashes: 0, midReadyCrashes: 0, diskFaults: 0, partitions: 0, linkCuts: 0, sessions: 0, touches: 0, expired: 0 };
   /** the client sessions and the session rule (sim-sessions.ts) */
   readonly sessions: SimSessions = new SimSessions(this);
   /** every partition so far: a set cut from the rest, or (`pair`) one cut link; start, end */
@@ -194,6 +207,7 @@ export class ZabSim {
     readonly opts: SimOptions = {},
   ) {
     this.rnd = prng(seed);
+    this.syncRnd = prng(seed ^ 0x5ca1ab1e);
     this.voterCount = opts.voters ?? 3;
     const voterIds = Array.from({ length: this.voterCount }, (_, i) => i + 1);
     this.verifier = opts.groups ? hierarchicalVerifier(voterIds, new Map(opts.groups.map((g, i) => [i + 1, g])), new Map(opts.weights ?? [])) : majorityVerifier(voterIds);
@@ -222,6 +236,7 @@ export class ZabSim {
         establishedAt: -1,
         sessionSince: new Map(),
         crashAt: -1,
+        syncs: [],
       });
     }
   }
@@ -413,6 +428,7 @@ export class ZabSim {
     n.leader = null;
     n.learner = null;
     n.serving = false;
+    n.syncs = [];
     n.fsyncAt = -1;
     this.flush(n);
     this.rebuild(n);
@@ -474,6 +490,25 @@ export class ZabSim {
         if (c) this.close(c, n.id);
       },
       expire: (ids) => this.sessions.expire(n, ids),
+      forwarded: (reqs) => {
+        // the leader's pipeline: a learner's sync is ordered after every txn proposed so far
+        for (const q of reqs) {
+          if (q.request.type !== OP_SYNC || !n.leader) continue;
+          this.syncNeed.set(q.request.cxid, n.tree.length ? n.tree[n.tree.length - 1].zxid : 0);
+          n.leader.syncRequest(q.from);
+        }
+      },
+      synced: (count) => {
+        for (let i = 0; i < count; i++) {
+          const id = n.syncs.shift();
+          if (id === undefined) continue;
+          const need = this.syncNeed.get(id);
+          if (need === undefined) this.fail(`node ${n.id}: sync ${id} answered before its leader saw it`);
+          const at = n.tree.length ? n.tree[n.tree.length - 1].zxid : 0;
+          if (at < need) this.fail(`node ${n.id}: sync ${id} answered at 0x${zxidHex(at)}, before 0x${zxidHex(need)} its leader had applied when the sync reached it`);
+          this.stats.syncs++;
+        }
+      },
       serving: (on) => (n.serving = on),
       stateChanged: (st, reason) => this.note(`node ${n.id} ${n.leader ? 'leader' : 'learner'} → ${st}${reason ? ` (${reason})` : ''}`),
       protocolError: (msg) => {
@@ -726,6 +761,7 @@ export class ZabSim {
       unsafeCommitWithoutQuorum: this.opts.unsafeCommitWithoutQuorum,
       unsafeReconfigOldQuorumOnly: this.opts.unsafeReconfigOldQuorumOnly,
       unsafeNoFreshSessionTimeout: this.opts.unsafeNoFreshSessionTimeout,
+      unsafeKeepSyncsOfLostConnection: this.opts.unsafeKeepSyncsOfLostConnection,
     });
     chosen.createdSeq = ++this.coreSeq;
     chosen.loop = new ReadyLoop(chosen.leader, this.host(chosen));
@@ -773,6 +809,7 @@ export class ZabSim {
         unsafeDropTouches: this.opts.unsafeDropTouches,
       };
       n.learner = this.isObserver(n) ? new ZabObserver(o) : new ZabFollower(o);
+      n.syncs = [];
       n.createdSeq = ++this.coreSeq;
       n.loop = new ReadyLoop(n.learner, this.host(n));
       this.process(n);
@@ -788,6 +825,20 @@ export class ZabSim {
     if (this.proposed.get(zxid) !== undefined) this.fail(`zxid 0x${zxidHex(zxid)} proposed twice (by ${l.id})`);
     this.proposed.set(zxid, d);
     return core.propose(Buffer.from(d), zxid);
+  }
+
+  /** Clients of serving learners sync: each is forwarded to the leader and answered by its SYNC. */
+  private clientSyncs(): void {
+    const rate = this.opts.syncRate ?? 0;
+    if (rate <= 0) return;
+    for (const n of this.nodes) {
+      const core = n.learner;
+      if (!n.up || !core || !n.serving || core.state !== 'BROADCAST' || this.syncRnd() >= rate) continue;
+      const id = ++this.syncIds;
+      n.syncs.push(id);
+      core.request({ sessionId: 0n, cxid: id, type: OP_SYNC, body: Buffer.alloc(0) });
+      this.process(n);
+    }
   }
 
   // ---- the step ----
@@ -848,6 +899,7 @@ export class ZabSim {
       this.sessions.create();
     }
     this.sessions.ping();
+    if (this.proposals) this.clientSyncs();
     this.deliver();
     for (const n of this.nodes) {
       if (!n.up || n.fsyncAt < 0 || n.fsyncAt > this.now) continue;

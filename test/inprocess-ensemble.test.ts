@@ -11,6 +11,7 @@ import { fourLetter } from './helpers/peers';
 import { serverMetrics } from '../src/util/metrics';
 import { NODES_PER_CHUNK, snapSendTuning } from '../src/quorum/snapsend';
 import { readSnapshotWithInfo } from '../src/persistence/snapshot';
+import { Err, OpCode } from '../src/data/constants';
 
 const TICK = 100;
 const EPHEMERAL = 1;
@@ -219,6 +220,19 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
     for (const s of stops) s();
     for (const c of [wg, wo, r]) c.close();
   }, 60_000);
+
+  it('a sync whose path does not parse gets MARSHALLINGERROR on every role, and the peer serves on', async () => {
+    for (let i = 1; i <= 4; i++) {
+      const c = await MiniClient.connect(e.port(i), 10 * TICK);
+      // a path length of 4096 with no bytes after it
+      const bad = await c.call(OpCode.sync, (w) => void w.writeInt(4096));
+      expect(bad.err, `sync on peer ${i} (${e.mode(i)})`).toBe(Err.MARSHALLINGERROR);
+      expect(await c.sync('/'), `a good sync after it on peer ${i}`).toBe(0);
+      expect((await c.getData('/')).err).toBe(0);
+      c.close();
+    }
+    expect(e.serving(), 'every peer still serving').toBe(true);
+  });
 
   it('a follower whose dataDir was wiped (myid kept) rejoins by SNAP with every committed write', async () => {
     const L = e.leader();

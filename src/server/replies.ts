@@ -1,7 +1,7 @@
 // The reply of a write, built once its txn is applied (FinalRequestProcessor's write half).
-import { JuteWriter } from '../jute/archive';
+import { JuteError, JuteWriter } from '../jute/archive';
 import { TxnHeader, writeMultiHeader, writeReplyHeader, writeStat } from '../jute/records';
-import { OpCode } from '../data/constants';
+import { Err, OpCode } from '../data/constants';
 import { DataTree, ProcessResult } from '../data/datatree';
 import { Request } from './cnxn';
 
@@ -21,10 +21,23 @@ export function buildSyncReply(tree: DataTree, req: Request): Buffer {
   return w.finish();
 }
 
+/**
+ * SyncResponse(path); a path that does not parse is answered MARSHALLINGERROR, as ZooKeeper's
+ * FinalRequestProcessor answers a request record it cannot read. It is parsed only now, when the
+ * sync is answered (a learner's, after the leader's SYNC): a throw here would end the role.
+ */
 function writeSyncBody(w: JuteWriter, req: Request, zxid: number): void {
   const r = req.body;
+  let path: string;
+  try {
+    path = r.remaining() >= 4 ? r.readStr() : '/';
+  } catch (e) {
+    if (!(e instanceof JuteError)) throw e;
+    writeReplyHeader(w, req.xid, zxid, Err.MARSHALLINGERROR);
+    return;
+  }
   writeReplyHeader(w, req.xid, zxid, 0);
-  w.writeString(r.remaining() >= 4 ? r.readStr() : '/');
+  w.writeString(path);
 }
 
 /** The reply frame of an applied write, appended to `w` (a connection's output when it is the write's turn). */

@@ -110,6 +110,14 @@ export class LearnerZooKeeperServer extends ZooKeeperServer {
     else {
       let mine = this.forwarded.get(c.sessionId);
       if (mine === undefined) this.forwarded.set(c.sessionId, (mine = new Map()));
+      if (mine.get(req.xid)?.cnxn === c) {
+        // the commit is matched to its request by session and xid: a client that sends a second
+        // write with the xid of one still outstanding breaks the protocol (its replies would go
+        // to the wrong request), so that connection is closed
+        this.logger.warn({ remote: c.io.remoteAddress, xid: req.xid }, 'a write reuses the xid of one still outstanding, closing connection');
+        this.closeCnxn(c);
+        return;
+      }
       mine.set(req.xid, { cnxn: c, req });
     }
     this.leader.forward(c.sessionId, req.xid, req.type, body, c.authIds);
@@ -118,7 +126,10 @@ export class LearnerZooKeeperServer extends ZooKeeperServer {
   /** A txn Zab committed, in zxid order. Answers the local client that asked for it. */
   applyCommitted(hdr: TxnHeader, txn: Txn, digest: TxnDigest | null = null): void {
     const mine = this.forwarded.get(hdr.clientId);
-    const f = hdr.type === OpCode.createSession ? undefined : mine?.get(hdr.cxid);
+    let f = hdr.type === OpCode.createSession ? undefined : mine?.get(hdr.cxid);
+    // the txn of the request waiting under this xid, or an error txn for it; a txn of another type
+    // answers another request (one sent with the same xid on an earlier connection of the session)
+    if (f && hdr.type !== f.req.type && hdr.type !== OpCode.error) f = undefined;
     if (f) mine!.delete(hdr.cxid);
     if (hdr.type === OpCode.closeSession) this.forwarded.delete(hdr.clientId);
     if (hdr.zxid > this.lastZxidAssigned) this.lastZxidAssigned = hdr.zxid;

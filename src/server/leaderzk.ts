@@ -97,8 +97,9 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
     const q = this.pendingTxns;
     while (i < q.length && q[i].hdr.zxid <= zxid) this.applyTxn(q[i++]);
     if (i > 0) this.pendingTxns = i === q.length ? [] : q.slice(i);
+    // syncs waiting for commits up to this one (the tree has every txn of them this leader proposed)
     const s = this.heldSyncs;
-    while (s.length > 0 && s[0].zxid <= this.tree.lastProcessedZxid) {
+    while (s.length > 0 && s[0].zxid <= zxid) {
       const { cnxn, req } = s.shift()!;
       this.answerSync(cnxn, req);
     }

@@ -19,6 +19,8 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
   private sessionsTrackedUpTo = 0;
   /** the highest zxid Zab committed while its application was held (commitHeld) */
   private committedHeld = 0;
+  /** the highest zxid commitUpTo applied the txns up to */
+  private committedApplied = 0;
   /** syncs of this leader's own clients that wait for held commits to be applied, oldest first */
   private readonly heldSyncs: { zxid: number; cnxn: Cnxn; req: Request }[] = [];
 
@@ -53,7 +55,7 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
   protected override submitWrite(c: Cnxn, req: Request): void {
     if (req.type !== OpCode.sync) return super.submitWrite(c, req);
     if (this.linearizableSync) return this.queueTxn(this.noop(c.sessionId, req.xid, c, req));
-    if (this.tree.lastProcessedZxid >= this.committedHeld) return this.answerSync(c, req);
+    if (this.committedApplied >= this.committedHeld) return this.answerSync(c, req);
     this.heldSyncs.push({ zxid: this.committedHeld, cnxn: c, req });
   }
 
@@ -97,6 +99,7 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
     const q = this.pendingTxns;
     while (i < q.length && q[i].hdr.zxid <= zxid) this.applyTxn(q[i++]);
     if (i > 0) this.pendingTxns = i === q.length ? [] : q.slice(i);
+    if (zxid > this.committedApplied) this.committedApplied = zxid;
     // syncs waiting for commits up to this one (the tree has every txn of them this leader proposed)
     const s = this.heldSyncs;
     while (s.length > 0 && s[0].zxid <= zxid) {

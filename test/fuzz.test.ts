@@ -333,6 +333,35 @@ describe('every role of an ensemble on random and mutated request frames', () =>
       await new Promise((r) => setTimeout(r, 300));
       expect([1, 2, 3, 4].map((j) => e.mode(j)), `roles after the frames sent to peer ${i}`).toEqual(modes);
     }
+    // handshakes: random and mutated ConnectRequests (a reconnect with any session id and password
+    // asks the leader to revalidate it) as the first frame of a new connection to each role
+    const connect = fc.record({
+      protocolVersion: fc.integer({ min: -1, max: 2 }),
+      lastZxidSeen: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 ** 40 })),
+      timeOut: fc.integer({ min: -1, max: 200_000 }),
+      sessionId: fc.oneof(fc.constant(0n), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+      passwd: bytes(20),
+      readOnly: fc.boolean(),
+    }).map((r) => {
+      const w = new JuteWriter(64);
+      R.writeConnectRequest(w, r);
+      return Buffer.from(w.finish());
+    });
+    for (const i of [F, 4, L]) {
+      const zk = e.servers.get(i)!.zk;
+      let cases = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(connect, mutated(connect), bytes(48)), async (frame) => {
+          const c = zk.newCnxn({ remoteAddress: '127.0.0.1', remotePort: 1, write: () => {}, close: () => {} });
+          zk.receive(c, frame); // must not throw
+          if (++cases % 10 === 0) await new Promise((r) => setTimeout(r, 2));
+          zk.cnxnClosed(c);
+        }),
+        { numRuns: RUNS },
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect([1, 2, 3, 4].map((j) => e.mode(j)), `roles after the handshakes sent to peer ${i}`).toEqual(modes);
+    }
     const left = peerLog.slice(logged).filter((l) => /learner lost its leader|sync with the leader failed|LOOKING/.test(l.msg));
     expect(left.map((l) => `${l.myid}: ${l.msg}`)).toEqual([]);
     for (let i = 1; i <= 4; i++) {

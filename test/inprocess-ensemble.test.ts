@@ -12,6 +12,7 @@ import { serverMetrics } from '../src/util/metrics';
 import { NODES_PER_CHUNK, snapSendTuning } from '../src/quorum/snapsend';
 import { readSnapshotWithInfo } from '../src/persistence/snapshot';
 import { Err, OpCode } from '../src/data/constants';
+import { JuteWriter } from '../src/jute/archive';
 
 const TICK = 100;
 const EPHEMERAL = 1;
@@ -232,6 +233,35 @@ describe('an in-process ensemble (3 voters, 1 observer)', () => {
       c.close();
     }
     expect(e.serving(), 'every peer still serving').toBe(true);
+  });
+
+  it('a client that sends a second write under the xid of one outstanding is cut off; the learner keeps its role', async () => {
+    const L = e.leader();
+    const logged = peerLog.length;
+    for (const i of [[1, 2, 3].find((x) => x !== L)!, 4]) {
+      const c = await MiniClient.connect(e.port(i), 10 * TICK);
+      const create = (p: string) => (w: JuteWriter) => {
+        w.writeString(p);
+        w.writeBuffer(Buffer.from('x'));
+        w.writeVector([{ perms: 31, scheme: 'world', id: 'anyone' }], (x, a) => {
+          x.writeInt(a.perms);
+          x.writeString(a.scheme);
+          x.writeString(a.id);
+        });
+        w.writeInt(0);
+      };
+      const first = c.call(OpCode.create, create(`/xid-a-${i}`), 77).catch((x: Error) => x.message);
+      const second = c.call(OpCode.multi, (w) => void w.writeInt(-1).writeBool(true).writeInt(-1), 77).catch((x: Error) => x.message);
+      await Promise.all([first, second]);
+      expect(c.closed, `the connection to peer ${i} (${e.mode(i)})`).toBe(true);
+      await new Promise((r) => setTimeout(r, 3 * TICK));
+      const d = await MiniClient.connect(e.port(i), 10 * TICK);
+      expect(await d.create(`/xid-after-${i}`, Buffer.from('ok'))).toBe(0);
+      d.close();
+    }
+    expect(e.serving(), 'every peer still serving').toBe(true);
+    const left = peerLog.slice(logged).filter((l) => /learner lost its leader|sync with the leader failed/.test(l.msg));
+    expect(left.map((l) => `${l.myid}: ${l.msg}`), 'a learner that left its role').toEqual([]);
   });
 
   it('a follower whose dataDir was wiped (myid kept) rejoins by SNAP with every committed write', async () => {

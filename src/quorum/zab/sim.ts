@@ -3,8 +3,9 @@
 // connections), losses when a connection closes, partitions, disks whose non-fsynced suffix a crash
 // loses or tears and whose fsyncs may fail (the peer exits), crashes in the middle of carrying out a Ready, restarts, a simplified
 // FastLeaderElection, client proposals, client sessions that ping through whichever peer they
-// are connected to, and client syncs on learners (`syncRate`). Zab's invariants and the session rule are checked after every event; a
-// failing seed replays exactly (`new ZabSim(seed, opts).run()`).
+// are connected to, and client syncs on learners (`syncRate`). Zab's invariants, the session rule
+// and the syncs' answers are checked after every event; a failing seed replays exactly
+// (`new ZabSim(seed, opts).run()`).
 //
 // Every Ready is carried out by the executor the QuorumPeer uses (executor.ts: `ReadyLoop` and
 // `carryOut`), through a host that models the disk, the network and the DataTree; a crash part-way

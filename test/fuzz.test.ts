@@ -15,6 +15,7 @@ import { OpCode } from '../src/data/constants';
 import { KeeperError } from '../src/data/constants';
 import { RunningServer } from '../src/main';
 import { Cnxn } from '../src/server/cnxn';
+import { ZooKeeperServer } from '../src/server/zkserver';
 import { FrameReader } from '../src/server/net';
 import { readMultiOps } from '../src/server/prep';
 import { decodeQuorumPacket, encodeQuorumPacket, PacketType, QuorumPacketDecoder, decodeLearnerInfo } from '../src/quorum/zab/packets';
@@ -216,6 +217,29 @@ describe('decoders on random and mutated input', () => {
   });
 });
 
+/** Request frames: random opcodes with random bodies, valid requests, mutated ones, short garbage. */
+const requestFrame: fc.Arbitrary<Buffer> = fc.oneof(
+  fc.tuple(fc.constantFrom(...OPCODES), bytes(128)).map(([t, b]) => frameOf(7, t, b)),
+  validRequest.map((v) => frameOf(7, v.type, v.body)),
+  mutated(validRequest.map((v) => frameOf(7, v.type, v.body))),
+  bytes(12),
+);
+
+/**
+ * A session on a fake connection of `zk`: frames go straight to its receive(). `waitMs` bounds the
+ * handshake (a learner's createSession goes through the leader); `why` says where, if it fails.
+ */
+async function fakeSession(zk: ZooKeeperServer, waitMs = 1000, why: () => string = () => ''): Promise<{ c: Cnxn; closed: () => boolean }> {
+  let closed = false;
+  const c = zk.newCnxn({ remoteAddress: '127.0.0.1', remotePort: 1, write: () => {}, close: () => (closed = true) });
+  const w = new JuteWriter(64);
+  R.writeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 30000, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false });
+  zk.receive(c, Buffer.from(w.finish()));
+  for (let i = 0; i < waitMs / 5 && c.state !== 'open'; i++) await new Promise((r) => setTimeout(r, 5));
+  if (c.state !== 'open') expect.fail(`no session: ${why()}`);
+  return { c, closed: () => closed || c.state === 'closed' };
+}
+
 describe('the server on random and mutated request frames', () => {
   let s: RunningServer;
   beforeAll(async () => {
@@ -225,17 +249,7 @@ describe('the server on random and mutated request frames', () => {
     await s.stop();
   });
 
-  /** A session on a fake connection: frames go straight to the server's receive(). */
-  async function session(): Promise<{ c: Cnxn; closed: () => boolean }> {
-    let closed = false;
-    const c = s.zk.newCnxn({ remoteAddress: '127.0.0.1', remotePort: 1, write: () => {}, close: () => (closed = true) });
-    const w = new JuteWriter(64);
-    R.writeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 30000, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false });
-    s.zk.receive(c, Buffer.from(w.finish()));
-    for (let i = 0; i < 200 && c.state !== 'open'; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(c.state).toBe('open');
-    return { c, closed: () => closed || c.state === 'closed' };
-  }
+  const session = () => fakeSession(s.zk);
 
   it('nothing escapes receive(); bad frames get an error code or close that connection; the server serves on', async () => {
     let sess = await session();
@@ -243,12 +257,7 @@ describe('the server on random and mutated request frames', () => {
     let cases = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(
-          fc.tuple(fc.constantFrom(...OPCODES), bytes(128)).map(([t, b]) => frameOf(7, t, b)),
-          validRequest.map((v) => frameOf(7, v.type, v.body)),
-          mutated(validRequest.map((v) => frameOf(7, v.type, v.body))),
-          bytes(12),
-        ),
+        requestFrame,
         async (frame) => {
           cases++;
           s.zk.receive(sess.c, frame); // must not throw
@@ -288,17 +297,8 @@ describe('every role of an ensemble on random and mutated request frames', () =>
     await e?.stopAll();
   });
 
-  async function session(i: number): Promise<{ c: Cnxn; closed: () => boolean }> {
-    let closed = false;
-    const zk = e.servers.get(i)!.zk;
-    const c = zk.newCnxn({ remoteAddress: '127.0.0.1', remotePort: 1, write: () => {}, close: () => (closed = true) });
-    const w = new JuteWriter(64);
-    R.writeConnectRequest(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 30000, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false });
-    zk.receive(c, Buffer.from(w.finish()));
-    for (let k = 0; k < 400 && c.state !== 'open'; k++) await new Promise((r) => setTimeout(r, 5));
-    expect(c.state, `a session on peer ${i} (${e.mode(i)}); its last lines: ${peerLog.filter((l) => l.myid === i).slice(-14).map((l) => `${l.msg} ${(l as { err?: string }).err ?? ""}`).join(' | ')}`).toBe('open');
-    return { c, closed: () => closed || c.state === 'closed' };
-  }
+  const session = (i: number) =>
+    fakeSession(e.servers.get(i)!.zk, 2000, () => `a session on peer ${i} (${e.mode(i)}); its last lines: ${peerLog.filter((l) => l.myid === i).slice(-14).map((l) => `${l.msg} ${(l as { err?: string }).err ?? ''}`).join(' | ')}`);
 
   it('nothing escapes receive() on the leader, a follower or the observer, and no peer leaves its role', async () => {
     const L = e.leader();
@@ -311,12 +311,7 @@ describe('every role of an ensemble on random and mutated request frames', () =>
       let cases = 0;
       await fc.assert(
         fc.asyncProperty(
-          fc.oneof(
-            fc.tuple(fc.constantFrom(...OPCODES), bytes(128)).map(([t, b]) => frameOf(7, t, b)),
-            validRequest.map((v) => frameOf(7, v.type, v.body)),
-            mutated(validRequest.map((v) => frameOf(7, v.type, v.body))),
-            bytes(12),
-          ),
+          requestFrame,
           async (frame) => {
             cases++;
             zk.receive(sess.c, frame); // must not throw

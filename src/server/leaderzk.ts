@@ -11,7 +11,6 @@ import { DataTree } from '../data/datatree';
 import { SessionTracker } from '../data/session';
 import { Txn } from '../data/txn';
 import { Cnxn, Logger, Request } from './cnxn';
-import { buildSyncReply } from './replies';
 import { PendingTxn, ServerRole, ServerSettings, TxnLogSink, ZooKeeperServer } from './zkserver';
 
 export class LeaderZooKeeperServer extends ZooKeeperServer {
@@ -57,12 +56,6 @@ export class LeaderZooKeeperServer extends ZooKeeperServer {
     if (this.linearizableSync) return this.queueTxn(this.noop(c.sessionId, req.xid, c, req));
     if (this.committedApplied >= this.committedHeld) return this.answerSync(c, req);
     this.heldSyncs.push({ zxid: this.committedHeld, cnxn: c, req });
-  }
-
-  private answerSync(c: Cnxn, req: Request): void {
-    req.reply = buildSyncReply(this.tree, req);
-    req.done = true;
-    this.drain(c);
   }
 
   /** linearizableSync: a no-op txn (an error txn with code 0, as a top-level check makes) for a learner's sync. */

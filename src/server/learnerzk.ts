@@ -10,7 +10,6 @@ import { OpCode } from '../data/constants';
 import { DataTree } from '../data/datatree';
 import { Txn, TxnDigest } from '../data/txn';
 import { Cnxn, Logger, Request } from './cnxn';
-import { buildSyncReply } from './replies';
 import { ServerRole, ServerSettings, ZooKeeperServer } from './zkserver';
 
 /** How a learner talks to its leader: writes go as Zab REQUESTs, session activity in PING replies. */
@@ -139,9 +138,6 @@ export class LearnerZooKeeperServer extends ZooKeeperServer {
   /** The leader's SYNC arrived: the oldest pending sync is answered. */
   syncDone(): void {
     const p = this.pendingSyncs.shift();
-    if (!p) return;
-    p.req.reply = buildSyncReply(this.tree, p.req);
-    p.req.done = true;
-    this.drain(p.cnxn);
+    if (p) this.answerSync(p.cnxn, p.req);
   }
 }

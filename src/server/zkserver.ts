@@ -29,7 +29,7 @@ import { DIGEST_VERSION, digestEnabled } from '../data/digest';
 import { topNamespace } from '../data/quotas';
 import { Cnxn, CnxnIO, Logger, opAbbrev, Request, ServerStats, silentLogger } from './cnxn';
 import { runRead } from './reads';
-import { buildWriteReply, writeWriteReply } from './replies';
+import { buildSyncReply, buildWriteReply, writeWriteReply } from './replies';
 import { monotonicNow } from '../util/clock';
 
 export { Cnxn, opAbbrev, ServerStats } from './cnxn';
@@ -577,6 +577,13 @@ export class ZooKeeperServer {
       c.io.pause();
     }
     if (drain) this.drain(c);
+  }
+
+  /** A sync whose wait is over (the leader's SYNC came, or the commits it waited for are applied): its reply goes out in turn. */
+  protected answerSync(c: Cnxn, req: Request): void {
+    req.reply = buildSyncReply(this.tree, req);
+    req.done = true;
+    this.drain(c);
   }
 
   /** Send replies from the head of the queue; run reads that reach the head. */

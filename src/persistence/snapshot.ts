@@ -147,7 +147,7 @@ export class SnapshotBodyWriter {
     this.opened.catch((e: unknown) => void (this.error ??= e));
     if (compression === '') this.compressor = null;
     else {
-      const c = compression === 'gz' ? zlib.createGzip() : new SnappyFramer();
+      const c = compressorFor(compression);
       c.on('data', (b: Buffer) => this.queue(b));
       c.on('error', (e: unknown) => void (this.error ??= e));
       this.compressor = c;
@@ -267,6 +267,11 @@ export class SnapshotBodyWriter {
   }
 }
 
+/** The stream a snapshot's bytes pass through on their way to a `.gz` or `.snappy` file. */
+function compressorFor(method: 'gz' | 'snappy'): zlib.Gzip | SnappyFramer {
+  return method === 'gz' ? zlib.createGzip() : new SnappyFramer();
+}
+
 /** writev `bufs` at `at`, again for what a short write left. */
 async function writevAllAt(fd: number, bufs: Buffer[], at: number): Promise<void> {
   while (bufs.length) {
@@ -381,8 +386,7 @@ export async function writeSnapshot(
     } else {
       const src = Readable.from(generate(false), { objectMode: false });
       const out = fs.createWriteStream(writePath);
-      if (compression === 'gz') await pipeline(src, zlib.createGzip(), out);
-      else await pipeline(src, new SnappyFramer(), out);
+      await pipeline(src, compressorFor(compression), out);
     }
     if (opts.fsync) await fsyncFile(writePath);
     if (atomic) {

@@ -66,7 +66,7 @@ cat > "$ROOT/node.sh" <<SH
 # node.sh start|kill|pause|resume ID
 i=\$2; pidf=$ROOT/n\$i/pid
 case "\$1" in
-  start) nohup bash $NETNS exec \$i node $BIN start-foreground $ROOT/zoo\$i.cfg >> $ROOT/log\$i 2>&1 & echo \$! > \$pidf ;;
+  start) nohup bash $NETNS exec \$i $BIN start-foreground $ROOT/zoo\$i.cfg >> $ROOT/log\$i 2>&1 & echo \$! > \$pidf ;;
   kill) kill -9 \$(cat \$pidf) 2>/dev/null; true ;;
   pause) kill -STOP \$(cat \$pidf) 2>/dev/null; true ;;
   resume) kill -CONT \$(cat \$pidf) 2>/dev/null; true ;;

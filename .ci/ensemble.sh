@@ -36,7 +36,7 @@ CFG
       if [ -n "${ENSEMBLE_EXTRA_CFG:-}" ]; then cat "$ENSEMBLE_EXTRA_CFG" >> "$(cfg $i)"; fi
     done ;;
   start)
-    nohup node "$BIN" start-foreground "$(cfg "$2")" >> "$ROOT/log$2" 2>&1 &
+    nohup "$BIN" start-foreground "$(cfg "$2")" >> "$ROOT/log$2" 2>&1 &
     echo $! > "$ROOT/n$2/pid"
     for _ in $(seq 1 150); do serving "218$2" && exit 0; sleep 0.2; done
     exit 0 ;;

@@ -25,7 +25,7 @@ case "$1" in
         for j in 1 2 3; do line "$j"; done; if [ "$i" -gt 3 ]; then line "$i"; fi; } > "$ROOT/zoo$i.cfg"
     done ;;
   start)
-    JVMFLAGS="$SUPER" nohup node "$BIN" start-foreground "$ROOT/zoo$2.cfg" >> "$ROOT/log$2" 2>&1 &
+    JVMFLAGS="$SUPER" nohup "$BIN" start-foreground "$ROOT/zoo$2.cfg" >> "$ROOT/log$2" 2>&1 &
     echo $! > "$ROOT/n$2/pid"
     for _ in $(seq 1 150); do serving "$((2180 + $2))" && exit 0; sleep 0.2; done
     exit 0 ;;

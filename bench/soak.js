@@ -15,6 +15,8 @@ const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+// the node flags every way of starting zk-server passes (src/nodeflags.ts): the bench runs what users run
+const { SERVER_NODE_FLAGS } = require('../dist/nodeflags');
 const { sleep, freePort, ask, track, killAll, usage } = require('./standalone-util.js');
 
 const args = process.argv.slice(2);
@@ -167,7 +169,7 @@ async function main() {
     const logFile = path.join(dir, 'server.log');
     const fd = fs.openSync(logFile, 'a');
     const p = track(
-      spawn(process.execPath, ['--trace-gc', path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
+      spawn(process.execPath, [...SERVER_NODE_FLAGS, '--trace-gc', path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
         stdio: ['ignore', fd, fd],
         env: { ...process.env, ZK_LOG_LEVEL: process.env.ZK_LOG_LEVEL || 'warn' },
       }),

@@ -9,6 +9,8 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+// the node flags every way of starting zk-server passes (src/nodeflags.ts): the bench runs what users run
+const { SERVER_NODE_FLAGS } = require('../dist/nodeflags');
 const { JuteWriter, JuteReader } = require('../dist/jute/archive.js');
 const { writeConnectRequest } = require('../dist/jute/records.js');
 
@@ -112,7 +114,7 @@ async function ensemble(linearizable) {
         ...[1, 2, 3].map((j) => `server.${j}=127.0.0.1:${ports[3 * j - 2]}:${ports[3 * j - 1]}`),
       ].join('\n') + '\n',
     );
-    procs.push(spawn(process.execPath, [BIN, 'start-foreground', cfg], { stdio: 'ignore' }));
+    procs.push(spawn(process.execPath, [...SERVER_NODE_FLAGS, BIN, 'start-foreground', cfg], { stdio: 'ignore' }));
   }
   const client = [1, 2, 3].map((i) => ports[3 * i - 3]);
   for (let t = 0; t < 300; t++) {

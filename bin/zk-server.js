@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');

@@ -12,6 +12,7 @@ import { MembershipError, membershipOf, nextMembership, textOf } from './config/
 import { dynamicFileContent } from './config/dynamic';
 import { purge, truncateDataDir } from './persistence';
 import { startServerProcess } from './launch';
+import { missingServerNodeFlags, serverNodeArgs } from './nodeflags';
 import { PACKAGE_VERSION, VERSION_STRING } from './version';
 import { PeerAddress, statusOf, statusTable, summary } from './clusterstatus';
 import { askFourLetterWord } from './util/fourletter';
@@ -82,7 +83,7 @@ async function cmdStart(arg: string | undefined): Promise<number> {
   const rollingLog = path.join(logDir, process.env.ZOO_LOG_FILE || `${name}.log`);
   const out = fs.openSync(logFile, 'a');
   process.stdout.write('Starting zk-server ... ');
-  const child = spawn(process.execPath, [path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file, '--log-file', rollingLog], {
+  const child = spawn(process.execPath, [...serverNodeArgs(), path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file, '--log-file', rollingLog], {
     detached: true,
     stdio: ['ignore', out, out],
     env: process.env,
@@ -244,7 +245,7 @@ async function cmdCluster(o: { restart: boolean; format: LogFormat }): Promise<n
   const run = (i: number): Promise<void> =>
     new Promise((done) => {
       const tail: string[] = [];
-      const child = spawn(process.execPath, [path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', files[i]], {
+      const child = spawn(process.execPath, [...serverNodeArgs(), path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', files[i]], {
         cwd: process.cwd(),
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ZK_LOG_FORMAT: o.format },
@@ -341,6 +342,10 @@ export async function main(argv: string[]): Promise<void> {
       const { config } = configOrExit(cfg);
       const file = opts.logFile ? logFileOrExit(opts.logFile) : undefined;
       const logger = createLogger({ myid: config.myid, format, file });
+      const missing = missingServerNodeFlags();
+      if (missing.length > 0) {
+        logger.info({ missing }, 'node was started without the flags bin/zk-server.js and bin/zkServer.sh start the server with: more full GCs while the heap is small (docs/operations.md, "The node process")');
+      }
       try {
         await startServerProcess(config, logger);
       } catch (e) {
@@ -372,7 +377,8 @@ export async function main(argv: string[]): Promise<void> {
     .description('print the command that `start` runs')
     .action((cfg?: string) => {
       const file = resolveConfigPath(cfg, CONF_DIR);
-      process.stdout.write(`"${process.execPath}" "${path.join(PROJECT_DIR, 'bin', 'zk-server.js')}" start-foreground "${file}"\n`);
+      const flags = serverNodeArgs().map((f) => `"${f}" `).join('');
+      process.stdout.write(`"${process.execPath}" ${flags}"${path.join(PROJECT_DIR, 'bin', 'zk-server.js')}" start-foreground "${file}"\n`);
     });
   program
     .command('cluster [action] [cfg...]')

@@ -1,6 +1,6 @@
 // The command line as a user drives it: start / status / stop of a standalone server, with
 // zkServer.sh's outputs and exit codes, the conf/ lookup of a bare config name, and config errors.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, requireDist } from './helpers/peers';
+import { SERVER_NODE_FLAGS } from '../src/nodeflags';
 
 const execFileP = promisify(execFile);
 const ROOT = path.join(__dirname, '..');
@@ -45,6 +46,11 @@ describe('zk-server CLI', () => {
     expect(start.out).toContain('STARTED');
     expect(start.code).toBe(0);
     expect(fs.existsSync(path.join(dataDir, 'zookeeper_server.pid'))).toBe(true);
+    // the server process runs with the node flags of src/nodeflags.ts
+    const pid = Number(fs.readFileSync(path.join(dataDir, 'zookeeper_server.pid'), 'utf8').trim());
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(SERVER_NODE_FLAGS.length).toBeGreaterThan(0);
+    for (const f of SERVER_NODE_FLAGS) expect(argv.slice(0, argv.indexOf(BIN))).toContain(f);
     const again = await cli(['start', cfg]);
     expect(again.code).toBe(1);
     expect(again.out).toMatch(/already running/);
@@ -52,6 +58,7 @@ describe('zk-server CLI', () => {
     const log = fs.readFileSync(path.join(dataDir, 'zk-server-standalone.log'), 'utf8');
     expect(log).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[myid:\] - INFO  \[main\] - serving clients \(standalone\) address=127.0.0.1 port=\d+$/m);
     expect(log).toMatch(/\[FileTxnSnapLog\] - /);
+    expect(log).not.toMatch(/node was started without the flags/);
     const status = await cli(['status', cfg]);
     expect(status.out).toContain('Mode: standalone');
     expect(status.code).toBe(0);
@@ -173,6 +180,42 @@ describe('zk-server CLI', () => {
 
   it('version and print-cmd', async () => {
     expect((await cli(['version'])).out).toMatch(/^zk-server \d+\.\d+\.\d+ \(Apache ZooKeeper 3\.8\.0/);
-    expect((await cli(['print-cmd', 'zoo.cfg'])).out).toContain(path.join(ROOT, 'conf', 'zoo.cfg'));
+    const cmd = (await cli(['print-cmd', 'zoo.cfg'])).out;
+    expect(cmd).toContain(path.join(ROOT, 'conf', 'zoo.cfg'));
+    expect(cmd).toContain(`"${process.execPath}" ${SERVER_NODE_FLAGS.map((f) => `"${f}"`).join(' ')} "${BIN}" start-foreground`);
   });
+
+  it('every way of starting the server passes the same node flags: the #! line, zkServer.sh, start; a bare `node` start logs what it lacks', async () => {
+    const want = SERVER_NODE_FLAGS.join(' ');
+    expect(fs.readFileSync(BIN, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${want}`);
+    expect(fs.readFileSync(WRAPPER, 'utf8')).toMatch(new RegExp(`^exec node ${want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} "\\$HERE/zk-server\\.js" "\\$@"$`, 'm'));
+    // run as a program (its #! line) and as `node bin/zk-server.js`: what each process got, and its log
+    const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-cli-flags-'));
+    const cfg = path.join(dataDir, 'zoo.cfg');
+    fs.writeFileSync(cfg, `tickTime=2000\ndataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`);
+    const run = async (file: string, args: string[]): Promise<{ argv: string[]; log: string }> => {
+      const p = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info', ZK_LOG_FORMAT: 'json' } });
+      let log = '';
+      p.stdout.on('data', (d: Buffer) => (log += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (log += d.toString()));
+      try {
+        const deadline = Date.now() + 20000;
+        while (!/serving clients/.test(log)) {
+          if (Date.now() > deadline || p.exitCode !== null) throw new Error(`the server did not start: ${log}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return { argv: fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0'), log };
+      } finally {
+        p.kill('SIGTERM');
+        await new Promise((r) => p.once('exit', r));
+      }
+    };
+    const direct = await run(BIN, ['start-foreground', cfg]);
+    for (const f of SERVER_NODE_FLAGS) expect(direct.argv.slice(0, direct.argv.indexOf(BIN))).toContain(f);
+    expect(direct.log).not.toMatch(/node was started without the flags/);
+    const bare = await run(process.execPath, [BIN, 'start-foreground', cfg]);
+    for (const f of SERVER_NODE_FLAGS) expect(bare.argv).not.toContain(f);
+    expect(bare.log).toMatch(/node was started without the flags/);
+  }, 60000);
 });

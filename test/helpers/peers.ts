@@ -1,6 +1,7 @@
 // Real zk-server processes for the ensemble tests: write a config per peer, start and stop them,
 // ask four-letter words, wait for conditions (with the peers' last log lines on a timeout).
 import { ChildProcess, spawn } from 'node:child_process';
+import { SERVER_NODE_FLAGS } from '../../src/nodeflags';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -120,7 +121,7 @@ export class Peers {
    * `args`: more arguments for start-foreground (e.g. --log-file).
    */
   start(i: number, env: Record<string, string> = {}, keepConfig = false, args: string[] = []): void {
-    const p = spawn(process.execPath, [BIN, 'start-foreground', keepConfig ? this.cfgFile(i) : this.cfg(i), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info', ...env } });
+    const p = spawn(process.execPath, [...SERVER_NODE_FLAGS, BIN, 'start-foreground', keepConfig ? this.cfgFile(i) : this.cfg(i), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_LOG_LEVEL: 'info', ...env } });
     this.logs.set(i, '');
     p.stdout!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));
     p.stderr!.on('data', (d) => this.logs.set(i, this.logs.get(i) + d));

@@ -1,8 +1,9 @@
 // The flags the server's node process starts with, as zkServer.sh starts ZooKeeper's JVM with its
 // heap flags. Every way of starting the server passes them: the `start` and `cluster` commands
-// (cli.ts), bin/zkServer.sh, and the `#!` line of bin/zk-server.js when it is run as a program
-// (`bin/zk-server.js start-foreground`, or the `zk-server` npm installs). A bare
-// `node bin/zk-server.js start-foreground` runs without them and says so in its log.
+// (cli.ts), bin/zkServer.sh, and bin/zk-server.js run as a program (`bin/zk-server.js
+// start-foreground`, or the `zk-server` npm installs: a shell script first, it execs node on
+// itself with them). A bare `node bin/zk-server.js start-foreground` runs without them and says
+// so in its log.
 //
 // --initial-old-space-size=64: while V8's old generation is small it keeps lowering the limit at
 // which the next full (mark-compact) GC starts to just above what is live, so a server whose tree

@@ -185,9 +185,9 @@ describe('zk-server CLI', () => {
     expect(cmd).toContain(`"${process.execPath}" ${SERVER_NODE_FLAGS.map((f) => `"${f}"`).join(' ')} "${BIN}" start-foreground`);
   });
 
-  it('every way of starting the server passes the same node flags: the #! line, zkServer.sh, start; a bare `node` start logs what it lacks', async () => {
+  it('every way of starting the server passes the same node flags: bin/zk-server.js run as a program, zkServer.sh, start; a bare `node` start logs what it lacks', async () => {
     const want = SERVER_NODE_FLAGS.join(' ');
-    expect(fs.readFileSync(BIN, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${want}`);
+    expect(fs.readFileSync(BIN, 'utf8').split('\n').slice(0, 2)).toEqual(['#!/bin/sh', `':' //; exec node ${want} "$0" "$@"`]);
     expect(fs.readFileSync(WRAPPER, 'utf8')).toMatch(new RegExp(`^exec node ${want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} "\\$HERE/zk-server\\.js" "\\$@"$`, 'm'));
     // run as a program (its #! line) and as `node bin/zk-server.js`: what each process got, and its log
     const port = await freePort();

@@ -11,8 +11,8 @@
 // stopping the event loop for 1.5-4 ms plus up to 8 ms of incremental steps, on every peer. With
 // an initial old generation of 64 MB there is no full GC before the heap reaches 64 MB: measured
 // with bench/matrix.js on 3 nodes, 6 sessions with one write in flight each, p99 went from 8.8-16
-// ms to 3.8-7.5 ms and ops/s up 15-25% (docs/operations.md, "The node process"). It sets when the
-// first full GC runs, not a size the heap takes: an idle server's heap stays as small as before.
+// ms to 3.8-7.5 ms and ops/s up 15-25% (docs/operations.md, "The node process"). The price: more
+// garbage held under load (RSS +20-27 MB per peer in bench/soak.js), handed back when idle.
 // The flag cannot be set once the process runs (v8.setFlagsFromString comes too late: the heap
 // is configured) nor through NODE_OPTIONS (node refuses it there), hence a flag at start.
 export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];

@@ -12,7 +12,7 @@ import { MembershipError, membershipOf, nextMembership, textOf } from './config/
 import { dynamicFileContent } from './config/dynamic';
 import { purge, truncateDataDir } from './persistence';
 import { startServerProcess } from './launch';
-import { missingServerNodeFlags, serverNodeArgs } from './nodeflags';
+import { missingServerNodeFlags, SERVER_NODE_FLAGS } from './nodeflags';
 import { PACKAGE_VERSION, VERSION_STRING } from './version';
 import { PeerAddress, statusOf, statusTable, summary } from './clusterstatus';
 import { askFourLetterWord } from './util/fourletter';
@@ -83,7 +83,7 @@ async function cmdStart(arg: string | undefined): Promise<number> {
   const rollingLog = path.join(logDir, process.env.ZOO_LOG_FILE || `${name}.log`);
   const out = fs.openSync(logFile, 'a');
   process.stdout.write('Starting zk-server ... ');
-  const child = spawn(process.execPath, [...serverNodeArgs(), path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file, '--log-file', rollingLog], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', file, '--log-file', rollingLog], {
     detached: true,
     stdio: ['ignore', out, out],
     env: process.env,
@@ -245,7 +245,7 @@ async function cmdCluster(o: { restart: boolean; format: LogFormat }): Promise<n
   const run = (i: number): Promise<void> =>
     new Promise((done) => {
       const tail: string[] = [];
-      const child = spawn(process.execPath, [...serverNodeArgs(), path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', files[i]], {
+      const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(PROJECT_DIR, 'bin', 'zk-server.js'), 'start-foreground', files[i]], {
         cwd: process.cwd(),
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ZK_LOG_FORMAT: o.format },
@@ -377,7 +377,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('print the command that `start` runs')
     .action((cfg?: string) => {
       const file = resolveConfigPath(cfg, CONF_DIR);
-      const flags = serverNodeArgs().map((f) => `"${f}" `).join('');
+      const flags = SERVER_NODE_FLAGS.map((f) => `"${f}" `).join('');
       process.stdout.write(`"${process.execPath}" ${flags}"${path.join(PROJECT_DIR, 'bin', 'zk-server.js')}" start-foreground "${file}"\n`);
     });
   program

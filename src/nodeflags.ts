@@ -15,22 +15,16 @@
 // garbage held under load (RSS +20-27 MB per peer in bench/soak.js), handed back when idle.
 // The flag cannot be set once the process runs (v8.setFlagsFromString comes too late: the heap
 // is configured) nor through NODE_OPTIONS (node refuses it there), hence a flag at start.
+//
+// `start` and `cluster` pass these, not their own process's flags: an --inspect or --cpu-prof
+// meant for the command would clash in the server. Node flags an operator wants in the server go
+// in NODE_OPTIONS (--max-old-space-size, say), which the server inherits.
 export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
 /** The flag's name, without its value (`--initial-old-space-size`). */
 function flagName(flag: string): string {
   const eq = flag.indexOf('=');
   return (eq < 0 ? flag : flag.slice(0, eq)).replace(/_/g, '-');
-}
-
-/**
- * The node flags for a server process the `start` and `cluster` commands start. Not this
- * process's own flags: an --inspect or --cpu-prof meant for the command would clash in the server;
- * node flags an operator wants in the server go in NODE_OPTIONS (--max-old-space-size, say),
- * which the server inherits.
- */
-export function serverNodeArgs(): string[] {
-  return [...SERVER_NODE_FLAGS];
 }
 
 /** The SERVER_NODE_FLAGS this process was started without (for the start-up log). */

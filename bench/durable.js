@@ -10,8 +10,6 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-// the node flags every way of starting zk-server passes (src/nodeflags.ts): the bench runs what users run
-const { SERVER_NODE_FLAGS } = require('../dist/nodeflags');
 const { JuteWriter, JuteReader } = require('../dist/jute/archive.js');
 const { writeConnectRequest } = require('../dist/jute/records.js');
 
@@ -23,7 +21,7 @@ const OUT = opt('--out', path.join(__dirname, '..', 'docs', 'benchmarks-durable.
 const DEPTHS = [1, 8, 64];
 const ZK_JAR = '/usr/share/java/zookeeper.jar';
 
-const { sleep, freePort, ask, waitServing } = require('./standalone-util');
+const { sleep, freePort, ask, waitServing, zkServerArgv } = require('./standalone-util');
 
 async function fsyncCount(port) {
   const m = /zk_cnt_fsynctime\t(\d+)/.exec(await ask(port, 'mntr'));
@@ -38,7 +36,7 @@ const systems = {
   'zk-server': async (dataDir, port) => {
     const cfg = path.join(dataDir, '..', 'zoo.cfg');
     fs.writeFileSync(cfg, cfgText(dataDir, port));
-    return spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(__dirname, '..', 'bin', 'zk-server.js'), 'start-foreground', cfg], { stdio: 'ignore', env: { ...process.env, ZK_LOG_LEVEL: 'warn' } });
+    return spawn(process.execPath, zkServerArgv(cfg), { stdio: 'ignore', env: { ...process.env, ZK_LOG_LEVEL: 'warn' } });
   },
   zookeeper: async (dataDir, port) => {
     const cfg = path.join(dataDir, '..', 'zoo.cfg');

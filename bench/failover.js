@@ -17,8 +17,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-// the node flags every way of starting zk-server passes (src/nodeflags.ts): the bench runs what users run
-const { SERVER_NODE_FLAGS } = require('../dist/nodeflags');
+const { zkServerArgv } = require('./standalone-util.js');
 const { JuteWriter, JuteReader } = require('../dist/jute/archive.js');
 const { writeConnectRequest } = require('../dist/jute/records.js');
 const { Netns } = require('./netns.js');
@@ -246,7 +245,7 @@ class Ensemble {
     let env = process.env;
     if (this.system === 'zk-server') {
       cmd = process.execPath;
-      argv = [...SERVER_NODE_FLAGS, path.join(__dirname, '..', 'bin', 'zk-server.js'), 'start-foreground', this.cfgs[i]];
+      argv = zkServerArgv(this.cfgs[i]);
       env = { ...process.env, ZK_LOG_LEVEL: process.env.ZK_LOG_LEVEL || 'warn' };
     } else {
       cmd = 'java';

@@ -31,9 +31,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-// the node flags every way of starting zk-server passes (src/nodeflags.ts): the bench runs what users run
-const { SERVER_NODE_FLAGS } = require('../dist/nodeflags');
-const { sleep, track, killAll, usage } = require('./standalone-util.js');
+const { sleep, track, killAll, usage, zkServerNodeFlags, zkServerArgv } = require('./standalone-util.js');
 
 const ROOT = path.join(__dirname, '..');
 const JAVA_DIR = '/usr/share/java';
@@ -226,7 +224,7 @@ function startNode(system, dir, base, i, n, tls) {
   } else {
     // BENCH_NODE_ARGS: extra node flags for zk-server (profiling by hand: --trace-gc, --cpu-prof ...)
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
+    proc = spawn(process.execPath, zkServerArgv(cfg, nodeArgs), {
       stdio: ['ignore', log, log],
       env: { ...process.env, ZK_LOG_LEVEL: 'warn' },
     });
@@ -632,7 +630,7 @@ function report(results, meta) {
   md += `- date: ${meta.started} – ${meta.finished} (${Math.round(meta.seconds / 60)} min)\n`;
   md += `- machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM, Linux ${m.kernel}; dataDir on ${m.fsType}; Node ${m.node}, Java ${m.java}\n`;
   md += `- command: \`${meta.command}\`\n`;
-  md += `- both systems get the same zoo.cfg per node: tickTime=2000, initLimit=10, syncLimit=5, forceSync=yes, snapCount and preAllocSize default, maxClientCnxns=0, admin.enableServer=false, all on 127.0.0.1; servers log at WARN. ZooKeeper: \`java -Xmx1000m … org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg\` (Debian jars); zk-server: \`node ${SERVER_NODE_FLAGS.join(' ')} bin/zk-server.js start-foreground zoo.cfg\` (the flags bin/zk-server.js and bin/zkServer.sh start it with). A fresh dataDir per ensemble start.\n`;
+  md += `- both systems get the same zoo.cfg per node: tickTime=2000, initLimit=10, syncLimit=5, forceSync=yes, snapCount and preAllocSize default, maxClientCnxns=0, admin.enableServer=false, all on 127.0.0.1; servers log at WARN. ZooKeeper: \`java -Xmx1000m … org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg\` (Debian jars); zk-server: \`node ${zkServerNodeFlags().join(' ')} bin/zk-server.js start-foreground zoo.cfg\` (the flags bin/zk-server.js and bin/zkServer.sh start it with). A fresh dataDir per ensemble start.\n`;
   md += `- ${meta.rounds} round(s); each round runs, per ensemble size, the whole matrix on ZooKeeper, then on zk-server${AA ? ', then on ZooKeeper again as a separate ensemble (the A/A run)' : ''} (A B A B), one system up at a time. After each ensemble start a mixed 90/10 run at 6×16 warms up the servers' and the client's JITs and is not reported; then each cell runs ${meta.warmup} s warm-up + ${meta.duration} s measured, in the order of the tables (creates last, as they leave the most znodes behind; nothing is deleted between cells).\n`;
   md += `- load: \`bench/ZkLoad.java\` (Apache ZooKeeper Java client ${m.zkVersion}, async API, compiled at run time); ${meta.sessions} sessions, session k on server k mod N; data 100 bytes; set/get/mixed on a pool of 1,000 znodes. N×M = sessions × requests kept in flight per session. Watch: one writer session sets 8 znodes, each of the ${meta.sessions} sessions watches all 8 (getData watch, re-armed on each event); latency = from the setData call to the watcher's NodeDataChanged event; ops/s = notifications/s; a znode is set again once all watchers re-armed. Churn: 4 loops each open a session (Netty client), create 2 ephemerals, close; latency = one whole session; ops/s = sessions/s.\n`;
   const tlsScope = TLS_ONLY ? 'every client' : `in the groups marked TLS (${TLS_NODES.map((n) => groupLabel(`${n} TLS`)).join(', ')}: ${TLS_CELLS.map((c) => c.replace(':', ' ')).join(', ')}), every client`;

@@ -49,8 +49,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-// the node flags every way of starting zk-server passes (src/nodeflags.ts): the bench runs what users run
-const { SERVER_NODE_FLAGS } = require('../dist/nodeflags');
+const { zkServerNodeFlags, zkServerArgv } = require('./standalone-util.js');
 const { JuteWriter, JuteReader } = require('../dist/jute/archive.js');
 const { writeConnectRequest, readConnectResponse } = require('../dist/jute/records.js');
 
@@ -399,7 +398,7 @@ function spawnServer(system, dir, cfg, quorum) {
   const p =
     system === 'zookeeper'
       ? spawn('java', [ZK_XMX, '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', JARS.join(':'), main, cfg], { stdio: ['ignore', logFd, logFd] })
-      : spawn(process.execPath, [...SERVER_NODE_FLAGS, ...BENCH_NODE_ARGS, path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
+      : spawn(process.execPath, zkServerArgv(cfg, BENCH_NODE_ARGS), {
           stdio: ['ignore', logFd, logFd],
           env: { ...process.env, ZK_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...(NODE_OPTIONS ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${NODE_OPTIONS}`.trim() } : {}) },
         });
@@ -686,7 +685,7 @@ function report(standalone, snap) {
   md += `- load average (1 min) at the start / end of the bench: ${LOADAVG0.toFixed(2)} / ${os.loadavg()[0].toFixed(2)} (other work on the machine shows here)\n`;
   md += `- command: \`${cmd}\` (znodes ${fmt(ZNODES)}, runs ${RUNS}, sessions ${fmt(SESSIONS)}, watches ${fmt(WATCHES)}, ports from ${BASE})\n`;
   const heapNote = has('--heap') ? ' (--heap)' : ' (512 MB + 1 KB per znode, rounded up to 256 MB)';
-  md += `- heap: ZooKeeper \`java ${ZK_XMX}\`${HEAP ? heapNote : " (zkServer.sh's default)"}; zk-server \`${NODE_OPTIONS ? `NODE_OPTIONS=${NODE_OPTIONS} ` : ''}node ${SERVER_NODE_FLAGS.join(' ')} bin/zk-server.js start-foreground\`${HEAP ? ' (the same size)' : ` (node's default heap limit, ${Math.round(require('node:v8').getHeapStatistics().heap_size_limit / 2 ** 20)} MB here)`}\n`;
+  md += `- heap: ZooKeeper \`java ${ZK_XMX}\`${HEAP ? heapNote : " (zkServer.sh's default)"}; zk-server \`${NODE_OPTIONS ? `NODE_OPTIONS=${NODE_OPTIONS} ` : ''}node ${zkServerNodeFlags().join(' ')} bin/zk-server.js start-foreground\`${HEAP ? ' (the same size)' : ` (node's default heap limit, ${Math.round(require('node:v8').getHeapStatistics().heap_size_limit / 2 ** 20)} MB here)`}\n`;
   md += `- both: the same zoo.cfg (forceSync=yes, snapCount ${SNAPCOUNT ?? 'default'}, maxClientCnxns=0, maxSessionTimeout=120000), a fresh dataDir in ${os.tmpdir()}, logs at WARN; during a load the bench deletes all but the 3 newest snapshots every 10 s (what \`zkCleanup.sh -n 3\` does; txn logs are kept), so a 5M-znode load does not fill the disk.\n`;
   md += `- warm-up and method: no separate warm-up — every run starts a fresh server process on an empty dataDir, so the JVM's and V8's JIT warm up inside the load; the restart, sessions and watches rows come after ${fmt(ZNODES)} creates and are warm. One system at a time, nothing else started by the bench running beside it; in the standalone runs the order alternates (run 1 ZooKeeper first, run 2 zk-server first, …) so a drift in the machine's load does not always favour the same system. RSS is VmRSS of the server process from /proc.\n`;
   md += `- client: this script over the project's jute codec; the load is ${fmt(ZNODES)} znodes of 100 bytes under 10 parents (\`/s{i mod 10}/n{i}\`), 4 sessions with 500 creates in flight each.\n`;

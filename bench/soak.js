@@ -15,9 +15,7 @@ const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-// the node flags every way of starting zk-server passes (src/nodeflags.ts): the bench runs what users run
-const { SERVER_NODE_FLAGS } = require('../dist/nodeflags');
-const { sleep, freePort, ask, track, killAll, usage } = require('./standalone-util.js');
+const { sleep, freePort, ask, track, killAll, usage, zkServerArgv } = require('./standalone-util.js');
 
 const args = process.argv.slice(2);
 const KNOWN = { '--duration': true, '--sample-s': true, '--pace-ms': true, '--out': true, '--json': true, '--keep': false };
@@ -169,7 +167,7 @@ async function main() {
     const logFile = path.join(dir, 'server.log');
     const fd = fs.openSync(logFile, 'a');
     const p = track(
-      spawn(process.execPath, [...SERVER_NODE_FLAGS, '--trace-gc', path.join(ROOT, 'bin', 'zk-server.js'), 'start-foreground', cfg], {
+      spawn(process.execPath, zkServerArgv(cfg, ['--trace-gc']), {
         stdio: ['ignore', fd, fd],
         env: { ...process.env, ZK_LOG_LEVEL: process.env.ZK_LOG_LEVEL || 'warn' },
       }),

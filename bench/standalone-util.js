@@ -1,9 +1,11 @@
-// Helpers the benchmarks share (bench/durable.js, alloc.js, matrix.js, soak.js): a free loopback
-// port, a four-letter word's answer, waiting until a server serves, the child processes to kill
-// on the way out, and a script's usage from its header comment.
+// Helpers the benchmarks share (bench/durable.js, alloc.js, matrix.js, soak.js, scale.js,
+// failover.js, sync.js): a free loopback port, a four-letter word's answer, waiting until a server
+// serves, the child processes to kill on the way out, a script's usage from its header comment,
+// and the node arguments that start zk-server as users' launchers do.
 'use strict';
 const fs = require('node:fs');
 const net = require('node:net');
+const path = require('node:path');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,4 +63,18 @@ function killAll() {
   }
 }
 
-module.exports = { sleep, freePort, ask, waitServing, track, killAll, usage };
+/** The node flags every way of starting zk-server passes (src/nodeflags.ts; needs the build, dist/). */
+function zkServerNodeFlags() {
+  return require('../dist/nodeflags').SERVER_NODE_FLAGS;
+}
+
+/**
+ * node's arguments for `bin/zk-server.js start-foreground cfg`, with the node flags every way of
+ * starting zk-server passes, so the bench runs what users run; `nodeArgs` (profiling: --trace-gc,
+ * --cpu-prof ...) come after them.
+ */
+function zkServerArgv(cfg, nodeArgs = []) {
+  return [...zkServerNodeFlags(), ...nodeArgs, path.join(__dirname, '..', 'bin', 'zk-server.js'), 'start-foreground', cfg];
+}
+
+module.exports = { sleep, freePort, ask, waitServing, track, killAll, usage, zkServerNodeFlags, zkServerArgv };

@@ -9,8 +9,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-// the node flags every way of starting zk-server passes (src/nodeflags.ts): the bench runs what users run
-const { SERVER_NODE_FLAGS } = require('../dist/nodeflags');
+const { zkServerArgv } = require('./standalone-util.js');
 const { JuteWriter, JuteReader } = require('../dist/jute/archive.js');
 const { writeConnectRequest } = require('../dist/jute/records.js');
 
@@ -18,7 +17,6 @@ const args = process.argv.slice(2);
 const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 const N = Number(opt('--n', 2000));
 const ROUNDS = Number(opt('--rounds', 3));
-const BIN = path.join(__dirname, '..', 'bin', 'zk-server.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function freePorts(n) {
@@ -114,7 +112,7 @@ async function ensemble(linearizable) {
         ...[1, 2, 3].map((j) => `server.${j}=127.0.0.1:${ports[3 * j - 2]}:${ports[3 * j - 1]}`),
       ].join('\n') + '\n',
     );
-    procs.push(spawn(process.execPath, [...SERVER_NODE_FLAGS, BIN, 'start-foreground', cfg], { stdio: 'ignore' }));
+    procs.push(spawn(process.execPath, zkServerArgv(cfg), { stdio: 'ignore' }));
   }
   const client = [1, 2, 3].map((i) => ports[3 * i - 3]);
   for (let t = 0; t < 300; t++) {

@@ -1,11 +1,11 @@
 // Real zk-server processes for the ensemble tests: write a config per peer, start and stop them,
 // ask four-letter words, wait for conditions (with the peers' last log lines on a timeout).
 import { ChildProcess, spawn } from 'node:child_process';
-import { SERVER_NODE_FLAGS } from '../../src/nodeflags';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../src/nodeflags';
 
 export const BIN = path.join(__dirname, '..', '..', 'bin', 'zk-server.js');
 export const DIST = path.join(__dirname, '..', '..', 'dist', 'cli.js');
